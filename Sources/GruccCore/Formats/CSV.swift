@@ -1,0 +1,111 @@
+// Reader and writer for plain numeric CSV: comma-separated finite numbers, '#' comment
+// lines, blank lines and an optional header row of column names.
+
+/// Entry points for reading and writing numeric CSV.
+enum CSV {
+  /// The numeric rows of a CSV file; see `readTable(_:)` for the rules.
+  static func read(_ bytes: [UInt8]) throws(FormatError) -> [[Double]] {
+    try readTable(bytes).rows
+  }
+
+  /// Parses numeric CSV. Fields are separated by commas and may be surrounded by spaces or
+  /// tabs; lines may end in "\n" or "\r\n"; blank lines and lines whose first non-blank
+  /// character is '#' are skipped. The first remaining line is a header (returned, not as
+  /// data) when none of its fields is a number. Every row, header included, must have the
+  /// same number of fields. Numbers use Swift's `Double(String)` syntax, but NaN and
+  /// infinities (spelled out or overflowing) are rejected. Line and column numbers in
+  /// errors start at 1.
+  static func readTable(_ bytes: [UInt8]) throws(FormatError) -> (header: [String]?, rows: [[Double]]) {
+    if let bad = firstInvalidUTF8(bytes) {
+      let line = bytes[..<bad].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+      throw FormatError("line \(line): invalid UTF-8 at byte \(bad)")
+    }
+    var start = 0
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }  // byte-order mark some editors add
+
+    var header: [String]?
+    var rows: [[Double]] = []
+    var expected: (columns: Int, line: Int)?
+    var lineNumber = 0
+    while start < bytes.count {
+      lineNumber += 1
+      var end = start
+      while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+      let lineBytes = bytes[start..<end]
+      start = end + 1
+
+      var text = String(decoding: lineBytes, as: UTF8.self)
+      if text.hasSuffix("\r") { text.removeLast() }
+      let trimmed = trim(Substring(text))
+      if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+
+      let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(trim)
+      if let expected, fields.count != expected.columns {
+        throw FormatError(
+          "line \(lineNumber) has \(fields.count) columns, expected \(expected.columns) as on line \(expected.line)")
+      }
+      if expected == nil {
+        expected = (fields.count, lineNumber)
+        if fields.contains(where: { !$0.isEmpty }) && !fields.contains(where: { Double(String($0)) != nil }) {
+          header = fields.map(unquote)
+          continue
+        }
+      }
+      var row: [Double] = []
+      row.reserveCapacity(fields.count)
+      for (column, field) in fields.enumerated() {
+        row.append(try parseNumber(field, line: lineNumber, column: column + 1))
+      }
+      rows.append(row)
+    }
+    return (header, rows)
+  }
+
+  private static func trim(_ s: Substring) -> Substring {
+    var s = s
+    while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+    while let c = s.last, c == " " || c == "\t" || c == "\r" { s.removeLast() }
+    return s
+  }
+
+  /// Drops one pair of surrounding double quotes from a header name.
+  private static func unquote(_ s: Substring) -> String {
+    if s.count >= 2 && s.hasPrefix("\"") && s.hasSuffix("\"") {
+      return String(s.dropFirst().dropLast())
+    }
+    return String(s)
+  }
+
+  private static func parseNumber(_ field: Substring, line: Int, column: Int) throws(FormatError) -> Double {
+    let position = "line \(line), column \(column)"
+    guard !field.isEmpty else { throw FormatError("\(position): empty field") }
+    guard let value = Double(String(field)) else {
+      throw FormatError("\(position): \(quoted(String(field), limit: 40)) is not a number")
+    }
+    if !value.isFinite {
+      let lower = field.lowercased()
+      if lower.contains("nan") || lower.contains("inf") {
+        throw FormatError("\(position): non-finite value \(quoted(String(field), limit: 40)) is not allowed")
+      }
+      throw FormatError("\(position): \(quoted(String(field), limit: 40)) is out of range for a double")
+    }
+    return value
+  }
+
+  /// Formats rows with Swift's shortest round-trip `Double.description`, so reading the
+  /// text back gives identical values; "\n" line ends. Header names must not contain
+  /// commas or line breaks, and at least one must be non-numeric for `read` to treat the
+  /// line as a header. Non-finite values are written as "nan"/"inf", which `read` rejects.
+  static func write(rows: [[Double]], header: [String]?) -> String {
+    var out = ""
+    if let header {
+      precondition(!header.contains { $0.contains(",") || $0.contains("\n") || $0.contains("\r") },
+                   "CSV header names cannot contain commas or line breaks")
+      out += header.joined(separator: ",") + "\n"
+    }
+    for row in rows {
+      out += row.map(\.description).joined(separator: ",") + "\n"
+    }
+    return out
+  }
+}

@@ -1,0 +1,91 @@
+// Reads the `key value` clauses of one declaration: typed lookups for Sema, and the checks every
+// declaration shares (unknown keys, repeated keys, missing or invalid values).
+
+/// The option clauses of one declaration and the keys it accepts.
+struct OptionReader {
+  private let options: [OptionClause]
+  private let declaration: String
+  private let allowed: [String]
+
+  init(_ options: [OptionClause], declaration: String, allowed: [String]) {
+    self.options = options
+    self.declaration = declaration
+    self.allowed = allowed
+  }
+
+  /// The first clause with this key.
+  func clause(_ key: String) -> OptionClause? { options.first { $0.key.text == key } }
+
+  func mentioned(_ key: String) -> Bool { clause(key) != nil }
+
+  /// A value from a closed set of words, such as `reset before`.
+  func choice<E: RawRepresentable & CaseIterable>(
+    _ key: String, _ type: E.Type, _ diagnostics: inout DiagnosticEngine
+  ) -> E? where E.RawValue == String {
+    guard let c = clause(key) else { return nil }
+    let choices = E.allCases.map(\.rawValue)
+    guard let value = c.value else {
+      diagnostics.error(.missingOptionValue(key), at: c.range, notes: [.note(.expectedOneOf(choices))])
+      return nil
+    }
+    if case .word(let w) = value, let e = E(rawValue: w.text) { return e }
+    var notes: [Diagnostic] = [.note(.expectedOneOf(choices))]
+    if let best = choices.min(by: { editDistance($0, value.spelling) < editDistance($1, value.spelling) }),
+      editDistance(best, value.spelling) <= 2
+    {
+      notes.insert(.note(.didYouMean(best)), at: 0)
+    }
+    diagnostics.error(.invalidOptionValue(option: key, value: value.spelling), at: value.range, notes: notes)
+    return nil
+  }
+
+  /// A whole-number value, such as `steps 10`.
+  func integer(_ key: String, _ diagnostics: inout DiagnosticEngine, minimum: Int) -> Int? {
+    guard let c = clause(key) else { return nil }
+    guard let value = c.value else {
+      diagnostics.error(.missingOptionValue(key), at: c.range)
+      return nil
+    }
+    guard case .integer(let v, let r) = value else {
+      diagnostics.error(.expectedIntegerOption(key, value.spelling), at: value.range)
+      return nil
+    }
+    guard v >= minimum, v <= Sema.maxSize else {
+      diagnostics.error(.sizeOutOfRange("'\(key)'", v, Sema.maxSize), at: r)
+      return nil
+    }
+    return v
+  }
+
+  /// A name value, such as `lengths len`.
+  func word(_ key: String, _ diagnostics: inout DiagnosticEngine) -> Name? {
+    guard let c = clause(key) else { return nil }
+    guard case .word(let w) = c.value else {
+      diagnostics.error(.expectedNameOption(key), at: c.value?.range ?? c.range)
+      return nil
+    }
+    return w
+  }
+
+  /// Reports keys this declaration does not know and keys given twice.
+  func finish(_ diagnostics: inout DiagnosticEngine) {
+    var seen: [String: SourceRange] = [:]
+    for c in options {
+      let key = c.key.text
+      if !allowed.contains(key) {
+        var notes: [Diagnostic] = []
+        if let best = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
+          editDistance(best, key) <= 2
+        {
+          notes.append(.note(.didYouMean(best)))
+        }
+        notes.append(.note(.optionsOf(declaration, allowed)))
+        diagnostics.error(.unknownOption(key, declaration: declaration), at: c.key.range, notes: notes)
+      } else if let previous = seen[key] {
+        diagnostics.error(.duplicateOption(key), at: c.key.range, notes: [.note(.previousDeclaration, at: previous)])
+      } else {
+        seen[key] = c.key.range
+      }
+    }
+  }
+}

@@ -1,0 +1,450 @@
+// Semantic analysis: checks names, options and sizes of the syntax tree and resolves it into a
+// `Model`. Reports every independent error; shapes of values are checked later, by ShapeInference.
+
+/// Turns a `ModelFile` into a `Model`, or reports why it cannot.
+public struct Sema {
+  private var diagnostics = DiagnosticEngine()
+  /// Names defined so far, with the range of their definition, in source order.
+  private var defined: [(name: String, kind: DefinedKind, range: SourceRange)] = []
+  private let fileRange: SourceRange
+
+  private enum DefinedKind { case input, lengths, gru, value }
+
+  /// Largest size accepted for any dimension: keeps the generated arrays and stack frames sane.
+  public static let maxSize = 1 << 16
+
+  private init(fileRange: SourceRange) { self.fileRange = fileRange }
+
+  /// Checks a parsed file. Returns nil when there were errors; the diagnostics say why.
+  public static func check(_ file: ModelFile, source: SourceFile) -> (Model?, DiagnosticEngine) {
+    var sema = Sema(fileRange: source.range(0, 0))
+    let model = sema.run(file)
+    return (sema.diagnostics.hasErrors ? nil : model, sema.diagnostics)
+  }
+
+  // MARK: - Statements
+
+  private mutating func run(_ file: ModelFile) -> Model? {
+    var modelName: (Name, SourceRange)?
+    var precision: (Precision, SourceRange)?
+    var input: InputSpec?
+    var definitions: [Definition] = []
+    var weights: WeightsSpec?
+    var seed: (UInt64, SourceRange)?
+    var rules: [InitRule] = []
+
+    for statement in file.statements {
+      switch statement.kind {
+      case .model(let name):
+        if let previous = modelName {
+          duplicate("model", at: statement.keyword.range, previous: previous.1)
+        } else if checkIdentifier(name, what: "model name") {
+          modelName = (name, statement.range)
+        }
+      case .precision(let word):
+        if let previous = precision {
+          duplicate("precision", at: statement.keyword.range, previous: previous.1)
+        } else if let p = Precision(rawValue: word.text) {
+          precision = (p, statement.range)
+        } else {
+          diagnostics.error(
+            .invalidOptionValue(option: "precision", value: word.text), at: word.range,
+            notes: [.note(.expectedOneOf(Precision.allCases.map(\.rawValue)))])
+        }
+      case .input(let decl):
+        if let previous = input {
+          diagnostics.error(
+            .onlyOneInput, at: statement.keyword.range, notes: [.note(.previousDeclaration, at: previous.range)])
+        } else {
+          input = checkInput(decl, range: statement.range)
+        }
+      case .gru(let decl):
+        if let layer = checkGRU(decl, range: statement.range) { definitions.append(.gru(layer)) }
+      case .binding(let decl):
+        if let value = checkBinding(decl, range: statement.range) { definitions.append(.value(value)) }
+      case .weights(let decl):
+        if let previous = weights {
+          duplicate("weights", at: statement.keyword.range, previous: previous.range)
+        } else {
+          weights = checkWeights(decl, range: statement.range)
+        }
+      case .initSeed(let value, let range):
+        if let previous = seed {
+          duplicate("init seed", at: statement.keyword.range, previous: previous.1)
+        } else if value < 0 {
+          diagnostics.error(.negativeSeed, at: range)
+        } else {
+          seed = (UInt64(value), statement.range)
+        }
+      case .initRule(let decl):
+        if let rule = checkInitRule(decl, range: statement.range) { rules.append(rule) }
+      }
+    }
+
+    if modelName == nil { diagnostics.error(.missingModel, at: file.statements.first?.range ?? fileRange) }
+    if input == nil && modelName != nil { diagnostics.error(.missingInput, at: modelName!.1) }
+    let outputs = definitions.filter { if case .value(let v) = $0 { return v.isOutput } else { return false } }
+    if outputs.isEmpty && modelName != nil { diagnostics.error(.missingOutput, at: modelName!.1) }
+    warnUnused(definitions)
+
+    guard let modelName, let input else { return nil }
+    return Model(
+      name: modelName.0.text, precision: precision?.0 ?? .f32, input: input, definitions: definitions,
+      weights: weights, initSeed: seed?.0 ?? 0, initRules: rules, range: modelName.1)
+  }
+
+  private mutating func duplicate(_ what: String, at range: SourceRange, previous: SourceRange) {
+    diagnostics.error(.duplicateStatement(what), at: range, notes: [.note(.previousDeclaration, at: previous)])
+  }
+
+  // MARK: - Names
+
+  /// Model and binding names become C identifiers, so they are restricted to letters, digits and `_`.
+  private mutating func checkIdentifier(_ name: Name, what: String) -> Bool {
+    let ok = name.text.utf8.allSatisfy { c in
+      (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+        || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_")
+    }
+    if !ok || name.text.utf8.count > 64 {
+      diagnostics.error(.invalidName(what, name.text), at: name.range)
+      return false
+    }
+    return true
+  }
+
+  /// Declares a new name; reports a clash with an earlier declaration.
+  private mutating func declare(_ name: Name, _ kind: DefinedKind, what: String) -> Bool {
+    guard checkIdentifier(name, what: what) else { return false }
+    if let previous = defined.first(where: { $0.name == name.text }) {
+      diagnostics.error(
+        .duplicateName(name.text), at: name.range, notes: [.note(.previousDeclaration, at: previous.range)])
+      return false
+    }
+    defined.append((name.text, kind, name.range))
+    return true
+  }
+
+  /// Looks up a name used as a value; only earlier declarations are visible.
+  private mutating func resolve(_ name: Name) -> DefinedKind? {
+    guard let found = defined.first(where: { $0.name == name.text }) else {
+      let suggestion = closestName(to: name.text)
+      diagnostics.error(
+        .unknownName(name.text), at: name.range,
+        notes: suggestion.map { [.note(.didYouMean($0))] } ?? [])
+      return nil
+    }
+    if found.kind == .lengths {
+      diagnostics.error(.lengthsUsedAsValue(name.text), at: name.range)
+      return nil
+    }
+    return found.kind
+  }
+
+  private func closestName(to text: String) -> String? {
+    let candidates = defined.map(\.name).filter { editDistance($0, text) <= max(1, text.count / 3) }
+    return candidates.min { editDistance($0, text) < editDistance($1, text) }
+  }
+
+  private mutating func warnUnused(_ definitions: [Definition]) {
+    var used = Set<String>()
+    func visit(_ e: HeadExpr) {
+      switch e {
+      case .ref(let n, _): used.insert(n)
+      case .state(let n, _): used.insert(n)
+      case .dense(let x, _, _, _), .activation(_, let x, _), .reduce(_, let x, _): visit(x)
+      }
+    }
+    for d in definitions {
+      switch d {
+      case .gru(let l): used.insert(l.source)
+      case .value(let v): visit(v.value)
+      }
+    }
+    for d in definitions {
+      if case .value(let v) = d, v.isOutput { continue }
+      if !used.contains(d.name) {
+        let range: SourceRange
+        switch d {
+        case .gru(let l): range = l.range
+        case .value(let v): range = v.range
+        }
+        diagnostics.warning(.unusedDefinition(d.name), at: range)
+      }
+    }
+  }
+
+  // MARK: - Declarations
+
+  private mutating func checkInput(_ decl: InputDecl, range: SourceRange) -> InputSpec? {
+    let okName = declare(decl.name, .input, what: "input name")
+    let okSize = checkSize(decl.features, at: decl.featuresRange, what: "input feature size")
+    let options = OptionReader(decl.options, declaration: "input", allowed: ["steps", "layout", "lengths"])
+    let steps = options.integer("steps", &diagnostics, minimum: 1)
+    let layout = options.choice("layout", SequenceLayout.self, &diagnostics) ?? .batchMajor
+    var lengths: String?
+    if let lengthsName = options.word("lengths", &diagnostics) {
+      if declare(lengthsName, .lengths, what: "lengths input name") { lengths = lengthsName.text }
+    }
+    options.finish(&diagnostics)
+    guard okName, okSize else { return nil }
+    return InputSpec(
+      name: decl.name.text, features: decl.features, steps: steps, layout: layout, lengths: lengths, range: range)
+  }
+
+  private mutating func checkGRU(_ decl: GRUDecl, range: SourceRange) -> GRULayer? {
+    let sourceKind = resolve(decl.source)
+    let okSize = checkSize(decl.hidden, at: decl.hiddenRange, what: "hidden size")
+    let options = OptionReader(
+      decl.options, declaration: "gru",
+      allowed: ["reset", "update", "bias", "direction", "merge", "initial", "output-activation"])
+    let reset = options.choice("reset", ResetPlacement.self, &diagnostics)
+    let update = options.choice("update", UpdateConvention.self, &diagnostics)
+    let bias = options.choice("bias", BiasLayout.self, &diagnostics)
+    let direction = options.choice("direction", Direction.self, &diagnostics) ?? .forward
+    let merge = options.choice("merge", MergeMode.self, &diagnostics)
+    let initial = options.choice("initial", InitialState.self, &diagnostics) ?? .zero
+    let activation = options.choice("output-activation", Activation.self, &diagnostics) ?? .identity
+    options.finish(&diagnostics)
+
+    // The variant must be spelled out: a silent default is how weights end up in the wrong variant.
+    let layerName = decl.name.text
+    if reset == nil && !options.mentioned("reset") {
+      diagnostics.error(
+        .missingVariantOption(layer: layerName, option: "reset"), at: decl.name.range,
+        notes: [.note(.resetChoices)])
+    }
+    if update == nil && !options.mentioned("update") {
+      diagnostics.error(
+        .missingVariantOption(layer: layerName, option: "update"), at: decl.name.range,
+        notes: [.note(.updateChoices)])
+    }
+    if bias == nil && !options.mentioned("bias") {
+      diagnostics.error(
+        .missingVariantOption(layer: layerName, option: "bias"), at: decl.name.range,
+        notes: [.note(.biasChoices)])
+    }
+    if let merge = options.clause("merge"), direction != .bidirectional {
+      diagnostics.error(.mergeWithoutBidirectional, at: merge.range)
+    }
+    if activation == .softmax, let clause = options.clause("output-activation") {
+      diagnostics.error(
+        .invalidOptionValue(option: "output-activation", value: "softmax"), at: clause.value?.range ?? clause.range,
+        notes: [.note(.expectedOneOf(["identity", "sigmoid", "tanh", "relu"]))])
+    }
+    let okName = declare(decl.name, .gru, what: "layer name")
+    guard okName, okSize, sourceKind != nil, let reset, let update, let bias else { return nil }
+    return GRULayer(
+      name: layerName, source: decl.source.text, hidden: decl.hidden, reset: reset, update: update, bias: bias,
+      direction: direction, merge: merge ?? .concat, initial: initial, outputActivation: activation, range: range)
+  }
+
+  private mutating func checkBinding(_ decl: BindingDecl, range: SourceRange) -> ValueDef? {
+    var denseCount = 0
+    let value = checkExpr(decl.value, binding: decl.name.text, denseCount: &denseCount)
+    let okName = declare(decl.name, .value, what: decl.isOutput ? "output name" : "name")
+    guard okName, let value else { return nil }
+    return ValueDef(name: decl.name.text, value: value, isOutput: decl.isOutput, range: range)
+  }
+
+  private mutating func checkWeights(_ decl: WeightsDecl, range: SourceRange) -> WeightsSpec? {
+    let options = OptionReader(decl.options, declaration: "weights", allowed: ["format"])
+    let format = options.choice("format", WeightsFormat.self, &diagnostics) ?? .grucc
+    options.finish(&diagnostics)
+    if decl.path.isEmpty {
+      diagnostics.error(.emptyWeightsPath, at: decl.pathRange)
+      return nil
+    }
+    return WeightsSpec(path: decl.path, format: format, range: range)
+  }
+
+  private mutating func checkSize(_ value: Int, at range: SourceRange, what: String) -> Bool {
+    if value < 1 || value > Sema.maxSize {
+      diagnostics.error(.sizeOutOfRange(what, value, Sema.maxSize), at: range)
+      return false
+    }
+    return true
+  }
+
+  // MARK: - Expressions
+
+  /// Resolves a head expression. `denseCount` enforces one dense per binding, because the binding's
+  /// name is what names the dense layer's weights.
+  private mutating func checkExpr(_ e: Expr, binding: String, denseCount: inout Int) -> HeadExpr? {
+    switch e {
+    case .name(let n):
+      guard resolve(n) != nil else { return nil }
+      return .ref(n.text, n.range)
+    case .integer(_, let r), .number(_, _, let r):
+      diagnostics.error(.numberNotAValue, at: r)
+      return nil
+    case .call(let callee, let args, let range):
+      switch callee.text {
+      case "dense":
+        return checkDense(callee, args, range, binding: binding, denseCount: &denseCount)
+      case "state":
+        guard args.count == 1, case .name(let layer) = args[0] else {
+          diagnostics.error(.badArguments(function: "state", usage: "state(layer)"), at: range)
+          return nil
+        }
+        guard let kind = resolve(layer) else { return nil }
+        guard kind == .gru else {
+          diagnostics.error(.stateOfNonLayer(layer.text), at: layer.range)
+          return nil
+        }
+        return .state(layer: layer.text, range)
+      default:
+        if let reduction = Reduction(rawValue: callee.text) {
+          guard args.count == 1 else {
+            diagnostics.error(.badArguments(function: callee.text, usage: "\(callee.text)(sequence)"), at: range)
+            return nil
+          }
+          return checkExpr(args[0], binding: binding, denseCount: &denseCount).map { .reduce(reduction, $0, range) }
+        }
+        if let activation = Activation(rawValue: callee.text) {
+          guard args.count == 1 else {
+            diagnostics.error(.badArguments(function: callee.text, usage: "\(callee.text)(value)"), at: range)
+            return nil
+          }
+          return checkExpr(args[0], binding: binding, denseCount: &denseCount).map {
+            .activation(activation, $0, range)
+          }
+        }
+        diagnostics.error(
+          .unknownFunction(callee.text), at: callee.range, notes: [.note(.expectedOneOf(Sema.functionNames))])
+        return nil
+      }
+    }
+  }
+
+  static let functionNames =
+    ["dense", "state"] + Reduction.allCases.map(\.rawValue) + Activation.allCases.map(\.rawValue)
+
+  // dense(value, units [, unshared])
+  private mutating func checkDense(
+    _ callee: Name, _ args: [Expr], _ range: SourceRange, binding: String, denseCount: inout Int
+  ) -> HeadExpr? {
+    let usage = "dense(value, units) or dense(sequence, units, unshared)"
+    guard args.count == 2 || args.count == 3 else {
+      diagnostics.error(.badArguments(function: "dense", usage: usage), at: range)
+      return nil
+    }
+    denseCount += 1
+    if denseCount == 2 { diagnostics.error(.twoDenseInOneBinding(binding), at: callee.range) }
+    var unshared = false
+    if args.count == 3 {
+      if case .name(let flag) = args[2], flag.text == "unshared" {
+        unshared = true
+      } else {
+        diagnostics.error(.badArguments(function: "dense", usage: usage), at: args[2].range)
+      }
+    }
+    let inner = checkExpr(args[0], binding: binding, denseCount: &denseCount)
+    guard case .integer(let units, let unitsRange) = args[1] else {
+      diagnostics.error(.badArguments(function: "dense", usage: usage), at: args[1].range)
+      return nil
+    }
+    guard checkSize(units, at: unitsRange, what: "dense output size"), let inner else { return nil }
+    return .dense(inner, units: units, unshared: unshared, range)
+  }
+
+  // MARK: - Initialisation rules
+
+  private mutating func checkInitRule(_ decl: InitRuleDecl, range: SourceRange) -> InitRule? {
+    guard let distribution = checkDistribution(decl.distribution) else { return nil }
+    return InitRule(patterns: decl.patterns.map(\.text), distribution: distribution, range: range)
+  }
+
+  static let distributionNames = [
+    "normal(std) or normal(mean, std)", "truncated-normal(std) or truncated-normal(mean, std)",
+    "uniform(low, high)", "orthogonal or orthogonal(gain)", "zeros", "ones", "constant(value)", "fan-in-uniform",
+  ]
+
+  private mutating func checkDistribution(_ e: Expr) -> Distribution? {
+    let (name, args): (Name, [Expr])
+    switch e {
+    case .name(let n): (name, args) = (n, [])
+    case .call(let callee, let a, _): (name, args) = (callee, a)
+    default:
+      diagnostics.error(
+        .unknownDistribution(describe(e)), at: e.range, notes: [.note(.expectedOneOf(Sema.distributionNames))])
+      return nil
+    }
+    var numbers: [Double] = []
+    for a in args {
+      switch a {
+      case .integer(let v, _): numbers.append(Double(v))
+      case .number(let v, _, _): numbers.append(v)
+      default:
+        diagnostics.error(.distributionArgument(name.text), at: a.range)
+        return nil
+      }
+    }
+    func arity(_ allowed: ClosedRange<Int>) -> Bool {
+      if allowed.contains(numbers.count) { return true }
+      diagnostics.error(.distributionArity(name.text, numbers.count), at: e.range)
+      return false
+    }
+    switch name.text {
+    case "normal", "truncated-normal":
+      guard arity(1...2) else { return nil }
+      let (mean, std) = numbers.count == 1 ? (0, numbers[0]) : (numbers[0], numbers[1])
+      guard std > 0 else {
+        diagnostics.error(.distributionArgument(name.text), at: e.range)
+        return nil
+      }
+      return name.text == "normal" ? .normal(mean: mean, std: std) : .truncatedNormal(mean: mean, std: std)
+    case "uniform":
+      guard arity(2...2) else { return nil }
+      guard numbers[0] < numbers[1] else {
+        diagnostics.error(.distributionArgument(name.text), at: e.range)
+        return nil
+      }
+      return .uniform(low: numbers[0], high: numbers[1])
+    case "orthogonal":
+      guard arity(0...1) else { return nil }
+      return .orthogonal(gain: numbers.first ?? 1)
+    case "zeros":
+      guard arity(0...0) else { return nil }
+      return .constant(0)
+    case "ones":
+      guard arity(0...0) else { return nil }
+      return .constant(1)
+    case "constant":
+      guard arity(1...1) else { return nil }
+      return .constant(numbers[0])
+    case "fan-in-uniform":
+      guard arity(0...0) else { return nil }
+      return .fanInUniform
+    default:
+      diagnostics.error(
+        .unknownDistribution(name.text), at: name.range, notes: [.note(.expectedOneOf(Sema.distributionNames))])
+      return nil
+    }
+  }
+
+  private func describe(_ e: Expr) -> String {
+    switch e {
+    case .name(let n): return n.text
+    case .call(let c, _, _): return c.text
+    case .integer(let v, _): return String(v)
+    case .number(_, let t, _): return t
+    }
+  }
+}
+
+/// Levenshtein distance, for "did you mean" notes.
+func editDistance(_ a: String, _ b: String) -> Int {
+  let a = Array(a.utf8)
+  let b = Array(b.utf8)
+  if a.isEmpty { return b.count }
+  if b.isEmpty { return a.count }
+  var previous = Array(0...b.count)
+  for i in 1...a.count {
+    var row = [i] + Array(repeating: 0, count: b.count)
+    for j in 1...b.count {
+      row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+    }
+    previous = row
+  }
+  return previous[b.count]
+}

@@ -1,0 +1,152 @@
+// Every message grucc can print about a user's input, in one catalogue, alphabetically.
+// Tests match the case; golden files match the text. Messages are lower case without a final period.
+
+/// The catalogue of diagnostic messages.
+public enum DiagnosticMessage: Sendable, Equatable {
+  case badArguments(function: String, usage: String)
+  case biasChoices
+  case cannotReadFile(String, reason: String)
+  case didYouMean(String)
+  case distributionArgument(String)
+  case distributionArity(String, Int)
+  case duplicateName(String)
+  case duplicateOption(String)
+  case duplicateStatement(String)
+  case emptyFile
+  case emptyWeightsPath
+  case expected(String, found: String)
+  case expectedIntegerOption(String, String)
+  case expectedNameOption(String)
+  case expectedOneOf([String])
+  case expectedSequence(function: String, found: String)
+  case expectedVector(function: String, found: String)
+  case integerTooLarge(String)
+  case internalError(String)
+  case invalidName(String, String)
+  case invalidOptionValue(option: String, value: String)
+  case invalidUTF8
+  case lengthsUsedAsValue(String)
+  case malformedNumber(String)
+  case mergeWithoutBidirectional
+  case missingInput
+  case missingModel
+  case missingOptionValue(String)
+  case missingOutput
+  case missingVariantOption(layer: String, option: String)
+  case missingWeight(String, file: String)
+  case negativeSeed
+  case nestingTooDeep
+  case nonFiniteWeight(String, index: Int, file: String)
+  case nulByte
+  case numberNotAValue
+  case numberOutOfRange(String)
+  case onlyOneInput
+  case optionsOf(String, [String])
+  case previousDeclaration
+  case resetChoices
+  case sizeOutOfRange(String, Int, Int)
+  case stateOfNonLayer(String)
+  case twoDenseInOneBinding(String)
+  case unexpectedCharacter(String)
+  case unknownDistribution(String)
+  case unknownFunction(String)
+  case unknownName(String)
+  case unknownOption(String, declaration: String)
+  case unknownStatement(String)
+  case unsharedNeedsFixedSteps(String)
+  case unterminatedString
+  case unusedDefinition(String)
+  case unusedWeight(String, file: String)
+  case updateChoices
+  case weightFileInvalid(String, reason: String)
+  case weightShapeMismatch(String, file: String, found: [Int], expected: [Int])
+  case weightsFileNote(String)
+
+  public var text: String {
+    switch self {
+    case .badArguments(let f, let usage): return "wrong arguments to '\(f)'; expected \(usage)"
+    case .biasChoices:
+      return "add 'bias separate' (input and recurrent biases: PyTorch, ONNX, Keras reset_after=True), "
+        + "'bias single' (one per gate: TF1, Keras reset_after=False) or 'bias none'"
+    case .cannotReadFile(let path, let reason): return "cannot read '\(path)': \(reason)"
+    case .didYouMean(let s): return "did you mean '\(s)'?"
+    case .distributionArgument(let d): return "invalid arguments to distribution '\(d)'"
+    case .distributionArity(let d, let n): return "distribution '\(d)' does not take \(n) argument\(n == 1 ? "" : "s")"
+    case .duplicateName(let n): return "'\(n)' is already defined"
+    case .duplicateOption(let k): return "option '\(k)' is given twice"
+    case .duplicateStatement(let s): return "more than one '\(s)' statement"
+    case .emptyFile: return "the file is empty; a model needs 'model', 'input', a layer and an 'output'"
+    case .emptyWeightsPath: return "the weights file name is empty"
+    case .expected(let what, let found): return "expected \(what), found \(found)"
+    case .expectedIntegerOption(let k, let v): return "option '\(k)' expects a whole number, found '\(v)'"
+    case .expectedNameOption(let k): return "option '\(k)' expects a name"
+    case .expectedOneOf(let choices): return "expected " + quotedList(choices)
+    case .expectedSequence(let f, let found): return "'\(f)' needs a sequence, but its argument is \(found)"
+    case .expectedVector(let f, let found): return "'\(f)' needs a vector, but its argument is \(found)"
+    case .integerTooLarge(let s): return "integer '\(s)' is too large"
+    case .internalError(let s): return "internal: \(s)"
+    case .invalidName(let what, let s):
+      return "invalid \(what) '\(s)': use letters, digits and '_', at most 64 characters"
+    case .invalidOptionValue(let k, let v): return "invalid value '\(v)' for option '\(k)'"
+    case .invalidUTF8: return "invalid UTF-8 byte"
+    case .lengthsUsedAsValue(let n): return "'\(n)' is the lengths input and cannot be used as a value"
+    case .malformedNumber(let s): return "malformed number '\(s)'"
+    case .mergeWithoutBidirectional: return "'merge' applies only to a layer with 'direction bidirectional'"
+    case .missingInput: return "the model has no 'input' statement"
+    case .missingModel: return "the file has no 'model' statement"
+    case .missingOptionValue(let k): return "option '\(k)' needs a value"
+    case .missingOutput: return "the model has no 'output' statement"
+    case .missingVariantOption(let layer, let option):
+      let what: String
+      switch option {
+      case "reset": what = "where the reset gate acts"
+      case "update": what = "what the update gate keeps"
+      default: what = "which biases it has"
+      }
+      return "gru layer '\(layer)' does not say \(what) (option '\(option)'); grucc will not guess the variant"
+    case .missingWeight(let n, let file): return "weights file '\(file)' has no tensor '\(n)'"
+    case .negativeSeed: return "the seed must not be negative"
+    case .nestingTooDeep: return "expression is nested too deeply"
+    case .nonFiniteWeight(let n, let i, let file):
+      return "tensor '\(n)' in '\(file)' has a non-finite value at element \(i)"
+    case .nulByte: return "NUL byte in source"
+    case .numberNotAValue: return "a number cannot be used as a value here"
+    case .numberOutOfRange(let s): return "number '\(s)' is out of range"
+    case .onlyOneInput: return "a model has exactly one 'input' statement"
+    case .optionsOf(let decl, let keys): return "'\(decl)' accepts " + quotedList(keys)
+    case .previousDeclaration: return "previous declaration is here"
+    case .resetChoices:
+      return "add 'reset before' (Cho et al., TF1 GRUCell, Keras reset_after=False), "
+        + "'reset after' (PyTorch, cuDNN, Keras reset_after=True) or 'reset none'"
+    case .sizeOutOfRange(let what, let v, let max): return "\(what) \(v) is out of range (1 to \(max))"
+    case .stateOfNonLayer(let n): return "'state' needs a gru layer, but '\(n)' is not one"
+    case .twoDenseInOneBinding(let b):
+      return "'\(b)' holds more than one 'dense'; name the inner one with 'let' so its weights have a name"
+    case .unexpectedCharacter(let c): return "unexpected character '\(c)'"
+    case .unknownDistribution(let d): return "unknown distribution '\(d)'"
+    case .unknownFunction(let f): return "unknown function '\(f)'"
+    case .unknownName(let n): return "unknown name '\(n)'"
+    case .unknownOption(let k, let decl): return "unknown option '\(k)' for '\(decl)'"
+    case .unknownStatement(let s): return "unknown statement '\(s)'"
+    case .unsharedNeedsFixedSteps(let b):
+      return "'\(b)' uses 'dense(..., unshared)', which needs a fixed sequence length: add 'steps N' to the input"
+    case .unterminatedString: return "unterminated string"
+    case .unusedDefinition(let n): return "'\(n)' is never used"
+    case .unusedWeight(let n, let file): return "tensor '\(n)' in '\(file)' is not used by the model"
+    case .updateChoices:
+      return "add 'update keeps-state' (h = z*h + (1-z)*n: PyTorch, Keras, ONNX, TF1) "
+        + "or 'update takes-candidate' (h = (1-z)*h + z*n: Chung et al. 2014)"
+    case .weightFileInvalid(let file, let reason): return "invalid weights file '\(file)': \(reason)"
+    case .weightShapeMismatch(let n, let file, let found, let expected):
+      return "tensor '\(n)' in '\(file)' has shape \(shapeText(found)), expected \(shapeText(expected))"
+    case .weightsFileNote(let s): return s
+    }
+  }
+}
+
+/// `'a', 'b' or 'c'`
+func quotedList(_ items: [String]) -> String {
+  let q = items.map { "'\($0)'" }
+  if q.count <= 1 { return q.first ?? "" }
+  return q.dropLast().joined(separator: ", ") + " or " + q.last!
+}

@@ -1,0 +1,62 @@
+// Prints diagnostics the way clang and gcc do: `file:line:col: error: message`, the source line
+// with a line-number gutter, and a caret under the range. The only place diagnostics become text.
+
+/// Renders diagnostics against the source file they refer to.
+public struct DiagnosticRenderer: Sendable {
+  public var source: SourceFile?
+  /// The name printed in front of located diagnostics (the path as the user typed it).
+  public var fileName: String
+  public var colors: Bool
+
+  public init(source: SourceFile?, fileName: String? = nil, colors: Bool = false) {
+    self.source = source
+    self.fileName = fileName ?? source?.path ?? "grucc"
+    self.colors = colors
+  }
+
+  public func render(_ diagnostics: [Diagnostic]) -> String {
+    var out = ""
+    for d in diagnostics { render(d, into: &out) }
+    return out
+  }
+
+  private func render(_ d: Diagnostic, into out: inout String) {
+    let label: String
+    switch d.severity {
+    case .error: label = colors ? "\u{1B}[1;31merror:\u{1B}[0m" : "error:"
+    case .warning: label = colors ? "\u{1B}[1;35mwarning:\u{1B}[0m" : "warning:"
+    case .note: label = colors ? "\u{1B}[1;36mnote:\u{1B}[0m" : "note:"
+    }
+    let text = colors ? "\u{1B}[1m\(d.message.text)\u{1B}[0m" : d.message.text
+    if d.range.isNone {
+      out += "\(fileName): \(label) \(text)\n"
+    } else {
+      out += "\(fileName):\(d.range.start.line):\(d.range.start.column): \(label) \(text)\n"
+      if let source { out += snippet(d.range, in: source) }
+    }
+    for note in d.notes { render(note, into: &out) }
+  }
+
+  /// The source line and a caret line; tabs before the caret are copied so it stays aligned.
+  private func snippet(_ range: SourceRange, in source: SourceFile) -> String {
+    let line = source.lineBytes(range.start.line)
+    let lineText = String(decoding: line, as: UTF8.self)
+    let number = String(range.start.line)
+    let width = max(5, number.count + 1)
+    let gutter = String(repeating: " ", count: width - number.count) + number + " | "
+    let blank = String(repeating: " ", count: width) + " | "
+    var caret = ""
+    let caretColumn = range.start.column - 1
+    for (i, b) in line.enumerated() where i < caretColumn {
+      // Continuation bytes of a multi-byte character take no column of their own.
+      if b & 0xC0 == 0x80 { continue }
+      caret += b == UInt8(ascii: "\t") ? "\t" : " "
+    }
+    var length = 1
+    if range.end.line == range.start.line { length = max(1, range.end.column - range.start.column) }
+    else { length = max(1, line.count - caretColumn) }
+    let marker = "^" + String(repeating: "~", count: length - 1)
+    let coloredMarker = colors ? "\u{1B}[1;32m\(marker)\u{1B}[0m" : marker
+    return gutter + lineText + "\n" + blank + caret + coloredMarker + "\n"
+  }
+}

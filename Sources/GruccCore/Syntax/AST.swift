@@ -1,0 +1,116 @@
+// The syntax tree of a .gru file: what the user wrote, with a source range on every node.
+// Nothing here is checked yet; Sema turns it into a resolved `Model`.
+
+/// A name as written, with its range.
+public struct Name: Sendable, Equatable {
+  public var text: String
+  public var range: SourceRange
+}
+
+/// The value after an option's key: `reset before`, `steps 10`, `layout "x"`.
+public enum OptionValue: Sendable, Equatable {
+  case word(Name)
+  case integer(Int, SourceRange)
+  case number(Double, String, SourceRange)
+  case string(String, SourceRange)
+
+  public var range: SourceRange {
+    switch self {
+    case .word(let n): return n.range
+    case .integer(_, let r), .number(_, _, let r), .string(_, let r): return r
+    }
+  }
+
+  /// The value as written, for messages.
+  public var spelling: String {
+    switch self {
+    case .word(let n): return n.text
+    case .integer(let v, _): return String(v)
+    case .number(_, let text, _): return text
+    case .string(let s, _): return "\"\(s)\""
+    }
+  }
+}
+
+/// One `key [value]` clause of a declaration, such as `reset before` or `bias single`.
+public struct OptionClause: Sendable, Equatable {
+  public var key: Name
+  public var value: OptionValue?
+  public var range: SourceRange
+}
+
+/// A head expression: a name, a call such as `dense(last(h), 10)`, or a number argument.
+public indirect enum Expr: Sendable, Equatable {
+  case name(Name)
+  case call(callee: Name, arguments: [Expr], range: SourceRange)
+  case integer(Int, SourceRange)
+  case number(Double, String, SourceRange)
+
+  public var range: SourceRange {
+    switch self {
+    case .name(let n): return n.range
+    case .call(_, _, let r), .integer(_, let r), .number(_, _, let r): return r
+    }
+  }
+}
+
+/// `input x[28], steps 50, layout time-major, lengths len`
+public struct InputDecl: Sendable, Equatable {
+  public var name: Name
+  public var features: Int
+  public var featuresRange: SourceRange
+  public var options: [OptionClause]
+}
+
+/// `gru h = x -> hidden 16, reset before, update keeps-state, bias single`
+public struct GRUDecl: Sendable, Equatable {
+  public var name: Name
+  public var source: Name
+  public var hidden: Int
+  public var hiddenRange: SourceRange
+  public var options: [OptionClause]
+}
+
+/// `let e = expr` or `output y = expr`.
+public struct BindingDecl: Sendable, Equatable {
+  public var isOutput: Bool
+  public var name: Name
+  public var value: Expr
+}
+
+/// `weights "file.safetensors" [, option ...]`
+public struct WeightsDecl: Sendable, Equatable {
+  public var path: String
+  public var pathRange: SourceRange
+  public var options: [OptionClause]
+}
+
+/// `init h.u_*, *.w orthogonal` — glob patterns over parameter names and a distribution.
+public struct InitRuleDecl: Sendable, Equatable {
+  public var patterns: [Name]
+  public var distribution: Expr
+}
+
+/// One statement of a .gru file.
+public enum StatementKind: Sendable, Equatable {
+  case model(Name)
+  case precision(Name)
+  case input(InputDecl)
+  case gru(GRUDecl)
+  case binding(BindingDecl)
+  case weights(WeightsDecl)
+  case initSeed(Int, SourceRange)
+  case initRule(InitRuleDecl)
+}
+
+/// A statement with the range of its whole line and of its leading keyword.
+public struct Statement: Sendable, Equatable {
+  public var kind: StatementKind
+  public var keyword: Name
+  public var range: SourceRange
+}
+
+/// A parsed .gru file.
+public struct ModelFile: Sendable, Equatable {
+  public var statements: [Statement]
+}

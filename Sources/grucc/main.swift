@@ -1,0 +1,2 @@
+import GruccCore
+print("hi")
