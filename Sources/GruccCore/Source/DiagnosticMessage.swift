@@ -42,6 +42,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case numberOutOfRange(String)
   case onlyOneInput
   case optionsOf(String, [String])
+  case orthogonalNeedsMatrix(String)
+  case patternMatchesNothing(String)
   case previousDeclaration
   case resetChoices
   case sizeOutOfRange(String, Int, Int)
@@ -114,6 +116,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .numberOutOfRange(let s): return "number '\(s)' is out of range"
     case .onlyOneInput: return "a model has exactly one 'input' statement"
     case .optionsOf(let decl, let keys): return "'\(decl)' accepts " + quotedList(keys)
+    case .orthogonalNeedsMatrix(let n): return "'orthogonal' needs a matrix, but '\(n)' is a vector"
+    case .patternMatchesNothing(let p): return "init pattern '\(p)' matches no parameter of the model"
     case .previousDeclaration: return "previous declaration is here"
     case .resetChoices:
       return "add 'reset before' (Cho et al., TF1 GRUCell, Keras reset_after=False), "

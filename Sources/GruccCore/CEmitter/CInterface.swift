@@ -1,0 +1,129 @@
+// What the generated C looks like from outside, derived from the optimised module: its inputs
+// and outputs, the streaming state, the scratch memory and the cost per step. The emitters and
+// `grucc check` both read it, so the header, the code and the report agree.
+
+/// One model output as the C API exposes it.
+struct COutput {
+  var name: String
+  var value: ValueRef
+  var isSequence: Bool
+  var features: Int
+}
+
+/// One recurrent loop of the model (a direction of a GRU layer) and its carried states.
+struct CScanInfo {
+  var node: Int
+  var name: String
+  var direction: ScanDirection
+  var stateSizes: [Int]
+}
+
+/// A reduction over time; streaming keeps an accumulator for it in the state struct.
+struct CReduction {
+  var node: Int
+  var kind: Reduction
+  var features: Int
+}
+
+struct CInterface {
+  let module: Module
+  let names: CNames
+  let real: String
+  let input: (name: String, features: Int)
+  let lengths: String?
+  /// Arguments holding caller-given initial states (`h.h0`), in graph order.
+  let initialStates: [(name: String, features: Int)]
+  let outputs: [COutput]
+  let scans: [CScanInfo]
+  let reductions: [CReduction]
+  /// Why the model cannot be run one step at a time, or nil if it can.
+  let streamBlocker: String?
+  /// Scratch elements per time step used by the whole-sequence function.
+  let scratchPerStep: Int
+  /// Multiply-adds of one time step (the per-step products and the recurrence).
+  let macsPerStep: Int
+  /// Multiply-adds done once per sequence, after the time loop (heads on reduced values).
+  let macsPerSequence: Int
+
+  init(_ module: Module) {
+    self.module = module
+    names = CNames(model: module.name)
+    real = module.precision == .f32 ? "float" : "double"
+    let graph = module.graph
+    var input: (String, Int) = ("x", 1)
+    var lengths: String?
+    var initial: [(String, Int)] = []
+    var scans: [CScanInfo] = []
+    var reductions: [CReduction] = []
+    var blocker: String?
+    var scratch = 0
+    var perStep = 0
+    var perSequence = 0
+    for (i, node) in graph.nodes.enumerated() {
+      let type = node.types.first.flatMap { $0 }
+      switch node.op {
+      case .argument(let name, let t):
+        if t.isSequence { input = (name, t.features) } else if t.dtype == .i32 { lengths = name } else {
+          initial.append((name, t.features))
+        }
+      case .scan(let s):
+        let stateSizes = node.types.prefix(s.states).map { $0?.features ?? 0 }
+        scans.append(CScanInfo(node: i, name: s.name, direction: s.direction, stateSizes: stateSizes))
+        if s.direction == .reverse && blocker == nil {
+          blocker = "'\(s.name)' reads its sequence backwards, so each output depends on steps not yet seen"
+        }
+        perStep += CInterface.macs(of: s.body)
+      case .reduce(let r):
+        reductions.append(CReduction(node: i, kind: r, features: type?.features ?? 0))
+      case .linear:
+        let w = graph.type(of: node.operands[1])?.fixedShape ?? [0, 0]
+        if type?.isSequence == true { perStep += w[0] * w[1] } else { perSequence += w[0] * w[1] }
+      case .linearUnshared:
+        let w = graph.type(of: node.operands[1])?.fixedShape ?? [0, 0, 0]
+        perStep += w[1] * w[2]
+      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask:
+        break
+      }
+      // Every sequence result that is not a view of another value has its own rows in scratch.
+      if !CInterface.isView(node) {
+        for t in node.types { if let t, t.isSequence { scratch += t.features } }
+      }
+    }
+    self.input = input
+    self.lengths = lengths
+    self.initialStates = initial
+    self.scans = scans
+    self.reductions = reductions
+    self.streamBlocker = blocker
+    self.scratchPerStep = scratch
+    self.macsPerStep = perStep
+    self.macsPerSequence = perSequence
+    self.outputs = graph.outputs.map { o in
+      let t = graph.type(of: o.value)
+      return COutput(name: o.name, value: o.value, isSequence: t?.isSequence ?? false, features: t?.features ?? 0)
+    }
+  }
+
+  /// Values that point into another value's memory instead of having their own.
+  static func isView(_ node: Node) -> Bool {
+    switch node.op {
+    case .argument, .parameter, .slice: return true
+    case .zeros, .gru, .dense, .scan, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .concat,
+      .reduce, .mask:
+      return false
+    }
+  }
+
+  static func macs(of graph: Graph) -> Int {
+    graph.nodes.reduce(0) { sum, node in
+      guard case .linear = node.op, let w = graph.type(of: node.operands[1])?.fixedShape else { return sum }
+      return sum + w[0] * w[1]
+    }
+  }
+
+  var stateSize: Int { scans.reduce(0) { $0 + $1.stateSizes.reduce(0, +) } }
+
+  var parameterCount: Int { module.parameters.reduce(0) { $0 + $1.count } }
+
+  var elementBytes: Int { module.precision == .f32 ? 4 : 8 }
+}

@@ -1,0 +1,181 @@
+// Streaming: the graph evaluated one time step per call. Each sequence value is one row, each
+// scan state and each time reduction lives in the caller's state struct; vector outputs are
+// computed on demand from that state.
+
+enum CStreamEmitter {
+  /// The state struct's member holding scan state `j` of `scan`.
+  static func stateMember(_ scan: CScanInfo, _ j: Int) -> String {
+    let base = CNames.sanitize(scan.name)
+    return scan.stateSizes.count == 1 ? base : "\(base)_\(j)"
+  }
+
+  static func accumulator(_ r: CReduction, graph: Graph) -> String {
+    CNames.sanitize(graph.nodes[r.node].hint ?? "reduce\(r.node)") + "_acc"
+  }
+
+  /// `<model>_step`: advances one step and writes the per-step outputs.
+  static func emitStep(iface: CInterface, steps: [Int: CStepFunction], code: inout CVectorCode, w: inout CWriter) {
+    let graph = iface.module.graph
+    let real = iface.real
+    let names = iface.names
+    var locals = LocalNames(reserved: ["i", "t", "s", "x"] + iface.outputs.map { CNames.parameter($0.name) })
+    var values = [[CValue]](repeating: [], count: graph.nodes.count)
+    let sequenceOutputs = iface.outputs.filter(\.isSequence)
+    var parameters = ["\(names.symbol)_state *s", "const \(real) *x"]
+    for o in sequenceOutputs { parameters.append("\(real) *\(CNames.parameter(o.name))") }
+    let fixedSteps = iface.module.steps
+
+    w.block("int \(names.global("step"))(\(parameters.joined(separator: ", ")))") { w in
+      if let fixedSteps {
+        w.line("if (s->steps >= \(fixedSteps)) return \(names.constant("error_steps"));")
+      }
+      for (i, node) in graph.nodes.enumerated() {
+        let operands = node.operands.map { values[$0.node][$0.result] }
+        let type = node.types[0]
+        let perStep = type?.isSequence ?? false
+        let hint = node.hint ?? "v\(i)"
+        switch node.op {
+        case .argument(_, let t):
+          values[i] = [t.isSequence ? .vector("x") : t.dtype == .i32 ? .lengths : .unavailable]
+        case .parameter(let name):
+          values[i] = [.weights(names.global(name))]
+        case .zeros:
+          values[i] = [.zero]
+        case .slice(let start, _):
+          values[i] = [perStep ? .vector("(\(operands[0].pointer) + \(start))") : .unavailable]
+        case .mask:
+          values[i] = [operands[0]]  // one stream is one sequence: every step is valid
+        case .scan(let scan):
+          let info = iface.scans.first { $0.node == i }!
+          let step = steps[i]!
+          var yieldNames: [String] = []
+          for v in step.yields {
+            let name = locals.fresh(scan.body.nodes[v.node].hint ?? "\(scan.name)_next")
+            w.line("\(real) \(name)[\(scan.body.type(of: v)?.features ?? 0)];")
+            yieldNames.append(name)
+          }
+          let members = (0..<scan.states).map { "s->\(stateMember(info, $0))" }
+          let args = (0..<scan.sequences).map { operands[$0].pointer } + members + yieldNames
+          w.line("\(step.name)(\(args.joined(separator: ", ")));")
+          for j in 0..<scan.states {
+            w.line("memcpy(\(members[j]), \(yieldNames[step.yieldIndex[j]]), sizeof \(members[j]));")
+          }
+          values[i] = members.map { CValue.vector($0) } + (0..<scan.outputs).map { .vector(yieldNames[step.yieldIndex[scan.states + $0]]) }
+        case .reduce(let r):
+          let info = iface.reductions.first { $0.node == i }!
+          let acc = "s->\(accumulator(info, graph: graph))"
+          let x = operands[0].pointer
+          switch r {
+          case .mean: w.line("for (int i = 0; i < \(info.features); i++) \(acc)[i] += \(x)[i];")
+          case .max:
+            w.line("for (int i = 0; i < \(info.features); i++) if (s->steps == 0 || \(x)[i] > \(acc)[i]) \(acc)[i] = \(x)[i];")
+          case .last: w.line("memcpy(\(acc), \(x), sizeof \(acc));")
+          }
+          values[i] = [.unavailable]
+        case .linearUnshared:
+          code.kernels.insert(.linear)
+          let name = locals.fresh(hint)
+          let features = type?.features ?? 0
+          let k = graph.type(of: node.operands[0])?.features ?? 0
+          let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)s->steps * \(features)" : "NULL"
+          w.line("\(real) \(name)[\(features)];")
+          w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
+          values[i] = [.vector(name)]
+        case .gru, .dense:
+          preconditionFailure("high-level op '\(node.op.mnemonic)' reached the C emitter")
+        case .linear, .activation, .add, .mul, .scale, .blend, .concat:
+          guard perStep else {
+            values[i] = [.unavailable]
+            continue
+          }
+          let name = locals.fresh(hint)
+          w.line("\(real) \(name)[\(type?.features ?? 0)];")
+          code.emit(node, graph: graph, operands: operands, dest: name, w: &w)
+          values[i] = [.vector(name)]
+        }
+      }
+      for o in sequenceOutputs {
+        let v = values[o.value.node][o.value.result]
+        w.line("memcpy(\(CNames.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
+      }
+      w.line("s->steps++;")
+      w.line("return \(names.constant("ok"));")
+    }
+    w.line()
+  }
+
+  /// `<model>_read`: the vector outputs (reductions, final states and heads on them) of the
+  /// steps taken so far.
+  static func emitRead(iface: CInterface, code: inout CVectorCode, w: inout CWriter) {
+    let graph = iface.module.graph
+    let real = iface.real
+    let names = iface.names
+    let vectorOutputs = iface.outputs.filter { !$0.isSequence }
+    var locals = LocalNames(reserved: ["i", "s"] + vectorOutputs.map { CNames.parameter($0.name) })
+    // Only what the vector outputs need; scans and reductions are read from the state.
+    var needed = Array(repeating: false, count: graph.nodes.count)
+    for o in vectorOutputs { needed[o.value.node] = true }
+    for i in graph.nodes.indices.reversed() where needed[i] {
+      switch graph.nodes[i].op {
+      case .scan, .reduce: continue
+      default: for v in graph.nodes[i].operands { needed[v.node] = true }
+      }
+    }
+    var values = [[CValue]](repeating: [], count: graph.nodes.count)
+    let parameters = ["const \(names.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(CNames.parameter($0.name))" }
+    w.block("void \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
+      for (i, node) in graph.nodes.enumerated() where needed[i] {
+        let operands = node.operands.map { values[$0.node].isEmpty ? CValue.unavailable : values[$0.node][$0.result] }
+        let features = node.types[0]?.features ?? 0
+        switch node.op {
+        case .parameter(let name):
+          values[i] = [.weights(names.global(name))]
+        case .zeros:
+          values[i] = [.zero]
+        case .scan(let scan):
+          let info = iface.scans.first { $0.node == i }!
+          values[i] = (0..<scan.states).map { .vector("s->\(stateMember(info, $0))") }
+            + Array(repeating: .unavailable, count: scan.outputs)
+        case .reduce(let r):
+          let info = iface.reductions.first { $0.node == i }!
+          let acc = "s->\(accumulator(info, graph: graph))"
+          let name = locals.fresh(node.hint ?? "reduce\(i)")
+          w.line("\(real) \(name)[\(features)];")
+          if r == .mean {
+            w.line("for (int i = 0; i < \(features); i++) \(name)[i] = s->steps > 0 ? \(acc)[i] / (\(real))s->steps : \(code.literal(0));")
+          } else {
+            w.line("memcpy(\(name), \(acc), sizeof \(name));")
+          }
+          values[i] = [.vector(name)]
+        case .slice(let start, _):
+          values[i] = [.vector("(\(operands[0].pointer) + \(start))")]
+        default:
+          let name = locals.fresh(node.hint ?? "v\(i)")
+          w.line("\(real) \(name)[\(features)];")
+          var materialised: [CValue] = []
+          for (k, v) in operands.enumerated() {
+            guard case .zero = v else {
+              materialised.append(v)
+              continue
+            }
+            let zeros = locals.fresh("zeros")
+            w.line("\(real) \(zeros)[\(graph.type(of: node.operands[k])?.features ?? 0)];")
+            w.line("memset(\(zeros), 0, sizeof \(zeros));")
+            materialised.append(.vector(zeros))
+          }
+          code.emit(node, graph: graph, operands: materialised, dest: name, w: &w)
+          values[i] = [.vector(name)]
+        }
+      }
+      for o in vectorOutputs {
+        let v = values[o.value.node][o.value.result]
+        if case .zero = v {
+          w.line("memset(\(CNames.parameter(o.name)), 0, sizeof(\(real)) * \(o.features));")
+        } else {
+          w.line("memcpy(\(CNames.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
+        }
+      }
+    }
+    w.line()
+  }
+}

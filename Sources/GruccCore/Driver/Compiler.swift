@@ -1,0 +1,51 @@
+// The compilation stages wired together, without I/O: source text to checked model to IR to the
+// optimised module. The Driver supplies file contents and decides what to print or write.
+
+/// What the front end made of a source file.
+public struct FrontEnd: Sendable {
+  public var source: SourceFile
+  public var file: ModelFile
+  public var model: Model?
+  public var module: Module?
+  public var diagnostics: DiagnosticEngine
+}
+
+public enum Compiler {
+  public static let version = "0.1.0"
+
+  /// Lexes, parses, checks and generates IR. `module` is nil if there were errors.
+  public static func frontEnd(_ source: SourceFile) -> FrontEnd {
+    var diagnostics = DiagnosticEngine()
+    if source.bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) {
+      diagnostics.error(.emptyFile, at: source.range(0, 0))
+      return FrontEnd(source: source, file: ModelFile(statements: []), model: nil, module: nil, diagnostics: diagnostics)
+    }
+    let (file, parseDiagnostics) = Parser.parse(source)
+    diagnostics.append(contentsOf: parseDiagnostics)
+    let (model, semaDiagnostics) = Sema.check(file, source: source)
+    diagnostics.append(contentsOf: semaDiagnostics)
+    guard !diagnostics.hasErrors, let model else {
+      return FrontEnd(source: source, file: file, model: nil, module: nil, diagnostics: diagnostics)
+    }
+    let module = IRGen.generate(model, sourceName: source.baseName)
+    return FrontEnd(source: source, file: file, model: model, module: module, diagnostics: diagnostics)
+  }
+
+  /// Where the model's weights come from: the tensors of its weights file (already read and
+  /// decoded by the caller), or its init rules.
+  static func weightSource(for model: Model, file: [NamedTensor]?) -> WeightSource {
+    if let spec = model.weights, let tensors = file {
+      return .file(WeightsFile(path: spec.path, range: spec.range, tensors: tensors))
+    }
+    return .initialise(seed: model.initSeed, rules: model.initRules)
+  }
+
+  /// Diagnostics sorted by position (stable), so the output reads top to bottom whatever stage
+  /// found each problem.
+  public static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+    diagnostics.enumerated().sorted { a, b in
+      let (la, lb) = (a.element.range.start.offset, b.element.range.start.offset)
+      return la != lb ? la < lb : a.offset < b.offset
+    }.map(\.element)
+  }
+}

@@ -1,0 +1,267 @@
+// The driver: runs a command end to end. It owns the only file I/O and the diagnostics
+// rendering, and writes outputs atomically (temporary file, then rename) and only on success.
+
+import Foundation
+
+/// What a run of grucc printed and its exit status. main.swift forwards it; tests inspect it.
+public struct DriverResult: Sendable {
+  public var exitCode: Int32
+  public var stdout: String
+  public var stderr: String
+}
+
+public struct Driver {
+  private var colors: Bool
+  private var stdout = ""
+  private var stderr = ""
+
+  private init(colors: Bool) { self.colors = colors }
+
+  /// Runs one grucc command line (without the program name).
+  public static func run(_ arguments: [String], colors: Bool = false) -> DriverResult {
+    var driver = Driver(colors: colors)
+    let code = driver.execute(arguments)
+    return DriverResult(exitCode: code, stdout: driver.stdout, stderr: driver.stderr)
+  }
+
+  private mutating func execute(_ arguments: [String]) -> Int32 {
+    let command: Command
+    do {
+      command = try Options.parse(arguments)
+    } catch {
+      stderr += "grucc: error: \(error.message)\nrun 'grucc --help' for usage\n"
+      return 1
+    }
+    switch command {
+    case .help:
+      stdout += HelpText.text
+      return 0
+    case .version:
+      stdout += "grucc \(Compiler.version)\n"
+      return 0
+    case .compile(let options): return compile(options)
+    case .run(let options): return runModel(options)
+    case .check(let path): return check(path)
+    }
+  }
+
+  // MARK: - Loading
+
+  private mutating func fail(_ message: String) -> Int32 {
+    stderr += "grucc: error: \(message)\n"
+    return 1
+  }
+
+  private struct ReadError: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  private func readFile(_ path: String) -> Result<[UInt8], ReadError> {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      return .failure(ReadError(description: "no such file"))
+    }
+    if isDirectory.boolValue { return .failure(ReadError(description: "it is a directory")) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      return .failure(ReadError(description: "permission denied"))
+    }
+    return .success([UInt8](data))
+  }
+
+  private mutating func report(_ diagnostics: DiagnosticEngine, source: SourceFile?) {
+    let renderer = DiagnosticRenderer(source: source, colors: colors)
+    stderr += renderer.render(Compiler.sorted(diagnostics.diagnostics))
+  }
+
+  /// Reads and checks a model file; nil (with the errors printed) if it has errors.
+  private mutating func frontEnd(_ path: String) -> FrontEnd? {
+    let bytes: [UInt8]
+    switch readFile(path) {
+    case .success(let b): bytes = b
+    case .failure(let reason):
+      _ = fail("cannot read '\(path)': \(reason.description)")
+      return nil
+    }
+    let result = Compiler.frontEnd(SourceFile(path: path, bytes: bytes))
+    report(result.diagnostics, source: result.source)
+    return result.module == nil ? nil : result
+  }
+
+  /// Reads the model's weights file, if it names one, relative to the model file's directory.
+  private mutating func weights(for model: Model, modelPath: String) -> (WeightSource, DiagnosticEngine)? {
+    var diagnostics = DiagnosticEngine()
+    guard let spec = model.weights else { return (Compiler.weightSource(for: model, file: nil), diagnostics) }
+    let path = spec.path.hasPrefix("/") ? spec.path : directory(of: modelPath) + spec.path
+    switch readFile(path) {
+    case .failure(let reason):
+      diagnostics.error(.cannotReadFile(spec.path, reason: reason.description), at: spec.range)
+      return (Compiler.weightSource(for: model, file: nil), diagnostics)
+    case .success(let bytes):
+      do throws(FormatError) {
+        let tensors = try WeightFiles.read(bytes, path: spec.path)
+        return (Compiler.weightSource(for: model, file: tensors), diagnostics)
+      } catch {
+        diagnostics.error(.weightFileInvalid(spec.path, reason: error.message), at: spec.range)
+        return (Compiler.weightSource(for: model, file: nil), diagnostics)
+      }
+    }
+  }
+
+  private func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return String(path[...slash])
+  }
+
+  /// Runs the pass pipeline (or its prefix up to `through`), printing IR dumps if asked.
+  private mutating func optimise(
+    _ front: FrontEnd, through: String? = nil, printAfterAll: Bool = false
+  ) -> Module? {
+    guard let model = front.model, let module = front.module,
+      let (source, weightDiagnostics) = weights(for: model, modelPath: front.source.path)
+    else { return nil }
+    if weightDiagnostics.hasErrors {
+      report(weightDiagnostics, source: front.source)
+      return nil
+    }
+    var pipeline = PassPipeline.standard(weights: source)
+    if let through, let prefix = pipeline.prefix(through: through) { pipeline = prefix }
+    var diagnostics = weightDiagnostics
+    var dumps = ""
+    if printAfterAll { dumps += "// ----- IR after irgen -----\n" + IRPrinter.print(module) }
+    let result = pipeline.run(module, diagnostics: &diagnostics) { name, m in
+      if printAfterAll { dumps += "// ----- IR after \(name) -----\n" + IRPrinter.print(m) }
+    }
+    report(diagnostics, source: front.source)
+    stdout += dumps
+    switch result {
+    case .success(let m): return m
+    case .failure(.diagnostics): return nil
+    case .failure(.verifier(let pass, let errors, let dump)):
+      stderr += "grucc: error: internal: IR verification failed after pass '\(pass)':\n"
+      for e in errors { stderr += "  \(e)\n" }
+      stderr += dump
+      return nil
+    }
+  }
+
+  // MARK: - Commands
+
+  private mutating func compile(_ options: CompileOptions) -> Int32 {
+    guard let front = frontEnd(options.input) else { return 1 }
+    switch options.emit {
+    case .tokens?:
+      var lexer = Lexer(source: front.source)
+      let text = lexer.tokenize().map { t in
+        "\(t.range.start.line):\(t.range.start.column) \(t.kind) \(t.kind == .newline ? "" : t.text)\n"
+      }.joined()
+      return deliver(text, to: options.output)
+    case .ast?:
+      return deliver(ASTPrinter.print(front.file), to: options.output)
+    case .ir(let after)?:
+      if after == "irgen" { return deliver(IRPrinter.print(front.module!), to: options.output) }
+      guard let module = optimise(front, through: after, printAfterAll: options.printIRAfterAll) else { return 1 }
+      return deliver(IRPrinter.print(module), to: options.output)
+    case .c?, .header?:
+      guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
+      let headerName = "\(module.name).h"
+      let emitted = CEmitter.emit(module, headerName: headerName)
+      return deliver(options.emit == .c ? emitted.source : emitted.header, to: options.output)
+    case nil:
+      guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
+      let cPath = options.output ?? "\(module.name).c"
+      guard cPath.hasSuffix(".c") else { return fail("output file '\(cPath)' must end in '.c' (the header goes beside it as '.h')") }
+      let hPath = String(cPath.dropLast(2)) + ".h"
+      let headerName = hPath.split(separator: "/").last.map(String.init) ?? hPath
+      let emitted = CEmitter.emit(module, headerName: headerName)
+      return write([(cPath, Array(emitted.source.utf8)), (hPath, Array(emitted.header.utf8))], input: options.input)
+    }
+  }
+
+  /// Prints text, or writes it atomically to `path`.
+  private mutating func deliver(_ text: String, to path: String?) -> Int32 {
+    guard let path else {
+      stdout += text
+      return 0
+    }
+    return write([(path, Array(text.utf8))], input: nil)
+  }
+
+  /// Writes every file or none: each goes to a temporary file first, and only when all are
+  /// written are they renamed over their targets.
+  private mutating func write(_ files: [(path: String, bytes: [UInt8])], input: String?) -> Int32 {
+    for f in files where input.map({ samePath($0, f.path) }) ?? false {
+      return fail("output '\(f.path)' would overwrite the input file")
+    }
+    var temporaries: [String] = []
+    func cleanUp() { for t in temporaries { unlink(t) } }
+    for f in files {
+      let temporary = "\(f.path).grucc-\(getpid()).tmp"
+      guard FileManager.default.createFile(atPath: temporary, contents: Data(f.bytes)) else {
+        cleanUp()
+        return fail("cannot write '\(f.path)'")
+      }
+      temporaries.append(temporary)
+    }
+    for (f, t) in zip(files, temporaries) where rename(t, f.path) != 0 {
+      cleanUp()
+      return fail("cannot write '\(f.path)': \(String(cString: strerror(errno)))")
+    }
+    return 0
+  }
+
+  private func samePath(_ a: String, _ b: String) -> Bool {
+    URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
+  }
+
+  private mutating func check(_ path: String) -> Int32 {
+    guard let front = frontEnd(path), let module = optimise(front) else { return 1 }
+    stdout += ModelReport.text(front: front, optimised: module)
+    return 0
+  }
+
+  private mutating func runModel(_ options: RunOptions) -> Int32 {
+    guard let front = frontEnd(options.model), let module = optimise(front) else { return 1 }
+    var inputs: [String: ArrayValue] = [:]
+    let layout = module.layout
+    let arguments = module.graph.argumentNodes.compactMap { i -> (String, TensorType)? in
+      if case .argument(let name, let type) = module.graph.nodes[i].op { return (name, type) }
+      return nil
+    }
+    for (name, path) in options.inputs {
+      let bytes: [UInt8]
+      switch readFile(path) {
+      case .success(let b): bytes = b
+      case .failure(let reason): return fail("cannot read '\(path)': \(reason.description)")
+      }
+      do throws(FormatError) {
+        for (member, array) in try DataFiles.read(bytes, path: path) {
+          let target = name ?? member ?? arguments.first { $0.1.isSequence }!.0
+          guard let argument = arguments.first(where: { $0.0 == target }) else {
+            let names = arguments.map { "'\($0.0)'" }.joined(separator: ", ")
+            return fail("the model has no input named '\(target)' (its inputs are \(names))")
+          }
+          inputs[target] = DataFiles.canonical(array, for: argument.1, layout: layout)
+        }
+      } catch {
+        return fail("\(path): \(error.message)")
+      }
+    }
+    let outputs: [(name: String, value: ArrayValue)]
+    do throws(InterpreterError) {
+      outputs = try Interpreter.run(module, inputs: inputs)
+    } catch {
+      return fail(error.message)
+    }
+    let presented = outputs.map { ($0.name, DataFiles.presented($0.value, layout: layout)) }
+    guard let path = options.output else {
+      stdout += DataFiles.csv(presented, precision: module.precision)
+      return 0
+    }
+    do throws(DataFiles.EncodeError) {
+      let bytes = try DataFiles.encode(presented, path: path, precision: module.precision)
+      return write([(path, bytes)], input: options.model)
+    } catch {
+      return fail(error.message)
+    }
+  }
+}

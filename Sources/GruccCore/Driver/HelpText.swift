@@ -1,0 +1,34 @@
+// The text of `grucc --help`. A golden test keeps it in sync with Tests/Golden/cli/help.expected.
+
+enum HelpText {
+  static let text = """
+    grucc \(Compiler.version): a compiler for GRU networks
+
+    USAGE:
+      grucc MODEL.gru [-o MODEL.c]            write MODEL.c and MODEL.h (standalone C99)
+      grucc MODEL.gru --emit KIND [-o FILE]   print one stage's output
+      grucc run MODEL.gru --input X [--input NAME=FILE ...] [-o OUT]
+                                              interpret the model (reference semantics)
+      grucc check MODEL.gru                   shapes, parameters, memory and cost report
+      grucc --help | --version
+
+    COMPILE OPTIONS:
+      -o FILE                 the C file to write (default: <model name>.c); the header
+                              is written beside it with the extension .h
+      --emit KIND             tokens, ast, ir, ir-after=PASS, c or h
+      --print-ir-after-all    print the IR after every pass
+
+    PASSES (in order, for --emit ir-after=PASS):
+      irgen (the graph before any pass), \(PassPipeline.standardNames.joined(separator: ", "))
+
+    RUN OPTIONS:
+      --input FILE            the sequence input: .npy ([T, F] or [B, T, F] in the model's
+                              layout) or .csv (one row per step); a .npz gives inputs by name
+      --input NAME=FILE       another input: the lengths, or a layer's initial state NAME.h0
+      -o FILE                 write the outputs to .npy (one output), .npz or .csv
+                              (default: CSV on standard output)
+
+    The language is described in Specs/LANGUAGE.md.
+
+    """
+}

@@ -1,0 +1,45 @@
+// `grucc check`: what the model is, what it holds and what it costs, in a short plain report.
+
+enum ModelReport {
+  static func text(front: FrontEnd, optimised: Module) -> String {
+    var diagnostics = DiagnosticEngine()
+    let typed = ShapeInference().run(front.module!, diagnostics: &diagnostics)
+    let iface = CInterface(optimised)
+    let real = optimised.precision.rawValue
+    var out = "model \(optimised.name) (\(real), \(optimised.layout.rawValue)), from \(front.source.path)\n"
+    let graph = typed.graph
+    for node in graph.nodes {
+      let types = node.types.compactMap { $0?.description }.joined(separator: ", ")
+      switch node.op {
+      case .argument(let name, let type):
+        out += "  input \(name): \(type)\n"
+      case .gru(let g):
+        let x = graph.type(of: node.operands[0])?.features ?? 0
+        let specs = ParameterSpecs.forGRU(g, inputFeatures: x)
+        out += "  \(ModelSummary.layer(g.layer))\n"
+        out += "      output, final state: \(types); \(count(specs)) parameters\n"
+      case .dense(let d):
+        let x = graph.type(of: node.operands[0])
+        let specs = ParameterSpecs.forDense(d, inputFeatures: x?.features ?? 0, steps: x?.dims[1].fixedValue)
+        out += "  dense '\(d.name)': \(x?.description ?? "?") -> \(types); \(count(specs)) parameters\n"
+      default:
+        break
+      }
+    }
+    for o in typed.graph.outputs {
+      out += "  output \(o.name): \(typed.graph.type(of: o.value)?.description ?? "?")\n"
+    }
+    let bytes = iface.elementBytes
+    out += "parameters: \(iface.parameterCount) (\(iface.parameterCount * bytes) bytes of \(real))\n"
+    out += "state: \(iface.stateSize) values (\(iface.stateSize * bytes) bytes) per stream or sequence\n"
+    out += "scratch: \(iface.scratchPerStep) values (\(iface.scratchPerStep * bytes) bytes) per step of a sequence\n"
+    out += "multiply-adds per step: \(iface.macsPerStep)"
+    out += iface.macsPerSequence > 0 ? ", plus \(iface.macsPerSequence) per sequence\n" : "\n"
+    out += "streaming: " + (iface.streamBlocker.map { "no: \($0)" } ?? "yes") + "\n"
+    return out
+  }
+
+  private static func count(_ specs: [ParameterSpec]) -> Int {
+    specs.reduce(0) { $0 + $1.shape.reduce(1, *) }
+  }
+}

@@ -1,0 +1,139 @@
+// Command-line parsing: argv to a `Command`. No I/O here; errors are values the Driver prints.
+
+/// What `--emit` asks for.
+public enum EmitKind: Sendable, Equatable {
+  case tokens, ast, c, header
+  /// The IR after the whole pipeline (`ir`), or after the named pass (`ir-after=NAME`;
+  /// `ir-after=irgen` is the graph before any pass).
+  case ir(after: String?)
+}
+
+public struct CompileOptions: Sendable, Equatable {
+  public var input: String
+  public var output: String?
+  public var emit: EmitKind?
+  public var printIRAfterAll = false
+}
+
+public struct RunOptions: Sendable, Equatable {
+  public var model: String
+  /// `--input FILE` (name nil: the model's sequence input) or `--input NAME=FILE`.
+  public var inputs: [(name: String?, path: String)]
+  public var output: String?
+
+  public static func == (a: RunOptions, b: RunOptions) -> Bool {
+    a.model == b.model && a.output == b.output && a.inputs.map(\.path) == b.inputs.map(\.path)
+      && a.inputs.map(\.name) == b.inputs.map(\.name)
+  }
+}
+
+public enum Command: Sendable, Equatable {
+  case compile(CompileOptions)
+  case run(RunOptions)
+  case check(String)
+  case help
+  case version
+}
+
+/// A command line that makes no sense.
+public struct UsageError: Error, Sendable, Equatable {
+  public var message: String
+}
+
+public enum Options {
+  public static func parse(_ arguments: [String]) throws(UsageError) -> Command {
+    var args = arguments[...]
+    guard let first = args.first else { throw UsageError(message: "no input file") }
+    if first == "--help" || first == "-h" || first == "help" { return .help }
+    if first == "--version" { return .version }
+    switch first {
+    case "run":
+      args = args.dropFirst()
+      return .run(try parseRun(&args))
+    case "check":
+      args = args.dropFirst()
+      var model: String?
+      while let a = args.popFirst() {
+        if a.hasPrefix("-") { throw UsageError(message: "unknown option '\(a)' for 'check'") }
+        if model != nil { throw UsageError(message: "'check' takes one model file") }
+        model = a
+      }
+      guard let model else { throw UsageError(message: "'check' needs a model file") }
+      return .check(model)
+    default:
+      return .compile(try parseCompile(&args))
+    }
+  }
+
+  private static func value(after option: String, _ args: inout ArraySlice<String>) throws(UsageError) -> String {
+    guard let v = args.popFirst() else { throw UsageError(message: "option '\(option)' needs a value") }
+    return v
+  }
+
+  private static func parseCompile(_ args: inout ArraySlice<String>) throws(UsageError) -> CompileOptions {
+    var input: String?
+    var options = CompileOptions(input: "")
+    while let a = args.popFirst() {
+      switch a {
+      case "-o": options.output = try value(after: "-o", &args)
+      case "--print-ir-after-all": options.printIRAfterAll = true
+      case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
+      case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
+      case "--help", "-h": throw UsageError(message: "'--help' must come first")
+      case _ where a.hasPrefix("-") && a != "-": throw UsageError(message: "unknown option '\(a)'")
+      default:
+        if input != nil { throw UsageError(message: "more than one input file ('\(input!)' and '\(a)')") }
+        input = a
+      }
+    }
+    guard let input else { throw UsageError(message: "no input file") }
+    options.input = input
+    return options
+  }
+
+  private static func emitKind(_ text: String) throws(UsageError) -> EmitKind {
+    switch text {
+    case "tokens": return .tokens
+    case "ast": return .ast
+    case "ir": return .ir(after: nil)
+    case "c": return .c
+    case "h", "header": return .header
+    default:
+      if text.hasPrefix("ir-after=") {
+        let pass = String(text.dropFirst("ir-after=".count))
+        guard pass == "irgen" || PassPipeline.standardNames.contains(pass) else {
+          throw UsageError(
+            message: "unknown pass '\(pass)'; passes are irgen, " + PassPipeline.standardNames.joined(separator: ", "))
+        }
+        return .ir(after: pass)
+      }
+      throw UsageError(message: "unknown --emit kind '\(text)'; expected tokens, ast, ir, ir-after=PASS, c or h")
+    }
+  }
+
+  private static func parseRun(_ args: inout ArraySlice<String>) throws(UsageError) -> RunOptions {
+    var model: String?
+    var options = RunOptions(model: "", inputs: [], output: nil)
+    while let a = args.popFirst() {
+      switch a {
+      case "-o": options.output = try value(after: "-o", &args)
+      case "--input", "-i":
+        let v = try value(after: a, &args)
+        // NAME=FILE names an input; a plain FILE is the sequence input.
+        if let eq = v.firstIndex(of: "="), !v[..<eq].contains("/") {
+          options.inputs.append((String(v[..<eq]), String(v[v.index(after: eq)...])))
+        } else {
+          options.inputs.append((nil, v))
+        }
+      case _ where a.hasPrefix("-"): throw UsageError(message: "unknown option '\(a)' for 'run'")
+      default:
+        if model != nil { throw UsageError(message: "'run' takes one model file") }
+        model = a
+      }
+    }
+    guard let model else { throw UsageError(message: "'run' needs a model file") }
+    guard !options.inputs.isEmpty else { throw UsageError(message: "'run' needs --input FILE (.npy or .csv)") }
+    options.model = model
+    return options
+  }
+}

@@ -1,0 +1,108 @@
+// Graphs, nodes and the module that owns the weights. A graph is an array of nodes in
+// topological order; a value is (node index, result index).
+
+/// A reference to one result of one node of the enclosing graph.
+public struct ValueRef: Sendable, Hashable {
+  public var node: Int
+  public var result: Int
+
+  public init(_ node: Int, _ result: Int = 0) {
+    self.node = node
+    self.result = result
+  }
+}
+
+/// One operation in a graph. `types` has one entry per result; nil until shape inference.
+public struct Node: Sendable {
+  public var op: Op
+  public var operands: [ValueRef]
+  public var types: [TensorType?]
+  public var range: SourceRange
+  /// A short name for the value (`r`, `z`, `n`): dumps print it and the C emitter names buffers after it.
+  public var hint: String?
+
+  public init(_ op: Op, _ operands: [ValueRef], types: [TensorType?]? = nil, range: SourceRange, hint: String? = nil) {
+    self.op = op
+    self.operands = operands
+    self.types = types ?? Array(repeating: nil, count: op.resultCount)
+    self.range = range
+    self.hint = hint
+  }
+}
+
+/// A named result of a graph: a model output, or a scan body's yielded value.
+public struct GraphOutput: Sendable {
+  public var name: String
+  public var value: ValueRef
+
+  public init(name: String, value: ValueRef) {
+    self.name = name
+    self.value = value
+  }
+}
+
+/// Nodes in topological order (every operand refers to an earlier node) and the outputs.
+public struct Graph: Sendable {
+  public var nodes: [Node] = []
+  public var outputs: [GraphOutput] = []
+
+  public init() {}
+
+  public func type(of v: ValueRef) -> TensorType? {
+    let types = nodes[v.node].types
+    return v.result < types.count ? types[v.result] : nil
+  }
+
+  /// Indices of the argument nodes, in order.
+  public var argumentNodes: [Int] {
+    nodes.indices.filter { if case .argument = nodes[$0].op { return true } else { return false } }
+  }
+
+  /// Appends a node and returns a reference to its first result.
+  @discardableResult
+  public mutating func append(_ node: Node) -> ValueRef {
+    nodes.append(node)
+    return ValueRef(nodes.count - 1)
+  }
+}
+
+/// A weight tensor with its values. Values are stored as Double; for an f32 model each value is
+/// exactly representable as Float (weight binding rounds once, on load).
+public struct Parameter: Sendable {
+  public var name: String
+  public var shape: [Int]
+  public var values: [Double]
+  /// What the tensor is, for comments in the generated C: `reset gate r: input weights W_r`.
+  public var role: String
+
+  public init(name: String, shape: [Int], values: [Double], role: String) {
+    self.name = name
+    self.shape = shape
+    self.values = values
+    self.role = role
+  }
+
+  public var count: Int { values.count }
+}
+
+/// The unit every pass transforms: the graph plus the weights and what the model file said about
+/// the interface (name, precision, layout, source file).
+public struct Module: Sendable {
+  public var name: String
+  public var precision: Precision
+  public var layout: SequenceLayout
+  /// The fixed sequence length, if the input declares one.
+  public var steps: Int?
+  /// The .gru file's base name, for dumps and generated-file headers.
+  public var sourceName: String
+  public var graph: Graph
+  public var parameters: [Parameter] = []
+  /// The model in a few lines (ModelSummary), for the header of generated files.
+  public var summary: [String] = []
+
+  public var dtype: DType { DType(precision) }
+
+  public func parameter(named name: String) -> Parameter? { parameters.first { $0.name == name } }
+
+  public func parameterIndex(named name: String) -> Int? { parameters.firstIndex { $0.name == name } }
+}

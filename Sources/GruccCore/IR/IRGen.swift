@@ -1,0 +1,73 @@
+// IRGen: builds the high-level IR graph from a checked `Model`. One node per declaration and
+// head operation, each carrying the source range it came from; types are left to ShapeInference.
+
+public enum IRGen {
+  public static func generate(_ model: Model, sourceName: String) -> Module {
+    var graph = Graph()
+    let dtype = DType(model.precision)
+    let input = model.input
+    let steps: Dim = input.steps.map { .fixed($0) } ?? .time
+    let inputType = TensorType(dtype, [.batch, steps, .fixed(input.features)])
+    let x = graph.append(Node(.argument(name: input.name, type: inputType), [], types: [inputType], range: input.range))
+    var lengths: ValueRef?
+    if let name = input.lengths {
+      let type = TensorType(.i32, [.batch])
+      lengths = graph.append(Node(.argument(name: name, type: type), [], types: [type], range: input.range))
+    }
+
+    // What each defined name evaluates to, and whether it is a sequence (for output masking).
+    var values: [String: (value: ValueRef, isSequence: Bool)] = [input.name: (x, true)]
+    var layerNodes: [String: Int] = [:]
+
+    func lower(_ e: HeadExpr, binding: String) -> (ValueRef, Bool) {
+      switch e {
+      case .ref(let name, _):
+        return values[name]!
+      case .state(let layer, _):
+        return (ValueRef(layerNodes[layer]!, 1), false)
+      case .dense(let inner, let units, let unshared, let range):
+        let (v, seq) = lower(inner, binding: binding)
+        let op = Op.dense(DenseOp(name: binding, units: units, unshared: unshared))
+        return (graph.append(Node(op, [v], range: range)), seq)
+      case .activation(let a, let inner, let range):
+        let (v, seq) = lower(inner, binding: binding)
+        return (graph.append(Node(.activation(a), [v], range: range)), seq)
+      case .reduce(let r, let inner, let range):
+        let (v, _) = lower(inner, binding: binding)
+        let operands = [v] + (lengths.map { [$0] } ?? [])
+        return (graph.append(Node(.reduce(r), operands, range: range)), false)
+      }
+    }
+
+    for definition in model.definitions {
+      switch definition {
+      case .gru(let layer):
+        var operands = [values[layer.source]!.value]
+        if let lengths { operands.append(lengths) }
+        if layer.initial == .given {
+          let type = TensorType(dtype, [.batch, .fixed(layer.hidden * layer.directions)])
+          let h0 = graph.append(
+            Node(.argument(name: "\(layer.name).h0", type: type), [], types: [type], range: layer.range))
+          operands.append(h0)
+        }
+        let op = Op.gru(GRUOp(layer: layer, hasLengths: lengths != nil, hasInitialState: layer.initial == .given))
+        let v = graph.append(Node(op, operands, range: layer.range))
+        layerNodes[layer.name] = v.node
+        values[layer.name] = (v, true)
+      case .value(let def):
+        var (v, seq) = lower(def.value, binding: def.name)
+        if def.isOutput {
+          // Every sequence output is zero past each sequence's end, whatever the head computed there.
+          if seq, let lengths { v = graph.append(Node(.mask, [v, lengths], range: def.range)) }
+          graph.outputs.append(GraphOutput(name: def.name, value: v))
+        }
+        values[def.name] = (v, seq)
+      }
+    }
+    var module = Module(
+      name: model.name, precision: model.precision, layout: input.layout, steps: input.steps,
+      sourceName: sourceName, graph: graph)
+    module.summary = ModelSummary.lines(model)
+    return module
+  }
+}

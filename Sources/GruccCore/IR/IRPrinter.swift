@@ -1,0 +1,90 @@
+// Prints a module as stable, diff-friendly text: the format of `--emit ir` and of the golden
+// files. One line per node: name, op, operands, attributes in fixed order, types, hint, location.
+
+public enum IRPrinter {
+  public static func print(_ module: Module) -> String {
+    var out = "module @\(module.name) : \(module.precision.rawValue), \(module.layout.rawValue)"
+    if let steps = module.steps { out += ", steps \(steps)" }
+    out += ", from \(module.sourceName)\n"
+    for p in module.parameters {
+      out += "parameter @\(p.name) : \(module.dtype.rawValue)\(shapeText(p.shape))  # \(p.role)\n"
+    }
+    out += "graph {\n"
+    printGraph(module.graph, depth: 0, indent: "  ", module: module, into: &out)
+    for o in module.graph.outputs { out += "  output \(o.name) = \(name(o.value, in: module.graph, depth: 0))\n" }
+    out += "}\n"
+    return out
+  }
+
+  private static func prefix(_ depth: Int) -> String { "%" + String(repeating: "t", count: depth) }
+
+  private static func name(_ v: ValueRef, in graph: Graph, depth: Int) -> String {
+    let base = prefix(depth) + String(v.node)
+    return graph.nodes[v.node].types.count > 1 ? "\(base)#\(v.result)" : base
+  }
+
+  private static func printGraph(_ graph: Graph, depth: Int, indent: String, module: Module, into out: inout String) {
+    for (i, node) in graph.nodes.enumerated() {
+      var line = indent + prefix(depth) + String(i)
+      if node.types.count > 1 { line += ":\(node.types.count)" }
+      line += " = " + node.op.mnemonic
+      let operands = node.operands.map { name($0, in: graph, depth: depth) }
+      let head = headText(node.op)
+      if !head.isEmpty { line += " " + head }
+      if !operands.isEmpty { line += " " + operands.joined(separator: ", ") }
+      let attributes = attributeText(node.op)
+      if !attributes.isEmpty { line += " {" + attributes + "}" }
+      line += " : " + node.types.map { $0?.description ?? "?" }.joined(separator: ", ")
+      var trailer: [String] = []
+      if let hint = node.hint { trailer.append(hint) }
+      if !node.range.isNone { trailer.append("\(module.sourceName):\(node.range.start.line):\(node.range.start.column)") }
+      if !trailer.isEmpty { line += "  # " + trailer.joined(separator: ", ") }
+      if case .scan(let scan) = node.op {
+        out += line + " {\n"
+        printGraph(scan.body, depth: depth + 1, indent: indent + "  ", module: module, into: &out)
+        let yields = scan.body.outputs.map { name($0.value, in: scan.body, depth: depth + 1) }
+        out += indent + "  yield " + yields.joined(separator: ", ") + "\n"
+        out += indent + "}\n"
+      } else {
+        out += line + "\n"
+      }
+    }
+  }
+
+  /// Text printed right after the mnemonic (before operands).
+  private static func headText(_ op: Op) -> String {
+    switch op {
+    case .argument(let name, _): return "\"\(name)\""
+    case .parameter(let name): return "@\(name)"
+    case .scan(let s): return s.direction.rawValue
+    case .zeros, .gru, .dense, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat,
+      .reduce, .mask:
+      return ""
+    }
+  }
+
+  /// Attributes in a fixed order, so dumps are stable.
+  private static func attributeText(_ op: Op) -> String {
+    switch op {
+    case .gru(let g):
+      let l = g.layer
+      var parts = [
+        "layer = \(l.name)", "hidden = \(l.hidden)", "reset = \(l.reset.rawValue)", "update = \(l.update.rawValue)",
+        "bias = \(l.bias.rawValue)", "direction = \(l.direction.rawValue)",
+      ]
+      if l.direction == .bidirectional { parts.append("merge = \(l.merge.rawValue)") }
+      parts.append("initial = \(l.initial.rawValue)")
+      if l.outputActivation != .identity { parts.append("output-activation = \(l.outputActivation.rawValue)") }
+      return parts.joined(separator: ", ")
+    case .dense(let d):
+      return "name = \(d.name), units = \(d.units)" + (d.unshared ? ", unshared" : "")
+    case .scan(let s):
+      return "name = \(s.name), sequences = \(s.sequences), states = \(s.states)" + (s.hasLengths ? ", lengths" : "")
+    case .scale(let f): return "factor = \(f)"
+    case .slice(let start, let count): return "start = \(start), count = \(count)"
+    case .concat(let axis): return "axis = \(axis)"
+    case .argument, .parameter, .zeros, .linear, .linearUnshared, .activation, .add, .mul, .blend, .reduce, .mask:
+      return ""
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// The operations of grucc's IR. High-level ops (gru, dense) come from IRGen; lowering replaces
+// them with primitive ops, and a GRU's time loop becomes a `scan` whose body is a nested graph.
+
+/// A high-level GRU layer: operands are the input sequence, then lengths and the initial state if
+/// the layer has them. Results: the output sequence and the final state.
+public struct GRUOp: Sendable {
+  public var layer: GRULayer
+  public var hasLengths: Bool
+  public var hasInitialState: Bool
+
+  /// The parameter-name prefixes of the layer's directions: `h`, or `h.fw` and `h.bw`.
+  public var directionPrefixes: [String] {
+    layer.direction == .bidirectional ? ["\(layer.name).fw", "\(layer.name).bw"] : [layer.name]
+  }
+}
+
+/// A high-level dense layer named after its binding: `y = x W^T + b`, on each step of a sequence
+/// (shared weights, or one weight set per step when `unshared`) or on a vector.
+public struct DenseOp: Sendable {
+  public var name: String
+  public var units: Int
+  public var unshared: Bool
+}
+
+/// Which way a scan walks the time axis.
+public enum ScanDirection: String, Sendable {
+  case forward, reverse
+}
+
+/// A loop over time. Operands: `sequences` sequences `[B, T, F]`, then `states` initial states
+/// `[B, F]`, then the lengths if `hasLengths`. The body's arguments are one step of each sequence,
+/// then the carried states; it yields the new states, then the per-step outputs. Results: the final
+/// states, then each per-step output stacked into a sequence.
+///
+/// With lengths, a batch element whose sequence has ended keeps its state and outputs zeros, and a
+/// reverse scan starts at each element's own last valid step (as ONNX `sequence_lens` and
+/// `tf.reverse_sequence` do).
+public struct Scan: Sendable {
+  public var name: String
+  public var direction: ScanDirection
+  public var sequences: Int
+  public var states: Int
+  public var hasLengths: Bool
+  public var body: Graph
+  /// What one step computes, in words and equations, for comments in the generated C.
+  public var summary: [String] = []
+
+  public var outputs: Int { body.outputs.count - states }
+}
+
+/// One operation. Every `switch` over `Op` is exhaustive, so a new op is a compile error in each
+/// stage (printer, verifier, type rules, interpreter, C emitter) until it is handled.
+public enum Op: Sendable {
+  /// A value supplied by the caller (graph) or by the scan (body). The type is declared here.
+  case argument(name: String, type: TensorType)
+  /// A weight tensor, by name, from the module's parameter table.
+  case parameter(name: String)
+  /// A zero-filled value of the given type (an initial state).
+  case zeros(TensorType)
+  case gru(GRUOp)
+  case dense(DenseOp)
+  case scan(Scan)
+  /// `x W^T (+ b)` over the last axis. Operands: x `[..., K]`, W `[N, K]`, optional b `[N]`.
+  case linear
+  /// Per-step weights. Operands: x `[B, T, K]`, W `[T, N, K]`, optional b `[T, N]`; T fixed.
+  case linearUnshared
+  case activation(Activation)
+  case add
+  case mul
+  /// `x * factor`
+  case scale(Double)
+  /// `z * a + (1 - z) * b`: the GRU state update, either convention.
+  case blend
+  /// Features `start ..< start + count` of the last axis.
+  case slice(start: Int, count: Int)
+  /// Joins its operands along `axis`.
+  case concat(axis: Int)
+  /// Reduces a sequence over time. Operands: x and, if the model has lengths, the lengths.
+  case reduce(Reduction)
+  /// Zeros the steps of each sequence past its length. Operands: x, lengths.
+  case mask
+
+  /// The op's name in IR dumps.
+  public var mnemonic: String {
+    switch self {
+    case .argument: return "argument"
+    case .parameter: return "parameter"
+    case .zeros: return "zeros"
+    case .gru: return "gru"
+    case .dense: return "dense"
+    case .scan: return "scan"
+    case .linear: return "linear"
+    case .linearUnshared: return "linear_unshared"
+    case .activation(let a): return a.rawValue
+    case .add: return "add"
+    case .mul: return "mul"
+    case .scale: return "scale"
+    case .blend: return "blend"
+    case .slice: return "slice"
+    case .concat: return "concat"
+    case .reduce(let r): return "reduce_\(r.rawValue)"
+    case .mask: return "mask"
+    }
+  }
+
+  /// How many results the op produces.
+  public var resultCount: Int {
+    switch self {
+    case .gru: return 2
+    case .scan(let s): return s.body.outputs.count
+    case .argument, .parameter, .zeros, .dense, .linear, .linearUnshared, .activation, .add, .mul, .scale,
+      .blend, .slice, .concat, .reduce, .mask:
+      return 1
+    }
+  }
+}

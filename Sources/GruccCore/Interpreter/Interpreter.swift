@@ -1,0 +1,366 @@
+// The interpreter: executes any IR graph, before or after any pass, in the model's precision.
+// It is the living definition of each op (including the high-level `gru`, written straight from
+// the equations), so pass equivalence and the C backend are tested against it.
+
+/// Bad inputs given to the interpreter.
+public struct InterpreterError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
+public enum Interpreter {
+  /// Runs the module's graph. Inputs are keyed by argument name: the sequence as `[B, T, F]`
+  /// (batch-major whatever the model's layout), lengths as `[B]` whole numbers in 0...T, initial
+  /// states as `[B, F]`. Outputs come back in graph order, sequences as `[B, T, F]`.
+  public static func run(
+    _ module: Module, inputs: [String: ArrayValue]
+  ) throws(InterpreterError) -> [(name: String, value: ArrayValue)] {
+    switch module.precision {
+    case .f32:
+      var evaluator = Evaluator<Float>(module: module)
+      return try evaluator.run(inputs)
+    case .f64:
+      var evaluator = Evaluator<Double>(module: module)
+      return try evaluator.run(inputs)
+    }
+  }
+}
+
+/// A value during evaluation.
+enum RuntimeValue<S: InterpreterScalar> {
+  case tensor(Tensor<S>)
+  case lengths([Int])
+
+  var tensor: Tensor<S> {
+    if case .tensor(let t) = self { return t }
+    preconditionFailure("expected a tensor")
+  }
+
+  var lengths: [Int] {
+    if case .lengths(let l) = self { return l }
+    preconditionFailure("expected lengths")
+  }
+}
+
+struct Evaluator<S: InterpreterScalar> {
+  let module: Module
+  private var parameters: [String: Tensor<S>] = [:]
+  private var batch = 1
+  private var steps = 1
+
+  init(module: Module) {
+    self.module = module
+    for p in module.parameters {
+      parameters[p.name] = Tensor(shape: p.shape, data: p.values.map { S($0) })
+    }
+  }
+
+  mutating func run(_ inputs: [String: ArrayValue]) throws(InterpreterError) -> [(name: String, value: ArrayValue)] {
+    let graph = module.graph
+    var arguments: [RuntimeValue<S>] = []
+    let argumentNodes = graph.argumentNodes
+    for name in inputs.keys.sorted() where !argumentNodes.contains(where: { argumentName(graph.nodes[$0]) == name }) {
+      throw InterpreterError(message: "the model has no input named '\(name)'")
+    }
+    // The sequence input fixes B and T; the other arguments are checked against them.
+    for i in argumentNodes {
+      guard case .argument(let name, let type) = graph.nodes[i].op, type.rank == 3 else { continue }
+      guard let value = inputs[name] else { throw InterpreterError(message: "missing input '\(name)'") }
+      guard value.shape.count == 3 else {
+        throw InterpreterError(message: "input '\(name)' has shape \(shapeText(value.shape)), expected [B, T, \(type.features)]")
+      }
+      batch = value.shape[0]
+      steps = value.shape[1]
+    }
+    for i in argumentNodes {
+      guard case .argument(let name, let type) = graph.nodes[i].op else { continue }
+      guard let value = inputs[name] else { throw InterpreterError(message: "missing input '\(name)'") }
+      arguments.append(try convert(value, name: name, type: type))
+    }
+    let results = try evaluate(graph, arguments: arguments)
+    return graph.outputs.map { o in
+      let t = results[o.value.node][o.value.result].tensor
+      return (o.name, ArrayValue(shape: t.shape, values: t.data.map { Double($0) }))
+    }
+  }
+
+  private func argumentName(_ node: Node) -> String? {
+    if case .argument(let name, _) = node.op { return name }
+    return nil
+  }
+
+  private func concrete(_ dims: [Dim]) -> [Int] {
+    dims.map { d in
+      switch d {
+      case .batch: return batch
+      case .time: return steps
+      case .fixed(let n): return n
+      }
+    }
+  }
+
+  private func convert(_ value: ArrayValue, name: String, type: TensorType) throws(InterpreterError) -> RuntimeValue<S> {
+    let expected = concrete(type.dims)
+    guard value.shape == expected, value.values.count == expected.reduce(1, *) else {
+      throw InterpreterError(
+        message: "input '\(name)' has shape \(shapeText(value.shape)), expected \(shapeText(expected))")
+    }
+    if type.dtype == .i32 {
+      var lengths: [Int] = []
+      for v in value.values {
+        guard v == v.rounded(), v >= 0, v <= Double(steps) else {
+          throw InterpreterError(message: "lengths '\(name)' must be whole numbers from 0 to T = \(steps), found \(v)")
+        }
+        lengths.append(Int(v))
+      }
+      return .lengths(lengths)
+    }
+    guard value.values.allSatisfy({ $0.isFinite }) else {
+      throw InterpreterError(message: "input '\(name)' has a value that is not finite")
+    }
+    return .tensor(Tensor(shape: expected, data: value.values.map { S($0) }))
+  }
+
+  // MARK: - Graphs
+
+  /// Evaluates a graph; the result has one entry per node, one value per result.
+  private func evaluate(_ graph: Graph, arguments: [RuntimeValue<S>]) throws(InterpreterError) -> [[RuntimeValue<S>]] {
+    var values: [[RuntimeValue<S>]] = []
+    var nextArgument = 0
+    for node in graph.nodes {
+      let operands = node.operands.map { values[$0.node][$0.result] }
+      func t(_ i: Int) -> Tensor<S> { operands[i].tensor }
+      switch node.op {
+      case .argument:
+        values.append([arguments[nextArgument]])
+        nextArgument += 1
+      case .parameter(let name):
+        guard let p = parameters[name] else { throw InterpreterError(message: "internal: no parameter @\(name)") }
+        values.append([.tensor(p)])
+      case .zeros(let type):
+        values.append([.tensor(Tensor(zeros: concrete(type.dims)))])
+      case .gru(let g):
+        values.append(try gru(g, operands).map { .tensor($0) })
+      case .dense(let d):
+        let x = t(0)
+        let w = parameters["\(d.name).w"]!
+        let b = parameters["\(d.name).b"]!
+        values.append([.tensor(d.unshared ? linearUnshared(x, w, b) : linear(x, w, b))])
+      case .scan(let s):
+        values.append(try scan(s, operands).map { .tensor($0) })
+      case .linear:
+        values.append([.tensor(linear(t(0), t(1), operands.count > 2 ? t(2) : nil))])
+      case .linearUnshared:
+        values.append([.tensor(linearUnshared(t(0), t(1), operands.count > 2 ? t(2) : nil))])
+      case .activation(let a):
+        let x = t(0)
+        values.append([.tensor(Tensor(shape: x.shape, data: Kernels.apply(a, x.data, features: x.features)))])
+      case .add:
+        values.append([.tensor(Tensor(shape: t(0).shape, data: zip(t(0).data, t(1).data).map { $0 + $1 }))])
+      case .mul:
+        values.append([.tensor(Tensor(shape: t(0).shape, data: zip(t(0).data, t(1).data).map { $0 * $1 }))])
+      case .scale(let factor):
+        let f = S(factor)
+        values.append([.tensor(Tensor(shape: t(0).shape, data: t(0).data.map { $0 * f }))])
+      case .blend:
+        let (z, a, b) = (t(0).data, t(1).data, t(2).data)
+        values.append([.tensor(Tensor(shape: t(0).shape, data: z.indices.map { Kernels.blend(z[$0], a[$0], b[$0]) }))])
+      case .slice(let start, let count):
+        let x = t(0)
+        var data: [S] = []
+        data.reserveCapacity(x.rows * count)
+        for r in 0..<x.rows { data += x.data[(r * x.features + start)..<(r * x.features + start + count)] }
+        values.append([.tensor(Tensor(shape: x.shape.dropLast() + [count], data: data))])
+      case .concat(let axis):
+        values.append([.tensor(concat(operands.map(\.tensor), axis: axis))])
+      case .reduce(let r):
+        values.append([.tensor(reduce(r, t(0), operands.count > 1 ? operands[1].lengths : nil))])
+      case .mask:
+        values.append([.tensor(mask(t(0), operands[1].lengths))])
+      }
+    }
+    return values
+  }
+
+  // MARK: - Ops
+
+  private func linear(_ x: Tensor<S>, _ w: Tensor<S>, _ b: Tensor<S>?) -> Tensor<S> {
+    let n = w.shape[0]
+    let y = Kernels.linear(x.data, rows: x.rows, k: x.features, weight: w.data, n: n, bias: b?.data)
+    return Tensor(shape: x.shape.dropLast() + [n], data: y)
+  }
+
+  private func linearUnshared(_ x: Tensor<S>, _ w: Tensor<S>, _ b: Tensor<S>?) -> Tensor<S> {
+    let (batch, steps, k) = (x.shape[0], x.shape[1], x.shape[2])
+    let n = w.shape[1]
+    var y = [S](repeating: 0, count: batch * steps * n)
+    for t in 0..<steps {
+      let weight = Array(w.data[(t * n * k)..<((t + 1) * n * k)])
+      let bias = b.map { Array($0.data[(t * n)..<((t + 1) * n)]) }
+      for bi in 0..<batch {
+        let row = Array(x.data[((bi * steps + t) * k)..<((bi * steps + t + 1) * k)])
+        let out = Kernels.linear(row, rows: 1, k: k, weight: weight, n: n, bias: bias)
+        y.replaceSubrange(((bi * steps + t) * n)..<((bi * steps + t + 1) * n), with: out)
+      }
+    }
+    return Tensor(shape: [batch, steps, n], data: y)
+  }
+
+  /// Joins row-major tensors along `axis`.
+  private func concat(_ parts: [Tensor<S>], axis: Int) -> Tensor<S> {
+    var shape = parts[0].shape
+    shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+    let outer = shape[..<axis].reduce(1, *)
+    var data: [S] = []
+    data.reserveCapacity(shape.reduce(1, *))
+    for o in 0..<outer {
+      for p in parts {
+        let inner = p.shape[axis...].reduce(1, *)
+        data += p.data[(o * inner)..<((o + 1) * inner)]
+      }
+    }
+    return Tensor(shape: shape, data: data)
+  }
+
+  /// Mean, max or last over the valid steps of each sequence; zero for an empty sequence.
+  private func reduce(_ r: Reduction, _ x: Tensor<S>, _ lengths: [Int]?) -> Tensor<S> {
+    let (batch, steps, f) = (x.shape[0], x.shape[1], x.shape[2])
+    var y = [S](repeating: 0, count: batch * f)
+    for b in 0..<batch {
+      let length = lengths?[b] ?? steps
+      guard length > 0 else { continue }
+      for i in 0..<f {
+        func at(_ t: Int) -> S { x.data[(b * steps + t) * f + i] }
+        switch r {
+        case .mean:
+          var sum: S = 0
+          for t in 0..<length { sum += at(t) }
+          y[b * f + i] = sum / S(length)
+        case .max:
+          var m = at(0)
+          for t in 1..<max(1, length) where at(t) > m { m = at(t) }
+          y[b * f + i] = m
+        case .last:
+          y[b * f + i] = at(length - 1)
+        }
+      }
+    }
+    return Tensor(shape: [batch, f], data: y)
+  }
+
+  private func mask(_ x: Tensor<S>, _ lengths: [Int]) -> Tensor<S> {
+    var y = x
+    let (batch, steps, f) = (x.shape[0], x.shape[1], x.shape[2])
+    for b in 0..<batch where lengths[b] < steps {
+      for i in ((b * steps + lengths[b]) * f)..<((b + 1) * steps * f) { y.data[i] = 0 }
+    }
+    return y
+  }
+
+  /// Runs a scan body once per step; see `Scan` for the meaning of lengths.
+  private func scan(_ s: Scan, _ operands: [RuntimeValue<S>]) throws(InterpreterError) -> [Tensor<S>] {
+    let sequences = operands[0..<s.sequences].map(\.tensor)
+    var states = operands[s.sequences..<(s.sequences + s.states)].map(\.tensor)
+    let lengths = s.hasLengths ? operands[operands.count - 1].lengths : nil
+    let (batch, steps) = (sequences[0].shape[0], sequences[0].shape[1])
+    var outputs: [Tensor<S>?] = Array(repeating: nil, count: s.outputs)
+    let order = s.direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())
+    for t in order {
+      let active = (0..<batch).map { t < (lengths?[$0] ?? steps) }
+      guard active.contains(true) else { continue }
+      let stepArguments: [RuntimeValue<S>] = sequences.map { seq in
+        let f = seq.shape[2]
+        var data: [S] = []
+        for b in 0..<batch { data += seq.data[((b * steps + t) * f)..<((b * steps + t + 1) * f)] }
+        return .tensor(Tensor(shape: [batch, f], data: data))
+      } + states.map { .tensor($0) }
+      let values = try evaluate(s.body, arguments: stepArguments)
+      let yielded = s.body.outputs.map { values[$0.value.node][$0.value.result].tensor }
+      for j in 0..<s.states {
+        let f = states[j].features
+        for b in 0..<batch where active[b] {
+          states[j].data.replaceSubrange((b * f)..<((b + 1) * f), with: yielded[j].data[(b * f)..<((b + 1) * f)])
+        }
+      }
+      for j in 0..<s.outputs {
+        let step = yielded[s.states + j]
+        let f = step.features
+        if outputs[j] == nil { outputs[j] = Tensor(zeros: [batch, steps, f]) }
+        for b in 0..<batch where active[b] {
+          outputs[j]!.data.replaceSubrange(
+            ((b * steps + t) * f)..<((b * steps + t + 1) * f), with: step.data[(b * f)..<((b + 1) * f)])
+        }
+      }
+    }
+    // A scan that never ran (all lengths zero) still has outputs of the right shape.
+    let features = s.body.outputs.dropFirst(s.states).map { s.body.type(of: $0.value)?.features ?? 0 }
+    return states + outputs.enumerated().map { j, o in o ?? Tensor(zeros: [batch, steps, features[j]]) }
+  }
+
+  // MARK: - The high-level GRU, from the equations
+
+  /// A `gru` op computed directly: per batch element, per direction, per valid step.
+  private func gru(_ g: GRUOp, _ operands: [RuntimeValue<S>]) throws(InterpreterError) -> [Tensor<S>] {
+    let layer = g.layer
+    let x = operands[0].tensor
+    let lengths = g.hasLengths ? operands[1].lengths : nil
+    let h0 = g.hasInitialState ? operands[operands.count - 1].tensor : nil
+    let (batch, steps, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+    let hidden = layer.hidden
+    let directions = g.directionPrefixes
+    var outputs = directions.map { _ in Tensor<S>(zeros: [batch, steps, hidden]) }
+    var finals = Tensor<S>(zeros: [batch, hidden * directions.count])
+
+    for (d, prefix) in directions.enumerated() {
+      func p(_ suffix: String) -> [S]? { parameters["\(prefix).\(suffix)"]?.data }
+      func matvec(_ w: [S]?, _ v: [S], _ k: Int, _ bias: [S]?) -> [S] {
+        Kernels.linear(v, rows: 1, k: k, weight: w!, n: hidden, bias: bias)
+      }
+      func inputBias(_ gate: String) -> [S]? {
+        layer.bias == .separate ? p("b_i\(gate)") : layer.bias == .single ? p("b_\(gate)") : nil
+      }
+      func recurrentBias(_ gate: String) -> [S]? { layer.bias == .separate ? p("b_h\(gate)") : nil }
+      let reverse = layer.direction == .reverse || d == 1
+      for b in 0..<batch {
+        let length = lengths?[b] ?? steps
+        var h = h0.map { Array($0.data[(b * hidden * directions.count + d * hidden)..<(b * hidden * directions.count + (d + 1) * hidden)]) }
+          ?? [S](repeating: 0, count: hidden)
+        for t in (reverse ? Array((0..<length).reversed()) : Array(0..<length)) {
+          let xt = Array(x.data[((b * steps + t) * inputSize)..<((b * steps + t + 1) * inputSize)])
+          func gate(_ name: String) -> [S] {
+            let a = matvec(p("w_\(name)"), xt, inputSize, inputBias(name))
+            let c = matvec(p("u_\(name)"), h, hidden, recurrentBias(name))
+            return zip(a, c).map { Kernels.sigmoid($0 + $1) }
+          }
+          let r = layer.reset == .none ? nil : gate("r")
+          let z = gate("z")
+          let xn = matvec(p("w_n"), xt, inputSize, inputBias("n"))
+          let hn: [S]
+          switch layer.reset {
+          case .before: hn = matvec(p("u_n"), zip(r!, h).map { $0 * $1 }, hidden, recurrentBias("n"))
+          case .after: hn = zip(r!, matvec(p("u_n"), h, hidden, recurrentBias("n"))).map { $0 * $1 }
+          case .none: hn = matvec(p("u_n"), h, hidden, recurrentBias("n"))
+          }
+          let n = zip(xn, hn).map { S.hyperbolicTangent($0 + $1) }
+          h = (0..<hidden).map { i in
+            layer.update == .keepsState ? Kernels.blend(z[i], h[i], n[i]) : Kernels.blend(z[i], n[i], h[i])
+          }
+          let out = Kernels.apply(layer.outputActivation, h, features: hidden)
+          outputs[d].data.replaceSubrange(((b * steps + t) * hidden)..<((b * steps + t + 1) * hidden), with: out)
+        }
+        let offset = b * hidden * directions.count + d * hidden
+        finals.data.replaceSubrange(offset..<(offset + hidden), with: h)
+      }
+    }
+    guard directions.count == 2 else { return [outputs[0], finals] }
+    let (f, bw) = (outputs[0], outputs[1])
+    let merged: Tensor<S>
+    switch layer.merge {
+    case .concat: merged = concat([f, bw], axis: 2)
+    case .sum: merged = Tensor(shape: f.shape, data: zip(f.data, bw.data).map { $0 + $1 })
+    case .mul: merged = Tensor(shape: f.shape, data: zip(f.data, bw.data).map { $0 * $1 })
+    case .mean: merged = Tensor(shape: f.shape, data: zip(f.data, bw.data).map { ($0 + $1) * S(0.5) })
+    }
+    return [merged, finals]
+  }
+}

@@ -1,0 +1,45 @@
+// The arithmetic of each op, on rows of numbers. The C prelude uses the same formulas in the same
+// order (a dot product summed from k = 0 up, the bias added last), so f64 results agree closely.
+
+enum Kernels {
+  /// `y[r, n] = sum_k W[n, k] x[r, k] + b[n]` for every row r of x.
+  static func linear<S: InterpreterScalar>(_ x: [S], rows: Int, k: Int, weight: [S], n: Int, bias: [S]?) -> [S] {
+    var y = [S](repeating: 0, count: rows * n)
+    for r in 0..<rows {
+      for i in 0..<n {
+        var acc: S = 0
+        for j in 0..<k { acc += weight[i * k + j] * x[r * k + j] }
+        y[r * n + i] = bias.map { acc + $0[i] } ?? acc
+      }
+    }
+    return y
+  }
+
+  static func sigmoid<S: InterpreterScalar>(_ x: S) -> S { 1 / (1 + S.exponential(-x)) }
+
+  static func apply<S: InterpreterScalar>(_ a: Activation, _ x: [S], features: Int) -> [S] {
+    switch a {
+    case .identity: return x
+    case .sigmoid: return x.map(sigmoid)
+    case .tanh: return x.map(S.hyperbolicTangent)
+    case .relu: return x.map { $0 > 0 ? $0 : 0 }
+    case .softmax:
+      var y = x
+      for r in 0..<(features == 0 ? 0 : x.count / features) {
+        let row = (r * features)..<((r + 1) * features)
+        var m = x[row.lowerBound]
+        for i in row where x[i] > m { m = x[i] }
+        var sum: S = 0
+        for i in row {
+          y[i] = S.exponential(x[i] - m)
+          sum += y[i]
+        }
+        for i in row { y[i] /= sum }
+      }
+      return y
+    }
+  }
+
+  /// `z * a + (1 - z) * b`
+  static func blend<S: InterpreterScalar>(_ z: S, _ a: S, _ b: S) -> S { z * a + (1 - z) * b }
+}

@@ -1,0 +1,24 @@
+// The element types the interpreter computes in: Float for f32 models, Double for f64, each with
+// the C library's exp and tanh so the interpreter and the generated C call the same functions.
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A floating-point type with the functions the kernels need.
+public protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
+  static func exponential(_ x: Self) -> Self
+  static func hyperbolicTangent(_ x: Self) -> Self
+}
+
+extension Float: InterpreterScalar {
+  public static func exponential(_ x: Float) -> Float { expf(x) }
+  public static func hyperbolicTangent(_ x: Float) -> Float { tanhf(x) }
+}
+
+extension Double: InterpreterScalar {
+  public static func exponential(_ x: Double) -> Double { exp(x) }
+  public static func hyperbolicTangent(_ x: Double) -> Double { tanh(x) }
+}

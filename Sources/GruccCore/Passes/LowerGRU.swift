@@ -1,0 +1,163 @@
+// Lowers each high-level `gru` op to primitive ops: one `scan` per direction whose body is one
+// time step of the variant's equations, then the output activation and the bidirectional merge.
+
+/// Requires: shapes inferred, weights bound. Guarantees: no `gru` op remains; each direction is a
+/// scan over the layer's input with one carried state, whose body reads, in equation order:
+///
+///     r  = sigmoid(W_r x + b_ir + U_r h + b_hr)          (absent with reset none)
+///     z  = sigmoid(W_z x + b_iz + U_z h + b_hz)
+///     n  = tanh(W_n x + b_in + U_n (r * h) + b_hn)        reset before
+///     n  = tanh(W_n x + b_in + r * (U_n h + b_hn))        reset after
+///     n  = tanh(W_n x + b_in + U_n h + b_hn)              reset none
+///     h' = blend(z, h, n) = z * h + (1 - z) * n           update keeps-state
+///     h' = blend(z, n, h) = (1 - z) * h + z * n           update takes-candidate
+///
+/// with `b_i*` and `b_h*` present or absent as the bias layout says (single: `b_*` on the input side).
+public struct LowerGRU: Pass {
+  public let name = "lower-gru"
+
+  public init() {}
+
+  public func run(_ module: Module, diagnostics: inout DiagnosticEngine) -> Module {
+    var result = module
+    result.graph = GraphRewriter.rewrite(module.graph, module: module) { r, _, node in
+      guard case .gru(let g) = node.op else { return nil }
+      return lower(g, node, &r, module: module)
+    }
+    return result
+  }
+
+  private func lower(_ g: GRUOp, _ node: Node, _ r: inout GraphRewriter, module: Module) -> [ValueRef] {
+    let layer = g.layer
+    let range = node.range
+    let operands = r.mapped(node)
+    let x = operands[0]
+    let lengths = g.hasLengths ? operands[1] : nil
+    let h0 = g.hasInitialState ? operands[operands.count - 1] : nil
+    let xType = r.builder.type(of: x) ?? TensorType(module.dtype, [.batch, .time, .fixed(1)])
+    let stateType = TensorType(module.dtype, [.batch, .fixed(layer.hidden)])
+
+    var finals: [ValueRef] = []
+    var sequences: [ValueRef] = []
+    for (d, prefix) in g.directionPrefixes.enumerated() {
+      let direction: ScanDirection = (layer.direction == .reverse || d == 1) ? .reverse : .forward
+      var initial: ValueRef
+      if let h0 {
+        initial = layer.directions == 1
+          ? h0 : r.builder.add(.slice(start: d * layer.hidden, count: layer.hidden), [h0], range: range, hint: "\(prefix).h0")
+      } else {
+        initial = r.builder.add(.zeros(stateType), [], range: range, hint: "\(prefix).h0")
+      }
+      let body = stepBody(layer, prefix: prefix, xStep: xType.stepType, stateType: stateType, module: module, range: range)
+      var scan = Scan(
+        name: prefix, direction: direction, sequences: 1, states: 1, hasLengths: lengths != nil, body: body)
+      scan.summary = LowerGRU.equations(layer, name: prefix, direction: direction)
+      let s = r.builder.add(.scan(scan), [x, initial] + (lengths.map { [$0] } ?? []), range: range, hint: prefix)
+      var output = ValueRef(s.node, 1)
+      if layer.outputActivation != .identity {
+        output = r.builder.add(.activation(layer.outputActivation), [output], range: range, hint: "\(prefix).out")
+        if !layer.outputActivation.preservesZero, let lengths {
+          output = r.builder.add(.mask, [output, lengths], range: range, hint: "\(prefix).out")
+        }
+      }
+      finals.append(ValueRef(s.node, 0))
+      sequences.append(output)
+    }
+    guard layer.direction == .bidirectional else { return [sequences[0], finals[0]] }
+
+    let name = layer.name
+    let merged: ValueRef
+    switch layer.merge {
+    case .concat: merged = r.builder.add(.concat(axis: 2), sequences, range: range, hint: name)
+    case .sum: merged = r.builder.add(.add, sequences, range: range, hint: name)
+    case .mul: merged = r.builder.add(.mul, sequences, range: range, hint: name)
+    case .mean:
+      let sum = r.builder.add(.add, sequences, range: range, hint: "\(name).sum")
+      merged = r.builder.add(.scale(0.5), [sum], range: range, hint: name)
+    }
+    let final = r.builder.add(.concat(axis: 1), finals, range: range, hint: "\(name).state")
+    return [merged, final]
+  }
+
+  /// The step's equations as comments for the generated C, in the notation of Specs/LANGUAGE.md.
+  static func equations(_ layer: GRULayer, name: String, direction: ScanDirection) -> [String] {
+    func input(_ g: String) -> String {
+      switch layer.bias {
+      case .separate: return "W_\(g) x + b_i\(g)"
+      case .single: return "W_\(g) x + b_\(g)"
+      case .none: return "W_\(g) x"
+      }
+    }
+    func recurrent(_ g: String, _ h: String) -> String {
+      layer.bias == .separate ? "U_\(g) \(h) + b_h\(g)" : "U_\(g) \(h)"
+    }
+    var lines = ["gru '\(name)', one step \(direction == .forward ? "forward" : "backward") in time "
+      + "(reset \(layer.reset.rawValue), update \(layer.update.rawValue), bias \(layer.bias.rawValue)):"]
+    if layer.reset != .none { lines.append("  r  = sigmoid(\(input("r")) + \(recurrent("r", "h")))") }
+    lines.append("  z  = sigmoid(\(input("z")) + \(recurrent("z", "h")))")
+    switch layer.reset {
+    case .before: lines.append("  n  = tanh(\(input("n")) + \(recurrent("n", "(r * h)")))")
+    case .after: lines.append("  n  = tanh(\(input("n")) + r * (\(recurrent("n", "h"))))")
+    case .none: lines.append("  n  = tanh(\(input("n")) + \(recurrent("n", "h")))")
+    }
+    switch layer.update {
+    case .keepsState: lines.append("  h' = z * h + (1 - z) * n")
+    case .takesCandidate: lines.append("  h' = (1 - z) * h + z * n")
+    }
+    return lines
+  }
+
+  /// One time step of one direction, as a scan body: arguments (x_t, h), yields (h', h').
+  private func stepBody(
+    _ layer: GRULayer, prefix: String, xStep: TensorType, stateType: TensorType, module: Module, range: SourceRange
+  ) -> Graph {
+    var b = GraphBuilder(module: module)
+    let x = b.argument("x_t", xStep, range: range)
+    let h = b.argument("h", stateType, range: range)
+
+    func linear(_ input: ValueRef, _ weight: String, _ bias: String?, hint: String) -> ValueRef {
+      var operands = [input, b.add(.parameter(name: "\(prefix).\(weight)"), [], range: range)]
+      if let bias { operands.append(b.add(.parameter(name: "\(prefix).\(bias)"), [], range: range)) }
+      return b.add(.linear, operands, range: range, hint: hint)
+    }
+    func inputBias(_ gate: String) -> String? {
+      switch layer.bias {
+      case .separate: return "b_i\(gate)"
+      case .single: return "b_\(gate)"
+      case .none: return nil
+      }
+    }
+    func recurrentBias(_ gate: String) -> String? { layer.bias == .separate ? "b_h\(gate)" : nil }
+    func gate(_ g: String) -> ValueRef {
+      let fromInput = linear(x, "w_\(g)", inputBias(g), hint: "x_\(g)")
+      let fromState = linear(h, "u_\(g)", recurrentBias(g), hint: "h_\(g)")
+      let sum = b.add(.add, [fromInput, fromState], range: range, hint: "\(g)_pre")
+      return b.add(.activation(.sigmoid), [sum], range: range, hint: g)
+    }
+
+    let reset = layer.reset == .none ? nil : gate("r")
+    let z = gate("z")
+    let xn = linear(x, "w_n", inputBias("n"), hint: "x_n")
+    var candidateInput: ValueRef
+    switch layer.reset {
+    case .before:
+      let rh = b.add(.mul, [reset!, h], range: range, hint: "rh")
+      candidateInput = linear(rh, "u_n", recurrentBias("n"), hint: "h_n")
+    case .after:
+      let hn = linear(h, "u_n", recurrentBias("n"), hint: "h_n")
+      candidateInput = b.add(.mul, [reset!, hn], range: range, hint: "r_h_n")
+    case .none:
+      candidateInput = linear(h, "u_n", recurrentBias("n"), hint: "h_n")
+    }
+    let pre = b.add(.add, [xn, candidateInput], range: range, hint: "n_pre")
+    let n = b.add(.activation(.tanh), [pre], range: range, hint: "n")
+    let next: ValueRef
+    switch layer.update {
+    case .keepsState: next = b.add(.blend, [z, h, n], range: range, hint: "h_next")
+    case .takesCandidate: next = b.add(.blend, [z, n, h], range: range, hint: "h_next")
+    }
+    b.output("state", next)
+    b.output("output", next)
+    return b.graph
+  }
+}

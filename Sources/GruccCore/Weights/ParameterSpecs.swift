@@ -1,0 +1,87 @@
+// The weight tensors a model needs, named in grucc's own convention (Specs/LANGUAGE.md,
+// "Weights"): which tensors, their shapes, and what each one is.
+
+/// One tensor the model needs.
+public struct ParameterSpec: Sendable, Equatable {
+  public var name: String
+  public var shape: [Int]
+  public var role: String
+  /// The fan-in used by the default initialiser: the hidden size for GRU tensors (as PyTorch's
+  /// nn.GRU does), the input size for dense layers.
+  public var fanIn: Int
+  public var isBias: Bool
+}
+
+public enum ParameterSpecs {
+  /// Every tensor the high-level graph needs, in graph order. Requires shape inference.
+  public static func required(by module: Module) -> [ParameterSpec] {
+    var specs: [ParameterSpec] = []
+    for node in module.graph.nodes {
+      switch node.op {
+      case .gru(let g):
+        guard let x = module.graph.type(of: node.operands[0]) else { continue }
+        specs += forGRU(g, inputFeatures: x.features)
+      case .dense(let d):
+        guard let x = module.graph.type(of: node.operands[0]) else { continue }
+        specs += forDense(d, inputFeatures: x.features, steps: x.rank == 3 ? x.dims[1].fixedValue : nil)
+      case .argument, .parameter, .zeros, .scan, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend,
+        .slice, .concat, .reduce, .mask:
+        continue
+      }
+    }
+    return specs
+  }
+
+  /// The gates a layer has, in the order their tensors are listed.
+  public static func gates(_ layer: GRULayer) -> [String] {
+    layer.reset == .none ? ["z", "n"] : ["r", "z", "n"]
+  }
+
+  static let gateNames = ["r": "reset gate r", "z": "update gate z", "n": "candidate n"]
+
+  public static func forGRU(_ g: GRUOp, inputFeatures: Int) -> [ParameterSpec] {
+    let layer = g.layer
+    let h = layer.hidden
+    var specs: [ParameterSpec] = []
+    for (d, prefix) in g.directionPrefixes.enumerated() {
+      let direction = layer.direction == .bidirectional ? (d == 0 ? "forward " : "backward ") : ""
+      func add(_ suffix: String, _ shape: [Int], _ what: String, bias: Bool) {
+        specs.append(ParameterSpec(
+          name: "\(prefix).\(suffix)", shape: shape, role: "\(direction)\(what)", fanIn: h, isBias: bias))
+      }
+      let gates = gates(layer)
+      for gate in gates { add("w_\(gate)", [h, inputFeatures], "\(gateNames[gate]!): input weights W_\(gate)", bias: false) }
+      for gate in gates { add("u_\(gate)", [h, h], "\(gateNames[gate]!): recurrent weights U_\(gate)", bias: false) }
+      switch layer.bias {
+      case .separate:
+        for gate in gates { add("b_i\(gate)", [h], "\(gateNames[gate]!): input bias b_i\(gate)", bias: true) }
+        for gate in gates { add("b_h\(gate)", [h], "\(gateNames[gate]!): recurrent bias b_h\(gate)", bias: true) }
+      case .single:
+        for gate in gates { add("b_\(gate)", [h], "\(gateNames[gate]!): bias b_\(gate)", bias: true) }
+      case .none:
+        break
+      }
+    }
+    return specs
+  }
+
+  public static func forDense(_ d: DenseOp, inputFeatures: Int, steps: Int?) -> [ParameterSpec] {
+    if d.unshared, let steps {
+      return [
+        ParameterSpec(
+          name: "\(d.name).w", shape: [steps, d.units, inputFeatures],
+          role: "dense '\(d.name)': one weight matrix per step (step, out, in)", fanIn: inputFeatures, isBias: false),
+        ParameterSpec(
+          name: "\(d.name).b", shape: [steps, d.units], role: "dense '\(d.name)': one bias per step (step, out)",
+          fanIn: inputFeatures, isBias: true),
+      ]
+    }
+    return [
+      ParameterSpec(
+        name: "\(d.name).w", shape: [d.units, inputFeatures], role: "dense '\(d.name)': weights (out, in)",
+        fanIn: inputFeatures, isBias: false),
+      ParameterSpec(
+        name: "\(d.name).b", shape: [d.units], role: "dense '\(d.name)': bias", fanIn: inputFeatures, isBias: true),
+    ]
+  }
+}
