@@ -16,6 +16,8 @@ struct CScanInfo {
   var name: String
   var direction: ScanDirection
   var stateSizes: [Int]
+  /// The streaming state struct's member for each carried state (see `assignMembers`).
+  var members: [String] = []
 }
 
 /// A reduction over time; streaming keeps an accumulator for it in the state struct.
@@ -23,6 +25,8 @@ struct CReduction {
   var node: Int
   var kind: Reduction
   var features: Int
+  /// The streaming state struct's member holding the running value.
+  var member = ""
 }
 
 struct CInterface {
@@ -92,6 +96,7 @@ struct CInterface {
     self.input = input
     self.lengths = lengths
     self.initialStates = initial
+    CInterface.assignMembers(&scans, &reductions, graph: graph)
     self.scans = scans
     self.reductions = reductions
     self.streamBlocker = blocker
@@ -101,6 +106,21 @@ struct CInterface {
     self.outputs = graph.outputs.map { o in
       let t = graph.type(of: o.value)
       return COutput(name: o.name, value: o.value, isSequence: t?.isSequence ?? false, features: t?.features ?? 0)
+    }
+  }
+
+  /// Names the state struct's members after the layers and reductions, made unique: a layer may be
+  /// called `int`, `steps` (the struct's step counter) or `m_acc` (next to the accumulator of `m`).
+  private static func assignMembers(_ scans: inout [CScanInfo], _ reductions: inout [CReduction], graph: Graph) {
+    var names = LocalNames(reserved: ["steps"])
+    for k in scans.indices {
+      let base = scans[k].name
+      scans[k].members = scans[k].stateSizes.count == 1
+        ? [names.fresh(base)] : scans[k].stateSizes.indices.map { names.fresh("\(base)_\($0)") }
+    }
+    for k in reductions.indices {
+      let node = reductions[k].node
+      reductions[k].member = names.fresh((graph.nodes[node].hint ?? "reduce\(node)") + "_acc")
     }
   }
 

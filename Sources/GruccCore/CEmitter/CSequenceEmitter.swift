@@ -147,7 +147,8 @@ enum CSequenceEmitter {
               w.line("for (int t = 1; t < \(n); t++) for (int i = 0; i < \(features); i++) if ((\(row(x)))[i] > \(name)[i]) \(name)[i] = (\(row(x)))[i];")
             }
           case .last:
-            w.line("if (\(n) > 0) memcpy(\(name), \(row(x, "\(n) - 1")), sizeof \(name));")
+            // The step index is parenthesised: `(size_t)len - 1 * F` would read the wrong row.
+            w.line("if (\(n) > 0) memcpy(\(name), \(row(x, "(\(n) - 1)")), sizeof \(name));")
           }
           values[i] = [.vector(name)]
         case .mask:

@@ -4,14 +4,9 @@
 
 enum CStreamEmitter {
   /// The state struct's member holding scan state `j` of `scan`.
-  static func stateMember(_ scan: CScanInfo, _ j: Int) -> String {
-    let base = CNames.sanitize(scan.name)
-    return scan.stateSizes.count == 1 ? base : "\(base)_\(j)"
-  }
+  static func stateMember(_ scan: CScanInfo, _ j: Int) -> String { scan.members[j] }
 
-  static func accumulator(_ r: CReduction, graph: Graph) -> String {
-    CNames.sanitize(graph.nodes[r.node].hint ?? "reduce\(r.node)") + "_acc"
-  }
+  static func accumulator(_ r: CReduction, graph: Graph) -> String { r.member }
 
   /// `<model>_step`: advances one step and writes the per-step outputs.
   static func emitStep(iface: CInterface, steps: [Int: CStepFunction], code: inout CVectorCode, w: inout CWriter) {

@@ -152,20 +152,29 @@ public struct Driver {
     case .tokens?:
       var lexer = Lexer(source: front.source)
       let text = lexer.tokenize().map { t in
-        "\(t.range.start.line):\(t.range.start.column) \(t.kind) \(t.kind == .newline ? "" : t.text)\n"
+        // No trailing space after the kind of a token without text: editors strip it from golden files.
+        "\(t.range.start.line):\(t.range.start.column) \(t.kind)" + (t.text.isEmpty || t.kind == .newline ? "" : " \(t.text)") + "\n"
       }.joined()
-      return deliver(text, to: options.output)
+      return deliver(text, to: options.output, input: options.input)
     case .ast?:
-      return deliver(ASTPrinter.print(front.file), to: options.output)
+      return deliver(ASTPrinter.print(front.file), to: options.output, input: options.input)
     case .ir(let after)?:
-      if after == "irgen" { return deliver(IRPrinter.print(front.module!), to: options.output) }
+      if after == "irgen" { return deliver(IRPrinter.print(front.module!), to: options.output, input: options.input) }
       guard let module = optimise(front, through: after, printAfterAll: options.printIRAfterAll) else { return 1 }
-      return deliver(IRPrinter.print(module), to: options.output)
+      return deliver(IRPrinter.print(module), to: options.output, input: options.input)
+    case .weights?:
+      guard let path = options.output, path.hasSuffix(".safetensors") else {
+        return fail("--emit weights writes a safetensors file: give it with -o FILE.safetensors")
+      }
+      guard let module = optimise(front, through: "bind-weights") else { return 1 }
+      let dtype: TensorDType = module.precision == .f32 ? .f32 : .f64
+      let tensors = module.parameters.map { NamedTensor(name: $0.name, dtype: dtype, shape: $0.shape, values: $0.values) }
+      return write([(path, Safetensors.write(tensors, metadata: [("format", "grucc")]))], input: options.input)
     case .c?, .header?:
       guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
       let headerName = "\(module.name).h"
       let emitted = CEmitter.emit(module, headerName: headerName)
-      return deliver(options.emit == .c ? emitted.source : emitted.header, to: options.output)
+      return deliver(options.emit == .c ? emitted.source : emitted.header, to: options.output, input: options.input)
     case nil:
       guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
       let cPath = options.output ?? "\(module.name).c"
@@ -178,12 +187,12 @@ public struct Driver {
   }
 
   /// Prints text, or writes it atomically to `path`.
-  private mutating func deliver(_ text: String, to path: String?) -> Int32 {
+  private mutating func deliver(_ text: String, to path: String?, input: String) -> Int32 {
     guard let path else {
       stdout += text
       return 0
     }
-    return write([(path, Array(text.utf8))], input: nil)
+    return write([(path, Array(text.utf8))], input: input)
   }
 
   /// Writes every file or none: each goes to a temporary file first, and only when all are
@@ -191,6 +200,14 @@ public struct Driver {
   private mutating func write(_ files: [(path: String, bytes: [UInt8])], input: String?) -> Int32 {
     for f in files where input.map({ samePath($0, f.path) }) ?? false {
       return fail("output '\(f.path)' would overwrite the input file")
+    }
+    // A rename onto a directory fails; find that before anything is replaced, or the .c could
+    // be new while the .h is not.
+    for f in files {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: f.path, isDirectory: &isDirectory), isDirectory.boolValue {
+        return fail("cannot write '\(f.path)': it is a directory")
+      }
     }
     var temporaries: [String] = []
     func cleanUp() { for t in temporaries { unlink(t) } }
@@ -203,14 +220,21 @@ public struct Driver {
       temporaries.append(temporary)
     }
     for (f, t) in zip(files, temporaries) where rename(t, f.path) != 0 {
+      let reason = String(cString: strerror(errno))  // before cleanUp's unlink sets errno
       cleanUp()
-      return fail("cannot write '\(f.path)': \(String(cString: strerror(errno)))")
+      return fail("cannot write '\(f.path)': \(reason)")
     }
     return 0
   }
 
-  private func samePath(_ a: String, _ b: String) -> Bool {
-    URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
+  /// Whether writing `output` would replace the file `input` reads, however the paths are spelled:
+  /// `.`, `..` and symbolic links are resolved. The output's own last component is not resolved,
+  /// because the rename replaces a link there rather than the file it points to.
+  private func samePath(_ input: String, _ output: String) -> Bool {
+    let out = URL(fileURLWithPath: output).standardizedFileURL
+    let outDirectory = out.deletingLastPathComponent().resolvingSymlinksInPath()
+    return URL(fileURLWithPath: input).resolvingSymlinksInPath().path
+      == outDirectory.appendingPathComponent(out.lastPathComponent).path
   }
 
   private mutating func check(_ path: String) -> Int32 {

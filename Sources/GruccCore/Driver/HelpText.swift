@@ -15,7 +15,8 @@ enum HelpText {
     COMPILE OPTIONS:
       -o FILE                 the C file to write (default: <model name>.c); the header
                               is written beside it with the extension .h
-      --emit KIND             tokens, ast, ir, ir-after=PASS, c or h
+      --emit KIND             tokens, ast, ir, ir-after=PASS, c, h, or weights (the bound
+                              weights as a safetensors file in grucc's names; needs -o)
       --print-ir-after-all    print the IR after every pass
 
     PASSES (in order, for --emit ir-after=PASS):

@@ -12,16 +12,19 @@ enum ModelReport {
       let types = node.types.compactMap { $0?.description }.joined(separator: ", ")
       switch node.op {
       case .argument(let name, let type):
-        out += "  input \(name): \(type)\n"
+        let memory = type.isSequence && optimised.layout == .timeMajor ? " (in memory [T, B, \(type.features)])" : ""
+        out += "  input \(name): \(type)\(memory)\n"
       case .gru(let g):
         let x = graph.type(of: node.operands[0])?.features ?? 0
         let specs = ParameterSpecs.forGRU(g, inputFeatures: x)
         out += "  \(ModelSummary.layer(g.layer))\n"
         out += "      output, final state: \(types); \(count(specs)) parameters\n"
+        out += tensors(specs)
       case .dense(let d):
         let x = graph.type(of: node.operands[0])
         let specs = ParameterSpecs.forDense(d, inputFeatures: x?.features ?? 0, steps: x?.dims[1].fixedValue)
         out += "  dense '\(d.name)': \(x?.description ?? "?") -> \(types); \(count(specs)) parameters\n"
+        out += tensors(specs)
       default:
         break
       }
@@ -37,6 +40,21 @@ enum ModelReport {
     out += iface.macsPerSequence > 0 ? ", plus \(iface.macsPerSequence) per sequence\n" : "\n"
     out += "streaming: " + (iface.streamBlocker.map { "no: \($0)" } ?? "yes") + "\n"
     return out
+  }
+
+  /// The tensor names and shapes a weights file must hold, a few per line.
+  private static func tensors(_ specs: [ParameterSpec]) -> String {
+    var out = ""
+    var line = "      tensors:"
+    for spec in specs {
+      let item = " \(spec.name) \(shapeText(spec.shape))"
+      if line.count + item.count > 100 {
+        out += line + "\n"
+        line = "              "
+      }
+      line += item
+    }
+    return out + line + "\n"
   }
 
   private static func count(_ specs: [ParameterSpec]) -> Int {

@@ -3,6 +3,8 @@
 /// What `--emit` asks for.
 public enum EmitKind: Sendable, Equatable {
   case tokens, ast, c, header
+  /// The model's weights as bound (from its file or its init rules), as a safetensors file.
+  case weights
   /// The IR after the whole pipeline (`ir`), or after the named pass (`ir-after=NAME`;
   /// `ir-after=irgen` is the graph before any pass).
   case ir(after: String?)
@@ -98,6 +100,7 @@ public enum Options {
     case "ir": return .ir(after: nil)
     case "c": return .c
     case "h", "header": return .header
+    case "weights": return .weights
     default:
       if text.hasPrefix("ir-after=") {
         let pass = String(text.dropFirst("ir-after=".count))
@@ -107,7 +110,7 @@ public enum Options {
         }
         return .ir(after: pass)
       }
-      throw UsageError(message: "unknown --emit kind '\(text)'; expected tokens, ast, ir, ir-after=PASS, c or h")
+      throw UsageError(message: "unknown --emit kind '\(text)'; expected tokens, ast, ir, ir-after=PASS, c, h or weights")
     }
   }
 

@@ -19,23 +19,26 @@ public enum IRGen {
     var values: [String: (value: ValueRef, isSequence: Bool)] = [input.name: (x, true)]
     var layerNodes: [String: Int] = [:]
 
-    func lower(_ e: HeadExpr, binding: String) -> (ValueRef, Bool) {
+    /// Lowers a head expression. The binding's outermost node is named after the binding and
+    /// inner ones after the binding and their function, so the generated C reads `p`, `p_dense`.
+    func lower(_ e: HeadExpr, binding: String, top: Bool = true) -> (ValueRef, Bool) {
+      func hint(_ function: String) -> String { top ? binding : "\(binding)_\(function)" }
       switch e {
       case .ref(let name, _):
         return values[name]!
       case .state(let layer, _):
         return (ValueRef(layerNodes[layer]!, 1), false)
       case .dense(let inner, let units, let unshared, let range):
-        let (v, seq) = lower(inner, binding: binding)
+        let (v, seq) = lower(inner, binding: binding, top: false)
         let op = Op.dense(DenseOp(name: binding, units: units, unshared: unshared))
-        return (graph.append(Node(op, [v], range: range)), seq)
+        return (graph.append(Node(op, [v], range: range, hint: hint("dense"))), seq)
       case .activation(let a, let inner, let range):
-        let (v, seq) = lower(inner, binding: binding)
-        return (graph.append(Node(.activation(a), [v], range: range)), seq)
+        let (v, seq) = lower(inner, binding: binding, top: false)
+        return (graph.append(Node(.activation(a), [v], range: range, hint: hint(a.rawValue))), seq)
       case .reduce(let r, let inner, let range):
-        let (v, _) = lower(inner, binding: binding)
+        let (v, _) = lower(inner, binding: binding, top: false)
         let operands = [v] + (lengths.map { [$0] } ?? [])
-        return (graph.append(Node(.reduce(r), operands, range: range)), false)
+        return (graph.append(Node(.reduce(r), operands, range: range, hint: hint(r.rawValue))), false)
       }
     }
 
@@ -58,7 +61,7 @@ public enum IRGen {
         var (v, seq) = lower(def.value, binding: def.name)
         if def.isOutput {
           // Every sequence output is zero past each sequence's end, whatever the head computed there.
-          if seq, let lengths { v = graph.append(Node(.mask, [v, lengths], range: def.range)) }
+          if seq, let lengths { v = graph.append(Node(.mask, [v, lengths], range: def.range, hint: "\(def.name)_masked")) }
           graph.outputs.append(GraphOutput(name: def.name, value: v))
         }
         values[def.name] = (v, seq)

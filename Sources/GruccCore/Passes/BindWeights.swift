@@ -80,13 +80,17 @@ public struct BindWeights: Pass {
     _ specs: [ParameterSpec], seed: UInt64, rules: [InitRule], diagnostics: inout DiagnosticEngine
   ) -> [Parameter] {
     var parameters: [Parameter] = []
+    // One error per rule: `init *.b_* orthogonal` is one mistake, however many biases it matches.
+    var rejectedRules: [SourceRange] = []
     for spec in specs {
       let rule = Initializers.rule(for: spec.name, in: rules)
       do {
         let values = try Initializers.values(for: spec, distribution: rule?.distribution ?? .fanInUniform, seed: seed)
         parameters.append(Parameter(name: spec.name, shape: spec.shape, values: values, role: spec.role))
       } catch {
-        diagnostics.error(.orthogonalNeedsMatrix(spec.name), at: rule?.range ?? .none)
+        let range = rule?.range ?? .none
+        if !rejectedRules.contains(range) { diagnostics.error(.orthogonalNeedsMatrix(spec.name), at: range) }
+        rejectedRules.append(range)
       }
     }
     for rule in rules {

@@ -14,7 +14,7 @@ public struct LowerDense: Pass {
       let w = r.builder.add(.parameter(name: "\(d.name).w"), [], range: node.range)
       let b = r.builder.add(.parameter(name: "\(d.name).b"), [], range: node.range)
       let op: Op = d.unshared ? .linearUnshared : .linear
-      return [r.builder.add(op, [r.map(node.operands[0]), w, b], range: node.range, hint: d.name)]
+      return [r.builder.add(op, [r.map(node.operands[0]), w, b], range: node.range, hint: node.hint ?? d.name)]
     }
     return result
   }

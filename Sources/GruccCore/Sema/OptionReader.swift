@@ -18,6 +18,19 @@ struct OptionReader {
 
   func mentioned(_ key: String) -> Bool { clause(key) != nil }
 
+  /// Whether the key is given, or an unknown key is a misspelling of it (what `finish` suggests):
+  /// either way the user did say it, and the misspelling's error is enough.
+  func mentionedOrMisspelled(_ key: String) -> Bool {
+    options.contains { c in c.key.text == key || (!allowed.contains(c.key.text) && suggestion(for: c.key.text) == key) }
+  }
+
+  /// The allowed key closest to an unknown one, if it is close enough to be a misspelling.
+  private func suggestion(for key: String) -> String? {
+    guard let best = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }), editDistance(best, key) <= 2
+    else { return nil }
+    return best
+  }
+
   /// A value from a closed set of words, such as `reset before`.
   func choice<E: RawRepresentable & CaseIterable>(
     _ key: String, _ type: E.Type, _ diagnostics: inout DiagnosticEngine
@@ -74,11 +87,7 @@ struct OptionReader {
       let key = c.key.text
       if !allowed.contains(key) {
         var notes: [Diagnostic] = []
-        if let best = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
-          editDistance(best, key) <= 2
-        {
-          notes.append(.note(.didYouMean(best)))
-        }
+        if let best = suggestion(for: key) { notes.append(.note(.didYouMean(best))) }
         notes.append(.note(.optionsOf(declaration, allowed)))
         diagnostics.error(.unknownOption(key, declaration: declaration), at: c.key.range, notes: notes)
       } else if let previous = seen[key] {

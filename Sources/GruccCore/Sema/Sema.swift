@@ -8,7 +8,8 @@ public struct Sema {
   private var defined: [(name: String, kind: DefinedKind, range: SourceRange)] = []
   private let fileRange: SourceRange
 
-  private enum DefinedKind { case input, lengths, gru, value }
+  /// `invalid`: declared by a statement the parser abandoned; uses of it are not errors.
+  private enum DefinedKind { case input, lengths, gru, value, invalid }
 
   /// Largest size accepted for any dimension: keeps the generated arrays and stack frames sane.
   public static let maxSize = 1 << 16
@@ -78,14 +79,26 @@ public struct Sema {
         }
       case .initRule(let decl):
         if let rule = checkInitRule(decl, range: statement.range) { rules.append(rule) }
+      case .invalid(let name):
+        if let name, !defined.contains(where: { $0.name == name.text }) {
+          defined.append((name.text, .invalid, name.range))
+        }
       }
     }
 
-    if modelName == nil { diagnostics.error(.missingModel, at: file.statements.first?.range ?? fileRange) }
-    if input == nil && modelName != nil { diagnostics.error(.missingInput, at: modelName!.1) }
-    let outputs = definitions.filter { if case .value(let v) = $0 { return v.isOutput } else { return false } }
-    if outputs.isEmpty && modelName != nil { diagnostics.error(.missingOutput, at: modelName!.1) }
-    warnUnused(definitions)
+    // What is missing is decided by the statements written, even those that were broken or
+    // rejected: their own errors already say what is wrong with them.
+    let written = file.statements.map(\.keyword.text)
+    if let modelStatement = file.statements.first(where: { $0.keyword.text == "model" }) {
+      let at = modelName?.1 ?? modelStatement.range
+      if !written.contains("input") { diagnostics.error(.missingInput, at: at) }
+      if !written.contains("output") { diagnostics.error(.missingOutput, at: at) }
+    } else {
+      diagnostics.error(.missingModel, at: file.statements.first?.range ?? fileRange)
+    }
+    // After an error some uses were never checked, so "never used" could be false.
+    let hasInvalid = file.statements.contains { if case .invalid = $0.kind { return true } else { return false } }
+    if !diagnostics.hasErrors && !hasInvalid { warnUnused(definitions) }
 
     guard let modelName, let input else { return nil }
     return Model(
@@ -133,6 +146,7 @@ public struct Sema {
         notes: suggestion.map { [.note(.didYouMean($0))] } ?? [])
       return nil
     }
+    if found.kind == .invalid { return nil }
     if found.kind == .lengths {
       diagnostics.error(.lengthsUsedAsValue(name.text), at: name.range)
       return nil
@@ -208,17 +222,17 @@ public struct Sema {
 
     // The variant must be spelled out: a silent default is how weights end up in the wrong variant.
     let layerName = decl.name.text
-    if reset == nil && !options.mentioned("reset") {
+    if reset == nil && !options.mentionedOrMisspelled("reset") {
       diagnostics.error(
         .missingVariantOption(layer: layerName, option: "reset"), at: decl.name.range,
         notes: [.note(.resetChoices)])
     }
-    if update == nil && !options.mentioned("update") {
+    if update == nil && !options.mentionedOrMisspelled("update") {
       diagnostics.error(
         .missingVariantOption(layer: layerName, option: "update"), at: decl.name.range,
         notes: [.note(.updateChoices)])
     }
-    if bias == nil && !options.mentioned("bias") {
+    if bias == nil && !options.mentionedOrMisspelled("bias") {
       diagnostics.error(
         .missingVariantOption(layer: layerName, option: "bias"), at: decl.name.range,
         notes: [.note(.biasChoices)])

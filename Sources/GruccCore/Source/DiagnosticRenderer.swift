@@ -16,11 +16,12 @@ public struct DiagnosticRenderer: Sendable {
 
   public func render(_ diagnostics: [Diagnostic]) -> String {
     var out = ""
-    for d in diagnostics { render(d, into: &out) }
+    for d in diagnostics { render(d, parent: nil, into: &out) }
     return out
   }
 
-  private func render(_ d: Diagnostic, into out: inout String) {
+  /// A note without a range of its own is printed at its parent's location, without a snippet.
+  private func render(_ d: Diagnostic, parent: SourceRange?, into out: inout String) {
     let label: String
     switch d.severity {
     case .error: label = colors ? "\u{1B}[1;31merror:\u{1B}[0m" : "error:"
@@ -28,19 +29,32 @@ public struct DiagnosticRenderer: Sendable {
     case .note: label = colors ? "\u{1B}[1;36mnote:\u{1B}[0m" : "note:"
     }
     let text = colors ? "\u{1B}[1m\(d.message.text)\u{1B}[0m" : d.message.text
-    if d.range.isNone {
+    if d.range.isNone, let parent, !parent.isNone {
+      out += "\(fileName):\(parent.start.line):\(parent.start.column): \(label) \(text)\n"
+    } else if d.range.isNone {
       out += "\(fileName): \(label) \(text)\n"
     } else {
       out += "\(fileName):\(d.range.start.line):\(d.range.start.column): \(label) \(text)\n"
       if let source { out += snippet(d.range, in: source) }
     }
-    for note in d.notes { render(note, into: &out) }
+    for note in d.notes { render(note, parent: d.range, into: &out) }
   }
 
   /// The source line and a caret line; tabs before the caret are copied so it stays aligned.
   private func snippet(_ range: SourceRange, in source: SourceFile) -> String {
     let line = source.lineBytes(range.start.line)
-    let lineText = String(decoding: line, as: UTF8.self)
+    // A control character (a NUL, say) would be invisible or garble the terminal: print its
+    // picture from the Unicode block U+2400, which takes one column as the byte does.
+    var lineText = ""
+    for scalar in String(decoding: line, as: UTF8.self).unicodeScalars {
+      if scalar.value < 0x20 && scalar != "\t" {
+        lineText.unicodeScalars.append(Unicode.Scalar(0x2400 + scalar.value)!)
+      } else if scalar.value == 0x7F {
+        lineText += "\u{2421}"
+      } else {
+        lineText.unicodeScalars.append(scalar)
+      }
+    }
     let number = String(range.start.line)
     let width = max(5, number.count + 1)
     let gutter = String(repeating: " ", count: width - number.count) + number + " | "
@@ -57,6 +71,8 @@ public struct DiagnosticRenderer: Sendable {
     else { length = max(1, line.count - caretColumn) }
     let marker = "^" + String(repeating: "~", count: length - 1)
     let coloredMarker = colors ? "\u{1B}[1;32m\(marker)\u{1B}[0m" : marker
-    return gutter + lineText + "\n" + blank + caret + coloredMarker + "\n"
+    // An empty line gets no space after its bar: trailing blanks do not survive editors and diffs.
+    let sourceLine = lineText.isEmpty ? String(gutter.dropLast()) : gutter + lineText
+    return sourceLine + "\n" + blank + caret + coloredMarker + "\n"
   }
 }

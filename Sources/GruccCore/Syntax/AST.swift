@@ -101,6 +101,10 @@ public enum StatementKind: Sendable, Equatable {
   case weights(WeightsDecl)
   case initSeed(Int, SourceRange)
   case initRule(InitRuleDecl)
+  /// A statement the parser abandoned after reporting an error, with the name it declares if the
+  /// parser got that far. Sema counts it as written and its name as defined, so the one mistake
+  /// does not also surface as "unknown name" or "no 'output' statement".
+  case invalid(Name?)
 }
 
 /// A statement with the range of its whole line and of its leading keyword.

@@ -12,7 +12,7 @@ public enum ASTPrinter {
       case .weights(let d): out += options(d.options)
       case .binding(let b): out += expr(b.value, indent: "  ")
       case .initRule(let r): out += expr(r.distribution, indent: "  ")
-      case .model, .precision, .initSeed: break
+      case .model, .precision, .initSeed, .invalid: break
       }
     }
     return out
@@ -28,6 +28,7 @@ public enum ASTPrinter {
     case .weights(let d): return "Weights \"\(d.path)\""
     case .initSeed(let v, _): return "InitSeed \(v)"
     case .initRule(let r): return "InitRule \(r.patterns.map(\.text).joined(separator: ", "))"
+    case .invalid(let n): return "Invalid \(s.keyword.text)" + (n.map { " \($0.text)" } ?? "")
     }
   }
 

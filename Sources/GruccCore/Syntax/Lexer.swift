@@ -79,6 +79,7 @@ public struct Lexer {
     } else if c >= 0x80 {
       let length = utf8SequenceLength(at: start)
       if length == 0 {
+        pos = invalidRunEnd(from: start)
         diagnostics.error(.invalidUTF8, at: source.range(start, pos))
       } else {
         pos = start + length
@@ -106,8 +107,9 @@ public struct Lexer {
           } else if d >= 0x80 {
             let length = utf8SequenceLength(at: pos)
             if length == 0 {
-              diagnostics.error(.invalidUTF8, at: source.range(pos, pos + 1))
-              pos += 1
+              let end = invalidRunEnd(from: pos)
+              diagnostics.error(.invalidUTF8, at: source.range(pos, end))
+              pos = end
             } else {
               pos += length
             }
@@ -181,7 +183,9 @@ public struct Lexer {
       } else if c >= 0x80 {
         let length = utf8SequenceLength(at: pos - 1)
         if length == 0 {
-          diagnostics.error(.invalidUTF8, at: source.range(pos - 1, pos))
+          let end = invalidRunEnd(from: pos - 1)
+          diagnostics.error(.invalidUTF8, at: source.range(pos - 1, end))
+          pos = end
         } else {
           value.append(contentsOf: bytes[(pos - 1)..<(pos - 1 + length)])
           pos += length - 1
@@ -192,6 +196,14 @@ public struct Lexer {
     }
     diagnostics.error(.unterminatedString, at: source.range(start, pos))
     return make(.string, from: start, text: String(decoding: value, as: UTF8.self))
+  }
+
+  /// The end of the run of bytes from `offset` that start no valid UTF-8 sequence, so that a run of
+  /// Latin-1 or binary bytes is one error rather than one per byte.
+  private func invalidRunEnd(from offset: Int) -> Int {
+    var end = offset + 1
+    while end < bytes.count, bytes[end] >= 0x80, utf8SequenceLength(at: end) == 0 { end += 1 }
+    return end
   }
 
   /// The length of the valid UTF-8 sequence starting at `offset`, or 0 if the bytes there are not one.

@@ -7,6 +7,9 @@ public struct Parser {
   private var index = 0
   /// Nesting depth of calls; bounded so that hostile input cannot exhaust the stack.
   private var depth = 0
+  /// The name the current statement declares, once parsed: kept for a statement that is then
+  /// abandoned, so that Sema does not report every later use of the name as unknown.
+  private var declaredName: Name?
   public private(set) var diagnostics = DiagnosticEngine()
 
   /// The statement keywords, in the order LANGUAGE.md introduces them.
@@ -21,7 +24,9 @@ public struct Parser {
     var parser = Parser(tokens: tokens)
     let file = parser.parseFile()
     var diagnostics = lexer.diagnostics
-    diagnostics.append(contentsOf: parser.diagnostics)
+    // A bad byte already has its error; what the parser then finds on that line is its echo.
+    let lexerLines = Set(lexer.diagnostics.diagnostics.map(\.range.start.line))
+    for d in parser.diagnostics.diagnostics where !lexerLines.contains(d.range.start.line) { diagnostics.append(d) }
     return (file, diagnostics)
   }
 
@@ -43,6 +48,23 @@ public struct Parser {
   private func checkWord(_ word: String) -> Bool { current.kind == .identifier && current.text == word }
 
   private mutating func skipNewlines() { while check(.newline) { advance() } }
+
+  /// Skips the line breaks a statement continues over (after ',' and inside parentheses), unless
+  /// the next line plainly starts a statement: a keyword followed by a name, a string or '*',
+  /// which no continuation can be. A forgotten ')' or a stray ',' is then reported at the end of
+  /// its own line, and the next statement is parsed as usual.
+  private mutating func skipContinuationNewlines() {
+    var ahead = 0
+    while peek(ahead).kind == .newline { ahead += 1 }
+    let word = peek(ahead)
+    let next = peek(ahead + 1).kind
+    if ahead > 0, word.kind == .identifier, Parser.statementKeywords.contains(word.text),
+      next == .identifier || next == .string || next == .star
+    {
+      return
+    }
+    skipNewlines()
+  }
 
   /// Thrown inside a statement to abandon it; the error has already been reported.
   private struct Abandon: Error {}
@@ -74,10 +96,15 @@ public struct Parser {
     var statements: [Statement] = []
     skipNewlines()
     while !check(.endOfFile) {
+      let first = current
+      declaredName = nil
       do {
-        statements.append(try statement())
+        let s = try statement()
         if !check(.newline) && !check(.endOfFile) { try fail(expected: "end of line") }
+        statements.append(s)
       } catch {
+        // Kept as a placeholder: Sema then knows the statement and its name exist.
+        statements.append(Statement(kind: .invalid(declaredName), keyword: name(first), range: first.range))
         synchronize()
       }
       skipNewlines()
@@ -95,9 +122,14 @@ public struct Parser {
       case .comma:
         // A statement continues on the next line after a comma, so the next line is still ours.
         advance()
-        skipNewlines()
+        skipContinuationNewlines()
         continue
       case .newline where parens == 0: return
+      case .newline:
+        // Inside parentheses too, unless the next line plainly starts a statement.
+        skipContinuationNewlines()
+        if check(.newline) { return }
+        continue
       default: break
       }
       advance()
@@ -123,6 +155,8 @@ public struct Parser {
     case "weights": kind = .weights(try weights())
     case "init": kind = try initStatement()
     default:
+      // `layer h = ...` still defines `h` as far as later lines are concerned.
+      if peek(1).kind == .identifier && peek(2).kind == .equal { declaredName = name(peek(1)) }
       diagnostics.error(
         .unknownStatement(keyword.text), at: keyword.range,
         notes: [.note(.expectedOneOf(Parser.statementKeywords))])
@@ -135,6 +169,7 @@ public struct Parser {
   private mutating func input() throws(Abandon) -> InputDecl {
     advance()
     let n = name(try expect(.identifier, "an input name"))
+    declaredName = n
     _ = try expect(.leftBracket)
     let size = try expect(.integer, "the number of input features")
     _ = try expect(.rightBracket)
@@ -146,6 +181,7 @@ public struct Parser {
   private mutating func gru() throws(Abandon) -> GRUDecl {
     advance()
     let n = name(try expect(.identifier, "a layer name"))
+    declaredName = n
     _ = try expect(.equal)
     let source = name(try expect(.identifier, "the name of the layer's input sequence"))
     _ = try expect(.arrow)
@@ -161,6 +197,7 @@ public struct Parser {
   private mutating func binding() throws(Abandon) -> BindingDecl {
     let isOutput = advance().text == "output"
     let n = name(try expect(.identifier, isOutput ? "an output name" : "a name"))
+    declaredName = n
     _ = try expect(.equal)
     return BindingDecl(isOutput: isOutput, name: n, value: try expr())
   }
@@ -183,7 +220,7 @@ public struct Parser {
     var patterns = [try pattern()]
     while check(.comma) {
       advance()
-      skipNewlines()
+      skipContinuationNewlines()
       patterns.append(try pattern())
     }
     return .initRule(InitRuleDecl(patterns: patterns, distribution: try expr()))
@@ -208,7 +245,7 @@ public struct Parser {
     var options: [OptionClause] = []
     while check(.comma) {
       advance()
-      skipNewlines()
+      skipContinuationNewlines()
       let key = name(try expect(.identifier, "an option name"))
       var value: OptionValue?
       switch current.kind {
@@ -250,16 +287,16 @@ public struct Parser {
         throw Abandon()
       }
       advance()
-      skipNewlines()
+      skipContinuationNewlines()
       var arguments: [Expr] = []
       if !check(.rightParen) {
         arguments.append(try expr())
-        skipNewlines()
+        skipContinuationNewlines()
         while check(.comma) {
           advance()
-          skipNewlines()
+          skipContinuationNewlines()
           arguments.append(try expr())
-          skipNewlines()
+          skipContinuationNewlines()
         }
       }
       let close = try expect(.rightParen, "',' or ')'")

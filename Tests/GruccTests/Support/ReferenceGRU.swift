@@ -1,0 +1,456 @@
+// An independent reference for grucc models, written from the equations of GRU-VARIANTS.md and
+// Specs/LANGUAGE.md in Double. It uses nothing from GruccCore: the model is a test-side
+// description and the weights are plain arrays keyed by grucc's tensor names.
+
+import Foundation
+
+// MARK: - The model description
+
+/// A model as the tests describe it: the same choices as a .gru file, with no code shared with
+/// grucc's front end, so a front-end bug cannot hide itself in the reference.
+struct RefModel: Sendable {
+  enum Precision: String, Sendable { case f32, f64 }
+  enum Layout: String, Sendable {
+    case batchMajor = "batch-major"
+    case timeMajor = "time-major"
+  }
+
+  var name: String
+  var precision: Precision = .f32
+  var input = "x"
+  var features: Int
+  var steps: Int? = nil
+  var layout: Layout = .batchMajor
+  /// The name of the lengths input, if the model takes one.
+  var lengths: String? = nil
+  var statements: [RefStatement] = []
+}
+
+enum RefActivation: String, Sendable, CaseIterable { case identity, sigmoid, tanh, relu, softmax }
+
+enum RefReduction: String, Sendable, CaseIterable { case mean, max, last }
+
+/// One GRU layer, every variant choice explicit.
+struct RefLayer: Sendable {
+  enum Reset: String, Sendable, CaseIterable { case before, after, none }
+  enum Update: String, Sendable, CaseIterable {
+    case keepsState = "keeps-state"
+    case takesCandidate = "takes-candidate"
+  }
+  enum Bias: String, Sendable, CaseIterable { case separate, single, none }
+  enum Direction: String, Sendable, CaseIterable { case forward, reverse, bidirectional }
+  enum Merge: String, Sendable, CaseIterable { case concat, sum, mean, mul }
+
+  var name: String
+  var source: String
+  var hidden: Int
+  var reset: Reset
+  var update: Update
+  var bias: Bias
+  var direction: Direction = .forward
+  var merge: Merge = .concat
+  var initialGiven = false
+  var outputActivation: RefActivation = .identity
+
+  var directions: Int { direction == .bidirectional ? 2 : 1 }
+
+  /// Features of the output sequence.
+  var outputFeatures: Int { direction == .bidirectional && merge == .concat ? 2 * hidden : hidden }
+
+  /// Tensor-name prefixes of the directions, forward first.
+  var prefixes: [String] { direction == .bidirectional ? ["\(name).fw", "\(name).bw"] : [name] }
+
+  var gates: [String] { reset == .none ? ["z", "n"] : ["r", "z", "n"] }
+}
+
+indirect enum RefExpr: Sendable {
+  case name(String)
+  case state(String)
+  case dense(RefExpr, units: Int, unshared: Bool = false)
+  case activation(RefActivation, RefExpr)
+  case reduce(RefReduction, RefExpr)
+}
+
+enum RefStatement: Sendable {
+  case gru(RefLayer)
+  case binding(name: String, RefExpr, isOutput: Bool)
+
+  static func `let`(_ name: String, _ e: RefExpr) -> RefStatement { .binding(name: name, e, isOutput: false) }
+  static func output(_ name: String, _ e: RefExpr) -> RefStatement { .binding(name: name, e, isOutput: true) }
+}
+
+/// What a value is: a sequence `[B, T, F]` or a vector `[B, F]`.
+struct RefShape: Sendable, Equatable {
+  var isSequence: Bool
+  var features: Int
+}
+
+extension RefModel {
+  var layers: [RefLayer] {
+    statements.compactMap { if case .gru(let l) = $0 { return l } else { return nil } }
+  }
+
+  /// Whether the model can be run one step at a time: no layer reads its sequence backwards.
+  var streams: Bool { layers.allSatisfy { $0.direction == .forward } }
+
+  /// The caller-given initial states, in model order: `(h.h0, D·H)`.
+  var initialStates: [(name: String, layer: String, features: Int)] {
+    layers.filter(\.initialGiven).map { ("\($0.name).h0", $0.name, $0.hidden * $0.directions) }
+  }
+
+  /// Every recurrent state in model order, as the streaming API's get_state/set_state see them.
+  var stateSize: Int { layers.reduce(0) { $0 + $1.hidden * $1.directions } }
+
+  /// The outputs in model order with their shapes.
+  var outputs: [(name: String, shape: RefShape)] {
+    var shapes: [String: RefShape] = [input: RefShape(isSequence: true, features: features)]
+    var result: [(String, RefShape)] = []
+    for s in statements {
+      switch s {
+      case .gru(let l): shapes[l.name] = RefShape(isSequence: true, features: l.outputFeatures)
+      case .binding(let name, let e, let isOutput):
+        let shape = self.shape(of: e, shapes)
+        shapes[name] = shape
+        if isOutput { result.append((name, shape)) }
+      }
+    }
+    return result
+  }
+
+  private func shape(of e: RefExpr, _ shapes: [String: RefShape]) -> RefShape {
+    switch e {
+    case .name(let n): return shapes[n]!
+    case .state(let layer):
+      let l = layers.first { $0.name == layer }!
+      return RefShape(isSequence: false, features: l.hidden * l.directions)
+    case .dense(let inner, let units, _):
+      return RefShape(isSequence: shape(of: inner, shapes).isSequence, features: units)
+    case .activation(_, let inner): return shape(of: inner, shapes)
+    case .reduce(_, let inner): return RefShape(isSequence: false, features: shape(of: inner, shapes).features)
+    }
+  }
+
+  /// The tensors the model needs, by grucc's naming convention (LANGUAGE.md, "Tensor names").
+  var tensors: [String: [Int]] {
+    var result: [String: [Int]] = [:]
+    var shapes: [String: RefShape] = [input: RefShape(isSequence: true, features: features)]
+    func visitDense(_ e: RefExpr, binding: String) {
+      switch e {
+      case .name, .state: return
+      case .activation(_, let inner), .reduce(_, let inner): visitDense(inner, binding: binding)
+      case .dense(let inner, let units, let unshared):
+        visitDense(inner, binding: binding)
+        let k = shape(of: inner, shapes).features
+        if unshared {
+          result["\(binding).w"] = [steps!, units, k]
+          result["\(binding).b"] = [steps!, units]
+        } else {
+          result["\(binding).w"] = [units, k]
+          result["\(binding).b"] = [units]
+        }
+      }
+    }
+    for s in statements {
+      switch s {
+      case .gru(let l):
+        let inputSize = shapes[l.source]!.features
+        for p in l.prefixes {
+          for g in l.gates {
+            result["\(p).w_\(g)"] = [l.hidden, inputSize]
+            result["\(p).u_\(g)"] = [l.hidden, l.hidden]
+            switch l.bias {
+            case .separate:
+              result["\(p).b_i\(g)"] = [l.hidden]
+              result["\(p).b_h\(g)"] = [l.hidden]
+            case .single: result["\(p).b_\(g)"] = [l.hidden]
+            case .none: break
+            }
+          }
+        }
+        shapes[l.name] = RefShape(isSequence: true, features: l.outputFeatures)
+      case .binding(let name, let e, _):
+        visitDense(e, binding: name)
+        shapes[name] = shape(of: e, shapes)
+      }
+    }
+    return result
+  }
+}
+
+// MARK: - Values
+
+/// A computed value: `[b][t][i]` for a sequence, `[b][i]` for a vector.
+enum RefValue: Sendable {
+  case sequence([[[Double]]])
+  case vector([[Double]])
+
+  /// Row-major, batch-major.
+  var flat: [Double] {
+    switch self {
+    case .sequence(let s): return s.flatMap { $0.flatMap { $0 } }
+    case .vector(let v): return v.flatMap { $0 }
+    }
+  }
+}
+
+/// One batch of inputs, batch-major.
+struct RefInputs: Sendable {
+  /// `[b][t][i]`
+  var x: [[[Double]]]
+  /// Valid steps per sequence; nil means every step.
+  var lengths: [Int]?
+  /// Initial states by layer name, `[b][D·H]`, forward first.
+  var initial: [String: [[Double]]] = [:]
+
+  var batch: Int { x.count }
+  var steps: Int { x.first?.count ?? 0 }
+  func length(_ b: Int) -> Int { lengths?[b] ?? steps }
+}
+
+struct RefResult: Sendable {
+  var outputs: [(name: String, value: RefValue)]
+  /// Final state of every layer, `[b][D·H]`, forward then backward.
+  var finalStates: [String: [[Double]]]
+
+  func output(_ name: String) -> RefValue? { outputs.first { $0.name == name }?.value }
+}
+
+enum ReferenceError: Error, CustomStringConvertible {
+  case missingWeight(String)
+  case wrongSize(String, expected: Int, found: Int)
+
+  var description: String {
+    switch self {
+    case .missingWeight(let n): return "the reference needs tensor '\(n)', which the weights do not have"
+    case .wrongSize(let n, let e, let f): return "tensor '\(n)' has \(f) values, the reference expects \(e)"
+    }
+  }
+}
+
+// MARK: - The computation
+
+/// Runs a `RefModel` on one batch. Every function here is the textbook formula, one value at a
+/// time; nothing is fused, hoisted or reordered.
+struct ReferenceGRU: Sendable {
+  let model: RefModel
+  let weights: [String: [Double]]
+
+  func run(_ inputs: RefInputs) throws -> RefResult {
+    var values: [String: RefValue] = [model.input: .sequence(inputs.x)]
+    var finals: [String: [[Double]]] = [:]
+    var outputs: [(String, RefValue)] = []
+    for s in model.statements {
+      switch s {
+      case .gru(let layer):
+        guard case .sequence(let source) = values[layer.source]! else { preconditionFailure("gru over a vector") }
+        let (sequence, final) = try gru(layer, source, inputs)
+        values[layer.name] = .sequence(sequence)
+        finals[layer.name] = final
+      case .binding(let name, let e, let isOutput):
+        var v = try evaluate(e, values, finals, inputs, binding: name)
+        if isOutput, case .sequence(var s) = v {
+          // Every sequence output is zero past its sequence's end.
+          for b in s.indices {
+            for t in inputs.length(b)..<inputs.steps { s[b][t] = zeros(s[b][t].count) }
+          }
+          v = .sequence(s)
+        }
+        values[name] = v
+        if isOutput { outputs.append((name, v)) }
+      }
+    }
+    return RefResult(outputs: outputs, finalStates: finals)
+  }
+
+  // MARK: GRU layers
+
+  /// The layer's output sequence (zero past each sequence's end) and final state.
+  private func gru(_ layer: RefLayer, _ x: [[[Double]]], _ inputs: RefInputs) throws -> ([[[Double]]], [[Double]]) {
+    let steps = inputs.steps
+    let hidden = layer.hidden
+    var perDirection: [[[[Double]]]] = []
+    var finals = [[Double]](repeating: [], count: x.count)
+    for (d, prefix) in layer.prefixes.enumerated() {
+      let cell = try Cell(layer: layer, prefix: prefix, inputSize: x.first?.first?.count ?? 0, weights: weights)
+      let backwards = layer.direction == .reverse || d == 1
+      var out = [[[Double]]](repeating: [[Double]](repeating: zeros(hidden), count: steps), count: x.count)
+      for b in x.indices {
+        var h = inputs.initial[layer.name].map { Array($0[b][(d * hidden)..<((d + 1) * hidden)]) } ?? zeros(hidden)
+        let valid = Array(0..<inputs.length(b))
+        for t in backwards ? valid.reversed() : valid {
+          h = cell.step(x: x[b][t], h: h)
+          out[b][t] = activate(layer.outputActivation, h)
+        }
+        finals[b] += h
+      }
+      perDirection.append(out)
+    }
+    guard layer.direction == .bidirectional else { return (perDirection[0], finals) }
+    let (f, r) = (perDirection[0], perDirection[1])
+    var merged: [[[Double]]] = []
+    for b in f.indices {
+      merged.append(
+        f[b].indices.map { t -> [Double] in
+          let (a, c) = (f[b][t], r[b][t])
+          switch layer.merge {
+          case .concat: return a + c
+          case .sum: return zip(a, c).map { $0 + $1 }
+          case .mean: return zip(a, c).map { ($0 + $1) * 0.5 }
+          case .mul: return zip(a, c).map { $0 * $1 }
+          }
+        })
+    }
+    return (merged, finals)
+  }
+
+  /// One direction's weights and one step of the equations.
+  private struct Cell {
+    let layer: RefLayer
+    let inputSize: Int
+    var w: [String: [Double]] = [:]
+    var u: [String: [Double]] = [:]
+    /// `b_i*` (or the single `b_*`, which sits on the input side) and `b_h*`; zeros when absent.
+    var bi: [String: [Double]] = [:]
+    var bh: [String: [Double]] = [:]
+
+    init(layer: RefLayer, prefix: String, inputSize: Int, weights: [String: [Double]]) throws {
+      self.layer = layer
+      self.inputSize = inputSize
+      let h = layer.hidden
+      func tensor(_ name: String, _ count: Int) throws -> [Double] {
+        guard let v = weights["\(prefix).\(name)"] else { throw ReferenceError.missingWeight("\(prefix).\(name)") }
+        guard v.count == count else {
+          throw ReferenceError.wrongSize("\(prefix).\(name)", expected: count, found: v.count)
+        }
+        return v
+      }
+      for g in layer.gates {
+        w[g] = try tensor("w_\(g)", h * inputSize)
+        u[g] = try tensor("u_\(g)", h * h)
+        switch layer.bias {
+        case .separate:
+          bi[g] = try tensor("b_i\(g)", h)
+          bh[g] = try tensor("b_h\(g)", h)
+        case .single:
+          bi[g] = try tensor("b_\(g)", h)
+          bh[g] = [Double](repeating: 0, count: h)
+        case .none:
+          bi[g] = [Double](repeating: 0, count: h)
+          bh[g] = [Double](repeating: 0, count: h)
+        }
+      }
+    }
+
+    /// GRU-VARIANTS.md, "Gates", "Candidate" and "State update".
+    func step(x: [Double], h: [Double]) -> [Double] {
+      let H = layer.hidden
+      func W(_ g: String, _ i: Int) -> Double { dot(w[g]!, row: i, x) }  // (W_g x)_i
+      func U(_ g: String, _ v: [Double], _ i: Int) -> Double { dot(u[g]!, row: i, v) }  // (U_g v)_i
+      // z_t = σ(W_z x_t + b_iz + U_z h_{t-1} + b_hz)
+      let z = (0..<H).map { i in sigmoid(W("z", i) + bi["z"]![i] + U("z", h, i) + bh["z"]![i]) }
+      // r_t = σ(W_r x_t + b_ir + U_r h_{t-1} + b_hr)
+      let r =
+        layer.reset == .none
+        ? [] : (0..<H).map { i in sigmoid(W("r", i) + bi["r"]![i] + U("r", h, i) + bh["r"]![i]) }
+      let n: [Double]
+      switch layer.reset {
+      case .before:  // tanh(W_n x_t + b_in + U_n (r_t ⊙ h_{t-1}) + b_hn)
+        let rh = (0..<H).map { r[$0] * h[$0] }
+        n = (0..<H).map { i in Foundation.tanh(W("n", i) + bi["n"]![i] + U("n", rh, i) + bh["n"]![i]) }
+      case .after:  // tanh(W_n x_t + b_in + r_t ⊙ (U_n h_{t-1} + b_hn))
+        n = (0..<H).map { i in Foundation.tanh(W("n", i) + bi["n"]![i] + r[i] * (U("n", h, i) + bh["n"]![i])) }
+      case .none:  // tanh(W_n x_t + b_in + U_n h_{t-1} + b_hn)
+        n = (0..<H).map { i in Foundation.tanh(W("n", i) + bi["n"]![i] + U("n", h, i) + bh["n"]![i]) }
+      }
+      switch layer.update {
+      case .keepsState: return (0..<H).map { i in z[i] * h[i] + (1 - z[i]) * n[i] }
+      case .takesCandidate: return (0..<H).map { i in (1 - z[i]) * h[i] + z[i] * n[i] }
+      }
+    }
+  }
+
+  // MARK: Heads
+
+  private func evaluate(
+    _ e: RefExpr, _ values: [String: RefValue], _ finals: [String: [[Double]]], _ inputs: RefInputs, binding: String
+  ) throws -> RefValue {
+    switch e {
+    case .name(let n):
+      return values[n]!
+    case .state(let layer):
+      return .vector(finals[layer]!)
+    case .activation(let a, let inner):
+      switch try evaluate(inner, values, finals, inputs, binding: binding) {
+      case .sequence(let s): return .sequence(s.map { $0.map { activate(a, $0) } })
+      case .vector(let v): return .vector(v.map { activate(a, $0) })
+      }
+    case .reduce(let kind, let inner):
+      guard case .sequence(let s) = try evaluate(inner, values, finals, inputs, binding: binding) else {
+        preconditionFailure("reduction of a vector")
+      }
+      return .vector(s.indices.map { b in reduce(kind, s[b], valid: inputs.length(b)) })
+    case .dense(let inner, let units, let unshared):
+      let v = try evaluate(inner, values, finals, inputs, binding: binding)
+      guard let w = weights["\(binding).w"] else { throw ReferenceError.missingWeight("\(binding).w") }
+      guard let bias = weights["\(binding).b"] else { throw ReferenceError.missingWeight("\(binding).b") }
+      switch v {
+      case .vector(let rows):
+        return .vector(rows.map { dense($0, w, bias, units) })
+      case .sequence(let s):
+        return .sequence(
+          s.map { row in
+            row.indices.map { t in
+              guard unshared else { return dense(row[t], w, bias, units) }
+              let k = row[t].count
+              // Step t has its own weights: W[t] is [units, k], b[t] is [units].
+              return dense(
+                row[t], Array(w[(t * units * k)..<((t + 1) * units * k)]), Array(bias[(t * units)..<((t + 1) * units)]),
+                units)
+            }
+          })
+      }
+    }
+  }
+
+  /// `y = W x + b`, W `[units, K]` row-major.
+  private func dense(_ x: [Double], _ w: [Double], _ b: [Double], _ units: Int) -> [Double] {
+    (0..<units).map { i in dot(w, row: i, x) + b[i] }
+  }
+
+  /// Over the valid steps only; an empty sequence reduces to zeros.
+  private func reduce(_ kind: RefReduction, _ sequence: [[Double]], valid: Int) -> [Double] {
+    let f = sequence.first?.count ?? 0
+    guard valid > 0 else { return zeros(f) }
+    let steps = sequence.prefix(valid)
+    switch kind {
+    case .mean: return (0..<f).map { i in steps.reduce(0.0) { $0 + $1[i] } / Double(steps.count) }
+    case .max: return (0..<f).map { i in steps.map { $0[i] }.max()! }
+    case .last: return steps[valid - 1]
+    }
+  }
+}
+
+private func zeros(_ n: Int) -> [Double] { [Double](repeating: 0, count: n) }
+
+/// Row `row` of the row-major matrix `m` (with `v.count` columns) times `v`.
+private func dot(_ m: [Double], row: Int, _ v: [Double]) -> Double {
+  var sum = 0.0
+  for j in v.indices { sum += m[row * v.count + j] * v[j] }
+  return sum
+}
+
+private func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+private func activate(_ a: RefActivation, _ v: [Double]) -> [Double] {
+  switch a {
+  case .identity: return v
+  case .sigmoid: return v.map(sigmoid)
+  case .tanh: return v.map { Foundation.tanh($0) }
+  case .relu: return v.map { Swift.max(0, $0) }
+  case .softmax:
+    let m = v.max() ?? 0
+    let e = v.map { exp($0 - m) }
+    let sum = e.reduce(0, +)
+    return e.map { $0 / sum }
+  }
+}
