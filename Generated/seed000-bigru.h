@@ -22,8 +22,8 @@ extern "C" {
 #define SEED000_BIGRU_INPUT_SIZE 28         /* values per step of input 'x' */
 #define SEED000_BIGRU_OUTPUT_STATES_SIZE 100 /* output 'states': values per step */
 #define SEED000_BIGRU_OUTPUT_MEAN_STATE_SIZE 100 /* output 'mean_state': values per sequence */
-#define SEED000_BIGRU_LAYER_H_FW_STATE_SIZE 50 /* recurrent state of 'h.fw' */
-#define SEED000_BIGRU_LAYER_H_BW_STATE_SIZE 50 /* recurrent state of 'h.bw' */
+#define SEED000_BIGRU_LAYER_H_FW_HIDDEN_SIZE 50 /* hidden size (recurrent state) of 'h.fw' */
+#define SEED000_BIGRU_LAYER_H_BW_HIDDEN_SIZE 50 /* hidden size (recurrent state) of 'h.bw' */
 #define SEED000_BIGRU_STATE_SIZE 100        /* all recurrent states, as get_state/set_state see them */
 #define SEED000_BIGRU_PARAMETER_COUNT 23700 /* weights and biases */
 #define SEED000_BIGRU_WEIGHT_BYTES 94800    /* size of the constant weight arrays */

@@ -22,7 +22,7 @@ extern "C" {
 #define SEED000_NO_RESET_INPUT_SIZE 28      /* values per step of input 'x' */
 #define SEED000_NO_RESET_OUTPUT_STATES_SIZE 50 /* output 'states': values per step */
 #define SEED000_NO_RESET_OUTPUT_MEAN_STATE_SIZE 50 /* output 'mean_state': values per sequence */
-#define SEED000_NO_RESET_LAYER_H_STATE_SIZE 50 /* recurrent state of 'h' */
+#define SEED000_NO_RESET_LAYER_H_HIDDEN_SIZE 50 /* hidden size (recurrent state) of 'h' */
 #define SEED000_NO_RESET_STATE_SIZE 50      /* all recurrent states, as get_state/set_state see them */
 #define SEED000_NO_RESET_PARAMETER_COUNT 7900 /* weights and biases */
 #define SEED000_NO_RESET_WEIGHT_BYTES 31600 /* size of the constant weight arrays */

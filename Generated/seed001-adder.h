@@ -20,7 +20,7 @@ extern "C" {
 
 #define ADDER_INPUT_SIZE 2                  /* values per step of input 'x' */
 #define ADDER_OUTPUT_Y_SIZE 1               /* output 'y': values per step */
-#define ADDER_LAYER_H_STATE_SIZE 16         /* recurrent state of 'h' */
+#define ADDER_LAYER_H_HIDDEN_SIZE 16        /* hidden size (recurrent state) of 'h' */
 #define ADDER_STATE_SIZE 16                 /* all recurrent states, as get_state/set_state see them */
 #define ADDER_PARAMETER_COUNT 929           /* weights and biases */
 #define ADDER_WEIGHT_BYTES 7432             /* size of the constant weight arrays */

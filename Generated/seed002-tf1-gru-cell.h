@@ -21,7 +21,7 @@ extern "C" {
 #define TF1_CELL_INPUT_SIZE 4               /* values per step of input 'x' */
 #define TF1_CELL_STEPS 10                   /* the fixed number of steps T */
 #define TF1_CELL_OUTPUT_Y_SIZE 8            /* output 'y': values per step */
-#define TF1_CELL_LAYER_H_STATE_SIZE 16      /* recurrent state of 'h' */
+#define TF1_CELL_LAYER_H_HIDDEN_SIZE 16     /* hidden size (recurrent state) of 'h' */
 #define TF1_CELL_STATE_SIZE 16              /* all recurrent states, as get_state/set_state see them */
 #define TF1_CELL_PARAMETER_COUNT 2368       /* weights and biases */
 #define TF1_CELL_WEIGHT_BYTES 9472          /* size of the constant weight arrays */

@@ -21,7 +21,7 @@ extern "C" {
 
 #define THEANO_GRU_INPUT_SIZE 32            /* values per step of input 'x' */
 #define THEANO_GRU_OUTPUT_P_SIZE 2          /* output 'p': values per sequence */
-#define THEANO_GRU_LAYER_H_STATE_SIZE 32    /* recurrent state of 'h' */
+#define THEANO_GRU_LAYER_H_HIDDEN_SIZE 32   /* hidden size (recurrent state) of 'h' */
 #define THEANO_GRU_STATE_SIZE 32            /* all recurrent states, as get_state/set_state see them */
 #define THEANO_GRU_PARAMETER_COUNT 6306     /* weights and biases */
 #define THEANO_GRU_WEIGHT_BYTES 25224       /* size of the constant weight arrays */

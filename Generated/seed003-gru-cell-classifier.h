@@ -20,7 +20,7 @@ extern "C" {
 
 #define GRU_CLASSIFIER_INPUT_SIZE 10        /* values per step of input 'x' */
 #define GRU_CLASSIFIER_OUTPUT_LOGITS_SIZE 5 /* output 'logits': values per sequence */
-#define GRU_CLASSIFIER_LAYER_H_STATE_SIZE 20 /* recurrent state of 'h' */
+#define GRU_CLASSIFIER_LAYER_H_HIDDEN_SIZE 20 /* hidden size (recurrent state) of 'h' */
 #define GRU_CLASSIFIER_STATE_SIZE 20        /* all recurrent states, as get_state/set_state see them */
 #define GRU_CLASSIFIER_PARAMETER_COUNT 1965 /* weights and biases */
 #define GRU_CLASSIFIER_WEIGHT_BYTES 7860    /* size of the constant weight arrays */

@@ -20,7 +20,7 @@ extern "C" {
 
 #define AI_SUMMER_CELL_INPUT_SIZE 10        /* values per step of input 'x' */
 #define AI_SUMMER_CELL_OUTPUT_STATES_SIZE 20 /* output 'states': values per step */
-#define AI_SUMMER_CELL_LAYER_H_STATE_SIZE 20 /* recurrent state of 'h' */
+#define AI_SUMMER_CELL_LAYER_H_HIDDEN_SIZE 20 /* hidden size (recurrent state) of 'h' */
 #define AI_SUMMER_CELL_STATE_SIZE 20        /* all recurrent states, as get_state/set_state see them */
 #define AI_SUMMER_CELL_PARAMETER_COUNT 1920 /* weights and biases */
 #define AI_SUMMER_CELL_WEIGHT_BYTES 7680    /* size of the constant weight arrays */

@@ -58,7 +58,7 @@ enum CHeaderEmitter {
       define("initial_\(s.name)_size", String(s.features), "initial state '\(s.name)' per sequence")
     }
     for scan in iface.scans {
-      define("layer_\(scan.name)_state_size", String(scan.stateSizes.reduce(0, +)), "recurrent state of '\(scan.name)'")
+      define("layer_\(scan.name)_hidden_size", String(scan.stateSizes.reduce(0, +)), "hidden size (recurrent state) of '\(scan.name)'")
     }
     define("state_size", String(iface.stateSize), "all recurrent states, as get_state/set_state see them")
     define("parameter_count", String(iface.parameterCount), "weights and biases")

@@ -92,4 +92,27 @@ import Testing
     #expect(first.stdout.isEmpty)
     #expect(first.stderr == Data(Driver.run([model]).stderr.utf8))
   }
+
+  /// Files grucc writes (interpreter results, weights) are byte-identical from run to run.
+  @Test func writtenFilesAreIdentical() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grucc-determinism-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let spec = Golden.root + "/Specs/seed000-bigru.gru"
+    var x: [Double] = []
+    for i in 0..<(2 * 5 * 28) { x.append(Double((i * 37) % 11) / 11 - 0.5) }
+    _ = FileManager.default.createFile(atPath: "\(dir)/x.npy", contents: Data(Npy.write(values: x, shape: [2, 5, 28], dtype: .f32)))
+    _ = FileManager.default.createFile(atPath: "\(dir)/len.npy", contents: Data(Npy.write(values: [5, 3], shape: [2], dtype: .i32)))
+    var outputs: [[Data]] = []
+    for round in 0..<2 {
+      let npz = "\(dir)/y\(round).npz"
+      let weights = "\(dir)/w\(round).safetensors"
+      let ran = Driver.run(["run", spec, "--input", "\(dir)/x.npy", "--input", "len=\(dir)/len.npy", "-o", npz])
+      #expect(ran.exitCode == 0, "\(ran.stderr)")
+      let emitted = Driver.run([spec, "--emit", "weights", "-o", weights])
+      #expect(emitted.exitCode == 0, "\(emitted.stderr)")
+      outputs.append([try Data(contentsOf: URL(fileURLWithPath: npz)), try Data(contentsOf: URL(fileURLWithPath: weights))])
+    }
+    #expect(outputs[0] == outputs[1])
+  }
 }
