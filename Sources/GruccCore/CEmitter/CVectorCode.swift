@@ -81,11 +81,14 @@ struct CVectorCode {
       }
     case .zeros:
       w.line("memset(\(dest), 0, sizeof(\(real)) * \(features));")
-    default:
+    case .activation, .add, .mul, .scale, .blend:
       guard let e = elementwise(node.op, operands.map { "\($0.pointer)[i]" }) else {
-        preconditionFailure("op '\(node.op.mnemonic)' is not a vector op")
+        preconditionFailure("op '\(node.op.mnemonic)' has no elementwise form")
       }
       w.line("for (int i = 0; i < \(features); i++) \(dest)[i] = \(e);")
+    case .argument, .parameter, .slice, .gru, .dense, .scan, .linearUnshared, .reduce, .mask:
+      // Views, high-level ops and time-axis ops: the function emitters handle these themselves.
+      preconditionFailure("op '\(node.op.mnemonic)' is not a vector op")
     }
   }
 }

@@ -88,7 +88,7 @@ public struct Driver {
   }
 
   /// Reads the model's weights file, if it names one, relative to the model file's directory.
-  private mutating func weights(for model: Model, modelPath: String) -> (WeightSource, DiagnosticEngine)? {
+  private mutating func weights(for model: Model, modelPath: String) -> (WeightSource, DiagnosticEngine) {
     var diagnostics = DiagnosticEngine()
     guard let spec = model.weights else { return (Compiler.weightSource(for: model, file: nil), diagnostics) }
     let path = spec.path.hasPrefix("/") ? spec.path : directory(of: modelPath) + spec.path
@@ -116,9 +116,8 @@ public struct Driver {
   private mutating func optimise(
     _ front: FrontEnd, through: String? = nil, printAfterAll: Bool = false
   ) -> Module? {
-    guard let model = front.model, let module = front.module,
-      let (source, weightDiagnostics) = weights(for: model, modelPath: front.source.path)
-    else { return nil }
+    guard let model = front.model, let module = front.module else { return nil }
+    let (source, weightDiagnostics) = weights(for: model, modelPath: front.source.path)
     if weightDiagnostics.hasErrors {
       report(weightDiagnostics, source: front.source)
       return nil

@@ -19,7 +19,6 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case expectedNameOption(String)
   case expectedOneOf([String])
   case expectedSequence(function: String, found: String)
-  case expectedVector(function: String, found: String)
   case integerTooLarge(String)
   case internalError(String)
   case invalidName(String, String)
@@ -62,7 +61,6 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case updateChoices
   case weightFileInvalid(String, reason: String)
   case weightShapeMismatch(String, file: String, found: [Int], expected: [Int])
-  case weightsFileNote(String)
 
   public var text: String {
     switch self {
@@ -84,7 +82,6 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .expectedNameOption(let k): return "option '\(k)' expects a name"
     case .expectedOneOf(let choices): return "expected " + quotedList(choices)
     case .expectedSequence(let f, let found): return "'\(f)' needs a sequence, but its argument is \(found)"
-    case .expectedVector(let f, let found): return "'\(f)' needs a vector, but its argument is \(found)"
     case .integerTooLarge(let s): return "integer '\(s)' is too large"
     case .internalError(let s): return "internal: \(s)"
     case .invalidName(let what, let s):
@@ -143,7 +140,6 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .weightFileInvalid(let file, let reason): return "invalid weights file '\(file)': \(reason)"
     case .weightShapeMismatch(let n, let file, let found, let expected):
       return "tensor '\(n)' in '\(file)' has shape \(shapeText(found)), expected \(shapeText(expected))"
-    case .weightsFileNote(let s): return s
     }
   }
 }

@@ -148,8 +148,6 @@ import Testing
   /// Cases no source text can produce, and why.
   static let unreachable: [String: String] = [
     "internalError": "only the verifier reports it, for a compiler bug",
-    "expectedVector": "defined but never reported (no type rule asks for a vector)",
-    "weightsFileNote": "defined but never reported",
   ]
 
   @Test(arguments: catalogue)
