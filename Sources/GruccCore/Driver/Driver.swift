@@ -263,6 +263,7 @@ public struct Driver {
             let names = arguments.map { "'\($0.0)'" }.joined(separator: ", ")
             return fail("the model has no input named '\(target)' (its inputs are \(names))")
           }
+          guard inputs[target] == nil else { return fail("input '\(target)' is given twice") }
           inputs[target] = DataFiles.canonical(array, for: argument.1, layout: layout)
         }
       } catch {

@@ -372,6 +372,10 @@ import Testing
     ),
     (["--input", "DIR/x.csv"], "grucc: error: missing input 'len'"),
     (
+      ["--input", "DIR/x.csv", "--input", "len=DIR/len.csv", "--input", "len=DIR/len.csv"],
+      "grucc: error: input 'len' is given twice"
+    ),
+    (
       ["--input", "DIR/x.csv", "--input", "len=DIR/len.csv", "--input", "h.h0=DIR/x3.csv"],
       "grucc: error: input 'h.h0' has shape [2, 3], expected [1, 3]"
     ),
