@@ -15,14 +15,13 @@ enum ModelReport {
         let memory = type.isSequence && optimised.layout == .timeMajor ? " (in memory [T, B, \(type.features)])" : ""
         out += "  input \(name): \(type)\(memory)\n"
       case .gru(let g):
-        let x = graph.type(of: node.operands[0])?.features ?? 0
-        let specs = ParameterSpecs.forGRU(g, inputFeatures: x)
+        let specs = ParameterSpecs.required(by: node, in: graph)
         out += "  \(ModelSummary.layer(g.layer))\n"
         out += "      output, final state: \(types); \(count(specs)) parameters\n"
         out += tensors(specs)
       case .dense(let d):
         let x = graph.type(of: node.operands[0])
-        let specs = ParameterSpecs.forDense(d, inputFeatures: x?.features ?? 0, steps: x?.dims[1].fixedValue)
+        let specs = ParameterSpecs.required(by: node, in: graph)
         out += "  dense '\(d.name)': \(x?.description ?? "?") -> \(types); \(count(specs)) parameters\n"
         out += tensors(specs)
       default:

@@ -68,15 +68,7 @@ public struct DeadCodeElimination: Pass {
       switch node.op {
       case .parameter(let name): add([name])
       case .scan(let s): add(referencedParameters(s.body, module: module))
-      case .gru(let g):
-        if let x = graph.type(of: node.operands[0]) {
-          add(ParameterSpecs.forGRU(g, inputFeatures: x.features).map(\.name))
-        }
-      case .dense(let d):
-        if let x = graph.type(of: node.operands[0]) {
-          let steps = x.rank == 3 ? x.dims[1].fixedValue : nil
-          add(ParameterSpecs.forDense(d, inputFeatures: x.features, steps: steps).map(\.name))
-        }
+      case .gru, .dense: add(ParameterSpecs.required(by: node, in: graph).map(\.name))
       case .argument, .zeros, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat,
         .reduce, .mask:
         break

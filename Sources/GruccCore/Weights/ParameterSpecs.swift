@@ -15,21 +15,23 @@ public struct ParameterSpec: Sendable, Equatable {
 public enum ParameterSpecs {
   /// Every tensor the high-level graph needs, in graph order. Requires shape inference.
   public static func required(by module: Module) -> [ParameterSpec] {
-    var specs: [ParameterSpec] = []
-    for node in module.graph.nodes {
-      switch node.op {
-      case .gru(let g):
-        guard let x = module.graph.type(of: node.operands[0]) else { continue }
-        specs += forGRU(g, inputFeatures: x.features)
-      case .dense(let d):
-        guard let x = module.graph.type(of: node.operands[0]) else { continue }
-        specs += forDense(d, inputFeatures: x.features, steps: x.rank == 3 ? x.dims[1].fixedValue : nil)
-      case .argument, .parameter, .zeros, .scan, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend,
-        .slice, .concat, .reduce, .mask:
-        continue
-      }
+    module.graph.nodes.flatMap { required(by: $0, in: module.graph) }
+  }
+
+  /// The tensors one high-level op (`gru` or `dense`) needs; none for other ops, or while the
+  /// op's input has no type yet.
+  public static func required(by node: Node, in graph: Graph) -> [ParameterSpec] {
+    switch node.op {
+    case .gru(let g):
+      guard let x = graph.type(of: node.operands[0]) else { return [] }
+      return forGRU(g, inputFeatures: x.features)
+    case .dense(let d):
+      guard let x = graph.type(of: node.operands[0]) else { return [] }
+      return forDense(d, inputFeatures: x.features, steps: x.rank == 3 ? x.dims[1].fixedValue : nil)
+    case .argument, .parameter, .zeros, .scan, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend,
+      .slice, .concat, .reduce, .mask:
+      return []
     }
-    return specs
   }
 
   /// The gates a layer has, in the order their tensors are listed.
