@@ -208,19 +208,10 @@ struct Evaluator<S: InterpreterScalar> {
 
   /// Joins row-major tensors along `axis`.
   private func concat(_ parts: [Tensor<S>], axis: Int) -> Tensor<S> {
-    var shape = parts[0].shape
-    shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
-    let outer = shape[..<axis].reduce(1, *)
-    var data: [S] = []
-    data.reserveCapacity(shape.reduce(1, *))
-    for o in 0..<outer {
-      for p in parts {
-        let inner = p.shape[axis...].reduce(1, *)
-        data += p.data[(o * inner)..<((o + 1) * inner)]
-      }
-    }
+    let (shape, data) = RowMajor.concatenate(parts.map { ($0.shape, $0.data) }, axis: axis)
     return Tensor(shape: shape, data: data)
   }
+
 
   /// Mean, max or last over the valid steps of each sequence; zero for an empty sequence.
   private func reduce(_ r: Reduction, _ x: Tensor<S>, _ lengths: [Int]?) -> Tensor<S> {

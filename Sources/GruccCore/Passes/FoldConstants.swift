@@ -41,17 +41,7 @@ public struct FoldConstants: Pass {
 
   /// Joins parameter values along `axis` of their row-major shapes.
   private func concatenate(_ parts: [Parameter], axis: Int, name: String) -> Parameter {
-    let outer = parts[0].shape[..<axis].reduce(1, *)
-    var shape = parts[0].shape
-    shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
-    var values: [Double] = []
-    values.reserveCapacity(shape.reduce(1, *))
-    for o in 0..<outer {
-      for p in parts {
-        let inner = p.shape[axis...].reduce(1, *)
-        values += p.values[(o * inner)..<((o + 1) * inner)]
-      }
-    }
+    let (shape, values) = RowMajor.concatenate(parts.map { ($0.shape, $0.values) }, axis: axis)
     let role = "stacked along axis \(axis): " + parts.map(\.name).joined(separator: " | ")
     return Parameter(name: name, shape: shape, values: values, role: role)
   }
