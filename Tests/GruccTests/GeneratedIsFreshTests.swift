@@ -10,11 +10,7 @@ import Testing
 @Suite struct GeneratedIsFreshTests {
   static let root = URL(fileURLWithPath: Golden.root)
 
-  static let specs: [String] = {
-    let dir = root.appendingPathComponent("Specs")
-    let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    return files.filter { $0.hasSuffix(".gru") }.sorted()
-  }()
+  static let specs = EndToEnd.specNames.map { $0 + ".gru" }
 
   @Test func everySpecHasGeneratedCode() throws {
     #expect(Self.specs.count >= 8)

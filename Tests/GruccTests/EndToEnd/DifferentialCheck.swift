@@ -9,13 +9,7 @@ import Testing
 
 /// Paths, inputs and pipeline access for the end-to-end tests.
 enum EndToEnd {
-  static let repositoryRoot: URL = {
-    var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-      url = url.deletingLastPathComponent()
-    }
-    return url
-  }()
+  static let repositoryRoot = URL(fileURLWithPath: Golden.root)
 
   /// The base names of Specs/*.gru, sorted.
   static let specNames: [String] = {
