@@ -32,14 +32,6 @@ enum CSequenceEmitter {
       return v.pointer
     }
 
-    func materialise(_ v: CValue, features: Int, _ w: inout CWriter) -> CValue {
-      guard case .zero = v else { return v }
-      let name = locals.fresh("zeros")
-      w.line("\(real) \(name)[\(features)];")
-      w.line("memset(\(name), 0, sizeof \(name));")
-      return .vector(name)
-    }
-
     /// The time loop of one scan. Returns the values of its results.
     func emitScan(
       _ scan: Scan, node: Node, operands: [CValue], step: CStepFunction, _ w: inout CWriter
@@ -180,7 +172,8 @@ enum CSequenceEmitter {
           } else {
             let name = locals.fresh(hint)
             w.line("\(real) \(name)[\(features)];")
-            code.emit(node, graph: graph, operands: operands.map { materialise($0, features: features, &w) }, dest: name, w: &w)
+            let inputs = code.materialisingZeros(operands, of: node, graph: graph, locals: &locals, w: &w)
+            code.emit(node, graph: graph, operands: inputs, dest: name, w: &w)
             values[i] = [.vector(name)]
           }
         }

@@ -147,17 +147,7 @@ enum CStreamEmitter {
         default:
           let name = locals.fresh(node.hint ?? "v\(i)")
           w.line("\(real) \(name)[\(features)];")
-          var materialised: [CValue] = []
-          for (k, v) in operands.enumerated() {
-            guard case .zero = v else {
-              materialised.append(v)
-              continue
-            }
-            let zeros = locals.fresh("zeros")
-            w.line("\(real) \(zeros)[\(graph.type(of: node.operands[k])?.features ?? 0)];")
-            w.line("memset(\(zeros), 0, sizeof \(zeros));")
-            materialised.append(.vector(zeros))
-          }
+          let materialised = code.materialisingZeros(operands, of: node, graph: graph, locals: &locals, w: &w)
           code.emit(node, graph: graph, operands: materialised, dest: name, w: &w)
           values[i] = [.vector(name)]
         }

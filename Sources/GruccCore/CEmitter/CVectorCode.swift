@@ -60,6 +60,20 @@ struct CVectorCode {
     }
   }
 
+  /// The node's operands with every not-yet-materialised zero vector turned into a zeroed local
+  /// array of that operand's size, so an op can read it through a pointer.
+  func materialisingZeros(
+    _ operands: [CValue], of node: Node, graph: Graph, locals: inout LocalNames, w: inout CWriter
+  ) -> [CValue] {
+    operands.enumerated().map { k, v in
+      guard case .zero = v else { return v }
+      let name = locals.fresh("zeros")
+      w.line("\(real) \(name)[\(graph.type(of: node.operands[k])?.features ?? 0)];")
+      w.line("memset(\(name), 0, sizeof \(name));")
+      return .vector(name)
+    }
+  }
+
   /// Emits `dest (features) = op(operands)` for one vector. Operands are pointers (or weights).
   mutating func emit(_ node: Node, graph: Graph, operands: [CValue], dest: String, w: inout CWriter) {
     let features = node.types[0]?.features ?? 0
