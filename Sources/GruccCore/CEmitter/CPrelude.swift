@@ -7,6 +7,33 @@ struct CKernels: OptionSet {
   static let linear = CKernels(rawValue: 1)
   static let sigmoid = CKernels(rawValue: 2)
   static let softmax = CKernels(rawValue: 4)
+  static let hardSigmoid = CKernels(rawValue: 8)
+  static let leakyRelu = CKernels(rawValue: 16)
+  static let thresholdedRelu = CKernels(rawValue: 32)
+  static let scaledTanh = CKernels(rawValue: 64)
+  static let affine = CKernels(rawValue: 128)
+  static let elu = CKernels(rawValue: 256)
+  static let softsign = CKernels(rawValue: 512)
+  static let softplus = CKernels(rawValue: 1024)
+  static let clip = CKernels(rawValue: 2048)
+
+  /// The kernel that computes an elementwise activation, and its C name's stem; nil for the ones
+  /// written inline (identity, tanh, relu) and for softmax.
+  static func of(_ a: Activation) -> (CKernels, String)? {
+    switch a {
+    case .identity, .tanh, .relu, .softmax: return nil
+    case .sigmoid: return (.sigmoid, "sigmoid")
+    case .hardSigmoid: return (.hardSigmoid, "hard_sigmoid")
+    case .leakyRelu: return (.leakyRelu, "leaky_relu")
+    case .thresholdedRelu: return (.thresholdedRelu, "thresholded_relu")
+    case .scaledTanh: return (.scaledTanh, "scaled_tanh")
+    case .affine: return (.affine, "affine")
+    case .elu: return (.elu, "elu")
+    case .softsign: return (.softsign, "softsign")
+    case .softplus: return (.softplus, "softplus")
+    case .clip: return (.clip, "clip")
+    }
+  }
 }
 
 enum CPrelude {
@@ -32,6 +59,35 @@ enum CPrelude {
       w.comment(["sigmoid(x) = 1 / (1 + exp(-x))"])
       w.block("static \(real) \(names.global("sigmoid"))(\(real) x)") { w in
         w.line("return \(one) / (\(one) + \(exp)(-x));")
+      }
+      w.line()
+    }
+    let fabs = precision == .f32 ? "fabsf" : "fabs"
+    let log1p = precision == .f32 ? "log1pf" : "log1p"
+    let tanh = precision == .f32 ? "tanhf" : "tanh"
+    // The elementwise activations of ONNX's recurrent operators, as the interpreter computes them.
+    let activations: [(CKernels, String, [String], String, [String])] = [
+      (.hardSigmoid, "hard_sigmoid", ["alpha", "beta"], "hard-sigmoid(x) = min(max(alpha * x + beta, 0), 1)",
+       ["\(real) v = alpha * x + beta;", "return v < \(zero) ? \(zero) : (v > \(one) ? \(one) : v);"]),
+      (.leakyRelu, "leaky_relu", ["alpha"], "leaky-relu(x) = x if x >= 0, else alpha * x",
+       ["return x >= \(zero) ? x : alpha * x;"]),
+      (.thresholdedRelu, "thresholded_relu", ["alpha"], "thresholded-relu(x) = x if x >= alpha, else 0",
+       ["return x >= alpha ? x : \(zero);"]),
+      (.scaledTanh, "scaled_tanh", ["alpha", "beta"], "scaled-tanh(x) = alpha * tanh(beta * x)",
+       ["return alpha * \(tanh)(beta * x);"]),
+      (.affine, "affine", ["alpha", "beta"], "affine(x) = alpha * x + beta", ["return alpha * x + beta;"]),
+      (.elu, "elu", ["alpha"], "elu(x) = x if x >= 0, else alpha * (exp(x) - 1)",
+       ["return x >= \(zero) ? x : alpha * (\(exp)(x) - \(one));"]),
+      (.softsign, "softsign", [], "softsign(x) = x / (1 + |x|)", ["return x / (\(one) + \(fabs)(x));"]),
+      (.softplus, "softplus", [], "softplus(x) = log(1 + exp(x)), as x + log1p(exp(-x)) for x > 0 so it cannot overflow",
+       ["return x > \(zero) ? x + \(log1p)(\(exp)(-x)) : \(log1p)(\(exp)(x));"]),
+      (.clip, "clip", ["c"], "clip(x) = min(max(x, -c), c)", ["return x < -c ? -c : (x > c ? c : x);"]),
+    ]
+    for (kernel, stem, parameters, contract, body) in activations where kernels.contains(kernel) {
+      w.comment([contract])
+      let arguments = (["x"] + parameters).map { "\(real) \($0)" }.joined(separator: ", ")
+      w.block("static \(real) \(names.global(stem))(\(arguments))") { w in
+        for line in body { w.line(line) }
       }
       w.line()
     }

@@ -44,12 +44,15 @@ struct CVectorCode {
     case .activation(let act):
       switch act {
       case .identity: return a[0]
-      case .sigmoid:
-        kernels.insert(.sigmoid)
-        return "\(iface.names.global("sigmoid"))(\(a[0]))"
       case .tanh: return "\(tanhName)(\(a[0]))"
       case .relu: return "(\(a[0]) > \(literal(0)) ? \(a[0]) : \(literal(0)))"
       case .softmax: return nil
+      case .sigmoid, .hardSigmoid, .leakyRelu, .thresholdedRelu, .scaledTanh, .affine, .elu, .softsign, .softplus,
+        .clip:
+        guard let (kernel, stem) = CKernels.of(act) else { return nil }
+        kernels.insert(kernel)
+        let arguments = ([a[0]] + act.parameters.map(literal)).joined(separator: ", ")
+        return "\(iface.names.global(stem))(\(arguments))"
       }
     case .add: return "\(a[0]) + \(a[1])"
     case .mul: return "\(a[0]) * \(a[1])"

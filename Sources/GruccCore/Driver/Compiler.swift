@@ -35,7 +35,7 @@ public enum Compiler {
   /// decoded by the caller), or its init rules.
   static func weightSource(for model: Model, file: [NamedTensor]?) -> WeightSource {
     if let spec = model.weights, let tensors = file {
-      return .file(WeightsFile(path: spec.path, range: spec.range, tensors: tensors))
+      return .file(WeightsFile(path: spec.path, range: spec.range, tensors: tensors, format: spec.format, maps: spec.maps))
     }
     return .initialise(seed: model.initSeed, rules: model.initRules)
   }

@@ -34,7 +34,7 @@ public enum IRGen {
         return (graph.append(Node(op, [v], range: range, hint: hint("dense"))), seq)
       case .activation(let a, let inner, let range):
         let (v, seq) = lower(inner, binding: binding, top: false)
-        return (graph.append(Node(.activation(a), [v], range: range, hint: hint(a.rawValue))), seq)
+        return (graph.append(Node(.activation(a), [v], range: range, hint: hint(Op.activation(a).mnemonic))), seq)
       case .reduce(let r, let inner, let range):
         let (v, _) = lower(inner, binding: binding, top: false)
         let operands = [v] + (lengths.map { [$0] } ?? [])

@@ -74,7 +74,10 @@ public enum IRPrinter {
       ]
       if l.direction == .bidirectional { parts.append("merge = \(l.merge.rawValue)") }
       parts.append("initial = \(l.initial.rawValue)")
-      if l.outputActivation != .identity { parts.append("output-activation = \(l.outputActivation.rawValue)") }
+      if l.gateActivation != .sigmoid { parts.append("gate-activation = \(l.gateActivation.spelling)") }
+      if l.candidateActivation != .tanh { parts.append("candidate-activation = \(l.candidateActivation.spelling)") }
+      if let c = l.clip { parts.append("clip = \(c)") }
+      if l.outputActivation != .identity { parts.append("output-activation = \(l.outputActivation.spelling)") }
       return parts.joined(separator: ", ")
     case .dense(let d):
       return "name = \(d.name), units = \(d.units)" + (d.unshared ? ", unshared" : "")
@@ -83,7 +86,10 @@ public enum IRPrinter {
     case .scale(let f): return "factor = \(f)"
     case .slice(let start, let count): return "start = \(start), count = \(count)"
     case .concat(let axis): return "axis = \(axis)"
-    case .argument, .parameter, .zeros, .linear, .linearUnshared, .activation, .add, .mul, .blend, .reduce, .mask:
+    case .activation(let a):
+      guard let form = Activation.form(named: a.name) else { return "" }
+      return zip(form.parameters, a.parameters).map { "\($0) = \($1)" }.joined(separator: ", ")
+    case .argument, .parameter, .zeros, .linear, .linearUnshared, .add, .mul, .blend, .reduce, .mask:
       return ""
     }
   }

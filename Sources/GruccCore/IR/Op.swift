@@ -91,7 +91,7 @@ public enum Op: Sendable {
     case .scan: return "scan"
     case .linear: return "linear"
     case .linearUnshared: return "linear_unshared"
-    case .activation(let a): return a.rawValue
+    case .activation(let a): return String(a.name.map { $0 == "-" ? "_" : $0 })
     case .add: return "add"
     case .mul: return "mul"
     case .scale: return "scale"

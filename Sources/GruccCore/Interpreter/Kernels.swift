@@ -17,12 +17,35 @@ enum Kernels {
 
   static func sigmoid<S: InterpreterScalar>(_ x: S) -> S { 1 / (1 + S.exponential(-x)) }
 
+  /// One element of an elementwise activation (not softmax), by ONNX's definitions. The C prelude
+  /// writes each formula the same way.
+  static func activate<S: InterpreterScalar>(_ a: Activation, _ x: S) -> S {
+    switch a {
+    case .identity, .softmax: return x
+    case .sigmoid: return sigmoid(x)
+    case .tanh: return S.hyperbolicTangent(x)
+    case .relu: return x > 0 ? x : 0
+    case .hardSigmoid(let alpha, let beta):
+      let v = S(alpha) * x + S(beta)
+      return v < 0 ? 0 : (v > 1 ? 1 : v)
+    case .leakyRelu(let alpha): return x >= 0 ? x : S(alpha) * x
+    case .thresholdedRelu(let alpha): return x >= S(alpha) ? x : 0
+    case .scaledTanh(let alpha, let beta): return S(alpha) * S.hyperbolicTangent(S(beta) * x)
+    case .affine(let alpha, let beta): return S(alpha) * x + S(beta)
+    case .elu(let alpha): return x >= 0 ? x : S(alpha) * (S.exponential(x) - 1)
+    case .softsign: return x / (1 + (x < 0 ? -x : x))
+    // log(1 + e^x) without overflow: x + log1p(e^-x) for positive x.
+    case .softplus: return x > 0 ? x + S.logOnePlus(S.exponential(-x)) : S.logOnePlus(S.exponential(x))
+    case .clip(let c): return x < S(-c) ? S(-c) : (x > S(c) ? S(c) : x)
+    }
+  }
+
   static func apply<S: InterpreterScalar>(_ a: Activation, _ x: [S], features: Int) -> [S] {
     switch a {
     case .identity: return x
-    case .sigmoid: return x.map(sigmoid)
-    case .tanh: return x.map(S.hyperbolicTangent)
-    case .relu: return x.map { $0 > 0 ? $0 : 0 }
+    case .sigmoid, .tanh, .relu, .hardSigmoid, .leakyRelu, .thresholdedRelu, .scaledTanh, .affine, .elu, .softsign,
+      .softplus, .clip:
+      return x.map { activate(a, $0) }
     case .softmax:
       var y = x
       for r in 0..<(features == 0 ? 0 : x.count / features) {

@@ -11,14 +11,17 @@
 public protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
   static func exponential(_ x: Self) -> Self
   static func hyperbolicTangent(_ x: Self) -> Self
+  static func logOnePlus(_ x: Self) -> Self
 }
 
 extension Float: InterpreterScalar {
   public static func exponential(_ x: Float) -> Float { expf(x) }
   public static func hyperbolicTangent(_ x: Float) -> Float { tanhf(x) }
+  public static func logOnePlus(_ x: Float) -> Float { log1pf(x) }
 }
 
 extension Double: InterpreterScalar {
   public static func exponential(_ x: Double) -> Double { exp(x) }
   public static func hyperbolicTangent(_ x: Double) -> Double { tanh(x) }
+  public static func logOnePlus(_ x: Double) -> Double { log1p(x) }
 }

@@ -7,11 +7,16 @@ struct WeightsFile: Sendable {
   var path: String
   var range: SourceRange
   var tensors: [NamedTensor]
+  /// The file's naming convention and the model's `map` lines.
+  var format: WeightsFormat
+  var maps: [WeightMap]
 
-  init(path: String, range: SourceRange, tensors: [NamedTensor]) {
+  init(path: String, range: SourceRange, tensors: [NamedTensor], format: WeightsFormat = .grucc, maps: [WeightMap] = []) {
     self.path = path
     self.range = range
     self.tensors = tensors
+    self.format = format
+    self.maps = maps
   }
 }
 
@@ -35,7 +40,7 @@ public struct BindWeights: Pass {
     var parameters: [Parameter] = []
     switch source {
     case .file(let file):
-      parameters = bind(specs, from: file, diagnostics: &diagnostics)
+      parameters = bind(specs, from: file, module: module, diagnostics: &diagnostics)
     case .initialise(let seed, let rules):
       parameters = initialise(specs, seed: seed, rules: rules, diagnostics: &diagnostics)
     }
@@ -46,34 +51,62 @@ public struct BindWeights: Pass {
     return result
   }
 
-  private func bind(_ specs: [ParameterSpec], from file: WeightsFile, diagnostics: inout DiagnosticEngine) -> [Parameter] {
+  private func bind(
+    _ specs: [ParameterSpec], from file: WeightsFile, module: Module, diagnostics: inout DiagnosticEngine
+  ) -> [Parameter] {
+    // Keras and TF1 name variables `kernel:0`; the suffix is not part of the name anyone maps.
+    let names = file.tensors.map { name(of: $0, file) }
+    let plan = WeightPlan.make(module: module, specs: specs, file: file, names: names)
+    diagnostics.append(contentsOf: plan.diagnostics)
+    if plan.diagnostics.hasErrors { return [] }
     var parameters: [Parameter] = []
+    var used = Set<String>()
+    // One report per file tensor: a missing stacked matrix is one problem, not one per gate.
+    var reported = Set<String>()
     for spec in specs {
-      guard let tensor = file.tensors.first(where: { $0.name == spec.name }) else {
-        diagnostics.error(.missingWeight(spec.name, file: file.path), at: file.range)
+      let e = plan.extractions[spec.name] ?? Extraction(tensor: spec.name, fileShape: spec.shape)
+      let usedFor = Diagnostic.note(.weightUsedFor("'\(spec.name)', \(spec.role)"))
+      guard let index = names.firstIndex(of: e.tensor) else {
+        if reported.insert(e.tensor).inserted {
+          diagnostics.error(.missingWeight(e.tensor, file: file.path), at: file.range, notes: [usedFor])
+        }
         continue
       }
+      let tensor = file.tensors[index]
+      used.insert(e.tensor)
       guard tensor.dtype.isFloat else {
-        diagnostics.error(
-          .weightFileInvalid(file.path, reason: "tensor '\(spec.name)' has dtype \(tensor.dtype.rawValue), expected a float dtype"),
-          at: file.range)
+        if reported.insert(e.tensor).inserted {
+          diagnostics.error(
+            .weightFileInvalid(file.path, reason: "tensor '\(e.tensor)' has dtype \(tensor.dtype.rawValue), expected a float dtype"),
+            at: file.range)
+        }
         continue
       }
-      guard tensor.shape == spec.shape else {
-        diagnostics.error(
-          .weightShapeMismatch(spec.name, file: file.path, found: tensor.shape, expected: spec.shape), at: file.range)
+      guard tensor.shape == e.fileShape else {
+        if reported.insert(e.tensor).inserted {
+          diagnostics.error(
+            .weightShapeMismatch(e.tensor, file: file.path, found: tensor.shape, expected: e.fileShape), at: file.range,
+            notes: [usedFor] + (e.hint.map { [.note(.weightMapHint($0))] } ?? []))
+        }
         continue
       }
       if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
-        diagnostics.error(.nonFiniteWeight(spec.name, index: bad, file: file.path), at: file.range)
+        if reported.insert(e.tensor).inserted {
+          diagnostics.error(.nonFiniteWeight(e.tensor, index: bad, file: file.path), at: file.range)
+        }
         continue
       }
-      parameters.append(Parameter(name: spec.name, shape: spec.shape, values: tensor.values, role: spec.role))
+      parameters.append(Parameter(name: spec.name, shape: spec.shape, values: e.extract(tensor.values), role: spec.role))
     }
-    for tensor in file.tensors where !specs.contains(where: { $0.name == tensor.name }) {
+    for (tensor, name) in zip(file.tensors, names) where !used.contains(name) {
       diagnostics.warning(.unusedWeight(tensor.name, file: file.path), at: file.range)
     }
     return parameters
+  }
+
+  private func name(of tensor: NamedTensor, _ file: WeightsFile) -> String {
+    (file.format == .keras || file.format == .tf1) && tensor.name.hasSuffix(":0")
+      ? String(tensor.name.dropLast(2)) : tensor.name
   }
 
   private func initialise(

@@ -93,13 +93,20 @@ public struct LowerGRU: Pass {
     }
     var lines = ["gru '\(name)', one step \(direction == .forward ? "forward" : "backward") in time "
       + "(reset \(layer.reset.rawValue), update \(layer.update.rawValue), bias \(layer.bias.rawValue)):"]
-    if layer.reset != .none { lines.append("  r  = sigmoid(\(input("r")) + \(recurrent("r", "h")))") }
-    lines.append("  z  = sigmoid(\(input("z")) + \(recurrent("z", "h")))")
-    switch layer.reset {
-    case .before: lines.append("  n  = tanh(\(input("n")) + \(recurrent("n", "(r * h)")))")
-    case .after: lines.append("  n  = tanh(\(input("n")) + r * (\(recurrent("n", "h"))))")
-    case .none: lines.append("  n  = tanh(\(input("n")) + \(recurrent("n", "h")))")
+    let clip = layer.clip.map { "clip\(Activation.format($0))" }
+    func apply(_ a: Activation, _ pre: String) -> String {
+      clip.map { "\(a.spelling)(\($0)(\(pre)))" } ?? "\(a.spelling)(\(pre))"
     }
+    let f = layer.gateActivation
+    let g = layer.candidateActivation
+    if layer.reset != .none { lines.append("  r  = \(apply(f, "\(input("r")) + \(recurrent("r", "h"))"))") }
+    lines.append("  z  = \(apply(f, "\(input("z")) + \(recurrent("z", "h"))"))")
+    switch layer.reset {
+    case .before: lines.append("  n  = \(apply(g, "\(input("n")) + \(recurrent("n", "(r * h)"))"))")
+    case .after: lines.append("  n  = \(apply(g, "\(input("n")) + r * (\(recurrent("n", "h")))"))")
+    case .none: lines.append("  n  = \(apply(g, "\(input("n")) + \(recurrent("n", "h"))"))")
+    }
+    if let c = layer.clip { lines.append("  clip\(Activation.format(c))(v) = min(max(v, -\(c)), \(c))") }
     switch layer.update {
     case .keepsState: lines.append("  h' = z * h + (1 - z) * n")
     case .takesCandidate: lines.append("  h' = (1 - z) * h + z * n")
@@ -128,11 +135,17 @@ public struct LowerGRU: Pass {
       }
     }
     func recurrentBias(_ gate: String) -> String? { layer.bias == .separate ? "b_h\(gate)" : nil }
+    // ONNX's cell clip bounds every pre-activation before its activation.
+    func activate(_ a: Activation, _ pre: ValueRef, hint: String) -> ValueRef {
+      var v = pre
+      if let c = layer.clip { v = b.add(.activation(.clip(c)), [v], range: range, hint: "\(hint)_clip") }
+      return b.add(.activation(a), [v], range: range, hint: hint)
+    }
     func gate(_ g: String) -> ValueRef {
       let fromInput = linear(x, "w_\(g)", inputBias(g), hint: "x_\(g)")
       let fromState = linear(h, "u_\(g)", recurrentBias(g), hint: "h_\(g)")
       let sum = b.add(.add, [fromInput, fromState], range: range, hint: "\(g)_pre")
-      return b.add(.activation(.sigmoid), [sum], range: range, hint: g)
+      return activate(layer.gateActivation, sum, hint: g)
     }
 
     let reset = layer.reset == .none ? nil : gate("r")
@@ -150,7 +163,7 @@ public struct LowerGRU: Pass {
       candidateInput = linear(h, "u_n", recurrentBias("n"), hint: "h_n")
     }
     let pre = b.add(.add, [xn, candidateInput], range: range, hint: "n_pre")
-    let n = b.add(.activation(.tanh), [pre], range: range, hint: "n")
+    let n = activate(layer.candidateActivation, pre, hint: "n")
     let next: ValueRef
     switch layer.update {
     case .keepsState: next = b.add(.blend, [z, h, n], range: range, hint: "h_next")

@@ -54,15 +54,136 @@ public enum InitialState: String, Sendable, CaseIterable {
   case zero, given
 }
 
-/// Elementwise activations (and softmax, which normalises over the features).
-public enum Activation: String, Sendable, CaseIterable {
+/// Elementwise activations (and softmax, which normalises over the features). The parametrised
+/// ones are the activations ONNX's recurrent operators name, with ONNX's definitions, so that an
+/// imported model computes what its framework computed.
+public enum Activation: Sendable, Equatable {
   case identity, sigmoid, tanh, relu, softmax
+  /// `min(max(alpha * x + beta, 0), 1)`
+  case hardSigmoid(alpha: Double, beta: Double)
+  /// `x` if `x >= 0`, else `alpha * x`
+  case leakyRelu(alpha: Double)
+  /// `x` if `x >= alpha`, else 0
+  case thresholdedRelu(alpha: Double)
+  /// `alpha * tanh(beta * x)`
+  case scaledTanh(alpha: Double, beta: Double)
+  /// `alpha * x + beta`
+  case affine(alpha: Double, beta: Double)
+  /// `x` if `x >= 0`, else `alpha * (exp(x) - 1)`
+  case elu(alpha: Double)
+  /// `x / (1 + |x|)`
+  case softsign
+  /// `log(1 + exp(x))`
+  case softplus
+  /// `min(max(x, -c), c)`: ONNX's cell clip, applied to the input of the gate activations.
+  case clip(Double)
+
+  /// How an activation is spelled in a .gru file: its name, its parameters, and the parameters'
+  /// defaults (nil where the activation has no natural default and they must be written).
+  public struct Form: Sendable {
+    public var name: String
+    public var parameters: [String]
+    public var defaults: [Double]?
+    var make: @Sendable ([Double]) -> Activation
+  }
+
+  public static let forms: [Form] = [
+    Form(name: "identity", parameters: [], defaults: [], make: { _ in .identity }),
+    Form(name: "sigmoid", parameters: [], defaults: [], make: { _ in .sigmoid }),
+    Form(name: "tanh", parameters: [], defaults: [], make: { _ in .tanh }),
+    Form(name: "relu", parameters: [], defaults: [], make: { _ in .relu }),
+    Form(name: "softmax", parameters: [], defaults: [], make: { _ in .softmax }),
+    Form(name: "hard-sigmoid", parameters: ["alpha", "beta"], defaults: [0.2, 0.5],
+         make: { .hardSigmoid(alpha: $0[0], beta: $0[1]) }),
+    Form(name: "leaky-relu", parameters: ["alpha"], defaults: [0.01], make: { .leakyRelu(alpha: $0[0]) }),
+    Form(name: "thresholded-relu", parameters: ["alpha"], defaults: [1.0], make: { .thresholdedRelu(alpha: $0[0]) }),
+    Form(name: "scaled-tanh", parameters: ["alpha", "beta"], defaults: nil,
+         make: { .scaledTanh(alpha: $0[0], beta: $0[1]) }),
+    Form(name: "affine", parameters: ["alpha", "beta"], defaults: nil, make: { .affine(alpha: $0[0], beta: $0[1]) }),
+    Form(name: "elu", parameters: ["alpha"], defaults: [1.0], make: { .elu(alpha: $0[0]) }),
+    Form(name: "softsign", parameters: [], defaults: [], make: { _ in .softsign }),
+    Form(name: "softplus", parameters: [], defaults: [], make: { _ in .softplus }),
+    Form(name: "clip", parameters: ["limit"], defaults: nil, make: { .clip($0[0]) }),
+  ]
+
+  public static func form(named name: String) -> Form? { forms.first { $0.name == name } }
+
+  /// `name(p1, p2)` usage text for messages.
+  public static func usage(_ form: Form, value: String? = nil) -> String {
+    let args = (value.map { [$0] } ?? []) + form.parameters
+    return args.isEmpty ? form.name : "\(form.name)(\(args.joined(separator: ", ")))"
+  }
+
+  /// The activation a form makes from number arguments: all of them, or none where the form has
+  /// defaults. Reports wrong arguments at `range`.
+  static func make(
+    _ form: Form, arguments: [Expr], at range: SourceRange, _ diagnostics: inout DiagnosticEngine
+  ) -> Activation? {
+    var values: [Double] = []
+    for a in arguments {
+      switch a {
+      case .integer(let v, _): values.append(Double(v))
+      case .number(let v, _, _): values.append(v)
+      case .name, .call:
+        diagnostics.error(.badArguments(function: form.name, usage: usage(form)), at: a.range)
+        return nil
+      }
+    }
+    if values.isEmpty, let defaults = form.defaults { values = defaults }
+    guard values.count == form.parameters.count else {
+      let usage = usage(form) + (form.defaults == nil || form.parameters.isEmpty ? "" : " or \(form.name)")
+      diagnostics.error(.badArguments(function: form.name, usage: usage), at: range)
+      return nil
+    }
+    if form.name == "clip", values[0] <= 0 {
+      diagnostics.error(.badArguments(function: "clip", usage: "clip(limit) with limit > 0"), at: range)
+      return nil
+    }
+    return form.make(values)
+  }
+
+  public var name: String {
+    switch self {
+    case .identity: return "identity"
+    case .sigmoid: return "sigmoid"
+    case .tanh: return "tanh"
+    case .relu: return "relu"
+    case .softmax: return "softmax"
+    case .hardSigmoid: return "hard-sigmoid"
+    case .leakyRelu: return "leaky-relu"
+    case .thresholdedRelu: return "thresholded-relu"
+    case .scaledTanh: return "scaled-tanh"
+    case .affine: return "affine"
+    case .elu: return "elu"
+    case .softsign: return "softsign"
+    case .softplus: return "softplus"
+    case .clip: return "clip"
+    }
+  }
+
+  public var parameters: [Double] {
+    switch self {
+    case .identity, .sigmoid, .tanh, .relu, .softmax, .softsign, .softplus: return []
+    case .hardSigmoid(let a, let b), .scaledTanh(let a, let b), .affine(let a, let b): return [a, b]
+    case .leakyRelu(let a), .thresholdedRelu(let a), .elu(let a), .clip(let a): return [a]
+    }
+  }
+
+  /// As written in a .gru file and printed in dumps: `tanh`, `hard-sigmoid(0.2, 0.5)`.
+  public var spelling: String {
+    let p = parameters
+    return p.isEmpty ? name : "\(name)(\(p.map(Activation.format).joined(separator: ", ")))"
+  }
+
+  /// Swift's shortest decimal that reads back as the same Double: `0.2`, `1.0`, `1e-05`.
+  static func format(_ v: Double) -> String { "\(v)" }
 
   /// Whether f(0) = 0, so that zero padding past a sequence's end stays zero.
   public var preservesZero: Bool {
     switch self {
-    case .identity, .tanh, .relu: return true
-    case .sigmoid, .softmax: return false
+    case .identity, .tanh, .relu, .leakyRelu, .thresholdedRelu, .scaledTanh, .elu, .softsign, .clip: return true
+    case .affine(_, let beta): return beta == 0
+    case .sigmoid, .softmax, .hardSigmoid, .softplus: return false
     }
   }
 }
@@ -97,6 +218,12 @@ public struct GRULayer: Sendable {
   public var initial: InitialState
   /// Applied to each output step (not to the carried state); seed 003 uses tanh.
   public var outputActivation: Activation
+  /// The activation of the r and z gates (ONNX's f; sigmoid everywhere else).
+  public var gateActivation: Activation = .sigmoid
+  /// The activation of the candidate n (ONNX's g; tanh everywhere else).
+  public var candidateActivation: Activation = .tanh
+  /// ONNX's cell clip: every gate's and the candidate's pre-activation is clipped to [-c, c].
+  public var clip: Double?
   public var range: SourceRange
 
   public var directions: Int { direction == .bidirectional ? 2 : 1 }
@@ -162,15 +289,44 @@ public struct InitRule: Sendable {
   public var range: SourceRange
 }
 
-/// Weight files in the conventions grucc reads.
+/// The naming and layout convention of a weights file (Specs/LANGUAGE.md, "Weights").
 public enum WeightsFormat: String, Sendable, CaseIterable {
+  /// grucc's own names, one tensor per gate, `[out, in]`.
   case grucc
+  /// A PyTorch `state_dict`: `weight_ih_l{k}[_reverse]` `[3H, I]`, gates r, z, n; Linear `weight`, `bias`.
+  case pytorch
+  /// Keras: `kernel` `[I, 3H]`, `recurrent_kernel` `[H, 3H]`, `bias` `[3H]` or `[2, 3H]`, gates z, r, h.
+  case keras
+  /// ONNX GRU inputs: `W` `[D, 3H, I]`, `R` `[D, 3H, H]`, `B` `[D, 6H]`, gates z, r, h.
+  case onnx
+  /// TF1 `GRUCell`: `gates/kernel` `[I+H, 2H]` (r, u), `candidate/kernel` `[I+H, H]`.
+  case tf1
+}
+
+/// `map TARGET = "SOURCE"`: where in the weights file a layer, a dense binding or one tensor is.
+public struct WeightMap: Sendable {
+  public enum Target: Sendable, Equatable {
+    /// A gru layer: SOURCE is the prefix of its tensors in the file's convention.
+    case layer(String)
+    /// A binding holding a dense: SOURCE is the prefix of its weight and bias.
+    case dense(String)
+    /// One of grucc's tensor names (`h.w_r`): SOURCE is the file's tensor name.
+    case tensor(String)
+  }
+  public var target: Target
+  public var source: String
+  /// PyTorch's layer index (`weight_ih_l{k}`), for a layer target.
+  public var layerIndex: Int?
+  /// For a tensor target: the file stores the matrix transposed (`[in, out]`).
+  public var transposed: Bool
+  public var range: SourceRange
 }
 
 /// `weights "file"`: where the trained weights live.
 public struct WeightsSpec: Sendable {
   public var path: String
   public var format: WeightsFormat
+  public var maps: [WeightMap] = []
   public var range: SourceRange
 }
 

@@ -22,7 +22,10 @@ public enum ModelSummary {
     s += "bias \(l.bias.rawValue), \(l.direction.rawValue)"
     if l.direction == .bidirectional { s += ", merge \(l.merge.rawValue)" }
     if l.initial == .given { s += ", initial given" }
-    if l.outputActivation != .identity { s += ", output-activation \(l.outputActivation.rawValue)" }
+    if l.gateActivation != .sigmoid { s += ", gate-activation \(l.gateActivation.spelling)" }
+    if l.candidateActivation != .tanh { s += ", candidate-activation \(l.candidateActivation.spelling)" }
+    if let c = l.clip { s += ", clip \(c)" }
+    if l.outputActivation != .identity { s += ", output-activation \(l.outputActivation.spelling)" }
     return s
   }
 
@@ -31,7 +34,9 @@ public enum ModelSummary {
     case .ref(let n, _): return n
     case .state(let n, _): return "state(\(n))"
     case .dense(let x, let units, let unshared, _): return "dense(\(expression(x)), \(units)\(unshared ? ", unshared" : ""))"
-    case .activation(let a, let x, _): return "\(a.rawValue)(\(expression(x)))"
+    case .activation(let a, let x, _):
+      let p = a.parameters.map { ", \(Activation.format($0))" }.joined()
+      return "\(a.name)(\(expression(x))\(p))"
     case .reduce(let r, let x, _): return "\(r.rawValue)(\(expression(x)))"
     }
   }

@@ -70,6 +70,51 @@ struct OptionReader {
     return v
   }
 
+  /// A positive number, such as `clip 3` or `clip 0.5`.
+  func positiveNumber(_ key: String, _ diagnostics: inout DiagnosticEngine) -> Double? {
+    guard let c = clause(key) else { return nil }
+    let v: Double?
+    switch c.value {
+    case .integer(let i, _): v = Double(i)
+    case .number(let d, _, _): v = d
+    default: v = nil
+    }
+    guard let v, v > 0 else {
+      diagnostics.error(.expectedNumberOption(key, c.value?.spelling ?? ""), at: c.value?.range ?? c.range)
+      return nil
+    }
+    return v
+  }
+
+  /// An activation, such as `gate-activation sigmoid` or `gate-activation hard-sigmoid(0.2, 0.5)`.
+  /// Softmax and clip are not elementwise gate activations, so they are refused here.
+  func activation(_ key: String, _ diagnostics: inout DiagnosticEngine) -> Activation? {
+    guard let c = clause(key) else { return nil }
+    let choices = Activation.forms.map(\.name).filter { $0 != "softmax" && $0 != "clip" }
+    let name: Name
+    var arguments: [Expr] = []
+    switch c.value {
+    case .word(let w): name = w
+    case .call(let callee, let args, _):
+      name = callee
+      arguments = args
+    default:
+      diagnostics.error(.missingOptionValue(key), at: c.value?.range ?? c.range, notes: [.note(.expectedOneOf(choices))])
+      return nil
+    }
+    guard choices.contains(name.text), let form = Activation.form(named: name.text) else {
+      var notes: [Diagnostic] = [.note(.expectedOneOf(choices))]
+      if let best = choices.min(by: { editDistance($0, name.text) < editDistance($1, name.text) }),
+        editDistance(best, name.text) <= 2
+      {
+        notes.insert(.note(.didYouMean(best)), at: 0)
+      }
+      diagnostics.error(.invalidOptionValue(option: key, value: name.text), at: name.range, notes: notes)
+      return nil
+    }
+    return Activation.make(form, arguments: arguments, at: c.value?.range ?? c.range, &diagnostics)
+  }
+
   /// A name value, such as `lengths len`.
   func word(_ key: String, _ diagnostics: inout DiagnosticEngine) -> Name? {
     guard let c = clause(key) else { return nil }

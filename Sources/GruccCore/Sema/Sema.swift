@@ -33,6 +33,7 @@ public struct Sema {
     var weights: WeightsSpec?
     var seed: (UInt64, SourceRange)?
     var rules: [InitRule] = []
+    var maps: [(MapDecl, SourceRange)] = []
 
     for statement in file.statements {
       switch statement.kind {
@@ -79,11 +80,19 @@ public struct Sema {
         }
       case .initRule(let decl):
         if let rule = checkInitRule(decl, range: statement.range) { rules.append(rule) }
+      case .map(let decl):
+        maps.append((decl, statement.range))
       case .invalid(let name):
         if let name, !defined.contains(where: { $0.name == name.text }) {
           defined.append((name.text, .invalid, name.range))
         }
       }
+    }
+
+    if let first = maps.first, weights == nil, !file.statements.contains(where: { $0.keyword.text == "weights" }) {
+      diagnostics.error(.mapWithoutWeights, at: first.1)
+    } else if weights != nil {
+      weights!.maps = checkMaps(maps, definitions: definitions, format: weights!.format)
     }
 
     // What is missing is decided by the statements written, even those that were broken or
@@ -210,14 +219,20 @@ public struct Sema {
     let okSize = checkSize(decl.hidden, at: decl.hiddenRange, what: "hidden size")
     let options = OptionReader(
       decl.options, declaration: "gru",
-      allowed: ["reset", "update", "bias", "direction", "merge", "initial", "output-activation"])
+      allowed: [
+        "reset", "update", "bias", "direction", "merge", "initial", "output-activation", "gate-activation",
+        "candidate-activation", "clip",
+      ])
     let reset = options.choice("reset", ResetPlacement.self, &diagnostics)
     let update = options.choice("update", UpdateConvention.self, &diagnostics)
     let bias = options.choice("bias", BiasLayout.self, &diagnostics)
     let direction = options.choice("direction", Direction.self, &diagnostics) ?? .forward
     let merge = options.choice("merge", MergeMode.self, &diagnostics)
     let initial = options.choice("initial", InitialState.self, &diagnostics) ?? .zero
-    let activation = options.choice("output-activation", Activation.self, &diagnostics) ?? .identity
+    let activation = options.activation("output-activation", &diagnostics) ?? .identity
+    let gateActivation = options.activation("gate-activation", &diagnostics) ?? .sigmoid
+    let candidateActivation = options.activation("candidate-activation", &diagnostics) ?? .tanh
+    let clip = options.positiveNumber("clip", &diagnostics)
     options.finish(&diagnostics)
 
     // The variant must be spelled out: a silent default is how weights end up in the wrong variant.
@@ -240,16 +255,15 @@ public struct Sema {
     if let merge = options.clause("merge"), direction != .bidirectional {
       diagnostics.error(.mergeWithoutBidirectional, at: merge.range)
     }
-    if activation == .softmax, let clause = options.clause("output-activation") {
-      diagnostics.error(
-        .invalidOptionValue(option: "output-activation", value: "softmax"), at: clause.value?.range ?? clause.range,
-        notes: [.note(.expectedOneOf(["identity", "sigmoid", "tanh", "relu"]))])
-    }
     let okName = declare(decl.name, .gru, what: "layer name")
     guard okName, okSize, sourceKind != nil, let reset, let update, let bias else { return nil }
-    return GRULayer(
+    var layer = GRULayer(
       name: layerName, source: decl.source.text, hidden: decl.hidden, reset: reset, update: update, bias: bias,
       direction: direction, merge: merge ?? .concat, initial: initial, outputActivation: activation, range: range)
+    layer.gateActivation = gateActivation
+    layer.candidateActivation = candidateActivation
+    layer.clip = clip
+    return layer
   }
 
   private mutating func checkBinding(_ decl: BindingDecl, range: SourceRange) -> ValueDef? {
@@ -262,6 +276,7 @@ public struct Sema {
 
   private mutating func checkWeights(_ decl: WeightsDecl, range: SourceRange) -> WeightsSpec? {
     let options = OptionReader(decl.options, declaration: "weights", allowed: ["format"])
+    // `weights "f.npz", format keras`
     let format = options.choice("format", WeightsFormat.self, &diagnostics) ?? .grucc
     options.finish(&diagnostics)
     if decl.path.isEmpty {
@@ -269,6 +284,71 @@ public struct Sema {
       return nil
     }
     return WeightsSpec(path: decl.path, format: format, range: range)
+  }
+
+  /// Resolves `map` targets against the layers and bindings (maps may come before or after them).
+  private mutating func checkMaps(
+    _ decls: [(MapDecl, SourceRange)], definitions: [Definition], format: WeightsFormat
+  ) -> [WeightMap] {
+    var result: [WeightMap] = []
+    var seen: [String: SourceRange] = [:]
+    for (decl, range) in decls {
+      let options = OptionReader(decl.options, declaration: "map", allowed: ["layer", "transposed"])
+      let index = options.integer("layer", &diagnostics, minimum: 0)
+      let transposed = options.clause("transposed")
+      if let value = transposed?.value {
+        diagnostics.error(.invalidOptionValue(option: "transposed", value: value.spelling), at: value.range)
+      }
+      options.finish(&diagnostics)
+      let name = decl.target.text
+      let target: WeightMap.Target
+      if let layer = definitions.first(where: { $0.name == name }), case .gru = layer {
+        target = .layer(name)
+      } else if let binding = definitions.first(where: { $0.name == name }), case .value(let v) = binding,
+        Sema.holdsDense(v.value)
+      {
+        target = .dense(name)
+      } else if name.contains("."), !name.contains("*"),
+        definitions.contains(where: { name.hasPrefix($0.name + ".") })
+      {
+        // Checked against the model's tensor names when the weights are bound.
+        target = .tensor(name)
+      } else {
+        diagnostics.error(.mapTargetUnknown(name), at: decl.target.range)
+        continue
+      }
+      if let previous = seen[name] {
+        diagnostics.error(.duplicateStatement("map \(name)"), at: decl.target.range,
+                          notes: [.note(.previousDeclaration, at: previous)])
+        continue
+      }
+      seen[name] = decl.target.range
+      if let clause = options.clause("layer"), target != .layer(name) || format != .pytorch {
+        diagnostics.error(
+          .mapOptionMisplaced(option: "layer", reason: "names a layer index in a 'format pytorch' file; it applies to a gru layer only"),
+          at: clause.range)
+      }
+      if let clause = transposed, !isTensor(target) {
+        diagnostics.error(
+          .mapOptionMisplaced(option: "transposed", reason: "applies to one tensor (such as 'h.w_r'), not to a layer or a dense"),
+          at: clause.range)
+      }
+      result.append(WeightMap(
+        target: target, source: decl.source, layerIndex: index, transposed: transposed != nil, range: range))
+    }
+    return result
+  }
+
+  private func isTensor(_ t: WeightMap.Target) -> Bool {
+    if case .tensor = t { return true } else { return false }
+  }
+
+  static func holdsDense(_ e: HeadExpr) -> Bool {
+    switch e {
+    case .dense: return true
+    case .ref, .state: return false
+    case .activation(_, let x, _), .reduce(_, let x, _): return holdsDense(x)
+    }
   }
 
   private mutating func checkSize(_ value: Int, at range: SourceRange, what: String) -> Bool {
@@ -314,14 +394,16 @@ public struct Sema {
           }
           return checkExpr(args[0], binding: binding, denseCount: &denseCount).map { .reduce(reduction, $0, range) }
         }
-        if let activation = Activation(rawValue: callee.text) {
-          guard args.count == 1 else {
-            diagnostics.error(.badArguments(function: callee.text, usage: "\(callee.text)(value)"), at: range)
+        if let form = Activation.form(named: callee.text) {
+          // `leaky-relu(e)` or `leaky-relu(e, 0.1)`: the value first, then the parameters.
+          guard let value = args.first else {
+            diagnostics.error(.badArguments(function: callee.text, usage: Activation.usage(form, value: "value")), at: range)
             return nil
           }
-          return checkExpr(args[0], binding: binding, denseCount: &denseCount).map {
-            .activation(activation, $0, range)
-          }
+          guard let activation = Activation.make(form, arguments: Array(args.dropFirst()), at: range, &diagnostics),
+            let x = checkExpr(value, binding: binding, denseCount: &denseCount)
+          else { return nil }
+          return .activation(activation, x, range)
         }
         diagnostics.error(
           .unknownFunction(callee.text), at: callee.range, notes: [.note(.expectedOneOf(Sema.functionNames))])
@@ -331,7 +413,7 @@ public struct Sema {
   }
 
   static let functionNames =
-    ["dense", "state"] + Reduction.allCases.map(\.rawValue) + Activation.allCases.map(\.rawValue)
+    ["dense", "state"] + Reduction.allCases.map(\.rawValue) + Activation.forms.map(\.name)
 
   // dense(value, units [, unshared])
   private mutating func checkDense(

@@ -17,6 +17,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case expected(String, found: String)
   case expectedIntegerOption(String, String)
   case expectedNameOption(String)
+  case expectedNumberOption(String, String)
   case expectedOneOf([String])
   case expectedSequence(function: String, found: String)
   case integerTooLarge(String)
@@ -25,6 +26,9 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case invalidOptionValue(option: String, value: String)
   case invalidUTF8
   case lengthsUsedAsValue(String)
+  case mapOptionMisplaced(option: String, reason: String)
+  case mapTargetUnknown(String)
+  case mapWithoutWeights
   case malformedNumber(String)
   case mergeWithoutBidirectional
   case missingInput
@@ -60,7 +64,11 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case unusedWeight(String, file: String)
   case updateChoices
   case weightFileInvalid(String, reason: String)
+  case weightLayout(String, format: String, reason: String)
+  case weightMapHint(String)
   case weightShapeMismatch(String, file: String, found: [Int], expected: [Int])
+  case weightUsedFor(String)
+  case weightVariant(String)
 
   public var text: String {
     switch self {
@@ -80,6 +88,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .expected(let what, let found): return "expected \(what), found \(found)"
     case .expectedIntegerOption(let k, let v): return "option '\(k)' expects a whole number, found '\(v)'"
     case .expectedNameOption(let k): return "option '\(k)' expects a name"
+    case .expectedNumberOption(let k, let v): return "option '\(k)' expects a positive number, found '\(v)'"
     case .expectedOneOf(let choices): return "expected " + quotedList(choices)
     case .expectedSequence(let f, let found): return "'\(f)' needs a sequence, but its argument is \(found)"
     case .integerTooLarge(let s): return "integer '\(s)' is too large"
@@ -90,6 +99,10 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .invalidUTF8: return "invalid UTF-8 byte"
     case .lengthsUsedAsValue(let n): return "'\(n)' is the lengths input and cannot be used as a value"
     case .malformedNumber(let s): return "malformed number '\(s)'"
+    case .mapOptionMisplaced(let option, let reason): return "option '\(option)' \(reason)"
+    case .mapTargetUnknown(let t):
+      return "'\(t)' is not a gru layer, a binding with a 'dense', or a tensor name of this model"
+    case .mapWithoutWeights: return "'map' needs a 'weights' statement to say which file it maps"
     case .mergeWithoutBidirectional: return "'merge' applies only to a layer with 'direction bidirectional'"
     case .missingInput: return "the model has no 'input' statement"
     case .missingModel: return "the file has no 'model' statement"
@@ -138,6 +151,10 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "add 'update keeps-state' (h = z*h + (1-z)*n: PyTorch, Keras, ONNX, TF1) "
         + "or 'update takes-candidate' (h = (1-z)*h + z*n: Chung et al. 2014)"
     case .weightFileInvalid(let file, let reason): return "invalid weights file '\(file)': \(reason)"
+    case .weightLayout(let file, let format, let reason): return "weights file '\(file)' (format \(format)): \(reason)"
+    case .weightMapHint(let s): return s
+    case .weightUsedFor(let s): return "it holds \(s)"
+    case .weightVariant(let s): return "\(s); the numbers will differ from the framework's"
     case .weightShapeMismatch(let n, let file, let found, let expected):
       return "tensor '\(n)' in '\(file)' has shape \(shapeText(found)), expected \(shapeText(expected))"
     }

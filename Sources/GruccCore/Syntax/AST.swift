@@ -13,11 +13,13 @@ public enum OptionValue: Sendable, Equatable {
   case integer(Int, SourceRange)
   case number(Double, String, SourceRange)
   case string(String, SourceRange)
+  /// A word with arguments: `gate-activation hard-sigmoid(0.2, 0.5)`.
+  case call(Name, [Expr], SourceRange)
 
   public var range: SourceRange {
     switch self {
     case .word(let n): return n.range
-    case .integer(_, let r), .number(_, _, let r), .string(_, let r): return r
+    case .integer(_, let r), .number(_, _, let r), .string(_, let r), .call(_, _, let r): return r
     }
   }
 
@@ -28,6 +30,7 @@ public enum OptionValue: Sendable, Equatable {
     case .integer(let v, _): return String(v)
     case .number(_, let text, _): return text
     case .string(let s, _): return "\"\(s)\""
+    case .call(let callee, let arguments, _): return "\(callee.text)(\(arguments.map(\.spelling).joined(separator: ", ")))"
     }
   }
 }
@@ -50,6 +53,16 @@ public indirect enum Expr: Sendable, Equatable {
     switch self {
     case .name(let n): return n.range
     case .call(_, _, let r), .integer(_, let r), .number(_, _, let r): return r
+    }
+  }
+
+  /// The expression as written (normalised spacing), for messages and AST dumps.
+  public var spelling: String {
+    switch self {
+    case .name(let n): return n.text
+    case .call(let callee, let arguments, _): return "\(callee.text)(\(arguments.map(\.spelling).joined(separator: ", ")))"
+    case .integer(let v, _): return String(v)
+    case .number(_, let text, _): return text
     }
   }
 }
@@ -85,6 +98,16 @@ public struct WeightsDecl: Sendable, Equatable {
   public var options: [OptionClause]
 }
 
+/// `map h = "gru", layer 0` or `map h.w_r = "Wr", transposed`: which tensor of the weights file
+/// holds a layer's (or one parameter's) weights.
+public struct MapDecl: Sendable, Equatable {
+  /// A layer, a dense binding, or one of grucc's tensor names (`h.w_r`).
+  public var target: Name
+  public var source: String
+  public var sourceRange: SourceRange
+  public var options: [OptionClause]
+}
+
 /// `init h.u_*, *.w orthogonal` — glob patterns over parameter names and a distribution.
 public struct InitRuleDecl: Sendable, Equatable {
   public var patterns: [Name]
@@ -99,6 +122,7 @@ public enum StatementKind: Sendable, Equatable {
   case gru(GRUDecl)
   case binding(BindingDecl)
   case weights(WeightsDecl)
+  case map(MapDecl)
   case initSeed(Int, SourceRange)
   case initRule(InitRuleDecl)
   /// A statement the parser abandoned after reporting an error, with the name it declares if the

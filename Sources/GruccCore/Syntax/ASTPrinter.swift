@@ -10,6 +10,7 @@ public enum ASTPrinter {
       case .input(let d): out += options(d.options)
       case .gru(let d): out += options(d.options)
       case .weights(let d): out += options(d.options)
+      case .map(let d): out += options(d.options)
       case .binding(let b): out += expr(b.value, indent: "  ")
       case .initRule(let r): out += expr(r.distribution, indent: "  ")
       case .model, .precision, .initSeed, .invalid: break
@@ -26,6 +27,7 @@ public enum ASTPrinter {
     case .gru(let d): return "GRU \(d.name.text) = \(d.source.text) hidden \(d.hidden)"
     case .binding(let b): return "\(b.isOutput ? "Output" : "Let") \(b.name.text)"
     case .weights(let d): return "Weights \"\(d.path)\""
+    case .map(let d): return "Map \(d.target.text) = \"\(d.source)\""
     case .initSeed(let v, _): return "InitSeed \(v)"
     case .initRule(let r): return "InitRule \(r.patterns.map(\.text).joined(separator: ", "))"
     case .invalid(let n): return "Invalid \(s.keyword.text)" + (n.map { " \($0.text)" } ?? "")

@@ -13,7 +13,9 @@ public struct Parser {
   public private(set) var diagnostics = DiagnosticEngine()
 
   /// The statement keywords, in the order LANGUAGE.md introduces them.
-  public static let statementKeywords = ["model", "precision", "input", "gru", "let", "output", "weights", "init"]
+  public static let statementKeywords = [
+    "model", "precision", "input", "gru", "let", "output", "weights", "map", "init",
+  ]
 
   public init(tokens: [Token]) { self.tokens = tokens }
 
@@ -153,6 +155,7 @@ public struct Parser {
     case "gru": kind = .gru(try gru())
     case "let", "output": kind = .binding(try binding())
     case "weights": kind = .weights(try weights())
+    case "map": kind = .map(try mapStatement())
     case "init": kind = try initStatement()
     default:
       // `layer h = ...` still defines `h` as far as later lines are concerned.
@@ -209,6 +212,15 @@ public struct Parser {
     return WeightsDecl(path: path.text, pathRange: path.range, options: try optionList())
   }
 
+  // map = "map" pattern "=" STRING { "," option }
+  private mutating func mapStatement() throws(Abandon) -> MapDecl {
+    advance()
+    let target = try pattern()
+    _ = try expect(.equal)
+    let source = try expect(.string, "a tensor name or prefix in double quotes")
+    return MapDecl(target: target, source: source.text, sourceRange: source.range, options: try optionList())
+  }
+
   // init = "init" ( "seed" INT | pattern { "," pattern } expr )
   private mutating func initStatement() throws(Abandon) -> StatementKind {
     advance()
@@ -240,7 +252,7 @@ public struct Parser {
     return Name(text: text, range: range)
   }
 
-  // option-list = { "," option }    option = NAME [ NAME | INT | NUMBER | STRING ]
+  // option-list = { "," option }    option = NAME [ NAME [ "(" args ")" ] | INT | NUMBER | STRING ]
   private mutating func optionList() throws(Abandon) -> [OptionClause] {
     var options: [OptionClause] = []
     while check(.comma) {
@@ -249,6 +261,9 @@ public struct Parser {
       let key = name(try expect(.identifier, "an option name"))
       var value: OptionValue?
       switch current.kind {
+      case .identifier where peek(1).kind == .leftParen:
+        guard case .call(let callee, let arguments, let range) = try expr() else { preconditionFailure() }
+        value = .call(callee, arguments, range)
       case .identifier: value = .word(name(advance()))
       case .integer:
         let t = advance()
