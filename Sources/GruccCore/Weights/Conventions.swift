@@ -1,0 +1,301 @@
+// Framework weight conventions: where each of grucc's tensors sits in a file written by PyTorch,
+// Keras, ONNX or TF1, and how to cut it out (Specs/LANGUAGE.md, "Weights"). Frameworks stack the
+// gates of a layer into one matrix, each in its own gate order and orientation; grucc keeps one
+// [out, in] matrix per gate, so every grucc tensor is a block of some file tensor.
+
+/// One grucc tensor as a block of one file tensor.
+struct Extraction: Equatable, Sendable {
+  /// The tensor's name in the file.
+  var tensor: String
+  /// The shape the file tensor must have for this model.
+  var fileShape: [Int]
+  /// The file tensor is viewed as `[outer, rows, columns]` (a matrix has outer 1, a vector rows 1);
+  /// the block is `[index, rows, columns]`, transposed if asked. Nil: the whole tensor, as is.
+  var block: Block?
+  /// What the model says that fixes this shape, for a note when the file disagrees.
+  var hint: String?
+
+  struct Block: Equatable, Sendable {
+    var index = 0
+    var rows: Range<Int>
+    var columns: Range<Int>
+    var transposed = false
+  }
+
+  /// The grucc tensor's values, row-major, from the file tensor's (already shape-checked) values.
+  func extract(_ values: [Double]) -> [Double] {
+    guard let block else { return values }
+    let dims = fileShape
+    let (rowCount, columnCount) =
+      dims.count >= 3 ? (dims[dims.count - 2], dims[dims.count - 1])
+      : dims.count == 2 ? (dims[0], dims[1]) : (1, dims.first ?? 1)
+    let base = block.index * rowCount * columnCount
+    var out: [Double] = []
+    out.reserveCapacity(block.rows.count * block.columns.count)
+    if block.transposed {
+      for j in block.columns { for i in block.rows { out.append(values[base + i * columnCount + j]) } }
+    } else {
+      for i in block.rows { for j in block.columns { out.append(values[base + i * columnCount + j]) } }
+    }
+    return out
+  }
+}
+
+/// A layer's (or a dense layer's) tensors found in a file: what a `map` selects or the defaults take.
+struct WeightGroup: Equatable, Sendable {
+  /// The common start of the group's tensor names, separator included (`gru.`, `gru/gru_cell/`).
+  var prefix: String
+  /// PyTorch's layer index `k` of `weight_ih_l{k}`.
+  var layerIndex: Int = 0
+  /// For Keras and TF1, whose bidirectional wrappers store each direction as its own group.
+  var role: Role = .plain
+
+  enum Role: Sendable { case plain, forward, backward }
+
+  var label: String { prefix.isEmpty ? "(no prefix)" : prefix }
+}
+
+/// The naming and gate layout of one framework.
+struct Convention {
+  let format: WeightsFormat
+
+  /// The gate order of the stacked matrices, as indices of r, z, n.
+  private var gateIndex: [String: Int] {
+    switch format {
+    case .pytorch: return ["r": 0, "z": 1, "n": 2]
+    case .keras, .onnx: return ["z": 0, "r": 1, "n": 2]
+    case .tf1: return ["r": 0, "z": 1, "n": 0]
+    case .grucc: return [:]
+    }
+  }
+
+  // MARK: Discovery
+
+  /// The GRU groups in the file, in file order (PyTorch: by prefix, then layer index).
+  func gruGroups(_ names: [String]) -> [WeightGroup] {
+    var groups: [WeightGroup] = []
+    switch format {
+    case .pytorch:
+      for name in names {
+        var stem = Substring(name)
+        if stem.hasSuffix("_reverse") { continue }
+        guard let range = stem.range(of: "weight_ih_l", options: .backwards) else { continue }
+        let digits = stem[range.upperBound...]
+        guard let k = Int(digits), digits.allSatisfy(\.isNumber) else { continue }
+        stem = stem[..<range.lowerBound]
+        guard stem.isEmpty || stem.hasSuffix(".") || stem.hasSuffix("/") else { continue }
+        groups.append(WeightGroup(prefix: String(stem), layerIndex: k))
+      }
+      groups.sort { ($0.prefix, $0.layerIndex) < ($1.prefix, $1.layerIndex) }
+    case .keras:
+      groups = suffixGroups(names, leaf: "recurrent_kernel", backward: ["backward"], forward: ["forward"])
+    case .tf1:
+      groups = suffixGroups(names, leaf: "gates/kernel", backward: ["bw/", "backward"], forward: ["fw/", "forward"])
+    case .onnx:
+      groups = names.compactMap { name in
+        guard name.hasSuffix("R") else { return nil }
+        let prefix = String(name.dropLast())
+        guard prefix.isEmpty || isSeparator(prefix.last!), names.contains(prefix + "W") else { return nil }
+        return WeightGroup(prefix: prefix)
+      }
+    case .grucc:
+      break
+    }
+    return groups
+  }
+
+  private func suffixGroups(_ names: [String], leaf: String, backward: [String], forward: [String]) -> [WeightGroup] {
+    names.compactMap { name in
+      guard name.hasSuffix(leaf) else { return nil }
+      let prefix = String(name.dropLast(leaf.count))
+      guard prefix.isEmpty || isSeparator(prefix.last!) else { return nil }
+      let role: WeightGroup.Role =
+        backward.contains(where: { prefix.contains($0) }) ? .backward
+        : forward.contains(where: { prefix.contains($0) }) ? .forward : .plain
+      return WeightGroup(prefix: prefix, role: role)
+    }
+  }
+
+  /// Dense groups: tensors named like a dense layer's weight that belong to no GRU group.
+  func denseGroups(_ names: [String], excluding gru: [WeightGroup]) -> [WeightGroup] {
+    let leaf = denseWeightLeaf
+    return names.compactMap { name in
+      guard name.hasSuffix(leaf), format != .grucc else { return nil }
+      let prefix = String(name.dropLast(leaf.count))
+      guard prefix.isEmpty || isSeparator(prefix.last!) else { return nil }
+      if gru.contains(where: { prefix.hasPrefix($0.prefix) && !$0.prefix.isEmpty }) { return nil }
+      if format == .tf1 && (prefix.hasSuffix("gates/") || prefix.hasSuffix("candidate/")) { return nil }
+      return WeightGroup(prefix: prefix)
+    }
+  }
+
+  private var denseWeightLeaf: String {
+    switch format {
+    case .pytorch, .onnx: return "weight"
+    case .keras, .tf1: return "kernel"
+    case .grucc: return "w"
+    }
+  }
+
+  /// Whether a group belongs to what `map TARGET = "source"` names: the source is the group's
+  /// prefix, with or without its final separator, or any enclosing path of it.
+  static func selects(_ source: String, _ group: WeightGroup) -> Bool {
+    if source.isEmpty { return true }
+    if group.prefix == source { return true }
+    return group.prefix.hasPrefix(source) && isSeparator(group.prefix[group.prefix.index(group.prefix.startIndex, offsetBy: source.count)])
+  }
+
+  // MARK: Layouts
+
+  /// Where each tensor of one direction of a GRU layer is. `prefix` is the layer's grucc prefix
+  /// (`h` or `h.fw`); `group` the file group; `direction` 1 for the backward pass of ONNX's and
+  /// PyTorch's bidirectional layers, which keep both directions in one group.
+  func gru(
+    _ layer: GRULayer, inputs: Int, prefix: String, group: WeightGroup, direction: Int
+  ) -> [(String, Extraction)] {
+    let h = layer.hidden
+    let gates = ParameterSpecs.gates(layer)
+    var out: [(String, Extraction)] = []
+    func add(_ suffix: String, _ e: Extraction) { out.append(("\(prefix).\(suffix)", e)) }
+    func rows(_ g: String) -> Range<Int> { (gateIndex[g]! * h)..<((gateIndex[g]! + 1) * h) }
+    let p = group.prefix
+    switch format {
+    case .pytorch:
+      let sfx = "_l\(group.layerIndex)" + (direction == 1 ? "_reverse" : "")
+      for g in gates {
+        add("w_\(g)", Extraction(tensor: "\(p)weight_ih\(sfx)", fileShape: [3 * h, inputs], block: .init(rows: rows(g), columns: 0..<inputs)))
+        add("u_\(g)", Extraction(tensor: "\(p)weight_hh\(sfx)", fileShape: [3 * h, h], block: .init(rows: rows(g), columns: 0..<h)))
+      }
+      if layer.bias == .separate {
+        for g in gates {
+          add("b_i\(g)", Extraction(tensor: "\(p)bias_ih\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g))))
+          add("b_h\(g)", Extraction(tensor: "\(p)bias_hh\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g))))
+        }
+      }
+    case .keras:
+      for g in gates {
+        add("w_\(g)", Extraction(tensor: "\(p)kernel", fileShape: [inputs, 3 * h],
+                                 block: .init(rows: 0..<inputs, columns: rows(g), transposed: true)))
+        add("u_\(g)", Extraction(tensor: "\(p)recurrent_kernel", fileShape: [h, 3 * h],
+                                 block: .init(rows: 0..<h, columns: rows(g), transposed: true)))
+      }
+      switch layer.bias {
+      case .separate:
+        let hint = "'bias separate' is Keras's reset_after=True, whose bias is [2, 3H]; a [3H] bias is reset_after=False: "
+          + "use 'reset before, bias single'"
+        for g in gates {
+          add("b_i\(g)", Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 0..<1, columns: rows(g)), hint: hint))
+          add("b_h\(g)", Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 1..<2, columns: rows(g)), hint: hint))
+        }
+      case .single:
+        let hint = "'bias single' is Keras's reset_after=False, whose bias is [3H]; a [2, 3H] bias is reset_after=True: "
+          + "use 'reset after, bias separate'"
+        for g in gates {
+          add("b_\(g)", Extraction(tensor: "\(p)bias", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g)), hint: hint))
+        }
+      case .none: break
+      }
+    case .onnx:
+      let d = layer.directions
+      for g in gates {
+        add("w_\(g)", Extraction(tensor: "\(p)W", fileShape: [d, 3 * h, inputs],
+                                 block: .init(index: direction, rows: rows(g), columns: 0..<inputs)))
+        add("u_\(g)", Extraction(tensor: "\(p)R", fileShape: [d, 3 * h, h],
+                                 block: .init(index: direction, rows: rows(g), columns: 0..<h)))
+      }
+      if layer.bias == .separate {
+        for g in gates {
+          let i = gateIndex[g]!
+          add("b_i\(g)", Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
+                                    block: .init(rows: direction..<(direction + 1), columns: (i * h)..<((i + 1) * h))))
+          add("b_h\(g)", Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
+                                    block: .init(rows: direction..<(direction + 1), columns: ((3 + i) * h)..<((4 + i) * h))))
+        }
+      }
+    case .tf1:
+      // gates/kernel is [x, h] @ K -> [r, u]; candidate/kernel is [x, r*h] @ K -> n.
+      let all = inputs + h
+      for g in gates {
+        let (tensor, columns) = g == "n" ? ("candidate/kernel", 0..<h) : ("gates/kernel", rows(g))
+        let shape = g == "n" ? [all, h] : [all, 2 * h]
+        add("w_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<inputs, columns: columns, transposed: true)))
+        add("u_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: inputs..<all, columns: columns, transposed: true)))
+      }
+      if layer.bias == .single {
+        for g in gates {
+          let (tensor, columns, shape) = g == "n" ? ("candidate/bias", 0..<h, [h]) : ("gates/bias", rows(g), [2 * h])
+          add("b_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<1, columns: columns)))
+        }
+      }
+    case .grucc:
+      for spec in ParameterSpecs.forGRU(GRUOp(layer: layer, hasLengths: false, hasInitialState: false), inputFeatures: inputs)
+      where spec.name.hasPrefix(prefix + ".") && !spec.name.dropFirst(prefix.count + 1).contains(".") {
+        let suffix = String(spec.name.dropFirst(prefix.count + 1))
+        add(suffix, Extraction(tensor: p + suffix, fileShape: spec.shape))
+      }
+    }
+    return out
+  }
+
+  /// Why a layer cannot be read in this convention at all, if it cannot.
+  func unsupported(_ layer: GRULayer) -> String? {
+    switch format {
+    case .grucc: return nil
+    case .pytorch, .keras, .onnx, .tf1:
+      if layer.reset == .none {
+        return "layer '\(layer.name)' has no reset gate ('reset none'), but \(format.rawValue) files stack three gates"
+      }
+      if layer.bias == .single && (format == .pytorch || format == .onnx) {
+        return "\(format.rawValue) files keep separate input and recurrent biases: use 'bias separate' (or 'bias none')"
+      }
+      if layer.bias == .separate && format == .tf1 {
+        return "TF1's GRUCell has one bias per gate: use 'bias single'"
+      }
+      if layer.bias == .none && format == .tf1 { return "TF1's GRUCell always has biases: use 'bias single'" }
+      return nil
+    }
+  }
+
+  /// What the framework computes, when the layer says otherwise: a likely variant mismatch.
+  func variantWarning(_ layer: GRULayer) -> String? {
+    var expected: [(String, String)] = []
+    switch format {
+    case .pytorch:
+      expected = [("reset", "after"), ("update", "keeps-state")]
+    case .keras, .onnx:
+      expected = [("update", "keeps-state")]
+    case .tf1:
+      expected = [("reset", "before"), ("update", "keeps-state")]
+    case .grucc:
+      return nil
+    }
+    let actual = ["reset": layer.reset.rawValue, "update": layer.update.rawValue]
+    let differing = expected.filter { actual[$0.0] != $0.1 }
+    guard !differing.isEmpty else { return nil }
+    let framework = ["pytorch": "PyTorch's nn.GRU", "keras": "Keras's GRU", "onnx": "ONNX's GRU", "tf1": "TF1's GRUCell"][format.rawValue]!
+    return "\(framework) computes " + differing.map { "'\($0.0) \($0.1)'" }.joined(separator: " and ")
+      + ", but layer '\(layer.name)' says " + differing.map { "'\($0.0) \(actual[$0.0]!)'" }.joined(separator: " and ")
+  }
+
+  /// A dense layer's weight and bias, `[N, K]` and `[N]` (or one per step when unshared).
+  func dense(_ d: DenseOp, specs: [ParameterSpec], group: WeightGroup) -> [(String, Extraction)]? {
+    guard specs.count == 2 else { return nil }
+    let (w, b) = (specs[0], specs[1])
+    let p = group.prefix
+    switch format {
+    case .pytorch, .onnx:
+      return [(w.name, Extraction(tensor: p + "weight", fileShape: w.shape)), (b.name, Extraction(tensor: p + "bias", fileShape: b.shape))]
+    case .keras, .tf1:
+      guard w.shape.count == 2 else { return nil }
+      let (n, k) = (w.shape[0], w.shape[1])
+      return [
+        (w.name, Extraction(tensor: p + "kernel", fileShape: [k, n], block: .init(rows: 0..<k, columns: 0..<n, transposed: true))),
+        (b.name, Extraction(tensor: p + "bias", fileShape: b.shape)),
+      ]
+    case .grucc:
+      return [(w.name, Extraction(tensor: p + "w", fileShape: w.shape)), (b.name, Extraction(tensor: p + "b", fileShape: b.shape))]
+    }
+  }
+}
+
+func isSeparator(_ c: Character) -> Bool { c == "." || c == "/" || c == "_" || c == ":" }
