@@ -1,0 +1,186 @@
+// Models trained elsewhere, end to end: each directory of Tests/Fixtures/import holds a model made
+// by PyTorch, Keras or ONNX (Tools/make-fixtures.py), its inputs and the framework's own outputs.
+// grucc compiles it, and both the interpreter and the generated C must reproduce the framework:
+// max abs error ≤ 1e-5 for f32 models and ≤ 1e-12 for f64.
+
+import Foundation
+import Testing
+
+@testable import GruccCore
+
+/// One fixture directory and what its case.json says.
+struct FrameworkFixture: Sendable {
+  var name: String
+  var directory: URL
+  var source: String
+  var precision: String
+  var model: String
+  var reference: String
+  var description: String
+
+  static let root = EndToEnd.repositoryRoot.appendingPathComponent("Tests/Fixtures/import")
+
+  static let all: [FrameworkFixture] = {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    return names.sorted().compactMap { name in
+      let dir = root.appendingPathComponent(name)
+      guard let data = try? Data(contentsOf: dir.appendingPathComponent("case.json")),
+        let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+      else { return nil }
+      return FrameworkFixture(
+        name: name, directory: dir, source: json["source"] as? String ?? "", precision: json["precision"] as? String ?? "f32",
+        model: json["model"] as? String ?? "", reference: json["reference"] as? String ?? "",
+        description: json["description"] as? String ?? "")
+    }
+  }()
+
+  static func named(_ name: String) -> FrameworkFixture? { all.first { $0.name == name } }
+
+  var tolerance: Double { precision == "f64" ? 1e-12 : 1e-5 }
+
+  func arrays(_ file: String) throws -> [(name: String, array: ArrayValue)] {
+    let bytes = [UInt8](try Data(contentsOf: directory.appendingPathComponent(file)))
+    return try Npz.read(bytes).map { ($0.name, ArrayValue(shape: $0.array.shape, values: $0.array.values)) }
+  }
+}
+
+@Suite struct FrameworkFixtureTests {
+  static let gruCases = FrameworkFixture.all.filter { $0.model.hasSuffix(".gru") }.map(\.name)
+
+  @Test func everySourceFrameworkHasFixtures() {
+    let sources = Set(FrameworkFixture.all.map(\.source))
+    #expect(sources.isSuperset(of: ["pytorch", "keras", "onnx"]), "fixtures found: \(FrameworkFixture.all.map(\.name))")
+  }
+
+  /// Weight files read in the framework's own convention (`weights ..., format pytorch|keras`).
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: gruCases)
+  func weightFileModelsMatchTheirFramework(name: String) throws {
+    let fixture = try #require(FrameworkFixture.named(name))
+    let modelPath = fixture.directory.appendingPathComponent(fixture.model).path
+    let table = try FixtureRunner(fixture: fixture, modelPath: modelPath).run()
+    print("fixture \(name) (\(fixture.source), \(fixture.precision)): \(table.summary)")
+    table.expectWithin(fixture.tolerance, model: name)
+  }
+}
+
+/// Runs one compiled fixture through the interpreter (`grucc run`) and the generated C, and
+/// compares both with the framework's outputs. `convert` turns a framework output into grucc's
+/// layout where the two differ (ONNX's `[T, D, B, H]`).
+struct FixtureRunner {
+  var fixture: FrameworkFixture
+  /// A .gru or .onnx file the Driver compiles.
+  var modelPath: String
+  var convert: (String, ArrayValue) -> ArrayValue = { $1 }
+  /// Input names of the compiled model → key in inputs.npz.
+  var inputKeys: [String: String] = [:]
+  /// Output names of the compiled model → key in expect.npz.
+  var outputKeys: [String: String] = [:]
+  /// Converts a fixture input to what the compiled model takes.
+  var convertInput: (String, ArrayValue) -> ArrayValue = { $1 }
+
+  func run() throws -> ErrorTable {
+    let inputs = try fixture.arrays("inputs.npz")
+    let expected = try fixture.arrays("expect.npz")
+    let dir = try EndToEnd.temporaryDirectory("fixture-\(fixture.name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+
+    // The compiled model's interface, from the same front end and pipeline as the Driver.
+    let module = try EndToEnd.modules(for: modelPath).optimised
+    let iface = CInterface(module)
+    func input(_ name: String) throws -> ArrayValue {
+      let key = inputKeys[name] ?? name
+      let a = try #require(inputs.first { $0.name == key }?.array, "inputs.npz has no '\(key)' for input '\(name)'")
+      return convertInput(name, a)
+    }
+    func expectation(_ name: String) throws -> [Double] {
+      let key = outputKeys[name] ?? name
+      let a = try #require(expected.first { $0.name == key }?.array, "expect.npz has no '\(key)' for output '\(name)'")
+      return convert(key, a).values
+    }
+    var table = ErrorTable()
+
+    // The interpreter, through `grucc run` with every input from one .npz.
+    var named: [(name: String, values: [Double], shape: [Int], dtype: NpyDType)] = []
+    var argumentNames = [iface.input.name] + iface.initialStates.map(\.name)
+    if let l = iface.lengths { argumentNames.insert(l, at: 1) }
+    for name in argumentNames {
+      let a = try input(name)
+      named.append((name: name, values: a.values, shape: a.shape, dtype: NpyDType.f64))
+    }
+    let inputPath = dir.appendingPathComponent("inputs.npz").path
+    try Data(Npz.write(named)).write(to: URL(fileURLWithPath: inputPath))
+    let outPath = dir.appendingPathComponent("out.npz").path
+    let ran = Driver.run(["run", modelPath, "--input", inputPath, "-o", outPath])
+    try #require(ran.exitCode == 0, "grucc run failed:\n\(ran.stderr)")
+    let outs = try Npz.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: outPath))))
+    for o in iface.outputs {
+      let got = try #require(outs.first { $0.name == o.name }, "grucc run wrote no '\(o.name)'")
+      table.compare("interpreter", got.array.values, try expectation(o.name), at: o.name)
+    }
+
+    // The generated C, through run_batch.
+    let clang = try #require(Clang.compiler)
+    let cPath = dir.appendingPathComponent("\(module.name).c").path
+    let compiled = Driver.run([modelPath, "-o", cPath])
+    try #require(compiled.exitCode == 0, "grucc failed:\n\(compiled.stderr)")
+    let x = try input(iface.input.name)
+    let (batch, steps) =
+      module.layout == .timeMajor ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
+    let harness = try harnessSource(iface, header: "\(module.name).h", batch: batch, steps: steps, input: input)
+    let harnessPath = dir.appendingPathComponent("main.c").path
+    try harness.write(toFile: harnessPath, atomically: false, encoding: .utf8)
+    let binary = dir.appendingPathComponent("main").path
+    let built = try clang.compile(CCompiler.strictC + ["-O2", cPath, harnessPath, "-o", binary, "-lm"])
+    try #require(built.exitCode == 0, "clang failed:\n\(built.stderr)")
+    let result = try ProcessRunner.run(binary, [])
+    try #require(result.exitCode == 0, "harness failed: \(result.stderr)")
+    var printed: [String: [Double]] = [:]
+    for line in result.stdout.split(separator: "\n") {
+      let parts = line.split(separator: " ")
+      guard let key = parts.first else { continue }
+      printed[String(key)] = parts.dropFirst().compactMap { Double(String($0)) }
+    }
+    for o in iface.outputs {
+      table.compare("C", printed[o.name] ?? [], try expectation(o.name), at: o.name)
+    }
+    return table
+  }
+
+  /// A main() that calls run_batch on the fixture's inputs (embedded as literals) and prints each
+  /// output as `name v0 v1 ...` in hexadecimal floating point, so nothing is lost in printing.
+  private func harnessSource(
+    _ iface: CInterface, header: String, batch: Int, steps: Int, input: (String) throws -> ArrayValue
+  ) throws -> String {
+    let real = iface.real
+    let symbol = iface.names.symbol
+    func literals(_ v: [Double]) -> String { v.map { "\($0)" }.joined(separator: ", ") }
+    var s = "#include <stdio.h>\n#include \"\(header)\"\n\n"
+    var arguments = ["x", "\(batch)", "\(steps)"]
+    s += "static const \(real) x[] = {\(literals(try input(iface.input.name).values))};\n"
+    if let l = iface.lengths {
+      s += "static const int lengths[] = {\(try input(l).values.map { String(Int($0)) }.joined(separator: ", "))};\n"
+      arguments.append("lengths")
+    }
+    for (k, state) in iface.initialStates.enumerated() {
+      s += "static const \(real) initial\(k)[] = {\(literals(try input(state.name).values))};\n"
+      arguments.append("initial\(k)")
+    }
+    for (k, o) in iface.outputs.enumerated() {
+      let count = o.isSequence ? batch * steps * o.features : batch * o.features
+      s += "static \(real) out\(k)[\(count)];\n"
+      arguments.append("out\(k)")
+    }
+    let macro = symbol.uppercased()
+    s += "static \(real) scratch[\(macro)_SCRATCH_SIZE(\(steps)) > 0 ? \(macro)_SCRATCH_SIZE(\(steps)) : 1];\n\n"
+    arguments.append("scratch")
+    s += "int main(void) {\n  size_t i;\n"
+    s += "  if (\(symbol)_run_batch(\(arguments.joined(separator: ", "))) != \(macro)_OK) return 1;\n"
+    for (k, o) in iface.outputs.enumerated() {
+      s += "  printf(\"\(o.name)\");\n"
+      s += "  for (i = 0; i < sizeof out\(k) / sizeof out\(k)[0]; i++) printf(\" %a\", (double)out\(k)[i]);\n"
+      s += "  printf(\"\\n\");\n"
+    }
+    s += "  return 0;\n}\n"
+    return s
+  }
+}
