@@ -14,6 +14,8 @@ public struct Driver {
   private var colors: Bool
   private var stdout = ""
   private var stderr = ""
+  /// The weights of a model imported from an ONNX file in this run; they never touch the disk.
+  private var importedTensors: [NamedTensor]?
 
   private init(colors: Bool) { self.colors = colors }
 
@@ -42,6 +44,7 @@ public struct Driver {
     case .compile(let options): return compile(options)
     case .run(let options): return runModel(options)
     case .check(let path): return check(path)
+    case .importModel(let input, let output): return importModel(input, output: output)
     }
   }
 
@@ -73,16 +76,24 @@ public struct Driver {
     stderr += renderer.render(Compiler.sorted(diagnostics.diagnostics))
   }
 
-  /// Reads and checks a model file; nil (with the errors printed) if it has errors.
+  /// Reads and checks a model file; nil (with the errors printed) if it has errors. An ONNX file
+  /// is imported first and its .gru text checked as if the user had written it.
   private mutating func frontEnd(_ path: String) -> FrontEnd? {
-    let bytes: [UInt8]
+    var bytes: [UInt8]
     switch readFile(path) {
     case .success(let b): bytes = b
     case .failure(let reason):
       _ = fail("cannot read '\(path)': \(reason.description)")
       return nil
     }
-    let result = Compiler.frontEnd(SourceFile(path: path, bytes: bytes))
+    var sourcePath = path
+    if path.hasSuffix(".onnx") {
+      guard let imported = importOnnx(bytes, path: path, weightsBase: baseName(path)) else { return nil }
+      bytes = Array(imported.source.utf8)
+      importedTensors = imported.tensors
+      sourcePath = path + ".gru"
+    }
+    let result = Compiler.frontEnd(SourceFile(path: sourcePath, bytes: bytes))
     report(result.diagnostics, source: result.source)
     return result.module == nil ? nil : result
   }
@@ -91,6 +102,7 @@ public struct Driver {
   private mutating func weights(for model: Model, modelPath: String) -> (WeightSource, DiagnosticEngine) {
     var diagnostics = DiagnosticEngine()
     guard let spec = model.weights else { return (Compiler.weightSource(for: model, file: nil), diagnostics) }
+    if let importedTensors { return (Compiler.weightSource(for: model, file: importedTensors), diagnostics) }
     let path = spec.path.hasPrefix("/") ? spec.path : directory(of: modelPath) + spec.path
     switch readFile(path) {
     case .failure(let reason):
@@ -234,6 +246,52 @@ public struct Driver {
     let outDirectory = out.deletingLastPathComponent().resolvingSymlinksInPath()
     return URL(fileURLWithPath: input).resolvingSymlinksInPath().path
       == outDirectory.appendingPathComponent(out.lastPathComponent).path
+  }
+
+  // MARK: - Import
+
+  private func baseName(_ path: String) -> String {
+    let file = path.split(separator: "/").last.map(String.init) ?? path
+    return file.split(separator: ".").first.map(String.init) ?? file
+  }
+
+  private mutating func importOnnx(_ bytes: [UInt8], path: String, weightsBase: String) -> ImportedModel? {
+    switch OnnxImporter.importModel(bytes, baseName: weightsBase, sourceName: path) {
+    case .success(let imported): return imported
+    case .failure(let error):
+      stderr += "\(path): error: \(error.description)\n"
+      return nil
+    }
+  }
+
+  /// `grucc import model.onnx -o model.gru`: the .gru text and its weights file beside it.
+  private mutating func importModel(_ input: String, output: String?) -> Int32 {
+    let gruPath = output ?? (String(input.dropLast(input.hasSuffix(".onnx") ? 5 : 0)) + ".gru")
+    guard gruPath.hasSuffix(".gru") else { return fail("output file '\(gruPath)' must end in '.gru'") }
+    guard input.hasSuffix(".onnx") else { return fail("'import' reads ONNX models (.onnx); '\(input)' is not one") }
+    let bytes: [UInt8]
+    switch readFile(input) {
+    case .success(let b): bytes = b
+    case .failure(let reason): return fail("cannot read '\(input)': \(reason.description)")
+    }
+    guard let imported = importOnnx(bytes, path: input, weightsBase: baseName(gruPath)) else { return 1 }
+    // The text must compile as written: check it before anything is written.
+    let front = Compiler.frontEnd(SourceFile(path: gruPath, bytes: Array(imported.source.utf8)))
+    guard front.module != nil else {
+      report(front.diagnostics, source: front.source)
+      return fail("internal: the imported model does not compile")
+    }
+    let weightsPath = directory(of: gruPath) + imported.weightsFile
+    var files = [(gruPath, Array(imported.source.utf8))]
+    if !imported.tensors.isEmpty {
+      files.append((weightsPath, Safetensors.write(imported.tensors, metadata: [("format", "grucc"), ("source", baseName(input) + ".onnx")])))
+    }
+    let code = write(files, input: input)
+    if code == 0 {
+      stdout += "wrote \(gruPath)" + (imported.tensors.isEmpty ? "" : " and \(weightsPath)") + "\n"
+      for note in imported.notes { stdout += "note: \(note)\n" }
+    }
+    return code
   }
 
   private mutating func check(_ path: String) -> Int32 {

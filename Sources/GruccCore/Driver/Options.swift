@@ -33,6 +33,8 @@ public enum Command: Sendable, Equatable {
   case compile(CompileOptions)
   case run(RunOptions)
   case check(String)
+  /// `grucc import MODEL.onnx [-o MODEL.gru]`
+  case importModel(String, output: String?)
   case help
   case version
 }
@@ -62,6 +64,23 @@ public enum Options {
       }
       guard let model else { throw UsageError(message: "'check' needs a model file") }
       return .check(model)
+    case "import":
+      args = args.dropFirst()
+      var model: String?
+      var output: String?
+      while let a = args.popFirst() {
+        if a == "-o" {
+          output = try value(after: "-o", &args)
+        } else if a.hasPrefix("-") {
+          throw UsageError(message: "unknown option '\(a)' for 'import'")
+        } else if model != nil {
+          throw UsageError(message: "'import' takes one model file")
+        } else {
+          model = a
+        }
+      }
+      guard let model else { throw UsageError(message: "'import' needs an ONNX model file") }
+      return .importModel(model, output: output)
     default:
       return .compile(try parseCompile(&args))
     }

@@ -76,6 +76,8 @@ public enum IRPrinter {
       parts.append("initial = \(l.initial.rawValue)")
       if l.gateActivation != .sigmoid { parts.append("gate-activation = \(l.gateActivation.spelling)") }
       if l.candidateActivation != .tanh { parts.append("candidate-activation = \(l.candidateActivation.spelling)") }
+      if let a = l.backwardGateActivation { parts.append("backward-gate-activation = \(a.spelling)") }
+      if let a = l.backwardCandidateActivation { parts.append("backward-candidate-activation = \(a.spelling)") }
       if let c = l.clip { parts.append("clip = \(c)") }
       if l.outputActivation != .identity { parts.append("output-activation = \(l.outputActivation.spelling)") }
       return parts.joined(separator: ", ")

@@ -311,6 +311,7 @@ struct Evaluator<S: InterpreterScalar> {
         layer.bias == .separate ? p("b_i\(gate)") : layer.bias == .single ? p("b_\(gate)") : nil
       }
       func recurrentBias(_ gate: String) -> [S]? { layer.bias == .separate ? p("b_h\(gate)") : nil }
+      let pass = layer.direction(d)
       func activate(_ a: Activation, _ pre: S) -> S {
         Kernels.activate(a, layer.clip.map { Kernels.activate(.clip($0), pre) } ?? pre)
       }
@@ -324,7 +325,7 @@ struct Evaluator<S: InterpreterScalar> {
           func gate(_ name: String) -> [S] {
             let a = matvec(p("w_\(name)"), xt, inputSize, inputBias(name))
             let c = matvec(p("u_\(name)"), h, hidden, recurrentBias(name))
-            return zip(a, c).map { activate(layer.gateActivation, $0 + $1) }
+            return zip(a, c).map { activate(pass.gateActivation, $0 + $1) }
           }
           let r = layer.reset == .none ? nil : gate("r")
           let z = gate("z")
@@ -335,7 +336,7 @@ struct Evaluator<S: InterpreterScalar> {
           case .after: hn = zip(r!, matvec(p("u_n"), h, hidden, recurrentBias("n"))).map { $0 * $1 }
           case .none: hn = matvec(p("u_n"), h, hidden, recurrentBias("n"))
           }
-          let n = zip(xn, hn).map { activate(layer.candidateActivation, $0 + $1) }
+          let n = zip(xn, hn).map { activate(pass.candidateActivation, $0 + $1) }
           h = (0..<hidden).map { i in
             layer.update == .keepsState ? Kernels.blend(z[i], h[i], n[i]) : Kernels.blend(z[i], n[i], h[i])
           }

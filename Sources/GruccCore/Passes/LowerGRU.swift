@@ -48,10 +48,10 @@ public struct LowerGRU: Pass {
       } else {
         initial = r.builder.add(.zeros(stateType), [], range: range, hint: "\(prefix).h0")
       }
-      let body = stepBody(layer, prefix: prefix, xStep: xType.stepType, stateType: stateType, module: module, range: range)
+      let body = stepBody(layer.direction(d), prefix: prefix, xStep: xType.stepType, stateType: stateType, module: module, range: range)
       var scan = Scan(
         name: prefix, direction: direction, sequences: 1, states: 1, hasLengths: lengths != nil, body: body)
-      scan.summary = LowerGRU.equations(layer, name: prefix, direction: direction)
+      scan.summary = LowerGRU.equations(layer.direction(d), name: prefix, direction: direction)
       let s = r.builder.add(.scan(scan), [x, initial] + (lengths.map { [$0] } ?? []), range: range, hint: prefix)
       var output = ValueRef(s.node, 1)
       if layer.outputActivation != .identity {

@@ -224,6 +224,18 @@ public struct GRULayer: Sendable {
   public var candidateActivation: Activation = .tanh
   /// ONNX's cell clip: every gate's and the candidate's pre-activation is clipped to [-c, c].
   public var clip: Double?
+  /// A bidirectional ONNX GRU may give its backward pass activations of its own.
+  public var backwardGateActivation: Activation?
+  public var backwardCandidateActivation: Activation?
+
+  /// The layer as direction `d` computes it: with the backward activations on the backward pass.
+  public func direction(_ d: Int) -> GRULayer {
+    guard d == 1 else { return self }
+    var l = self
+    l.gateActivation = backwardGateActivation ?? gateActivation
+    l.candidateActivation = backwardCandidateActivation ?? candidateActivation
+    return l
+  }
   public var range: SourceRange
 
   public var directions: Int { direction == .bidirectional ? 2 : 1 }

@@ -24,6 +24,8 @@ public enum ModelSummary {
     if l.initial == .given { s += ", initial given" }
     if l.gateActivation != .sigmoid { s += ", gate-activation \(l.gateActivation.spelling)" }
     if l.candidateActivation != .tanh { s += ", candidate-activation \(l.candidateActivation.spelling)" }
+    if let a = l.backwardGateActivation { s += ", backward-gate-activation \(a.spelling)" }
+    if let a = l.backwardCandidateActivation { s += ", backward-candidate-activation \(a.spelling)" }
     if let c = l.clip { s += ", clip \(c)" }
     if l.outputActivation != .identity { s += ", output-activation \(l.outputActivation.spelling)" }
     return s

@@ -221,7 +221,7 @@ public struct Sema {
       decl.options, declaration: "gru",
       allowed: [
         "reset", "update", "bias", "direction", "merge", "initial", "output-activation", "gate-activation",
-        "candidate-activation", "clip",
+        "candidate-activation", "clip", "backward-gate-activation", "backward-candidate-activation",
       ])
     let reset = options.choice("reset", ResetPlacement.self, &diagnostics)
     let update = options.choice("update", UpdateConvention.self, &diagnostics)
@@ -233,6 +233,13 @@ public struct Sema {
     let gateActivation = options.activation("gate-activation", &diagnostics) ?? .sigmoid
     let candidateActivation = options.activation("candidate-activation", &diagnostics) ?? .tanh
     let clip = options.positiveNumber("clip", &diagnostics)
+    let backwardGate = options.activation("backward-gate-activation", &diagnostics)
+    let backwardCandidate = options.activation("backward-candidate-activation", &diagnostics)
+    for key in ["backward-gate-activation", "backward-candidate-activation"] where direction != .bidirectional {
+      if let clause = options.clause(key) {
+        diagnostics.error(.optionNeedsBidirectional(key), at: clause.range)
+      }
+    }
     options.finish(&diagnostics)
 
     // The variant must be spelled out: a silent default is how weights end up in the wrong variant.
@@ -263,6 +270,8 @@ public struct Sema {
     layer.gateActivation = gateActivation
     layer.candidateActivation = candidateActivation
     layer.clip = clip
+    layer.backwardGateActivation = backwardGate
+    layer.backwardCandidateActivation = backwardCandidate
     return layer
   }
 

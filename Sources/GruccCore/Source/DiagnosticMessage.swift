@@ -31,6 +31,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case mapWithoutWeights
   case malformedNumber(String)
   case mergeWithoutBidirectional
+  case optionNeedsBidirectional(String)
   case missingInput
   case missingModel
   case missingOptionValue(String)
@@ -104,6 +105,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "'\(t)' is not a gru layer, a binding with a 'dense', or a tensor name of this model"
     case .mapWithoutWeights: return "'map' needs a 'weights' statement to say which file it maps"
     case .mergeWithoutBidirectional: return "'merge' applies only to a layer with 'direction bidirectional'"
+    case .optionNeedsBidirectional(let k): return "'\(k)' applies only to a layer with 'direction bidirectional'"
     case .missingInput: return "the model has no 'input' statement"
     case .missingModel: return "the file has no 'model' statement"
     case .missingOptionValue(let k): return "option '\(k)' needs a value"

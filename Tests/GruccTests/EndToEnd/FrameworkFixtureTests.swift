@@ -46,6 +46,7 @@ struct FrameworkFixture: Sendable {
 
 @Suite struct FrameworkFixtureTests {
   static let gruCases = FrameworkFixture.all.filter { $0.model.hasSuffix(".gru") }.map(\.name)
+  static let onnxCases = FrameworkFixture.all.filter { $0.model.hasSuffix(".onnx") }.map(\.name)
 
   @Test func everySourceFrameworkHasFixtures() {
     let sources = Set(FrameworkFixture.all.map(\.source))
@@ -61,6 +62,82 @@ struct FrameworkFixture: Sendable {
     print("fixture \(name) (\(fixture.source), \(fixture.precision)): \(table.summary)")
     table.expectWithin(fixture.tolerance, model: name)
   }
+
+  /// ONNX models: `grucc import` writes a .gru and its weights, which then compile and run. The
+  /// raw GRU node's outputs are ONNX's `[T, D, B, H]` and `[D, B, H]`; grucc's are
+  /// `[T, B, D·H]` and `[B, D·H]` (the import notes say so), so the test permutes ONNX's.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: onnxCases)
+  func onnxModelsMatchOnnxRuntime(name: String) throws {
+    let fixture = try #require(FrameworkFixture.named(name))
+    let onnxPath = fixture.directory.appendingPathComponent(fixture.model).path
+    let dir = try EndToEnd.temporaryDirectory("import-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let gruPath = dir.appendingPathComponent("\(name).gru").path
+    let imported = Driver.run(["import", onnxPath, "-o", gruPath])
+    try #require(imported.exitCode == 0, "grucc import failed:\n\(imported.stderr)")
+    #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name).safetensors").path))
+
+    let model = try Onnx.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: onnxPath))))
+    // A graph that is one GRU node exposes ONNX's own layouts; exported graphs reshape them away.
+    let gruNode = model.graph.nodes.count == 1 ? model.graph.nodes.first { $0.opType == "GRU" } : nil
+    let layoutZero = gruNode.map { $0.attribute("layout")?.value != .int(1) } ?? false
+    let initial = gruNode.flatMap { $0.inputs.count > 5 ? $0.inputs[5] : nil }
+    var runner = FixtureRunner(fixture: fixture, modelPath: gruPath)
+    if let initial, !initial.isEmpty { runner.inputKeys = ["gru1.h0": initial] }
+    runner.convertInput = { name, a in
+      // [D, B, H] (layout 0) or [B, D, H] (layout 1) → [B, D·H]
+      name.hasSuffix(".h0") ? permute(a, layoutZero ? [1, 0, 2] : [0, 1, 2], merge: true) : a
+    }
+    runner.convert = { _, a in
+      guard layoutZero else { return a }
+      if a.shape.count == 4 { return permute(a, [0, 2, 1, 3], merge: true) }
+      if a.shape.count == 3 { return permute(a, [1, 0, 2], merge: true) }
+      return a
+    }
+    let table = try runner.run()
+    print("fixture \(name) (onnx, \(fixture.precision)): \(table.summary)")
+    table.expectWithin(fixture.tolerance, model: name)
+  }
+
+  /// `grucc model.onnx -o model.c` compiles without an intermediate file.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"))
+  func onnxFilesCompileDirectly() throws {
+    let fixture = try #require(FrameworkFixture.named("onnx_torch_gru"))
+    let dir = try EndToEnd.temporaryDirectory("onnx-direct")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cPath = dir.appendingPathComponent("m.c").path
+    let result = Driver.run([fixture.directory.appendingPathComponent("model.onnx").path, "-o", cPath])
+    #expect(result.exitCode == 0, "\(result.stderr)")
+    let c = try String(contentsOfFile: cPath, encoding: .utf8)
+    #expect(c.contains("onnx_torch_gru") || c.contains("model_"), "the C names the model")
+    let clang = try #require(Clang.compiler)
+    let built = try clang.compile(CCompiler.strictC + ["-c", cPath, "-o", dir.appendingPathComponent("m.o").path])
+    #expect(built.exitCode == 0, "\(built.stderr)")
+  }
+}
+
+/// `a` with its axes permuted; with `merge`, the last two axes of the result are then one.
+func permute(_ a: ArrayValue, _ perm: [Int], merge: Bool) -> ArrayValue {
+  let shape = perm.map { a.shape[$0] }
+  var strides = [Int](repeating: 1, count: a.shape.count)
+  for i in stride(from: a.shape.count - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * a.shape[i + 1] }
+  var out: [Double] = []
+  out.reserveCapacity(a.values.count)
+  var index = [Int](repeating: 0, count: shape.count)
+  for _ in 0..<a.values.count {
+    var offset = 0
+    for (k, p) in perm.enumerated() { offset += index[k] * strides[p] }
+    out.append(a.values[offset])
+    var k = shape.count - 1
+    while k >= 0 {
+      index[k] += 1
+      if index[k] < shape[k] { break }
+      index[k] = 0
+      k -= 1
+    }
+  }
+  let merged = merge && shape.count >= 2 ? Array(shape.dropLast(2)) + [shape[shape.count - 2] * shape[shape.count - 1]] : shape
+  return ArrayValue(shape: merged, values: out)
 }
 
 /// Runs one compiled fixture through the interpreter (`grucc run`) and the generated C, and
