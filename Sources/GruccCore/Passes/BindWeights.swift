@@ -65,10 +65,11 @@ public struct BindWeights: Pass {
     var reported = Set<String>()
     for spec in specs {
       let e = plan.extractions[spec.name] ?? Extraction(tensor: spec.name, fileShape: spec.shape)
-      let usedFor = Diagnostic.note(.weightUsedFor("'\(spec.name)', \(spec.role)"))
+      // Where the file's name is not grucc's, say which of the model's tensors it feeds.
+      let usedFor = e.tensor == spec.name ? [] : [Diagnostic.note(.weightUsedFor("'\(spec.name)' (\(spec.role))"))]
       guard let index = names.firstIndex(of: e.tensor) else {
         if reported.insert(e.tensor).inserted {
-          diagnostics.error(.missingWeight(e.tensor, file: file.path), at: file.range, notes: [usedFor])
+          diagnostics.error(.missingWeight(e.tensor, file: file.path), at: file.range, notes: usedFor)
         }
         continue
       }
@@ -86,7 +87,7 @@ public struct BindWeights: Pass {
         if reported.insert(e.tensor).inserted {
           diagnostics.error(
             .weightShapeMismatch(e.tensor, file: file.path, found: tensor.shape, expected: e.fileShape), at: file.range,
-            notes: [usedFor] + (e.hint.map { [.note(.weightMapHint($0))] } ?? []))
+            notes: usedFor + (e.hint.map { [.note(.weightMapHint($0))] } ?? []))
         }
         continue
       }

@@ -155,7 +155,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .weightFileInvalid(let file, let reason): return "invalid weights file '\(file)': \(reason)"
     case .weightLayout(let file, let format, let reason): return "weights file '\(file)' (format \(format)): \(reason)"
     case .weightMapHint(let s): return s
-    case .weightUsedFor(let s): return "it holds \(s)"
+    case .weightUsedFor(let s): return "grucc reads \(s) from it"
     case .weightVariant(let s): return "\(s); the numbers will differ from the framework's"
     case .weightShapeMismatch(let n, let file, let found, let expected):
       return "tensor '\(n)' in '\(file)' has shape \(shapeText(found)), expected \(shapeText(expected))"

@@ -143,7 +143,48 @@ import Testing
     Reach(
       message: "weightShapeMismatch", source: tiny(weightsLine), position: "5:1",
       tensors: tinyTensors { $0[9].shape = [2, 1] }),
+    Reach(
+      message: "expectedNumberOption",
+      source: tiny("gru g = h -> hidden 2, reset before, update keeps-state, bias single, clip many"), position: "5:76"),
+    Reach(
+      message: "optionNeedsBidirectional",
+      source: tiny("gru g = h -> hidden 2, reset after, update keeps-state, bias none, backward-gate-activation relu"),
+      position: "5:68"),
+    Reach(message: "mapWithoutWeights", source: tiny("map h = \"gru\""), position: "5:1"),
+    Reach(message: "mapTargetUnknown", source: tiny("weights \"w.npz\"\nmap hh = \"gru\""), position: "6:5"),
+    Reach(
+      message: "mapOptionMisplaced", source: tiny("weights \"w.npz\", format keras\nmap h = \"gru\", transposed"),
+      position: "6:16"),
+    // TF1's GRUCell has one bias per gate; a layer with none cannot be read from its files.
+    Reach(
+      message: "weightLayout",
+      source: "model tiny\ninput x[3]\ngru h = x -> hidden 2, reset before, update keeps-state, bias none\n"
+        + "output y = h\nweights \"w.npz\", format tf1",
+      position: "5:1", tensors: tinyTensors()),
+    Reach(
+      message: "weightVariant",
+      source: "model tiny\ninput x[3]\ngru h = x -> hidden 2, reset before, update takes-candidate, bias single\n"
+        + "output y = h\nweights \"w.npz\", format tf1",
+      position: "3:1", severity: .warning, tensors: tinyTensors()),
+    // A [2, 3H] Keras bias is reset_after=True's: the note says which variant the file holds.
+    Reach(
+      message: "weightMapHint", source: tiny("weights \"w.npz\", format keras\nmap y = \"dense\""), position: "5:1",
+      tensors: kerasTensors(biasShape: [2, 6])),
+    Reach(
+      message: "weightUsedFor", source: tiny("weights \"w.npz\", format keras\nmap y = \"dense\""), position: "5:1",
+      tensors: kerasTensors(biasShape: [2, 6])),
   ]
+
+  /// The tensors of `tiny`'s layer and dense as Keras names and stacks them.
+  static func kerasTensors(biasShape: [Int]) -> [NamedTensor] {
+    func t(_ name: String, _ shape: [Int]) -> NamedTensor {
+      NamedTensor(name: name, dtype: .f32, shape: shape, values: .init(repeating: 0.1, count: shape.reduce(1, *)))
+    }
+    return [
+      t("gru/gru_cell/kernel", [3, 6]), t("gru/gru_cell/recurrent_kernel", [2, 6]), t("gru/gru_cell/bias", biasShape),
+      t("dense/kernel", [2, 1]), t("dense/bias", [1]),
+    ]
+  }
 
   /// Cases no source text can produce, and why.
   static let unreachable: [String: String] = [
@@ -163,7 +204,7 @@ import Testing
     #expect(!matches.isEmpty, "no '\(r.message)' in:\n\(InProcess.render(run.diagnostics, r.source))")
     let severity =
       r.message.hasSuffix("Choices")
-        || ["didYouMean", "expectedOneOf", "optionsOf", "previousDeclaration"]
+        || ["didYouMean", "expectedOneOf", "optionsOf", "previousDeclaration", "weightMapHint", "weightUsedFor"]
           .contains(r.message)
       ? Diagnostic.Severity.note : r.severity
     #expect(matches.contains { $0.severity == severity })
