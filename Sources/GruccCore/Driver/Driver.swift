@@ -44,6 +44,7 @@ public struct Driver {
     case .compile(let options): return compile(options)
     case .run(let options): return runModel(options)
     case .check(let path): return check(path)
+    case .identify(let options): return identify(options)
     case .importModel(let input, let output): return importModel(input, output: output)
     }
   }
@@ -292,6 +293,52 @@ public struct Driver {
       for note in imported.notes { stdout += "note: \(note)\n" }
     }
     return code
+  }
+
+  /// `grucc identify`: reads the weights, x and y, tries every GRU variant and layout that fits
+  /// (Identify/), prints the table and the matching model; exit 1 when nothing matches.
+  private mutating func identify(_ options: IdentifyOptions) -> Int32 {
+    var tensors: [NamedTensor] = []
+    switch readFile(options.weights) {
+    case .failure(let reason): return fail("cannot read '\(options.weights)': \(reason.description)")
+    case .success(let bytes):
+      do throws(FormatError) {
+        tensors = try WeightFiles.read(bytes, path: options.weights)
+      } catch {
+        return fail("\(options.weights): \(error.message)")
+      }
+    }
+    var arrays: [IdentifyArray] = []
+    for path in [options.input, options.expect] {
+      switch readFile(path) {
+      case .failure(let reason): return fail("cannot read '\(path)': \(reason.description)")
+      case .success(let bytes):
+        do throws(FormatError) {
+          let members = path.hasSuffix(".npz") ? try Npz.read(bytes).map(\.array) : [try Npy.read(bytes)]
+          guard members.count == 1 else { return fail("\(path): expected one array, found \(members.count)") }
+          let a = members[0]
+          let isDouble = !a.dtype.hasSuffix("f4") && !a.dtype.hasSuffix("f2")
+          arrays.append(IdentifyArray(path: path, shape: a.shape, values: a.values, isDouble: isDouble))
+        } catch {
+          return fail("\(path): \(error.message)")
+        }
+      }
+    }
+    let request = IdentifyRequest(
+      weightsPath: options.weights, tensors: tensors, x: arrays[0], y: arrays[1], hidden: options.hidden, format: options.format,
+      convertedPath: options.output)
+    let report: IdentifyReport
+    do throws(IdentifyError) {
+      report = try Identify.run(request)
+    } catch {
+      return fail("\(options.weights): \(error.message)")
+    }
+    stdout += report.text
+    if let failure = report.failure { return fail(failure) }
+    if let path = options.output, let converted = report.converted {
+      return write([(path, Safetensors.write(converted, metadata: [("format", "grucc")]))], input: options.weights)
+    }
+    return 0
   }
 
   private mutating func check(_ path: String) -> Int32 {

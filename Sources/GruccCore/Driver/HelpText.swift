@@ -10,6 +10,8 @@ enum HelpText {
       grucc run MODEL.gru --input X [--input NAME=FILE ...] [-o OUT]
                                               interpret the model (reference semantics)
       grucc check MODEL.gru                   shapes, parameters, memory and cost report
+      grucc identify WEIGHTS --input X.npy --expect Y.npy [--hidden N] [--format F] [-o FILE]
+                                              which GRU variant and layout reproduce Y from X
       grucc import MODEL.onnx [-o MODEL.gru]  write the ONNX model as a .gru file and its
                                               weights (MODEL.safetensors) beside it
       (MODEL.onnx can stand for MODEL.gru in every command: it is imported on the fly)

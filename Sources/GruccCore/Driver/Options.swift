@@ -29,10 +29,22 @@ public struct RunOptions: Sendable, Equatable {
   }
 }
 
+/// `grucc identify WEIGHTS --input X --expect Y [--hidden N] [--format F] [-o FILE]`.
+public struct IdentifyOptions: Sendable, Equatable {
+  public var weights: String
+  public var input: String
+  public var expect: String
+  public var hidden: Int?
+  public var format: WeightsFormat?
+  /// Write the matched layer's tensors here, in grucc's names.
+  public var output: String?
+}
+
 public enum Command: Sendable, Equatable {
   case compile(CompileOptions)
   case run(RunOptions)
   case check(String)
+  case identify(IdentifyOptions)
   /// `grucc import MODEL.onnx [-o MODEL.gru]`
   case importModel(String, output: String?)
   case help
@@ -64,6 +76,9 @@ public enum Options {
       }
       guard let model else { throw UsageError(message: "'check' needs a model file") }
       return .check(model)
+    case "identify":
+      args = args.dropFirst()
+      return .identify(try parseIdentify(&args))
     case "import":
       args = args.dropFirst()
       var model: String?
@@ -156,6 +171,42 @@ public enum Options {
     guard let model else { throw UsageError(message: "'run' needs a model file") }
     guard !options.inputs.isEmpty else { throw UsageError(message: "'run' needs --input FILE (.npy or .csv)") }
     options.model = model
+    return options
+  }
+
+  private static func parseIdentify(_ args: inout ArraySlice<String>) throws(UsageError) -> IdentifyOptions {
+    var weights: String?
+    var options = IdentifyOptions(weights: "", input: "", expect: "")
+    while let a = args.popFirst() {
+      switch a {
+      case "--input", "-i": options.input = try value(after: a, &args)
+      case "--expect": options.expect = try value(after: a, &args)
+      case "-o": options.output = try value(after: a, &args)
+      case "--hidden":
+        let v = try value(after: a, &args)
+        guard let n = Int(v), n > 0 else { throw UsageError(message: "'--hidden' needs a positive whole number, not '\(v)'") }
+        options.hidden = n
+      case "--format":
+        let v = try value(after: a, &args)
+        guard let f = WeightsFormat(rawValue: v) else {
+          throw UsageError(message: "unknown format '\(v)'; expected " + WeightsFormat.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        options.format = f
+      case _ where a.hasPrefix("-"): throw UsageError(message: "unknown option '\(a)' for 'identify'")
+      default:
+        if weights != nil { throw UsageError(message: "'identify' takes one weights file") }
+        weights = a
+      }
+    }
+    guard let weights else { throw UsageError(message: "'identify' needs a weights file (.safetensors or .npz)") }
+    guard !options.input.isEmpty else { throw UsageError(message: "'identify' needs --input X.npy, the input sequences") }
+    guard !options.expect.isEmpty else {
+      throw UsageError(message: "'identify' needs --expect Y.npy, the expected outputs or final states")
+    }
+    if let o = options.output, !o.hasSuffix(".safetensors") {
+      throw UsageError(message: "'identify -o' writes a safetensors file: give it as FILE.safetensors")
+    }
+    options.weights = weights
     return options
   }
 }
