@@ -40,6 +40,17 @@ struct DataValue {
   /// Size of the feature axis (of one direction when a direction axis is present).
   var features: Int
   var isSequence: Bool { axes.contains(.time) }
+
+  /// The size of one of the value's axes, as Shape would report it.
+  func dimension(_ a: ImportAxis) -> ImportDim {
+    switch a {
+    case .batch: return .batch
+    case .time: return .time
+    case .feature: return .known(features)
+    case .direction: return .known(2)
+    case .unit: return .known(1)
+    }
+  }
   /// A MatMul whose bias may still come from a following Add; becomes a `dense` when used.
   var pending: PendingDense?
 }
@@ -359,7 +370,7 @@ struct OnnxImportSession {
     if g != .tanh { options.append("candidate-activation \(g.spelling)") }
     if d == 2 && acts[2] != f { options.append("backward-gate-activation \(acts[2].spelling)") }
     if d == 2 && acts[3] != g { options.append("backward-candidate-activation \(acts[3].spelling)") }
-    if let clip = try float(node, "clip").map({ Double(Float($0).description) ?? $0 }) {
+    if let clip = try float(node, "clip") {
       guard clip > 0 else { throw fail(node, "attribute 'clip' must be positive, found \(clip)") }
       options.append("clip \(clip)")
     }
@@ -650,15 +661,7 @@ struct OnnxImportSession {
     case .shape(let dims, _)?: target = dims
     default: throw fail(node, "the shape must be a constant or computed from the input's shape")
     }
-    func size(_ a: ImportAxis) -> ImportDim {
-      switch a {
-      case .batch: return .batch
-      case .time: return .time
-      case .feature: return .known(v.features)
-      case .direction: return .known(2)
-      case .unit: return .known(1)
-      }
-    }
+    func size(_ a: ImportAxis) -> ImportDim { v.dimension(a) }
     // Group the source axes (size-1 axes dropped) and match the target dims one by one.
     var source = v.axes.filter { $0 != .unit }
     var out: [ImportAxis] = []
@@ -782,16 +785,7 @@ struct OnnxImportSession {
   private mutating func shape(_ node: OnnxNode) throws(ImportError) {
     guard node.attributes.isEmpty else { throw fail(node, "Shape with start/end is not supported") }
     guard case .data(let v)? = try value(node, 0) else { throw fail(node, "only shapes of data tensors are supported") }
-    let dims: [ImportDim] = v.axes.map { a in
-      switch a {
-      case .batch: return .batch
-      case .time: return .time
-      case .feature: return .known(v.features)
-      case .direction: return .known(2)
-      case .unit: return .known(1)
-      }
-    }
-    set(node, .shape(dims, scalar: false))
+    set(node, .shape(v.axes.map(v.dimension), scalar: false))
   }
 
   private mutating func concat(_ node: OnnxNode) throws(ImportError) {
