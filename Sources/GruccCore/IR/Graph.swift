@@ -74,12 +74,15 @@ public struct Parameter: Sendable {
   public var values: [Double]
   /// What the tensor is, for comments in the generated C: `reset gate r: input weights W_r`.
   public var role: String
+  /// How many of the values are zeros added to fill a packed panel (not weights of the model).
+  public var padding: Int
 
-  public init(name: String, shape: [Int], values: [Double], role: String) {
+  public init(name: String, shape: [Int], values: [Double], role: String, padding: Int = 0) {
     self.name = name
     self.shape = shape
     self.values = values
     self.role = role
+    self.padding = padding
   }
 
   public var count: Int { values.count }

@@ -45,9 +45,30 @@ public enum IRPrinter {
         let yields = scan.body.outputs.map { name($0.value, in: scan.body, depth: depth + 1) }
         out += indent + "  yield " + yields.joined(separator: ", ") + "\n"
         out += indent + "}\n"
+      } else if case .fused(let fusion) = node.op {
+        out += line + " {\n"
+        printFusion(fusion, indent: indent + "  ", into: &out)
+        out += indent + "}\n"
       } else {
         out += line + "\n"
       }
+    }
+  }
+
+  /// A fused op's steps, one per line: `$k` is the op's operand k, `sN` the result of step N.
+  private static func printFusion(_ fusion: Fusion, indent: String, into out: inout String) {
+    for (i, step) in fusion.steps.enumerated() {
+      let inputs = step.inputs.map { input -> String in
+        switch input {
+        case .operand(let k): return "$\(k)"
+        case .step(let j): return "s\(j)"
+        }
+      }
+      var line = indent + "s\(i) = \(step.op.mnemonic) " + inputs.joined(separator: ", ")
+      let attributes = attributeText(step.op)
+      if !attributes.isEmpty { line += " {" + attributes + "}" }
+      if let hint = step.hint { line += "  # " + hint }
+      out += line + "\n"
     }
   }
 
@@ -57,8 +78,8 @@ public enum IRPrinter {
     case .argument(let name, _): return "\"\(name)\""
     case .parameter(let name): return "@\(name)"
     case .scan(let s): return s.direction.rawValue
-    case .zeros, .gru, .dense, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat,
-      .reduce, .mask:
+    case .zeros, .gru, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
+      .concat, .reduce, .mask, .fused:
       return ""
     }
   }
@@ -88,10 +109,11 @@ public enum IRPrinter {
     case .scale(let f): return "factor = \(f)"
     case .slice(let start, let count): return "start = \(start), count = \(count)"
     case .concat(let axis): return "axis = \(axis)"
+    case .packedLinear(let p): return "outputs = \(p.outputs), panel = \(p.panel)"
     case .activation(let a):
       guard let form = Activation.form(named: a.name) else { return "" }
       return zip(form.parameters, a.parameters).map { "\($0) = \($1)" }.joined(separator: ", ")
-    case .argument, .parameter, .zeros, .linear, .linearUnshared, .add, .mul, .blend, .reduce, .mask:
+    case .argument, .parameter, .zeros, .linear, .linearUnshared, .add, .mul, .blend, .reduce, .mask, .fused:
       return ""
     }
   }

@@ -48,6 +48,37 @@ public struct Scan: Sendable {
   public var outputs: Int { body.outputs.count - states }
 }
 
+/// A `linear` whose weights are stored in panels for SIMD: `W` has shape `[panels, K, panel]`,
+/// element `[p, k, l]` holding row `p·panel + l` of the `[outputs, K]` matrix (zero past the last
+/// row). One panel's rows are contiguous for each k, so the product runs down k once per panel
+/// with `panel` independent sums: vector lanes, with no reassociation of any sum.
+public struct PackedLinear: Sendable, Hashable {
+  public var outputs: Int
+  public var panel: Int
+
+  /// How many panels hold `outputs` rows.
+  public var panels: Int { (outputs + panel - 1) / panel }
+}
+
+/// Where one step of a fused loop reads a value: an operand of the fused op, or an earlier step.
+public enum FusionInput: Sendable, Hashable {
+  case operand(Int)
+  case step(Int)
+}
+
+/// One elementwise op inside a fused loop.
+public struct FusionStep: Sendable {
+  public var op: Op
+  public var inputs: [FusionInput]
+  public var hint: String?
+}
+
+/// A chain of elementwise ops on values of one type, computed in one pass over the elements: the
+/// result is the last step. Steps read the operands and earlier steps only.
+public struct Fusion: Sendable {
+  public var steps: [FusionStep]
+}
+
 /// One operation. Every `switch` over `Op` is exhaustive, so a new op is a compile error in each
 /// stage (printer, verifier, type rules, interpreter, C emitter) until it is handled.
 public enum Op: Sendable {
@@ -62,6 +93,8 @@ public enum Op: Sendable {
   case scan(Scan)
   /// `x W^T (+ b)` over the last axis. Operands: x `[..., K]`, W `[N, K]`, optional b `[N]`.
   case linear
+  /// `linear` with panel-packed weights. Operands: x `[..., K]`, W `[panels, K, panel]`, optional b `[N]`.
+  case packedLinear(PackedLinear)
   /// Per-step weights. Operands: x `[B, T, K]`, W `[T, N, K]`, optional b `[T, N]`; T fixed.
   case linearUnshared
   case activation(Activation)
@@ -79,6 +112,8 @@ public enum Op: Sendable {
   case reduce(Reduction)
   /// Zeros the steps of each sequence past its length. Operands: x, lengths.
   case mask
+  /// Elementwise ops computed in one loop. Operands: the values the steps read.
+  case fused(Fusion)
 
   /// The op's name in IR dumps.
   public var mnemonic: String {
@@ -91,6 +126,7 @@ public enum Op: Sendable {
     case .scan: return "scan"
     case .linear: return "linear"
     case .linearUnshared: return "linear_unshared"
+    case .packedLinear: return "linear_packed"
     case .activation(let a): return String(a.name.map { $0 == "-" ? "_" : $0 })
     case .add: return "add"
     case .mul: return "mul"
@@ -100,6 +136,7 @@ public enum Op: Sendable {
     case .concat: return "concat"
     case .reduce(let r): return "reduce_\(r.rawValue)"
     case .mask: return "mask"
+    case .fused: return "fused"
     }
   }
 
@@ -108,9 +145,21 @@ public enum Op: Sendable {
     switch self {
     case .gru: return 2
     case .scan(let s): return s.body.outputs.count
-    case .argument, .parameter, .zeros, .dense, .linear, .linearUnshared, .activation, .add, .mul, .scale,
-      .blend, .slice, .concat, .reduce, .mask:
+    case .argument, .parameter, .zeros, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
+      .scale, .blend, .slice, .concat, .reduce, .mask, .fused:
       return 1
+    }
+  }
+
+  /// Whether the op maps each element of its operands (all of one type) to the same element of
+  /// its result, so it can join a fused loop.
+  public var isElementwise: Bool {
+    switch self {
+    case .activation(let a): return a != .softmax
+    case .add, .mul, .scale, .blend: return true
+    case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+      .reduce, .mask, .fused:
+      return false
     }
   }
 }

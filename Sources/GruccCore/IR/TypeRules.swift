@@ -71,6 +71,38 @@ public enum TypeRules {
         guard t[2] == TensorType(x.dtype, [.fixed(n)]) else { throw .internal("linear: bias \(t[2]) for \(n) outputs") }
       }
       return [x.withFeatures(n)]
+    case .packedLinear(let p):
+      try count(2...3)
+      let (x, w) = (t[0], t[1])
+      guard p.panel >= 1, p.outputs >= 1, w.rank == 3, w.dims[0] == .fixed(p.panels), w.dims[1].fixedValue == x.features,
+        w.dims[2] == .fixed(p.panel), x.dtype == w.dtype
+      else { throw .internal("linear_packed: weight \(w) does not fit input \(x) and \(p.outputs) outputs in panels of \(p.panel)") }
+      if t.count == 3 {
+        guard t[2] == TensorType(x.dtype, [.fixed(p.outputs)]) else {
+          throw .internal("linear_packed: bias \(t[2]) for \(p.outputs) outputs")
+        }
+      }
+      return [x.withFeatures(p.outputs)]
+    case .fused(let f):
+      guard let first = t.first, !f.steps.isEmpty else { throw .internal("fused op without operands or steps") }
+      for x in t where x != first { throw .internal("fused operands \(first) and \(x) differ") }
+      for (i, step) in f.steps.enumerated() {
+        guard step.op.isElementwise else { throw .internal("fused step \(i) is '\(step.op.mnemonic)', not elementwise") }
+        for input in step.inputs {
+          switch input {
+          case .operand(let k): guard k >= 0, k < t.count else { throw .internal("fused step \(i) reads operand \(k)") }
+          case .step(let j): guard j >= 0, j < i else { throw .internal("fused step \(i) reads step \(j)") }
+          }
+        }
+        let arity: Int
+        switch step.op {
+        case .add, .mul: arity = 2
+        case .blend: arity = 3
+        default: arity = 1
+        }
+        guard step.inputs.count == arity else { throw .internal("fused step \(i) has \(step.inputs.count) inputs") }
+      }
+      return [first]
     case .linearUnshared:
       try count(2...3)
       let (x, w) = (t[0], t[1])

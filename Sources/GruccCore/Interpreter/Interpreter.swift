@@ -152,19 +152,23 @@ struct Evaluator<S: InterpreterScalar> {
         values.append([.tensor(linear(t(0), t(1), operands.count > 2 ? t(2) : nil))])
       case .linearUnshared:
         values.append([.tensor(linearUnshared(t(0), t(1), operands.count > 2 ? t(2) : nil))])
-      case .activation(let a):
-        let x = t(0)
-        values.append([.tensor(Tensor(shape: x.shape, data: Kernels.apply(a, x.data, features: x.features)))])
-      case .add:
-        values.append([.tensor(Tensor(shape: t(0).shape, data: zip(t(0).data, t(1).data).map { $0 + $1 }))])
-      case .mul:
-        values.append([.tensor(Tensor(shape: t(0).shape, data: zip(t(0).data, t(1).data).map { $0 * $1 }))])
-      case .scale(let factor):
-        let f = S(factor)
-        values.append([.tensor(Tensor(shape: t(0).shape, data: t(0).data.map { $0 * f }))])
-      case .blend:
-        let (z, a, b) = (t(0).data, t(1).data, t(2).data)
-        values.append([.tensor(Tensor(shape: t(0).shape, data: z.indices.map { Kernels.blend(z[$0], a[$0], b[$0]) }))])
+      case .activation, .add, .mul, .scale, .blend:
+        values.append([.tensor(elementwise(node.op, operands.map(\.tensor)))])
+      case .fused(let f):
+        // Step by step on whole tensors: the same arithmetic, in the same order, as unfused.
+        var steps: [Tensor<S>] = []
+        for step in f.steps {
+          let inputs = step.inputs.map { input -> Tensor<S> in
+            switch input {
+            case .operand(let k): return t(k)
+            case .step(let j): return steps[j]
+            }
+          }
+          steps.append(elementwise(step.op, inputs))
+        }
+        values.append([.tensor(steps[steps.count - 1])])
+      case .packedLinear(let p):
+        values.append([.tensor(packedLinear(p, t(0), t(1), operands.count > 2 ? t(2) : nil))])
       case .slice(let start, let count):
         let x = t(0)
         var data: [S] = []
@@ -183,6 +187,35 @@ struct Evaluator<S: InterpreterScalar> {
   }
 
   // MARK: - Ops
+
+  private func elementwise(_ op: Op, _ t: [Tensor<S>]) -> Tensor<S> {
+    switch op {
+    case .activation(let a):
+      return Tensor(shape: t[0].shape, data: Kernels.apply(a, t[0].data, features: t[0].features))
+    case .add: return Tensor(shape: t[0].shape, data: zip(t[0].data, t[1].data).map { $0 + $1 })
+    case .mul: return Tensor(shape: t[0].shape, data: zip(t[0].data, t[1].data).map { $0 * $1 })
+    case .scale(let factor):
+      let f = S(factor)
+      return Tensor(shape: t[0].shape, data: t[0].data.map { $0 * f })
+    case .blend:
+      let (z, a, b) = (t[0].data, t[1].data, t[2].data)
+      return Tensor(shape: t[0].shape, data: z.indices.map { Kernels.blend(z[$0], a[$0], b[$0]) })
+    case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+      .reduce, .mask, .fused:
+      preconditionFailure("'\(op.mnemonic)' is not elementwise")
+    }
+  }
+
+  /// Reads the panels back into a row-major `[N, K]` matrix, so the product is the plain one.
+  private func packedLinear(_ p: PackedLinear, _ x: Tensor<S>, _ packed: Tensor<S>, _ b: Tensor<S>?) -> Tensor<S> {
+    let k = x.features
+    var w = [S](repeating: 0, count: p.outputs * k)
+    for n in 0..<p.outputs {
+      let (panel, lane) = n.quotientAndRemainder(dividingBy: p.panel)
+      for j in 0..<k { w[n * k + j] = packed.data[(panel * k + j) * p.panel + lane] }
+    }
+    return linear(x, Tensor(shape: [p.outputs, k], data: w), b)
+  }
 
   private func linear(_ x: Tensor<S>, _ w: Tensor<S>, _ b: Tensor<S>?) -> Tensor<S> {
     let n = w.shape[0]

@@ -69,8 +69,8 @@ public struct DeadCodeElimination: Pass {
       case .parameter(let name): add([name])
       case .scan(let s): add(referencedParameters(s.body, module: module))
       case .gru, .dense: add(ParameterSpecs.required(by: node, in: graph).map(\.name))
-      case .argument, .zeros, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat,
-        .reduce, .mask:
+      case .argument, .zeros, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
+        .concat, .reduce, .mask, .fused:
         break
       }
     }

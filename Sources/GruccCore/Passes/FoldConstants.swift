@@ -1,8 +1,9 @@
 // Constant folding: a `concat` of parameters becomes one new parameter, so the weights of fused
 // products are a single array in the generated C instead of being copied at run time.
 
-/// Requires: shapes inferred. Guarantees: no top-level `concat` has only parameter operands. The
-/// new parameter takes the concat's hint as its name (`h.w_rzn`), made unique if needed.
+/// Requires: shapes inferred. Guarantees: no `concat`, at top level or in a scan body, has only
+/// parameter operands. The new parameter takes the concat's hint as its name (`h.w_rzn`), made
+/// unique if needed.
 public struct FoldConstants: Pass {
   public let name = "fold-constants"
 
@@ -10,7 +11,19 @@ public struct FoldConstants: Pass {
 
   public func run(_ module: Module, diagnostics: inout DiagnosticEngine) -> Module {
     var result = module
-    let graph = module.graph
+    result.graph = fold(module.graph, module: &result)
+    return result
+  }
+
+  /// Folds the graph's concats of parameters, and those of its scan bodies, adding the new
+  /// parameters to `module`.
+  private func fold(_ input: Graph, module: inout Module) -> Graph {
+    var graph = input
+    for i in graph.nodes.indices {
+      guard case .scan(var scan) = graph.nodes[i].op else { continue }
+      scan.body = fold(scan.body, module: &module)
+      graph.nodes[i].op = .scan(scan)
+    }
     // First find the foldable nodes and make their parameters, so the rewrite can type the new
     // parameter nodes against the extended table.
     var folded: [Int: String] = [:]
@@ -24,19 +37,18 @@ public struct FoldConstants: Pass {
       let parameters = sources.map { $0! }
       var name = node.hint ?? "folded\(i)"
       var suffix = 2
-      while result.parameter(named: name) != nil {
+      while module.parameter(named: name) != nil {
         name = "\(node.hint ?? "folded\(i)")\(suffix)"
         suffix += 1
       }
-      result.parameters.append(concatenate(parameters, axis: axis, name: name))
+      module.parameters.append(concatenate(parameters, axis: axis, name: name))
       folded[i] = name
     }
-    guard !folded.isEmpty else { return module }
-    result.graph = GraphRewriter.rewrite(graph, module: result) { r, index, node in
+    guard !folded.isEmpty else { return graph }
+    return GraphRewriter.rewrite(graph, module: module) { r, index, node in
       guard let name = folded[index] else { return nil }
       return [r.builder.add(.parameter(name: name), [], range: node.range)]
     }
-    return result
   }
 
   /// Joins parameter values along `axis` of their row-major shapes.

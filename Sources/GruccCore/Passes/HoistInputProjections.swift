@@ -73,9 +73,9 @@ public struct HoistInputProjections: Pass {
     let operands = r.mapped(node)
     var projections: [ValueRef] = []
     for g in groups {
-      let weight = stacked(g.members.map(\.weight), &r, range: range)
+      let weight = r.stackedParameters(g.members.map(\.weight), range: range)
       var inputs = [operands[g.sequence], weight]
-      if g.hasBias { inputs.append(stacked(g.members.map { $0.bias! }, &r, range: range)) }
+      if g.hasBias { inputs.append(r.stackedParameters(g.members.map { $0.bias! }, range: range)) }
       projections.append(r.builder.add(.linear, inputs, range: range, hint: "\(scan.name).x_proj"))
     }
 
@@ -114,24 +114,5 @@ public struct HoistInputProjections: Pass {
     let newOperands = Array(operands.prefix(scan.sequences)) + projections + Array(operands.dropFirst(scan.sequences))
     let s = r.builder.add(.scan(newScan), newOperands, range: range, hint: node.hint)
     return (0..<node.types.count).map { ValueRef(s.node, $0) }
-  }
-
-  /// The named parameters stacked by rows (one parameter needs no concat).
-  private func stacked(_ names: [String], _ r: inout GraphRewriter, range: SourceRange) -> ValueRef {
-    let nodes = names.map { r.builder.add(.parameter(name: $0), [], range: range) }
-    if nodes.count == 1 { return nodes[0] }
-    return r.builder.add(.concat(axis: 0), nodes, range: range, hint: fusedName(names))
-  }
-
-  /// `h.w_r`, `h.w_z`, `h.w_n` → `h.w_rzn`: the common prefix, then each name's own suffix.
-  func fusedName(_ names: [String]) -> String {
-    var prefix = Array(names[0])
-    for n in names.dropFirst() {
-      let chars = Array(n)
-      var k = 0
-      while k < prefix.count && k < chars.count && prefix[k] == chars[k] { k += 1 }
-      prefix = Array(prefix[..<k])
-    }
-    return String(prefix) + names.map { String($0.dropFirst(prefix.count)) }.joined()
   }
 }

@@ -26,15 +26,15 @@ public struct PassPipeline: Sendable {
 
   /// The names of the passes of the standard pipeline, in order (for `--help` and `--emit ir-after`).
   public static let standardNames = [
-    "shape-inference", "bind-weights", "lower-gru", "lower-dense", "hoist-input-projections", "fold-constants",
-    "dead-code-elimination",
+    "shape-inference", "bind-weights", "lower-gru", "lower-dense", "fold-biases", "hoist-input-projections",
+    "merge-recurrent-products", "fold-constants", "fuse-elementwise", "pack-weights", "dead-code-elimination",
   ]
 
   /// Front end to C-ready IR: types, weights, lowering and the optimisations.
   static func standard(weights: WeightSource) -> PassPipeline {
     PassPipeline([
-      ShapeInference(), BindWeights(source: weights), LowerGRU(), LowerDense(), HoistInputProjections(),
-      FoldConstants(), DeadCodeElimination(),
+      ShapeInference(), BindWeights(source: weights), LowerGRU(), LowerDense(), FoldBiases(), HoistInputProjections(),
+      MergeRecurrentProducts(), FoldConstants(), FuseElementwise(), PackWeights(), DeadCodeElimination(),
     ])
   }
 
