@@ -26,10 +26,10 @@ extern "C" {
 #define SEED000_BIGRU_LAYER_H_BW_HIDDEN_SIZE 50 /* hidden size (recurrent state) of 'h.bw' */
 #define SEED000_BIGRU_STATE_SIZE 100        /* all recurrent states, as get_state/set_state see them */
 #define SEED000_BIGRU_PARAMETER_COUNT 23700 /* weights and biases */
-#define SEED000_BIGRU_WEIGHT_BYTES 94800    /* size of the constant weight arrays */
+#define SEED000_BIGRU_WEIGHT_BYTES 121008   /* size of the constant weight arrays */
 #define SEED000_BIGRU_MACS_PER_STEP 23400   /* multiply-adds per time step */
-#define SEED000_BIGRU_SCRATCH_SIZE(T) ((size_t)(T) * 600) /* scratch values for sequences of T steps */
-#define SEED000_BIGRU_SCRATCH_BYTES(T) (SEED000_BIGRU_SCRATCH_SIZE(T) * sizeof(float)) /* the same in bytes */
+#define SEED000_BIGRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 600 + 600)) /* scratch values for B sequences of T steps */
+#define SEED000_BIGRU_SCRATCH_BYTES(B, T) (SEED000_BIGRU_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define SEED000_BIGRU_OK 0                  /* success */
 #define SEED000_BIGRU_ERROR_ARGUMENT (-1)   /* a NULL pointer, B < 1, T < 1, a bad T or length */
 
@@ -39,7 +39,8 @@ extern "C" {
  * lengths ('len'): B values in 0..T, or NULL for all T; outputs past a sequence's end are zero.
  * states: [B, T, SEED000_BIGRU_OUTPUT_STATES_SIZE]
  * mean_state: [B, SEED000_BIGRU_OUTPUT_MEAN_STATE_SIZE]
- * scratch: SEED000_BIGRU_SCRATCH_SIZE(T) values, any contents, reused across the batch.
+ * scratch: SEED000_BIGRU_SCRATCH_SIZE(B, T) values, any contents. The batch is computed at once:
+ * each recurrent step reads its weights once for all B sequences.
  * Returns SEED000_BIGRU_OK, or SEED000_BIGRU_ERROR_ARGUMENT without touching the outputs.
  */
 int seed000_bigru_run_batch(const float *x, int B, int T, const int *lengths, float *states, float *mean_state, float *scratch);

@@ -25,10 +25,10 @@ extern "C" {
 #define SEED000_LAYER_H_HIDDEN_SIZE 50      /* hidden size (recurrent state) of 'h' */
 #define SEED000_STATE_SIZE 50               /* all recurrent states, as get_state/set_state see them */
 #define SEED000_PARAMETER_COUNT 11850       /* weights and biases */
-#define SEED000_WEIGHT_BYTES 47400          /* size of the constant weight arrays */
+#define SEED000_WEIGHT_BYTES 60504          /* size of the constant weight arrays */
 #define SEED000_MACS_PER_STEP 11700         /* multiply-adds per time step */
-#define SEED000_SCRATCH_SIZE(T) ((size_t)(T) * 200) /* scratch values for sequences of T steps */
-#define SEED000_SCRATCH_BYTES(T) (SEED000_SCRATCH_SIZE(T) * sizeof(float)) /* the same in bytes */
+#define SEED000_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 200 + 300)) /* scratch values for B sequences of T steps */
+#define SEED000_SCRATCH_BYTES(B, T) (SEED000_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define SEED000_OK 0                        /* success */
 #define SEED000_ERROR_ARGUMENT (-1)         /* a NULL pointer, B < 1, T < 1, a bad T or length */
 
@@ -37,7 +37,8 @@ extern "C" {
 /* B sequences of T steps. x: [B, T, SEED000_INPUT_SIZE].
  * states: [B, T, SEED000_OUTPUT_STATES_SIZE]
  * mean_state: [B, SEED000_OUTPUT_MEAN_STATE_SIZE]
- * scratch: SEED000_SCRATCH_SIZE(T) values, any contents, reused across the batch.
+ * scratch: SEED000_SCRATCH_SIZE(B, T) values, any contents. The batch is computed at once:
+ * each recurrent step reads its weights once for all B sequences.
  * Returns SEED000_OK, or SEED000_ERROR_ARGUMENT without touching the outputs.
  */
 int seed000_run_batch(const float *x, int B, int T, float *states, float *mean_state, float *scratch);

@@ -23,10 +23,10 @@ extern "C" {
 #define ADDER_LAYER_H_HIDDEN_SIZE 16        /* hidden size (recurrent state) of 'h' */
 #define ADDER_STATE_SIZE 16                 /* all recurrent states, as get_state/set_state see them */
 #define ADDER_PARAMETER_COUNT 929           /* weights and biases */
-#define ADDER_WEIGHT_BYTES 7432             /* size of the constant weight arrays */
+#define ADDER_WEIGHT_BYTES 8328             /* size of the constant weight arrays */
 #define ADDER_MACS_PER_STEP 880             /* multiply-adds per time step */
-#define ADDER_SCRATCH_SIZE(T) ((size_t)(T) * 65) /* scratch values for sequences of T steps */
-#define ADDER_SCRATCH_BYTES(T) (ADDER_SCRATCH_SIZE(T) * sizeof(double)) /* the same in bytes */
+#define ADDER_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 65 + 80)) /* scratch values for B sequences of T steps */
+#define ADDER_SCRATCH_BYTES(B, T) (ADDER_SCRATCH_SIZE(B, T) * sizeof(double)) /* the same in bytes */
 #define ADDER_OK 0                          /* success */
 #define ADDER_ERROR_ARGUMENT (-1)           /* a NULL pointer, B < 1, T < 1, a bad T or length */
 
@@ -34,7 +34,8 @@ extern "C" {
 
 /* B sequences of T steps. x: [B, T, ADDER_INPUT_SIZE].
  * y: [B, T, ADDER_OUTPUT_Y_SIZE]
- * scratch: ADDER_SCRATCH_SIZE(T) values, any contents, reused across the batch.
+ * scratch: ADDER_SCRATCH_SIZE(B, T) values, any contents. The batch is computed at once:
+ * each recurrent step reads its weights once for all B sequences.
  * Returns ADDER_OK, or ADDER_ERROR_ARGUMENT without touching the outputs.
  */
 int adder_run_batch(const double *x, int B, int T, double *y, double *scratch);

@@ -26,8 +26,8 @@ extern "C" {
 #define TF1_CELL_PARAMETER_COUNT 2368       /* weights and biases */
 #define TF1_CELL_WEIGHT_BYTES 9472          /* size of the constant weight arrays */
 #define TF1_CELL_MACS_PER_STEP 1088         /* multiply-adds per time step */
-#define TF1_CELL_SCRATCH_SIZE(T) ((size_t)(T) * 72) /* scratch values for sequences of T steps */
-#define TF1_CELL_SCRATCH_BYTES(T) (TF1_CELL_SCRATCH_SIZE(T) * sizeof(float)) /* the same in bytes */
+#define TF1_CELL_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 72 + 80)) /* scratch values for B sequences of T steps */
+#define TF1_CELL_SCRATCH_BYTES(B, T) (TF1_CELL_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define TF1_CELL_OK 0                       /* success */
 #define TF1_CELL_ERROR_ARGUMENT (-1)        /* a NULL pointer, B < 1, T < 1, a bad T or length */
 #define TF1_CELL_ERROR_STEPS (-2)           /* streamed past the fixed number of steps */
@@ -36,7 +36,8 @@ extern "C" {
 
 /* B sequences of T steps. x: [B, T, TF1_CELL_INPUT_SIZE].
  * y: [B, T, TF1_CELL_OUTPUT_Y_SIZE]
- * scratch: TF1_CELL_SCRATCH_SIZE(T) values, any contents, reused across the batch.
+ * scratch: TF1_CELL_SCRATCH_SIZE(B, T) values, any contents. The batch is computed at once:
+ * each recurrent step reads its weights once for all B sequences.
  * Returns TF1_CELL_OK, or TF1_CELL_ERROR_ARGUMENT without touching the outputs.
  */
 int tf1_cell_run_batch(const float *x, int B, int T, float *y, float *scratch);

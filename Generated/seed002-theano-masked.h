@@ -24,11 +24,11 @@ extern "C" {
 #define THEANO_GRU_LAYER_H_HIDDEN_SIZE 32   /* hidden size (recurrent state) of 'h' */
 #define THEANO_GRU_STATE_SIZE 32            /* all recurrent states, as get_state/set_state see them */
 #define THEANO_GRU_PARAMETER_COUNT 6306     /* weights and biases */
-#define THEANO_GRU_WEIGHT_BYTES 25224       /* size of the constant weight arrays */
+#define THEANO_GRU_WEIGHT_BYTES 27016       /* size of the constant weight arrays */
 #define THEANO_GRU_MACS_PER_STEP 6144       /* multiply-adds per time step */
 #define THEANO_GRU_MACS_PER_SEQUENCE 64     /* multiply-adds once per sequence (heads) */
-#define THEANO_GRU_SCRATCH_SIZE(T) ((size_t)(T) * 128) /* scratch values for sequences of T steps */
-#define THEANO_GRU_SCRATCH_BYTES(T) (THEANO_GRU_SCRATCH_SIZE(T) * sizeof(float)) /* the same in bytes */
+#define THEANO_GRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 128 + 196)) /* scratch values for B sequences of T steps */
+#define THEANO_GRU_SCRATCH_BYTES(B, T) (THEANO_GRU_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define THEANO_GRU_OK 0                     /* success */
 #define THEANO_GRU_ERROR_ARGUMENT (-1)      /* a NULL pointer, B < 1, T < 1, a bad T or length */
 
@@ -37,7 +37,8 @@ extern "C" {
 /* B sequences of T steps. x: [T, B, THEANO_GRU_INPUT_SIZE].
  * lengths ('mask_len'): B values in 0..T, or NULL for all T; outputs past a sequence's end are zero.
  * p: [B, THEANO_GRU_OUTPUT_P_SIZE]
- * scratch: THEANO_GRU_SCRATCH_SIZE(T) values, any contents, reused across the batch.
+ * scratch: THEANO_GRU_SCRATCH_SIZE(B, T) values, any contents. The batch is computed at once:
+ * each recurrent step reads its weights once for all B sequences.
  * Returns THEANO_GRU_OK, or THEANO_GRU_ERROR_ARGUMENT without touching the outputs.
  */
 int theano_gru_run_batch(const float *x, int B, int T, const int *lengths, float *p, float *scratch);

@@ -23,11 +23,11 @@ extern "C" {
 #define GRU_CLASSIFIER_LAYER_H_HIDDEN_SIZE 20 /* hidden size (recurrent state) of 'h' */
 #define GRU_CLASSIFIER_STATE_SIZE 20        /* all recurrent states, as get_state/set_state see them */
 #define GRU_CLASSIFIER_PARAMETER_COUNT 1965 /* weights and biases */
-#define GRU_CLASSIFIER_WEIGHT_BYTES 7860    /* size of the constant weight arrays */
+#define GRU_CLASSIFIER_WEIGHT_BYTES 10500   /* size of the constant weight arrays */
 #define GRU_CLASSIFIER_MACS_PER_STEP 1800   /* multiply-adds per time step */
 #define GRU_CLASSIFIER_MACS_PER_SEQUENCE 100 /* multiply-adds once per sequence (heads) */
-#define GRU_CLASSIFIER_SCRATCH_SIZE(T) ((size_t)(T) * 100) /* scratch values for sequences of T steps */
-#define GRU_CLASSIFIER_SCRATCH_BYTES(T) (GRU_CLASSIFIER_SCRATCH_SIZE(T) * sizeof(float)) /* the same in bytes */
+#define GRU_CLASSIFIER_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 100 + 125)) /* scratch values for B sequences of T steps */
+#define GRU_CLASSIFIER_SCRATCH_BYTES(B, T) (GRU_CLASSIFIER_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define GRU_CLASSIFIER_OK 0                 /* success */
 #define GRU_CLASSIFIER_ERROR_ARGUMENT (-1)  /* a NULL pointer, B < 1, T < 1, a bad T or length */
 
@@ -35,7 +35,8 @@ extern "C" {
 
 /* B sequences of T steps. x: [B, T, GRU_CLASSIFIER_INPUT_SIZE].
  * logits: [B, GRU_CLASSIFIER_OUTPUT_LOGITS_SIZE]
- * scratch: GRU_CLASSIFIER_SCRATCH_SIZE(T) values, any contents, reused across the batch.
+ * scratch: GRU_CLASSIFIER_SCRATCH_SIZE(B, T) values, any contents. The batch is computed at once:
+ * each recurrent step reads its weights once for all B sequences.
  * Returns GRU_CLASSIFIER_OK, or GRU_CLASSIFIER_ERROR_ARGUMENT without touching the outputs.
  */
 int gru_classifier_run_batch(const float *x, int B, int T, float *logits, float *scratch);

@@ -23,10 +23,10 @@ extern "C" {
 #define AI_SUMMER_CELL_LAYER_H_HIDDEN_SIZE 20 /* hidden size (recurrent state) of 'h' */
 #define AI_SUMMER_CELL_STATE_SIZE 20        /* all recurrent states, as get_state/set_state see them */
 #define AI_SUMMER_CELL_PARAMETER_COUNT 1920 /* weights and biases */
-#define AI_SUMMER_CELL_WEIGHT_BYTES 7680    /* size of the constant weight arrays */
+#define AI_SUMMER_CELL_WEIGHT_BYTES 8160    /* size of the constant weight arrays */
 #define AI_SUMMER_CELL_MACS_PER_STEP 1800   /* multiply-adds per time step */
-#define AI_SUMMER_CELL_SCRATCH_SIZE(T) ((size_t)(T) * 80) /* scratch values for sequences of T steps */
-#define AI_SUMMER_CELL_SCRATCH_BYTES(T) (AI_SUMMER_CELL_SCRATCH_SIZE(T) * sizeof(float)) /* the same in bytes */
+#define AI_SUMMER_CELL_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 80 + 80)) /* scratch values for B sequences of T steps */
+#define AI_SUMMER_CELL_SCRATCH_BYTES(B, T) (AI_SUMMER_CELL_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define AI_SUMMER_CELL_OK 0                 /* success */
 #define AI_SUMMER_CELL_ERROR_ARGUMENT (-1)  /* a NULL pointer, B < 1, T < 1, a bad T or length */
 
@@ -34,7 +34,8 @@ extern "C" {
 
 /* B sequences of T steps. x: [B, T, AI_SUMMER_CELL_INPUT_SIZE].
  * states: [B, T, AI_SUMMER_CELL_OUTPUT_STATES_SIZE]
- * scratch: AI_SUMMER_CELL_SCRATCH_SIZE(T) values, any contents, reused across the batch.
+ * scratch: AI_SUMMER_CELL_SCRATCH_SIZE(B, T) values, any contents. The batch is computed at once:
+ * each recurrent step reads its weights once for all B sequences.
  * Returns AI_SUMMER_CELL_OK, or AI_SUMMER_CELL_ERROR_ARGUMENT without touching the outputs.
  */
 int ai_summer_cell_run_batch(const float *x, int B, int T, float *states, float *scratch);

@@ -21,7 +21,7 @@ enum CHeaderEmitter {
       + iface.outputs.filter(\.isSequence).map { "\(iface.real) *\(CNames.parameter($0.name))" }
   }
 
-  static func emit(_ iface: CInterface, headerName: String) -> String {
+  static func emit(_ iface: CInterface, scratchPerSequence: Int, headerName: String) -> String {
     let module = iface.module
     let n = iface.names
     let real = iface.real
@@ -62,13 +62,15 @@ enum CHeaderEmitter {
     }
     define("state_size", String(iface.stateSize), "all recurrent states, as get_state/set_state see them")
     define("parameter_count", String(iface.parameterCount), "weights and biases")
-    define("weight_bytes", String(iface.parameterCount * iface.elementBytes), "size of the constant weight arrays")
+    define("weight_bytes", String(iface.storedValues * iface.elementBytes), "size of the constant weight arrays")
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {
       define("macs_per_sequence", String(iface.macsPerSequence), "multiply-adds once per sequence (heads)")
     }
-    define("scratch_size", "((size_t)(T) * \(iface.scratchPerStep))", "scratch values for sequences of T steps", parameters: "(T)")
-    define("scratch_bytes", "(\(n.constant("scratch_size"))(T) * sizeof(\(real)))", "the same in bytes", parameters: "(T)")
+    define(
+      "scratch_size", "((size_t)(B) * ((size_t)(T) * \(iface.scratchPerStep) + \(scratchPerSequence)))",
+      "scratch values for B sequences of T steps", parameters: "(B, T)")
+    define("scratch_bytes", "(\(n.constant("scratch_size"))(B, T) * sizeof(\(real)))", "the same in bytes", parameters: "(B, T)")
     define("ok", "0", "success")
     define("error_argument", "(-1)", "a NULL pointer, B < 1, T < 1, a bad T or length")
     if module.steps != nil { define("error_steps", "(-2)", "streamed past the fixed number of steps") }
@@ -148,7 +150,8 @@ enum CHeaderEmitter {
       let size = n.constant("output_\(o.name)_size")
       lines.append("\(CNames.parameter(o.name)): " + (o.isSequence ? (batchMajor ? "[B, T, \(size)]" : "[T, B, \(size)]") : "[B, \(size)]"))
     }
-    lines.append("scratch: \(n.constant("scratch_size"))(T) values, any contents, reused across the batch.")
+    lines.append("scratch: \(n.constant("scratch_size"))(B, T) values, any contents. The batch is computed at once:")
+    lines.append("each recurrent step reads its weights once for all B sequences.")
     lines.append("Returns \(n.constant("ok")), or \(n.constant("error_argument")) without touching the outputs.")
     return lines
   }

@@ -79,13 +79,13 @@ struct CInterface {
         perStep += CInterface.macs(of: s.body)
       case .reduce(let r):
         reductions.append(CReduction(node: i, kind: r, features: type?.features ?? 0))
-      case .linear:
-        let w = graph.type(of: node.operands[1])?.fixedShape ?? [0, 0]
-        if type?.isSequence == true { perStep += w[0] * w[1] } else { perSequence += w[0] * w[1] }
+      case .linear, .packedLinear:
+        let macs = CInterface.macs(of: node, in: graph)
+        if type?.isSequence == true { perStep += macs } else { perSequence += macs }
       case .linearUnshared:
         let w = graph.type(of: node.operands[1])?.fixedShape ?? [0, 0, 0]
         perStep += w[1] * w[2]
-      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask:
+      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .fused:
         break
       }
       // Every sequence result that is not a view of another value has its own rows in scratch.
@@ -128,22 +128,34 @@ struct CInterface {
   static func isView(_ node: Node) -> Bool {
     switch node.op {
     case .argument, .parameter, .slice: return true
-    case .zeros, .gru, .dense, .scan, .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .concat,
-      .reduce, .mask:
+    case .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend,
+      .concat, .reduce, .mask, .fused:
       return false
     }
   }
 
-  static func macs(of graph: Graph) -> Int {
-    graph.nodes.reduce(0) { sum, node in
-      guard case .linear = node.op, let w = graph.type(of: node.operands[1])?.fixedShape else { return sum }
-      return sum + w[0] * w[1]
+  /// Multiply-adds of one row of a (packed) linear: outputs × inputs, padding rows not counted.
+  static func macs(of node: Node, in graph: Graph) -> Int {
+    switch node.op {
+    case .linear:
+      let k = graph.type(of: node.operands[0])?.features ?? 0
+      return (graph.type(of: node.operands[1])?.fixedShape?.first ?? 0) * k
+    case .packedLinear(let p): return p.outputs * (graph.type(of: node.operands[0])?.features ?? 0)
+    default: return 0
     }
+  }
+
+  static func macs(of graph: Graph) -> Int {
+    graph.nodes.reduce(0) { $0 + macs(of: $1, in: graph) }
   }
 
   var stateSize: Int { scans.reduce(0) { $0 + $1.stateSizes.reduce(0, +) } }
 
-  var parameterCount: Int { module.parameters.reduce(0) { $0 + $1.count } }
+  /// The model's weights and biases, not counting the zeros that pad packed panels.
+  var parameterCount: Int { module.parameters.reduce(0) { $0 + $1.count - $1.padding } }
+
+  /// Values in the weight arrays, padding included.
+  var storedValues: Int { module.parameters.reduce(0) { $0 + $1.count } }
 
   var elementBytes: Int { module.precision == .f32 ? 4 : 8 }
 }

@@ -16,6 +16,8 @@ struct CKernels: OptionSet {
   static let softsign = CKernels(rawValue: 512)
   static let softplus = CKernels(rawValue: 1024)
   static let clip = CKernels(rawValue: 2048)
+  /// tanh as a kernel: only in the fast mode (the exact mode calls tanhf inline).
+  static let tanh = CKernels(rawValue: 4096)
 
   /// The kernel that computes an elementwise activation, and its C name's stem; nil for the ones
   /// written inline (identity, tanh, relu) and for softmax.
@@ -37,11 +39,28 @@ struct CKernels: OptionSet {
 }
 
 enum CPrelude {
-  static func emit(_ kernels: CKernels, names: CNames, precision: Precision, into w: inout CWriter) {
+  /// Outputs per register block of the packed product: two 256-bit vectors of the precision.
+  static func block(_ precision: Precision) -> Int { precision == .f32 ? 16 : 8 }
+
+  /// The widest panel: its sums fill eight 256-bit registers, enough independent chains to keep
+  /// the FMA units busy on one row.
+  static func widestPanel(_ precision: Precision) -> Int { precision == .f32 ? 64 : 32 }
+
+  /// Rows per register block of the packed product: 6 rows × 2 vectors of sums, plus the weights
+  /// and one broadcast, fit the 16 vector registers of AVX2.
+  static let blockRows = 6
+
+  static func emit(
+    _ kernels: CKernels, panels: [Int] = [], mode: ActivationMode = .exact, names: CNames, precision: Precision,
+    into w: inout CWriter
+  ) {
     let real = precision == .f32 ? "float" : "double"
     let zero = CLiteral.real(0, precision)
+    let fast = mode == .fast
+    for panel in panels { emitPackedLinear(panel: panel, names: names, precision: precision, into: &w) }
     let one = CLiteral.real(1, precision)
-    let exp = precision == .f32 ? "expf" : "exp"
+    let libmExp = precision == .f32 ? "expf" : "exp"
+    let exp = fast ? names.global("exp") : libmExp
     if kernels.contains(.linear) {
       w.comment(["y (n) = W (n, k) @ x (k) + b (n), W row-major; b may be NULL.",
                  "The sum runs from j = 0 up and the bias is added last, as in the interpreter."])
@@ -55,7 +74,12 @@ enum CPrelude {
       }
       w.line()
     }
-    if kernels.contains(.sigmoid) {
+    if fast && !kernels.isDisjoint(with: CFastMath.kernels) {
+      CFastMath.emit(
+        exp: kernels.contains(.elu), sigmoid: kernels.contains(.sigmoid),
+        tanh: !kernels.isDisjoint(with: [.tanh, .scaledTanh]), names: names, precision: precision, into: &w)
+    }
+    if kernels.contains(.sigmoid) && !fast {
       w.comment(["sigmoid(x) = 1 / (1 + exp(-x))"])
       w.block("static \(real) \(names.global("sigmoid"))(\(real) x)") { w in
         w.line("return \(one) / (\(one) + \(exp)(-x));")
@@ -64,7 +88,7 @@ enum CPrelude {
     }
     let fabs = precision == .f32 ? "fabsf" : "fabs"
     let log1p = precision == .f32 ? "log1pf" : "log1p"
-    let tanh = precision == .f32 ? "tanhf" : "tanh"
+    let tanh = fast ? names.global("tanh") : (precision == .f32 ? "tanhf" : "tanh")
     // The elementwise activations of ONNX's recurrent operators, as the interpreter computes them.
     let activations: [(CKernels, String, [String], String, [String])] = [
       (.hardSigmoid, "hard_sigmoid", ["alpha", "beta"], "hard-sigmoid(x) = min(max(alpha * x + beta, 0), 1)",
@@ -80,7 +104,7 @@ enum CPrelude {
        ["return x >= \(zero) ? x : alpha * (\(exp)(x) - \(one));"]),
       (.softsign, "softsign", [], "softsign(x) = x / (1 + |x|)", ["return x / (\(one) + \(fabs)(x));"]),
       (.softplus, "softplus", [], "softplus(x) = log(1 + exp(x)), as x + log1p(exp(-x)) for x > 0 so it cannot overflow",
-       ["return x > \(zero) ? x + \(log1p)(\(exp)(-x)) : \(log1p)(\(exp)(x));"]),
+       ["return x > \(zero) ? x + \(log1p)(\(libmExp)(-x)) : \(log1p)(\(libmExp)(x));"]),
       (.clip, "clip", ["c"], "clip(x) = min(max(x, -c), c)", ["return x < -c ? -c : (x > c ? c : x);"]),
     ]
     for (kernel, stem, parameters, contract, body) in activations where kernels.contains(kernel) {
@@ -98,7 +122,7 @@ enum CPrelude {
         w.line("\(real) m = x[0], sum = \(zero);")
         w.line("for (i = 1; i < n; i++) if (x[i] > m) m = x[i];")
         w.block("for (i = 0; i < n; i++)") { w in
-          w.line("y[i] = \(exp)(x[i] - m);")
+          w.line("y[i] = \(libmExp)(x[i] - m);")
           w.line("sum += y[i];")
         }
         w.line("for (i = 0; i < n; i++) y[i] /= sum;")
@@ -106,5 +130,55 @@ enum CPrelude {
       w.line()
     }
     w.trimTrailingBlankLines()
+  }
+
+  /// The product with panel-packed weights (PackWeights), for `m` rows at once.
+  private static func emitPackedLinear(panel: Int, names: CNames, precision: Precision, into w: inout CWriter) {
+    let real = precision == .f32 ? "float" : "double"
+    let zero = CLiteral.real(0, precision)
+    let block = block(precision)
+    let rows = blockRows
+    w.comment([
+      "y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).",
+      "W is n x k in panels of \(panel) rows: W[p][j][l] holds row p * \(panel) + l, column j (zero past row n).",
+      "Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes",
+      "of a panel are independent sums, so the loops vectorise without reassociating any sum.",
+      "\(rows) rows at a time share each load of W (a register block of \(rows) x \(block) sums); the rest go one by one.",
+    ])
+    let signature = "static void \(names.global("linear_p\(panel)"))(\(real) *y, size_t ldy, const \(real) *W, const \(real) *b, "
+      + "const \(real) *x, size_t ldx, int m, int n, int k)"
+    w.block(signature) { w in
+      w.block("for (int p = 0; p < n; p += \(panel))") { w in
+        w.line("const \(real) *wp = W + (size_t)p * k;")
+        w.line("int lanes = n - p < \(panel) ? n - p : \(panel);")
+        w.line("int r = 0;")
+        w.block("for (; r + \(rows) <= m; r += \(rows))") { w in
+          w.block("for (int c = 0; c < lanes; c += \(block))") { w in
+            w.line("\(real) acc[\(rows)][\(block)];")
+            w.line("for (int q = 0; q < \(rows); q++) for (int l = 0; l < \(block); l++) acc[q][l] = \(zero);")
+            w.block("for (int j = 0; j < k; j++)") { w in
+              w.line("const \(real) *wj = wp + (size_t)j * \(panel) + c;")
+              w.block("for (int q = 0; q < \(rows); q++)") { w in
+                w.line("\(real) xj = x[(size_t)(r + q) * ldx + j];")
+                w.line("for (int l = 0; l < \(block); l++) acc[q][l] += wj[l] * xj;")
+              }
+            }
+            w.line("int width = lanes - c < \(block) ? lanes - c : \(block);")
+            w.line("for (int q = 0; q < \(rows); q++) for (int l = 0; l < width; l++)")
+            w.line("    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];")
+          }
+        }
+        w.block("for (; r < m; r++)") { w in
+          w.line("\(real) acc[\(panel)];")
+          w.line("for (int l = 0; l < \(panel); l++) acc[l] = \(zero);")
+          w.block("for (int j = 0; j < k; j++)") { w in
+            w.line("\(real) xj = x[(size_t)r * ldx + j];")
+            w.line("for (int l = 0; l < \(panel); l++) acc[l] += wp[(size_t)j * \(panel) + l] * xj;")
+          }
+          w.line("for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];")
+        }
+      }
+    }
+    w.line()
   }
 }

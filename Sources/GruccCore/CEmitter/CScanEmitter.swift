@@ -1,5 +1,6 @@
-// One static C function per scan: one time step of the recurrence, in equation order. Arguments
-// are the step's input rows and the current states; results are written to caller buffers.
+// One static C function per scan: one time step of the recurrence, in equation order, for `nb`
+// batch elements at once, so each recurrent weight is loaded once per step for all of them.
+// Arguments are the step's input rows and the current states; results go to caller buffers.
 
 /// The C signature of a scan's step function.
 struct CStepFunction {
@@ -8,42 +9,76 @@ struct CStepFunction {
   var yields: [ValueRef]
   /// For each body output (states, then per-step outputs), its index in `yields`.
   var yieldIndex: [Int]
+  /// Values of `work` the step needs per batch element, for its temporaries.
+  var workPerRow: Int
 }
 
 enum CScanEmitter {
+  /// The distinct yielded values and, for each body output, its index among them.
+  static func yields(_ body: Graph) -> (yields: [ValueRef], index: [Int]) {
+    var yields: [ValueRef] = []
+    var index: [Int] = []
+    for o in body.outputs {
+      if let k = yields.firstIndex(of: o.value) { index.append(k) } else {
+        index.append(yields.count)
+        yields.append(o.value)
+      }
+    }
+    return (yields, index)
+  }
+
+  /// Values of work memory per batch element: one row for each temporary (a computed value that
+  /// is not yielded).
+  static func workPerRow(_ scan: Scan) -> Int {
+    let yielded = Set(yields(scan.body).yields.map(\.node))
+    return scan.body.nodes.indices.reduce(0) { sum, i in
+      let node = scan.body.nodes[i]
+      switch node.op {
+      case .argument, .parameter, .slice: return sum
+      default: return yielded.contains(i) ? sum : sum + (node.types[0]?.features ?? 0)
+      }
+    }
+  }
+
+  /// Emits `static void <model>_<scan>_step(int nb, seq, seq_ld, ..., states..., yields..., work)`:
+  /// row b of sequence argument k at `seq_k + b * seq_k_ld`; states, yields and work are
+  /// contiguous rows.
   static func emit(_ scan: Scan, iface: CInterface, code: inout CVectorCode, w: inout CWriter) -> CStepFunction {
     let body = scan.body
     let names = iface.names
     let real = iface.real
-    var locals = LocalNames(reserved: ["i", "t"])
+    var locals = LocalNames(reserved: ["i", "t", "b", "nb", "work"])
     var values = [CValue](repeating: .unavailable, count: body.nodes.count)
+    let (yields, yieldIndex) = self.yields(body)
 
-    var yields: [ValueRef] = []
-    var yieldIndex: [Int] = []
-    for o in body.outputs {
-      if let k = yields.firstIndex(of: o.value) { yieldIndex.append(k) } else {
-        yieldIndex.append(yields.count)
-        yields.append(o.value)
-      }
-    }
-
-    var parameters: [String] = []
-    for a in body.argumentNodes {
+    var parameters = ["int nb"]
+    for (k, a) in body.argumentNodes.enumerated() {
       let name = locals.fresh(body.nodes[a].hint ?? "arg\(a)")
-      values[a] = .vector(name)
       parameters.append("const \(real) *\(name)")
+      if k < scan.sequences {
+        let ld = locals.fresh("\(name)_ld")
+        parameters.append("size_t \(ld)")
+        values[a] = .rows(name, ld: ld)
+      } else {
+        values[a] = .vector(name)
+      }
     }
     var yieldNames: [String] = []
     for (k, v) in yields.enumerated() {
-      let hint = body.nodes[v.node].hint ?? "out\(k)"
-      let name = locals.fresh(hint)
+      let name = locals.fresh(body.nodes[v.node].hint ?? "out\(k)")
       yieldNames.append(name)
       parameters.append("\(real) *\(name)")
     }
+    parameters.append("\(real) *work")
 
     let function = names.global("\(scan.name)_step")
-    w.comment(scan.summary.isEmpty ? ["one step of '\(scan.name)'"] : scan.summary)
+    let work = workPerRow(scan)
+    var summary = scan.summary.isEmpty ? ["one step of '\(scan.name)'"] : scan.summary
+    summary.append("for nb batch elements: row b of each argument at b * its ld (states: b * size), work: nb * \(work) values")
+    w.comment(summary)
     w.block("static void \(function)(\(parameters.joined(separator: ", ")))") { w in
+      if work == 0 { w.line("(void)work;") }
+      var workOffset = 0
       for (i, node) in body.nodes.enumerated() {
         let operands = node.operands.map { values[$0.node] }
         switch node.op {
@@ -54,29 +89,35 @@ enum CScanEmitter {
         case .slice(let start, _):
           let name = locals.fresh(node.hint ?? "s\(i)")
           w.line("const \(real) *\(name) = \(operands[0].pointer) + \(start);")
-          values[i] = .vector(name)
+          let ld = operands[0].rowStride ?? String(body.type(of: node.operands[0])?.features ?? 0)
+          values[i] = .rows(name, ld: ld)
           continue
         default: break
         }
         let dest: String
+        let features = node.types[0]?.features ?? 0
         if let k = yields.firstIndex(where: { $0.node == i }) {
           dest = yieldNames[k]
         } else {
           dest = locals.fresh(node.hint ?? "v\(i)")
-          w.line("\(real) \(dest)[\(node.types[0]?.features ?? 0)];")
+          w.line("\(real) *\(dest) = work + (size_t)nb * \(workOffset);")
+          workOffset += features
         }
-        code.emit(node, graph: body, operands: operands, dest: dest, w: &w)
+        code.emit(node, graph: body, operands: operands, dest: dest, rows: "nb", locals: &locals, w: &w)
         values[i] = .vector(dest)
       }
       // Yielded values the body did not compute (an argument passed through) are copied out.
-      for (k, v) in yields.enumerated() {
-        if case .vector(let p) = values[v.node], p != yieldNames[k] {
-          let f = body.type(of: v)?.features ?? 0
-          w.line("memcpy(\(yieldNames[k]), \(p), sizeof(\(real)) * \(f));")
+      for (k, v) in yields.enumerated() where values[v.node].pointer != yieldNames[k] {
+        let f = body.type(of: v)?.features ?? 0
+        let source = values[v.node]
+        if let ld = source.rowStride {
+          w.line("for (int b = 0; b < nb; b++) memcpy(\(yieldNames[k]) + (size_t)b * \(f), \(source.pointer) + (size_t)b * \(ld), sizeof(\(real)) * \(f));")
+        } else {
+          w.line("memcpy(\(yieldNames[k]), \(source.pointer), sizeof(\(real)) * (size_t)nb * \(f));")
         }
       }
     }
     w.line()
-    return CStepFunction(name: function, yields: yields, yieldIndex: yieldIndex)
+    return CStepFunction(name: function, yields: yields, yieldIndex: yieldIndex, workPerRow: work)
   }
 }

@@ -50,7 +50,18 @@ enum CStreamEmitter {
             yieldNames.append(name)
           }
           let members = (0..<scan.states).map { "s->\(stateMember(info, $0))" }
-          let args = (0..<scan.sequences).map { operands[$0].pointer } + members + yieldNames
+          var args = ["1"]
+          for k in 0..<scan.sequences {
+            args += [operands[k].pointer, String(graph.type(of: node.operands[k])?.features ?? 0)]
+          }
+          args += members + yieldNames
+          if step.workPerRow > 0 {
+            let work = locals.fresh("\(scan.name)_work")
+            w.line("\(real) \(work)[\(step.workPerRow)];")
+            args.append(work)
+          } else {
+            args.append("NULL")
+          }
           w.line("\(step.name)(\(args.joined(separator: ", ")));")
           for j in 0..<scan.states {
             w.line("memcpy(\(members[j]), \(yieldNames[step.yieldIndex[j]]), sizeof \(members[j]));")
@@ -78,14 +89,14 @@ enum CStreamEmitter {
           values[i] = [.vector(name)]
         case .gru, .dense:
           preconditionFailure("high-level op '\(node.op.mnemonic)' reached the C emitter")
-        case .linear, .activation, .add, .mul, .scale, .blend, .concat:
+        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           guard perStep else {
             values[i] = [.unavailable]
             continue
           }
           let name = locals.fresh(hint)
           w.line("\(real) \(name)[\(type?.features ?? 0)];")
-          code.emit(node, graph: graph, operands: operands, dest: name, w: &w)
+          code.emit(node, graph: graph, operands: operands, dest: name, locals: &locals, w: &w)
           values[i] = [.vector(name)]
         }
       }
@@ -148,7 +159,7 @@ enum CStreamEmitter {
           let name = locals.fresh(node.hint ?? "v\(i)")
           w.line("\(real) \(name)[\(features)];")
           let materialised = code.materialisingZeros(operands, of: node, graph: graph, locals: &locals, w: &w)
-          code.emit(node, graph: graph, operands: materialised, dest: name, w: &w)
+          code.emit(node, graph: graph, operands: materialised, dest: name, locals: &locals, w: &w)
           values[i] = [.vector(name)]
         }
       }

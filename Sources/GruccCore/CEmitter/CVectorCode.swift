@@ -5,8 +5,8 @@
 enum CValue {
   /// A pointer to `features` contiguous values.
   case vector(String)
-  /// A sequence: row t starts at `pointer + t * stride`.
-  case sequence(pointer: String, stride: String)
+  /// Sequences: step t of sequence b starts at `pointer + t * stride + b * element`.
+  case sequence(pointer: String, stride: String, element: String)
   /// A vector of zeros not yet materialised (an initial state).
   case zero
   /// A weight array.
@@ -15,10 +15,18 @@ enum CValue {
   case lengths
   /// A value this function cannot see (a caller-given initial state while streaming).
   case unavailable
+  /// Rows of `features` values for each of several batch elements: row b at `pointer + b * ld`.
+  case rows(String, ld: String)
+
+  /// The distance between batch elements' rows, if they are not simply contiguous.
+  var rowStride: String? {
+    if case .rows(_, let ld) = self { return ld }
+    return nil
+  }
 
   var pointer: String {
     switch self {
-    case .vector(let p), .weights(let p), .sequence(let p, _): return p
+    case .vector(let p), .weights(let p), .sequence(let p, _, _), .rows(let p, _): return p
     case .zero, .lengths, .unavailable: preconditionFailure("value has no pointer")
     }
   }
@@ -28,8 +36,16 @@ enum CValue {
 struct CVectorCode {
   let iface: CInterface
   var kernels: CKernels = []
+  /// The panel widths of the packed products the code calls, one kernel each.
+  var panels: [Int] = []
 
-  init(_ iface: CInterface) { self.iface = iface }
+  /// Exact (libm) or fast (CFastMath) sigmoid, tanh and exp.
+  let mode: ActivationMode
+
+  init(_ iface: CInterface, mode: ActivationMode = .exact) {
+    self.iface = iface
+    self.mode = mode
+  }
 
   var real: String { iface.real }
   private var precision: Precision { iface.module.precision }
@@ -44,7 +60,10 @@ struct CVectorCode {
     case .activation(let act):
       switch act {
       case .identity: return a[0]
-      case .tanh: return "\(tanhName)(\(a[0]))"
+      case .tanh:
+        guard mode == .fast else { return "\(tanhName)(\(a[0]))" }
+        kernels.insert(.tanh)
+        return "\(iface.names.global("tanh"))(\(a[0]))"
       case .relu: return "(\(a[0]) > \(literal(0)) ? \(a[0]) : \(literal(0)))"
       case .softmax: return nil
       case .sigmoid, .hardSigmoid, .leakyRelu, .thresholdedRelu, .scaledTanh, .affine, .elu, .softsign, .softplus,
@@ -58,9 +77,23 @@ struct CVectorCode {
     case .mul: return "\(a[0]) * \(a[1])"
     case .scale(let f): return "\(a[0]) * \(literal(f))"
     case .blend: return "\(a[0]) * \(a[1]) + (\(literal(1)) - \(a[0])) * \(a[2])"
-    case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .linearUnshared, .slice, .concat, .reduce, .mask:
+    case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+      .reduce, .mask, .fused:
       return nil
     }
+  }
+
+  /// The call of the packed product for `rows` rows: y rows `ldy` apart, x rows `ldx` apart.
+  mutating func packedLinear(
+    _ p: PackedLinear, dest: String, ldy: String, weights: String, bias: String?, x: String, ldx: String, rows: String,
+    k: Int
+  ) -> String {
+    if !panels.contains(p.panel) {
+      panels.append(p.panel)
+      panels.sort()
+    }
+    return "\(iface.names.global("linear_p\(p.panel)"))(\(dest), \(ldy), \(weights), \(bias ?? "NULL"), \(x), \(ldx), "
+      + "\(rows), \(p.outputs), \(k));"
   }
 
   /// The node's operands with every not-yet-materialised zero vector turned into a zeroed local
@@ -77,32 +110,109 @@ struct CVectorCode {
     }
   }
 
-  /// Emits `dest (features) = op(operands)` for one vector. Operands are pointers (or weights).
-  mutating func emit(_ node: Node, graph: Graph, operands: [CValue], dest: String, w: inout CWriter) {
+  /// Emits `dest = op(operands)` for `rows` rows ("1", or a C expression such as `nb`): row b of
+  /// a `.rows` value is at `pointer + b * ld`, of a `.vector` at `pointer + b * features`, and of
+  /// `dest` at `dest + b * features`. With one row the code is a plain vector loop.
+  mutating func emit(
+    _ node: Node, graph: Graph, operands: [CValue], dest: String, rows: String = "1", locals: inout LocalNames,
+    w: inout CWriter
+  ) {
     let features = node.types[0]?.features ?? 0
+    let single = rows == "1"
+    func ld(_ k: Int) -> String { operands[k].rowStride ?? String(graph.type(of: node.operands[k])?.features ?? 0) }
+    // Element i of row b of operand k, as an lvalue-free expression.
+    let contiguous = operands.allSatisfy { $0.rowStride == nil }
+    let flat = single || contiguous
+    // A pointer expression (`p + t * n`) is parenthesised before it is subscripted.
+    func base(_ p: String) -> String { p.contains(" ") && !(p.hasPrefix("(") && p.hasSuffix(")")) ? "(\(p))" : p }
+    func element(_ k: Int) -> String {
+      flat ? "\(base(operands[k].pointer))[i]" : "\(base(operands[k].pointer))[b * \(ld(k)) + i]"
+    }
+    let target = flat ? "\(base(dest))[i]" : "\(base(dest))[b * \(features) + i]"
+    // The loop header(s): one loop over all elements when every row is contiguous.
+    func loop(_ w: inout CWriter, _ body: (inout CWriter) -> Void) {
+      if single {
+        w.block("for (int i = 0; i < \(features); i++)", body)
+      } else if contiguous {
+        w.block("for (int i = 0; i < \(rows) * \(features); i++)", body)
+      } else {
+        w.block("for (int b = 0; b < \(rows); b++) for (int i = 0; i < \(features); i++)", body)
+      }
+    }
+    func perRow(_ w: inout CWriter, _ line: (String, (Int) -> String) -> String) {
+      if single {
+        w.line(line(dest) { operands[$0].pointer })
+      } else {
+        w.block("for (int b = 0; b < \(rows); b++)") { w in
+          w.line(line("\(dest) + (size_t)b * \(features)") { "\(operands[$0].pointer) + (size_t)b * \(ld($0))" })
+        }
+      }
+    }
     switch node.op {
+    case .packedLinear(let p):
+      let k = graph.type(of: node.operands[0])?.features ?? 0
+      w.line(packedLinear(
+        p, dest: dest, ldy: String(features), weights: operands[1].pointer, bias: operands.count > 2 ? operands[2].pointer : nil,
+        x: operands[0].pointer, ldx: ld(0), rows: rows, k: k))
+    case .fused(let f):
+      // One loop, one named scalar per step: the equations read as written, in one pass over memory.
+      let inputs = operands.indices.map(element)
+      loop(&w) { w in
+        var steps: [String] = []
+        for (j, step) in f.steps.enumerated() {
+          let args = step.inputs.map { input -> String in
+            switch input {
+            case .operand(let k): return inputs[k]
+            case .step(let s): return steps[s]
+            }
+          }
+          guard let e = elementwise(step.op, args) else { preconditionFailure("fused step '\(step.op.mnemonic)'") }
+          if j == f.steps.count - 1 {
+            w.line("\(target) = \(e);")
+          } else {
+            let name = locals.fresh(step.hint ?? "s\(j)")
+            w.line("\(real) \(name) = \(e);")
+            steps.append(name)
+          }
+        }
+      }
     case .linear:
       kernels.insert(.linear)
       let k = graph.type(of: node.operands[0])?.features ?? 0
       let bias = operands.count > 2 ? operands[2].pointer : "NULL"
-      w.line("\(iface.names.global("linear"))(\(dest), \(operands[1].pointer), \(bias), \(operands[0].pointer), \(features), \(k));")
+      let weights = operands[1].pointer
+      perRow(&w) { d, o in "\(iface.names.global("linear"))(\(d), \(weights), \(bias), \(o(0)), \(features), \(k));" }
     case .activation(.softmax):
       kernels.insert(.softmax)
-      w.line("\(iface.names.global("softmax"))(\(dest), \(operands[0].pointer), \(features));")
+      perRow(&w) { d, o in "\(iface.names.global("softmax"))(\(d), \(o(0)), \(features));" }
     case .concat:
       var offset = 0
+      var parts: [(Int, Int, Int)] = []
       for (k, v) in node.operands.enumerated() {
         let f = graph.type(of: v)?.features ?? 0
-        w.line("memcpy(\(dest) + \(offset), \(operands[k].pointer), sizeof(\(real)) * \(f));")
+        parts.append((k, offset, f))
         offset += f
       }
+      if single {
+        for (k, at, f) in parts { w.line("memcpy(\(dest) + \(at), \(operands[k].pointer), sizeof(\(real)) * \(f));") }
+      } else {
+        w.block("for (int b = 0; b < \(rows); b++)") { w in
+          for (k, at, f) in parts {
+            w.line("memcpy(\(dest) + (size_t)b * \(features) + \(at), \(operands[k].pointer) + (size_t)b * \(ld(k)), sizeof(\(real)) * \(f));")
+          }
+        }
+      }
     case .zeros:
-      w.line("memset(\(dest), 0, sizeof(\(real)) * \(features));")
+      w.line("memset(\(dest), 0, sizeof(\(real)) * \(single ? "" : "(size_t)\(rows) * ")\(features));")
     case .activation, .add, .mul, .scale, .blend:
-      guard let e = elementwise(node.op, operands.map { "\($0.pointer)[i]" }) else {
+      guard let e = elementwise(node.op, operands.indices.map(element)) else {
         preconditionFailure("op '\(node.op.mnemonic)' has no elementwise form")
       }
-      w.line("for (int i = 0; i < \(features); i++) \(dest)[i] = \(e);")
+      if single {
+        w.line("for (int i = 0; i < \(features); i++) \(target) = \(e);")
+      } else {
+        loop(&w) { w in w.line("\(target) = \(e);") }
+      }
     case .argument, .parameter, .slice, .gru, .dense, .scan, .linearUnshared, .reduce, .mask:
       // Views, high-level ops and time-axis ops: the function emitters handle these themselves.
       preconditionFailure("op '\(node.op.mnemonic)' is not a vector op")

@@ -23,6 +23,9 @@ enum HelpText {
       --emit KIND             tokens, ast, ir, ir-after=PASS, c, h, or weights (the bound
                               weights as a safetensors file in grucc's names; needs -o)
       --print-ir-after-all    print the IR after every pass
+      --activations MODE      exact (default): sigmoid, tanh and exp from the C library;
+                              fast: short polynomials that vectorise, with the maximum
+                              error over all inputs stated in the generated file
 
     PASSES (in order, for --emit ir-after=PASS):
       irgen (the graph before any pass), \(PassPipeline.standardNames.joined(separator: ", "))

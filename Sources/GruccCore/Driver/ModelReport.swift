@@ -32,9 +32,15 @@ enum ModelReport {
       out += "  output \(o.name): \(typed.graph.type(of: o.value)?.description ?? "?")\n"
     }
     let bytes = iface.elementBytes
-    out += "parameters: \(iface.parameterCount) (\(iface.parameterCount * bytes) bytes of \(real))\n"
+    out += "parameters: \(iface.parameterCount) (\(iface.parameterCount * bytes) bytes of \(real)"
+    if iface.storedValues != iface.parameterCount {
+      out += "; \(iface.storedValues * bytes) as stored, in panels padded with zeros"
+    }
+    out += ")\n"
     out += "state: \(iface.stateSize) values (\(iface.stateSize * bytes) bytes) per stream or sequence\n"
-    out += "scratch: \(iface.scratchPerStep) values (\(iface.scratchPerStep * bytes) bytes) per step of a sequence\n"
+    let perSequence = CEmitter.scratchPerSequence(optimised)
+    out += "scratch: \(iface.scratchPerStep) values (\(iface.scratchPerStep * bytes) bytes) per step of a sequence, "
+      + "plus \(perSequence) (\(perSequence * bytes) bytes) per sequence\n"
     out += "multiply-adds per step: \(iface.macsPerStep)"
     out += iface.macsPerSequence > 0 ? ", plus \(iface.macsPerSequence) per sequence\n" : "\n"
     out += "streaming: " + (iface.streamBlocker.map { "no: \($0)" } ?? "yes") + "\n"

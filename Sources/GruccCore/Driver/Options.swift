@@ -15,6 +15,8 @@ public struct CompileOptions: Sendable, Equatable {
   public var output: String?
   public var emit: EmitKind?
   public var printIRAfterAll = false
+  /// How the generated C computes sigmoid, tanh and exp.
+  public var activations: ActivationMode = .exact
 }
 
 public struct RunOptions: Sendable, Equatable {
@@ -113,6 +115,12 @@ public enum Options {
       switch a {
       case "-o": options.output = try value(after: "-o", &args)
       case "--print-ir-after-all": options.printIRAfterAll = true
+      case "--activations":
+        let mode = try value(after: "--activations", &args)
+        guard let m = ActivationMode(rawValue: mode) else {
+          throw UsageError(message: "'--activations' takes 'exact' or 'fast', not '\(mode)'")
+        }
+        options.activations = m
       case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
       case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
       case "--help", "-h": throw UsageError(message: "'--help' must come first")

@@ -169,6 +169,8 @@ struct DifferentialCheck {
   var cases: [HarnessCase]
   /// Extra flags for the C compiler, after the strict ones.
   var cFlags = ["-O3"]
+  /// Extra flags for grucc (`--activations fast`).
+  var gruccFlags: [String] = []
   /// Extra environment for the harness (sanitizer options).
   var environment: [String: String] = [:]
   /// The weights the reference uses; by default the ones grucc bound. A test that wrote the
@@ -188,7 +190,7 @@ struct DifferentialCheck {
 
     // C through the Driver, exactly as `grucc model.gru -o dir/model.c` would write it.
     let cPath = dir.appendingPathComponent("\(model.name).c").path
-    let driven = Driver.run([modelPath, "-o", cPath])
+    let driven = Driver.run([modelPath, "-o", cPath] + gruccFlags)
     try #require(
       driven.exitCode == 0, "grucc failed on \(modelPath):\n\(driven.stderr)", sourceLocation: sourceLocation)
     let harness = CHarness(model)

@@ -248,7 +248,7 @@ struct FixtureRunner {
       arguments.append("out\(k)")
     }
     let macro = symbol.uppercased()
-    s += "static \(real) scratch[\(macro)_SCRATCH_SIZE(\(steps)) > 0 ? \(macro)_SCRATCH_SIZE(\(steps)) : 1];\n\n"
+    s += "static \(real) scratch[\(macro)_SCRATCH_SIZE(\(batch), \(steps)) > 0 ? \(macro)_SCRATCH_SIZE(\(batch), \(steps)) : 1];\n\n"
     arguments.append("scratch")
     s += "int main(void) {\n  size_t i;\n"
     s += "  if (\(symbol)_run_batch(\(arguments.joined(separator: ", "))) != \(macro)_OK) return 1;\n"

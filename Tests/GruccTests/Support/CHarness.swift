@@ -167,7 +167,7 @@ struct CHarness: Sendable {
               int *lengths = NULL;
               (void)b;
               real *x = read_values((size_t)B * T * \(constant("input_size")));
-              real *scratch = filled(\(constant("scratch_size"))(T), (real)NAN);
+              real *scratch = filled(\(constant("scratch_size"))(B, T), (real)NAN);
 
       """
     if model.lengths != nil {

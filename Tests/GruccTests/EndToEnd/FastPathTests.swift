@@ -1,0 +1,67 @@
+// The fast paths of the C backend, end to end on every option-coverage model: the fast
+// activations, and batches wide enough for the packed products' register blocks (6 rows at a
+// time, then the remainder) with a length per sequence.
+
+import Foundation
+import Testing
+
+@testable import GruccCore
+
+@Suite struct FastPathTests {
+  /// Batches of 13 (two blocks of 6 and one row left over) at 1, 7 and 20 steps, compiled with
+  /// `--activations fast`: still within the tolerance of the exact reference.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: OptionCoverageTests.modelNames)
+  func fastActivationsOnWideBatches(name: String) throws {
+    let index = try #require(OptionCoverageTests.modelNames.firstIndex(of: name))
+    let model = OptionCoverageTests.models[index]
+    let dir = try EndToEnd.temporaryDirectory("fast-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("\(name).gru").path
+    try OptionCoverageTests.gruText(model, seed: UInt64(index) + 1).write(toFile: path, atomically: false, encoding: .utf8)
+    let cases = EndToEnd.cases(for: model, seed: UInt64(index) + 3000, steps: [1, 7, 20], batch: 13)
+    let check = DifferentialCheck(modelPath: path, model: model, cases: cases, gruccFlags: ["--activations", "fast"])
+    let table = try check.run()
+    print("e2e fast \(name) (\(model.precision.rawValue)): \(table.summary)")
+  }
+
+  /// The fast mode changes only how activations are computed: the header says so and states the
+  /// measured error; a model without sigmoid, tanh or exp is emitted exactly as in exact mode.
+  @Test func fastModeIsStatedInTheHeader() throws {
+    let text = """
+      model m
+      input x[3]
+      gru h = x -> hidden 4, reset after, update keeps-state, bias separate
+      output y = h
+      init seed 1
+      """
+    let fast = try CompileInProcess.c(text, flags: ["--activations", "fast"])
+    #expect(fast.contains("Activations (--activations fast)"))
+    #expect(fast.contains("Maximum errors: sigmoid 8.9e-8, tanh 8.9e-8 (absolute)"))
+    #expect(!fast.contains("tanhf(") && !fast.contains("expf("), "fast mode still calls libm")
+    let exact = try CompileInProcess.c(text, flags: [])
+    #expect(exact.contains("tanhf(") && exact.contains("expf("))
+    let linear = text.replacing("output y = h", with: "output y = dense(h, 2)").replacing("hidden 4,", with: "hidden 4, gate-activation hard-sigmoid, candidate-activation relu,")
+    #expect(try CompileInProcess.c(linear, flags: ["--activations", "fast"]) == CompileInProcess.c(linear, flags: []))
+  }
+
+  @Test func activationsFlagIsChecked() {
+    let result = Driver.run(["m.gru", "--activations", "quick"])
+    #expect(result.exitCode != 0)
+    #expect(result.stderr.contains("'--activations' takes 'exact' or 'fast', not 'quick'"))
+  }
+}
+
+/// The generated C of a model given as text, through the Driver.
+enum CompileInProcess {
+  struct Failed: Error { var stderr: String }
+
+  static func c(_ text: String, flags: [String]) throws -> String {
+    let dir = try EndToEnd.temporaryDirectory("inprocess")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("m.gru").path
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    let result = Driver.run([path, "--emit", "c"] + flags)
+    guard result.exitCode == 0 else { throw Failed(stderr: result.stderr) }
+    return result.stdout
+  }
+}
