@@ -1,0 +1,387 @@
+#!/usr/bin/env bash
+# Benchmarks/run.sh: how fast is the C that grucc generates, next to what this machine can do
+# and next to ONNX Runtime and PyTorch? Prints a short machine section and one table.
+# See Benchmarks/README.md for what is measured and how the bounds are computed.
+#
+#   Benchmarks/run.sh                 the full run (one to two minutes)
+#   Benchmarks/run.sh --quick         shorter timing budgets, for a smoke test
+#   Benchmarks/run.sh --sizes "16 64" only these hidden sizes (the batched rows need 256)
+#   Benchmarks/run.sh --no-peers      grucc only: no PyTorch or ONNX Runtime even if a venv exists
+#   Benchmarks/run.sh --setup-venv    creates Benchmarks/.venv with the peers' packages, then exits
+#
+# Environment: GRUCC (a grucc binary; else this script builds one with `swift build -c release`),
+# GRUCC_SCRATCH (--scratch-path for that build), GRUCC_BENCH_VENV (the Python venv of the peers),
+# CC (default clang).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+# The benchmark's shapes. Every model is a PyTorch-convention GRU with I = H, named `bench`.
+sizes="16 64 128 256"
+steps=1000                        # T of the sequence and streaming modes
+batch=64 batch_steps=100          # B and T of the batched mode ...
+batch_hidden=256                  # ... on the H=256 model
+budget=1                          # seconds of timing per measurement (after a warm-up)
+max_error=1e-5                    # largest |grucc - reference| accepted on the outputs
+cc=${CC:-clang}
+cflags="-O3 -march=native -std=c99 -D_POSIX_C_SOURCE=199309L"
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+setup_venv=0 peers=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) budget=0.2 ;;
+    --sizes) [ $# -ge 2 ] || die "--sizes needs a list, e.g. --sizes \"16 64\""; sizes=$2; shift ;;
+    --no-peers) peers=0 ;;
+    --setup-venv) setup_venv=1 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$1' (try --help)" ;;
+  esac
+  shift
+done
+sizes=$(echo $sizes)              # one space between sizes, none around
+[ -n "$sizes" ] || die "--sizes needs at least one size"
+for h in $sizes; do
+  case $h in ''|*[!0-9]*|0*) die "--sizes takes positive integers, not '$h'" ;; esac
+done
+
+if [ $setup_venv = 1 ]; then
+  python3 -m venv "$here/.venv"
+  "$here/.venv/bin/pip" install torch onnxruntime onnx numpy
+  echo "created $here/.venv; now run $0"
+  exit 0
+fi
+
+# ---- tools --------------------------------------------------------------------------------
+
+if [ -n "${GRUCC:-}" ]; then
+  grucc=$GRUCC
+else
+  build=(swift build -c release --product grucc ${GRUCC_SCRATCH:+--scratch-path "$GRUCC_SCRATCH"})
+  (cd "$root" && "${build[@]}" >&2)
+  grucc="$(cd "$root" && "${build[@]}" --show-bin-path)/grucc"
+fi
+[ -x "$grucc" ] || die "no grucc binary at $grucc"
+
+# The peers need torch, onnxruntime, onnx and numpy. A venv named by GRUCC_BENCH_VENV must have
+# them; the default places are used only when they do.
+has_peers() { "$1/bin/python" -c 'import torch, onnxruntime, onnx, numpy' 2>/dev/null; }
+python=
+if [ $peers = 0 ]; then
+  :
+elif [ -n "${GRUCC_BENCH_VENV:-}" ]; then
+  has_peers "$GRUCC_BENCH_VENV" || die "GRUCC_BENCH_VENV=$GRUCC_BENCH_VENV: no bin/python with torch, onnxruntime, onnx and numpy"
+  python=$GRUCC_BENCH_VENV/bin/python
+else
+  for venv in "$here/.venv" /work/venv; do
+    if has_peers "$venv"; then python=$venv/bin/python; break; fi
+  done
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+results=$tmp/results    # one line per measurement: MODE H WHO MEDIAN P10 P90, or check H WHO ERRORS
+
+# ---- the machine --------------------------------------------------------------------------
+
+# Bytes of the data (or unified) cache of LEVEL on cpu0, 0 when there is none.
+cache_bytes() {
+  for d in /sys/devices/system/cpu/cpu0/cache/index*; do
+    [ "$(cat "$d/level")" = "$1" ] && [ "$(cat "$d/type")" != Instruction ] || continue
+    local size
+    size=$(cat "$d/size")
+    case $size in
+      *K) echo $((${size%K} * 1024)) ;;
+      *M) echo $((${size%M} * 1048576)) ;;
+      *) echo "$size" ;;
+    esac
+    return
+  done
+  echo 0
+}
+
+pretty_bytes() { if [ $(($1 % 1048576)) = 0 ]; then echo "$(($1 / 1048576)) MiB"; else echo "$(($1 / 1024)) KiB"; fi; }
+
+[ -d /sys/devices/system/cpu/cpu0/cache ] || die "cannot read the cache sizes from /sys (Linux only)"
+l1=$(cache_bytes 1) l2=$(cache_bytes 2) l3=$(cache_bytes 3)
+[ "$l1" -gt 0 ] && [ "$l2" -gt 0 ] || die "no L1d or L2 size in /sys/devices/system/cpu/cpu0/cache"
+
+# Each level is measured with a buffer that fits in it with room to spare: half of L1d, half
+# of L2, and for L3 four times L2 (past L2, yet well inside an L3 shared with other cores).
+buf_l1=$((l1 / 2)) buf_l2=$((l2 / 2)) buf_l3=$((4 * l2)) buf_dram=$((512 << 20))
+[ "$l3" -eq 0 ] || [ $buf_l3 -le $((l3 / 2)) ] || buf_l3=$((l3 / 2))
+
+$cc $cflags -Wall -Wextra "$here/machine.c" -o "$tmp/machine"
+peak=$("$tmp/machine" peak 2>/dev/null)
+bw_l1=$("$tmp/machine" read $buf_l1 2>/dev/null)
+bw_l2=$("$tmp/machine" read $buf_l2 2>/dev/null)
+bw_l3=$("$tmp/machine" read $buf_l3 2>/dev/null)
+bw_dram=$("$tmp/machine" read $buf_dram 2>/dev/null)
+
+# ---- models -------------------------------------------------------------------------------
+
+# The peers make the weights (PyTorch's own nn.GRU), the input and the reference output, and
+# are timed here, before grucc's C, in the same run.
+if [ -n "$python" ]; then
+  OMP_NUM_THREADS=1 "$python" "$here/peers.py" "$tmp" --sizes "$sizes" --steps $steps \
+    --batch $batch $batch_steps --batch-hidden $batch_hidden --seconds $budget >>"$results"
+  weights='weights "w.npz", format pytorch'
+else
+  weights='init seed 1'
+fi
+
+for h in $sizes; do
+  mkdir -p "$tmp/h$h"
+  cat >"$tmp/h$h/bench.gru" <<EOF
+model bench
+precision f32
+input x[$h]
+gru h = x -> hidden $h, reset after, update keeps-state, bias separate
+output y = h
+$weights
+EOF
+done
+
+# The other variants, at H = variant_hidden, without peers: grucc's own exact build is their
+# reference. KEY|LABEL|GATES|DIRECTIONS|LAYERS|LAYER OPTIONS (the bounds scale with the gates,
+# directions and layers).
+variant_hidden=128
+variants="before|reset before, bias single|3|1|1|reset before, update keeps-state, bias single
+none|reset none, takes-candidate|2|1|1|reset none, update takes-candidate, bias none
+bidir|bidirectional, merge sum|3|2|1|reset after, update keeps-state, bias separate, direction bidirectional, merge sum
+stacked|2 layers stacked|3|1|2|reset after, update keeps-state, bias separate"
+case " $sizes " in *" $variant_hidden "*) ;; *) variants= ;; esac
+while IFS='|' read -r key label gates dirs layers options; do
+  [ -n "$key" ] || continue
+  mkdir -p "$tmp/v$key"
+  {
+    echo "model bench"
+    echo "precision f32"
+    echo "input x[$variant_hidden]"
+    echo "gru h = x -> hidden $variant_hidden, $options"
+    if [ "$layers" = 2 ]; then echo "gru h2 = h -> hidden $variant_hidden, $options"; echo "output y = h2"; else echo "output y = h"; fi
+    echo "init seed 1"
+  } >"$tmp/v$key/bench.gru"
+done <<EOF
+$variants
+EOF
+
+# A grucc without --activations fast (an older build): the fast columns say n/a.
+builds=exact
+first=${sizes%% *}
+if "$grucc" "$tmp/h$first/bench.gru" --activations fast -o "$tmp/probe.c" 2>"$tmp/probe.err"; then
+  builds="exact fast"
+  fast_note="grucc --activations fast: yes"
+else
+  fast_note="grucc --activations fast: n/a ($(head -n 1 "$tmp/probe.err"))"
+fi
+
+# Compiles model (grucc) and harness (C) for every size and build, in h<H>/<build>/.
+for h in $sizes; do
+  for b in $builds; do
+    d=$tmp/h$h/$b
+    mkdir -p "$d"
+    if [ $b = fast ]; then
+      "$grucc" "$tmp/h$h/bench.gru" --activations fast -o "$d/model.c"
+    else
+      "$grucc" "$tmp/h$h/bench.gru" -o "$d/model.c"
+    fi
+    $cc $cflags -Wall -Wextra -I"$d" "$here/harness.c" "$d/model.c" -lm -lpthread -o "$d/harness"
+  done
+done
+
+while IFS='|' read -r key label gates dirs layers options; do
+  [ -n "$key" ] || continue
+  for b in $builds; do
+    d=$tmp/v$key/$b
+    mkdir -p "$d"
+    if [ $b = fast ]; then flags="--activations fast"; else flags=; fi
+    "$grucc" "$tmp/v$key/bench.gru" $flags -o "$d/model.c"
+    $cc $cflags -Wall -Wextra -I"$d" "$here/harness.c" "$d/model.c" -lm -lpthread -o "$d/harness"
+  done
+done <<EOF
+$variants
+EOF
+
+# ---- correctness, then time ---------------------------------------------------------------
+
+# The reference is PyTorch's output when the peers ran; else the exact build checks the fast
+# one (the exact build writes x.f32 and y.f32 itself).
+for h in $sizes; do
+  if [ -n "$python" ]; then
+    checked=$builds
+  else
+    "$tmp/h$h/exact/harness" dump $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32"
+    checked=${builds#exact}
+  fi
+  for b in $checked; do
+    echo "check $h $b $("$tmp/h$h/$b/harness" check $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32")" >>"$results"
+  done
+done
+
+for h in $sizes; do
+  for b in $builds; do
+    x=$tmp/h$h/$b/harness
+    echo "sequence $h $b $("$x" sequence $steps $budget)" >>"$results"
+    echo "streaming $h $b $("$x" streaming $steps $budget)" >>"$results"
+    if [ "$h" = $batch_hidden ]; then
+      echo "batch $h $b $("$x" batch $batch $batch_steps 1 $budget)" >>"$results"
+      echo "batch2 $h $b $("$x" batch $batch $batch_steps 2 $budget)" >>"$results"
+    fi
+  done
+done
+
+while IFS='|' read -r key label gates dirs layers options; do
+  [ -n "$key" ] || continue
+  "$tmp/v$key/exact/harness" dump $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32"
+  for b in ${builds#exact}; do
+    echo "check v$key $b $("$tmp/v$key/$b/harness" check $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32")" >>"$results"
+  done
+  for b in $builds; do
+    echo "sequence v$key $b $("$tmp/v$key/$b/harness" sequence $steps $budget)" >>"$results"
+    if [ "$dirs" = 1 ]; then echo "streaming v$key $b $("$tmp/v$key/$b/harness" streaming $steps $budget)" >>"$results"; fi
+  done
+  echo "variant v$key $gates $dirs $layers $label" >>"$results"
+done <<EOF
+$variants
+EOF
+
+# ---- report -------------------------------------------------------------------------------
+
+# Other processes on the machine slow the timings down and shrink the 2-thread scaling: the
+# load average says whether this run had the machine to itself.
+load=$(cut -d ' ' -f 1-3 /proc/loadavg)
+
+echo
+echo "## Machine"
+echo
+echo "cpu:            $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; load average $load"
+echo "FMA peak:       $peak GFLOP/s (1 core)"
+echo "read bandwidth: L1d $bw_l1 GB/s ($(pretty_bytes $l1) cache, $(pretty_bytes $buf_l1) buffer)"
+echo "                L2  $bw_l2 GB/s ($(pretty_bytes $l2) cache, $(pretty_bytes $buf_l2) buffer)"
+echo "                L3  $bw_l3 GB/s ($(pretty_bytes $l3) cache, $(pretty_bytes $buf_l3) buffer)"
+echo "                DRAM $bw_dram GB/s ($(pretty_bytes $buf_dram) buffer)"
+echo "C:              $cc $cflags ($($cc --version | head -n 1))"
+echo "grucc:          $grucc; $fast_note"
+if [ -n "$python" ]; then
+  echo "peers:          $("$python" -c 'import torch, onnxruntime as o; print(f"PyTorch {torch.__version__}, ONNX Runtime {o.__version__}")'), 1 thread ($python)"
+elif [ $peers = 0 ]; then
+  echo "peers:          skipped (--no-peers)"
+else
+  echo "peers:          none (no venv with torch and onnxruntime; Benchmarks/run.sh --setup-venv makes one)"
+fi
+echo
+echo "## grucc, T=$steps (batched: B=$batch, T=$batch_steps): median ns per time step, $budget s per measurement"
+echo
+
+awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_hidden -v batch_label="batch ${batch}x$batch_steps" \
+    -v builds="$builds" -v peers="$python" -v max_error=$max_error -v peak="$peak" \
+    -v l1="$l1" -v l2="$l2" -v l3="$l3" \
+    -v bw_l1="$bw_l1" -v bw_l2="$bw_l2" -v bw_l3="$bw_l3" -v bw_dram="$bw_dram" '
+  # results: MODE H WHO MEDIAN P10 P90, or check H BUILD E_SEQUENCE E_STREAMING E_BATCH
+  $1 == "check" {
+    for (i = 4; i <= 6; i++) if (!(($2, i) in err) || $i + 0 > err[$2, i]) err[$2, i] = $i + 0
+    next
+  }
+  $1 == "variant" {
+    nv++; vkey[nv] = $2; vgates[nv] = $3; vdirs[nv] = $4; vlayers[nv] = $5
+    vlabel[nv] = $6; for (i = 7; i <= NF; i++) vlabel[nv] = vlabel[nv] " " $i
+    next
+  }
+  { median[$1, $2, $3] = $4; p10[$1, $2, $3] = $5; p90[$1, $2, $3] = $6 }
+
+  # GB/s is bytes per ns: the bandwidth of the smallest level that holds `bytes`
+  function bandwidth(bytes) {
+    if (bytes <= l1) return bw_l1
+    if (bytes <= l2) return bw_l2
+    if (l3 == 0 || bytes <= l3) return bw_l3
+    return bw_dram
+  }
+  function ns(v) { return v == "" ? "-" : sprintf(v < 100 ? "%.1f" : "%.0f", v) }
+  function ratio(peer, mine) { return peer == "" || mine == "" ? "-" : sprintf("%.2f", peer / mine) }
+  function error_cell(h, field,    e) {
+    if (!((h, field) in err)) return "-"
+    e = err[h, field]
+    if (e >= max_error) failed = 1
+    return sprintf("%.1e%s", e, e >= max_error ? " FAIL" : "")
+  }
+  # One row: FLOPs per step, the bound in ns per step, and which field of the check lines holds
+  # the error of this mode (0: not checked). The derived columns use the build named by derived.
+  function add_row(h, mode, label, flops, bound, field,    ex, fa, d, i) {
+    ex = median[mode, h, "exact"]; fa = median[mode, h, "fast"]
+    d = derived == "fast" ? fa : ex
+    rows++
+    cell[rows, 1] = shown_h != "" ? shown_h : h; cell[rows, 2] = label; cell[rows, 3] = ns(ex)
+    cell[rows, 4] = fast ? ns(fa) : "n/a"
+    cell[rows, 5] = sprintf("-%.0f%%/+%.0f%%", 100 * (1 - p10[mode, h, derived] / d), 100 * (p90[mode, h, derived] / d - 1))
+    cell[rows, 6] = sprintf("%.2f", flops / d)
+    cell[rows, 7] = ns(bound)
+    cell[rows, 8] = sprintf("%.1f%%", 100 * bound / d)
+    if (mode == "batch2") {   # the peers run on one thread: no 2-thread comparison
+      for (i = 9; i <= 12; i++) cell[rows, i] = "-"
+    } else {
+      cell[rows, 9] = ns(median[mode, h, "ort"]); cell[rows, 10] = ns(median[mode, h, "torch"])
+      cell[rows, 11] = ratio(median[mode, h, "ort"], d); cell[rows, 12] = ratio(median[mode, h, "torch"], d)
+    }
+    cell[rows, 13] = field ? error_cell(h, field) : "-"
+  }
+  END {
+    fast = builds ~ /fast/
+    derived = fast ? "fast" : "exact"
+    split("H|mode|exact ns/step|fast ns/step|p10/p90 (" derived ")|GFLOP/s (" derived ")|bound ns/step|% of bound|ORT ns/step|PyTorch ns/step|x ORT|x PyTorch|max err", head, "|")
+    ncols = 13
+    n = split(sizes, hs, " ")
+    for (k = 1; k <= n; k++) {
+      h = hs[k]; i = h                      # the benchmark models have I = H
+      flops = 2 * 3 * h * (i + h)
+      weight_bytes = 4 * 3 * h * (i + h)
+      recurrent_bytes = 4 * 3 * h * h
+      add_row(h, "sequence", "sequence", flops, 2 * 3 * h * i / peak + recurrent_bytes / bandwidth(recurrent_bytes), 4)
+      add_row(h, "streaming", "streaming", flops, weight_bytes / bandwidth(weight_bytes), 5)
+      if (h == batch_hidden) {
+        add_row(h, "batch", batch_label, flops, flops / peak, 6)
+        add_row(h, "batch2", batch_label ", 2 threads", flops, flops / (2 * peak), 0)
+        scaling = sprintf("%.2f", median["batch", h, derived] / median["batch2", h, derived])
+      }
+    }
+    # The variants: per direction and layer the cost of one layer with `gates` gates; directions
+    # and layers run one after the other, so their bounds add up.
+    for (v = 1; v <= nv; v++) {
+      key = vkey[v]; h = variant_hidden; i = h; shown_h = h
+      recurrent_bytes = 4 * vgates[v] * h * h
+      weight_bytes = 4 * vgates[v] * h * (i + h)
+      flops = 2 * vgates[v] * vdirs[v] * vlayers[v] * h * (i + h)
+      add_row(key, "sequence", "sequence, " vlabel[v], flops,
+        vdirs[v] * vlayers[v] * (2 * vgates[v] * h * i / peak + recurrent_bytes / bandwidth(vdirs[v] * recurrent_bytes)), 4)
+      if (("streaming", key, derived) in median)
+        add_row(key, "streaming", "streaming, " vlabel[v], flops, vlayers[v] * weight_bytes / bandwidth(vlayers[v] * weight_bytes), 5)
+      shown_h = ""
+    }
+    for (c = 1; c <= ncols; c++) {
+      width[c] = length(head[c])
+      for (r = 1; r <= rows; r++) if (length(cell[r, c]) > width[c]) width[c] = length(cell[r, c])
+    }
+    line = "|"; rule = "|"
+    for (c = 1; c <= ncols; c++) {
+      line = line sprintf(" %" (c == 2 ? "-" : "") width[c] "s |", head[c])
+      rule = rule sprintf(" %s%s |", substr("------------------------------------------------------------", 1, width[c] - 1), c == 2 ? "-" : ":")
+    }
+    print line; print rule
+    for (r = 1; r <= rows; r++) {
+      line = "|"
+      for (c = 1; c <= ncols; c++) line = line sprintf(" %" (c == 2 ? "-" : "") width[c] "s |", cell[r, c])
+      print line
+    }
+    print ""
+    if (scaling != "") print "2 threads: " scaling "x the throughput of 1 thread (" derived " build)."
+    print "x ORT, x PyTorch: the peer'"'"'s time over grucc'"'"'s (" derived " build); above 1, grucc is faster."
+    if (peers != "") print "max err: largest |grucc - PyTorch| over the outputs of the " (fast ? "exact and fast builds" : "exact build") "; must be below " max_error "."
+    else if (fast) print "max err: largest |fast build - exact build| (no PyTorch to compare with); must be below " max_error "."
+    else print "max err: - (no PyTorch and no fast build to compare with)."
+    exit failed
+  }' "$results" || die "an output differs from its reference by $max_error or more (FAIL above)"
+
+echo
+echo "total time: $SECONDS s"
