@@ -2650,9 +2650,9 @@ static void seed000_sequence(int nb, const float *x, size_t x_b, size_t x_t, int
     float *h_out = scratch + (size_t)nb * T * 150;
     float *h_work = scratch + (size_t)nb * ((size_t)T * 200 + 50);
     for (int t = 0; t < tmax; t++) {
-        seed000_h_step(nb, h_x_proj + (size_t)t * nb * 150, 150, h_state, h_out + (size_t)t * nb * 50, h_work);
-        memcpy(h_state, h_out + (size_t)t * nb * 50, sizeof(float) * (size_t)nb * 50);
+        seed000_h_step(nb, h_x_proj + (size_t)t * nb * 150, 150, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 50, h_out + (size_t)t * nb * 50, h_work);
     }
+    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
     float *mean_state_2 = scratch + (size_t)nb * ((size_t)T * 200 + 250);
     /* mean_state_2 = mean over the steps of each sequence */
     for (int b = 0; b < nb; b++) {

@@ -1796,9 +1796,9 @@ static void seed000_no_reset_sequence(int nb, const float *x, size_t x_b, size_t
     float *h_out = scratch + (size_t)nb * T * 100;
     float *h_work = scratch + (size_t)nb * ((size_t)T * 150 + 50);
     for (int t = 0; t < tmax; t++) {
-        seed000_no_reset_h_step(nb, h_x_proj + (size_t)t * nb * 100, 100, h_state, h_out + (size_t)t * nb * 50, h_work);
-        memcpy(h_state, h_out + (size_t)t * nb * 50, sizeof(float) * (size_t)nb * 50);
+        seed000_no_reset_h_step(nb, h_x_proj + (size_t)t * nb * 100, 100, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 50, h_out + (size_t)t * nb * 50, h_work);
     }
+    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
     float *mean_state_2 = scratch + (size_t)nb * ((size_t)T * 150 + 150);
     /* mean_state_2 = mean over the steps of each sequence */
     for (int b = 0; b < nb; b++) {

@@ -513,9 +513,9 @@ static void adder_sequence(int nb, const double *x, size_t x_b, size_t x_t, int 
     double *h_out = scratch + (size_t)nb * T * 48;
     double *h_work = scratch + (size_t)nb * ((size_t)T * 65 + 16);
     for (int t = 0; t < tmax; t++) {
-        adder_h_step(nb, h_x_proj + (size_t)t * nb * 48, 48, h_state, h_out + (size_t)t * nb * 16, h_work);
-        memcpy(h_state, h_out + (size_t)t * nb * 16, sizeof(double) * (size_t)nb * 16);
+        adder_h_step(nb, h_x_proj + (size_t)t * nb * 48, 48, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 16, h_out + (size_t)t * nb * 16, h_work);
     }
+    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 16, sizeof(double) * (size_t)nb * 16);
     double *y_2 = scratch + (size_t)nb * T * 64;
     for (int b = 0; b < nb; b++) adder_linear_p8(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, T, 1, 16);
     /* outputs */

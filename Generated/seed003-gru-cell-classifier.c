@@ -691,9 +691,9 @@ static void gru_classifier_sequence(int nb, const float *x, size_t x_b, size_t x
     float *h_out = scratch + (size_t)nb * T * 60;
     float *h_work = scratch + (size_t)nb * ((size_t)T * 100 + 20);
     for (int t = 0; t < tmax; t++) {
-        gru_classifier_h_step(nb, h_x_proj + (size_t)t * nb * 60, 60, h_state, h_out + (size_t)t * nb * 20, h_work);
-        memcpy(h_state, h_out + (size_t)t * nb * 20, sizeof(float) * (size_t)nb * 20);
+        gru_classifier_h_step(nb, h_x_proj + (size_t)t * nb * 60, 60, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 20, h_out + (size_t)t * nb * 20, h_work);
     }
+    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 20, sizeof(float) * (size_t)nb * 20);
     float *h_out_2 = scratch + (size_t)nb * T * 80;
     for (int t = 0; t < T; t++) {
         for (int b = 0; b < nb; b++) for (int i = 0; i < 20; i++) {

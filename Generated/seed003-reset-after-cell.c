@@ -464,9 +464,9 @@ static void ai_summer_cell_sequence(int nb, const float *x, size_t x_b, size_t x
     float *h_out = scratch + (size_t)nb * T * 60;
     float *h_work = scratch + (size_t)nb * ((size_t)T * 80 + 20);
     for (int t = 0; t < tmax; t++) {
-        ai_summer_cell_h_step(nb, h_x_proj + (size_t)t * nb * 60, 60, h_state, h_out + (size_t)t * nb * 20, h_work);
-        memcpy(h_state, h_out + (size_t)t * nb * 20, sizeof(float) * (size_t)nb * 20);
+        ai_summer_cell_h_step(nb, h_x_proj + (size_t)t * nb * 60, 60, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 20, h_out + (size_t)t * nb * 20, h_work);
     }
+    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 20, sizeof(float) * (size_t)nb * 20);
     /* outputs */
     for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)t * states_t, h_out + (size_t)t * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
 }

@@ -106,14 +106,30 @@ enum CSequenceEmitter {
         }
       }
       let work = step.workPerRow > 0 ? vectorBuffer("\(name)_work", step.workPerRow, &w) : "NULL"
-      let loop = scan.direction == .forward ? "for (int t = 0; t < tmax; t++)" : "for (int t = tmax - 1; t >= 0; t--)"
+      let forward = scan.direction == .forward
+      let loop = forward ? "for (int t = 0; t < tmax; t++)" : "for (int t = tmax - 1; t >= 0; t--)"
+      // Without lengths, a state that is also yielded as an output is that output's previous row:
+      // the step reads it there, and the state buffer is written once, after the loop.
+      let aliased: [Int?] = (0..<scan.states).map { j in
+        scan.hasLengths ? nil : (0..<scan.outputs).first { step.yieldIndex[scan.states + $0] == step.yieldIndex[j] }
+      }
       w.block(loop) { w in
         var args = ["nb"]
         for k in 0..<scan.sequences {
           let rows = stepRows(operands[k])
           args += [rows.pointer, rows.rowStride ?? "0"]
         }
-        args += states.map(\.0) + destinations + [work]
+        for (j, (state, _)) in states.enumerated() {
+          guard let o = aliased[j] else {
+            args.append(state)
+            continue
+          }
+          let (buffer, f) = outputs[o]
+          args.append(forward
+            ? "t == 0 ? \(state) : \(buffer) + (size_t)(t - 1) * nb * \(f)"
+            : "t == tmax - 1 ? \(state) : \(buffer) + (size_t)(t + 1) * nb * \(f)")
+        }
+        args += destinations + [work]
         w.line("\(step.name)(\(args.joined(separator: ", ")));")
         let next = (0..<scan.states).map { destinations[step.yieldIndex[$0]] }
         if scan.hasLengths {
@@ -133,7 +149,7 @@ enum CSequenceEmitter {
             }
           }
         } else {
-          for (j, (state, f)) in states.enumerated() {
+          for (j, (state, f)) in states.enumerated() where aliased[j] == nil {
             w.line("memcpy(\(state), \(next[j]), sizeof(\(real)) * (size_t)nb * \(f));")
           }
         }
@@ -141,6 +157,11 @@ enum CSequenceEmitter {
           let (buffer, f) = outputs[o]
           w.line("memcpy(\(buffer) + (size_t)t * nb * \(f), \(destinations[step.yieldIndex[scan.states + o]]), sizeof(\(real)) * (size_t)nb * \(f));")
         }
+      }
+      for (j, (state, f)) in states.enumerated() {
+        guard let o = aliased[j] else { continue }
+        let last = forward ? "tmax - 1" : "0"
+        w.line("if (tmax > 0) memcpy(\(state), \(outputs[o].0) + (size_t)(\(last)) * nb * \(f), sizeof(\(real)) * (size_t)nb * \(f));")
       }
       if scan.hasLengths {
         for (buffer, f) in outputs {
@@ -233,7 +254,8 @@ enum CSequenceEmitter {
             + "\(row(operands[0])), \(features), \(k));")
           values[i] = [scratchSequence(name, features)]
         case .packedLinear(let p) where type?.isSequence == true:
-          // All steps of a sequence at once: one matrix product of T rows per sequence.
+          // All steps of a sequence at once: one matrix product of T rows per sequence. The result
+          // stays in the [T][nb] layout, so each step of the recurrence reads one contiguous block.
           let name = sequenceBuffer(hint, features, &w)
           let k = graph.type(of: node.operands[0])?.features ?? 0
           guard case .sequence(_, let stride, _) = operands[0] else { preconditionFailure("linear over a non-sequence") }
