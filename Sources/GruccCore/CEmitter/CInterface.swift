@@ -85,7 +85,7 @@ struct CInterface {
       case .linearUnshared:
         let w = graph.type(of: node.operands[1])?.fixedShape ?? [0, 0, 0]
         perStep += w[1] * w[2]
-      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .fused:
+      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .fused, .gradient:
         break
       }
       // Every sequence result that is not a view of another value has its own rows in scratch.
@@ -129,7 +129,7 @@ struct CInterface {
     switch node.op {
     case .argument, .parameter, .slice: return true
     case .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend,
-      .concat, .reduce, .mask, .fused:
+      .concat, .reduce, .mask, .fused, .gradient:
       return false
     }
   }

@@ -264,7 +264,7 @@ enum CSequenceEmitter {
             bias: operands.count > 2 ? operands[2].pointer : nil, x: row(operands[0], "0"), ldx: stride, rows: "T", k: k)
           w.line("for (int b = 0; b < nb; b++) \(call)")
           values[i] = [scratchSequence(name, features)]
-        case .gru, .dense:
+        case .gru, .dense, .gradient:
           preconditionFailure("high-level op '\(node.op.mnemonic)' reached the C emitter")
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           if type?.isSequence == true {

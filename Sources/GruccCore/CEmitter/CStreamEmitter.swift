@@ -87,7 +87,7 @@ enum CStreamEmitter {
           w.line("\(real) \(name)[\(features)];")
           w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
           values[i] = [.vector(name)]
-        case .gru, .dense:
+        case .gru, .dense, .gradient:
           preconditionFailure("high-level op '\(node.op.mnemonic)' reached the C emitter")
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           guard perStep else {

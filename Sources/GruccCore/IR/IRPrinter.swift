@@ -79,7 +79,7 @@ public enum IRPrinter {
     case .parameter(let name): return "@\(name)"
     case .scan(let s): return s.direction.rawValue
     case .zeros, .gru, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
-      .concat, .reduce, .mask, .fused:
+      .concat, .reduce, .mask, .fused, .gradient:
       return ""
     }
   }
@@ -113,7 +113,7 @@ public enum IRPrinter {
     case .activation(let a):
       guard let form = Activation.form(named: a.name) else { return "" }
       return zip(form.parameters, a.parameters).map { "\($0) = \($1)" }.joined(separator: ", ")
-    case .argument, .parameter, .zeros, .linear, .linearUnshared, .add, .mul, .blend, .reduce, .mask, .fused:
+    case .argument, .parameter, .zeros, .linear, .linearUnshared, .add, .mul, .blend, .reduce, .mask, .fused, .gradient:
       return ""
     }
   }

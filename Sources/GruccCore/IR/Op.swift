@@ -79,6 +79,42 @@ public struct Fusion: Sendable {
   public var steps: [FusionStep]
 }
 
+/// The ops that only gradient graphs (Autodiff) use: the adjoints of the forward ops that are not
+/// forward ops themselves. `..., N` is any number of leading axes (batch, time).
+public enum GradientOp: Sendable, Equatable {
+  /// `dx = dy W`: operands dy `[..., N]`, W `[N, K]`; result `[..., K]`.
+  case linearInput
+  /// `dW = Σ_rows dy^T x`: operands x `[..., K]`, dy `[..., N]`; result `[N, K]`, summed over
+  /// every leading axis (batch and time).
+  case linearWeight
+  /// `db = Σ_rows dy`: operand dy `[..., N]`; result `[N]`.
+  case sumRows
+  /// Per-step weights: operands dy `[B, T, N]`, W `[T, N, K]`; result `[B, T, K]`.
+  case unsharedInput
+  /// Per-step weights: operands x `[B, T, K]`, dy `[B, T, N]`; result `[T, N, K]`.
+  case unsharedWeight
+  /// Operand dy `[B, T, N]`; result `[T, N]`, summed over the batch.
+  case sumBatch
+  /// `dx = f'(x) · dy` (softmax: its Jacobian applied to dy): operands x, dy.
+  case activation(Activation)
+  /// The adjoint of a reduction over time: operands x `[B, T, F]`, dy `[B, F]`, and the lengths
+  /// if the reduction had them; result `[B, T, F]`, zero past each length.
+  case reduce(Reduction)
+
+  public var mnemonic: String {
+    switch self {
+    case .linearInput: return "linear_grad_input"
+    case .linearWeight: return "linear_grad_weight"
+    case .sumRows: return "sum_rows"
+    case .unsharedInput: return "linear_unshared_grad_input"
+    case .unsharedWeight: return "linear_unshared_grad_weight"
+    case .sumBatch: return "sum_batch"
+    case .activation(let a): return String(a.name.map { $0 == "-" ? "_" : $0 }) + "_grad"
+    case .reduce(let r): return "reduce_\(r.rawValue)_grad"
+    }
+  }
+}
+
 /// One operation. Every `switch` over `Op` is exhaustive, so a new op is a compile error in each
 /// stage (printer, verifier, type rules, interpreter, C emitter) until it is handled.
 public enum Op: Sendable {
@@ -114,6 +150,8 @@ public enum Op: Sendable {
   case mask
   /// Elementwise ops computed in one loop. Operands: the values the steps read.
   case fused(Fusion)
+  /// An adjoint op of a gradient graph (Autodiff); the interpreter runs it, the C backend does not.
+  case gradient(GradientOp)
 
   /// The op's name in IR dumps.
   public var mnemonic: String {
@@ -137,6 +175,7 @@ public enum Op: Sendable {
     case .reduce(let r): return "reduce_\(r.rawValue)"
     case .mask: return "mask"
     case .fused: return "fused"
+    case .gradient(let g): return g.mnemonic
     }
   }
 
@@ -146,7 +185,7 @@ public enum Op: Sendable {
     case .gru: return 2
     case .scan(let s): return s.body.outputs.count
     case .argument, .parameter, .zeros, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
-      .scale, .blend, .slice, .concat, .reduce, .mask, .fused:
+      .scale, .blend, .slice, .concat, .reduce, .mask, .fused, .gradient:
       return 1
     }
   }
@@ -158,7 +197,7 @@ public enum Op: Sendable {
     case .activation(let a): return a != .softmax
     case .add, .mul, .scale, .blend: return true
     case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
-      .reduce, .mask, .fused:
+      .reduce, .mask, .fused, .gradient:
       return false
     }
   }

@@ -103,6 +103,8 @@ public enum TypeRules {
         guard step.inputs.count == arity else { throw .internal("fused step \(i) has \(step.inputs.count) inputs") }
       }
       return [first]
+    case .gradient(let g):
+      return [try gradientType(g, t)]
     case .linearUnshared:
       try count(2...3)
       let (x, w) = (t[0], t[1])
@@ -162,6 +164,41 @@ public enum TypeRules {
       guard t[0].isSequence else { throw .internal("mask of \(t[0])") }
       try requireLengths(t[1])
       return [t[0]]
+    }
+  }
+
+  private static func gradientType(_ g: GradientOp, _ t: [TensorType]) throws(TypeError) -> TensorType {
+    func fail() -> TypeError { .internal("'\(g.mnemonic)' of \(t.map(\.description).joined(separator: ", "))") }
+    switch g {
+    case .linearInput:
+      guard t.count == 2, t[1].rank == 2, t[1].dims[0].fixedValue == t[0].features, let k = t[1].dims[1].fixedValue
+      else { throw fail() }
+      return t[0].withFeatures(k)
+    case .linearWeight:
+      guard t.count == 2, t[0].rank == t[1].rank, Array(t[0].dims.dropLast()) == Array(t[1].dims.dropLast()) else { throw fail() }
+      return TensorType(t[0].dtype, [.fixed(t[1].features), .fixed(t[0].features)])
+    case .sumRows:
+      guard t.count == 1 else { throw fail() }
+      return TensorType(t[0].dtype, [.fixed(t[0].features)])
+    case .unsharedInput:
+      guard t.count == 2, t[0].isSequence, t[1].rank == 3, t[1].dims[0] == t[0].dims[1], t[1].dims[1].fixedValue == t[0].features,
+        let k = t[1].dims[2].fixedValue
+      else { throw fail() }
+      return t[0].withFeatures(k)
+    case .unsharedWeight:
+      guard t.count == 2, t[0].isSequence, t[1].isSequence, t[0].dims[1] == t[1].dims[1], t[0].dims[1].fixedValue != nil
+      else { throw fail() }
+      return TensorType(t[0].dtype, [t[0].dims[1], .fixed(t[1].features), .fixed(t[0].features)])
+    case .sumBatch:
+      guard t.count == 1, t[0].isSequence, t[0].dims[1].fixedValue != nil else { throw fail() }
+      return TensorType(t[0].dtype, [t[0].dims[1], .fixed(t[0].features)])
+    case .activation:
+      guard t.count == 2, t[0] == t[1] else { throw fail() }
+      return t[0]
+    case .reduce:
+      guard t.count == 2 || t.count == 3, t[0].isSequence, t[1] == t[0].stepType else { throw fail() }
+      if t.count == 3 { try requireLengths(t[2]) }
+      return t[0]
     }
   }
 

@@ -169,6 +169,8 @@ struct Evaluator<S: InterpreterScalar> {
         values.append([.tensor(steps[steps.count - 1])])
       case .packedLinear(let p):
         values.append([.tensor(packedLinear(p, t(0), t(1), operands.count > 2 ? t(2) : nil))])
+      case .gradient(let g):
+        values.append([.tensor(gradient(g, operands))])
       case .slice(let start, let count):
         let x = t(0)
         var data: [S] = []
@@ -201,8 +203,102 @@ struct Evaluator<S: InterpreterScalar> {
       let (z, a, b) = (t[0].data, t[1].data, t[2].data)
       return Tensor(shape: t[0].shape, data: z.indices.map { Kernels.blend(z[$0], a[$0], b[$0]) })
     case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
-      .reduce, .mask, .fused:
+      .reduce, .mask, .fused, .gradient:
       preconditionFailure("'\(op.mnemonic)' is not elementwise")
+    }
+  }
+
+  /// The adjoint ops of gradient graphs (see GradientOp), summing in a fixed order.
+  private func gradient(_ g: GradientOp, _ operands: [RuntimeValue<S>]) -> Tensor<S> {
+    func t(_ i: Int) -> Tensor<S> { operands[i].tensor }
+    switch g {
+    case .linearInput:
+      let (dy, w) = (t(0), t(1))
+      let (n, k) = (w.shape[0], w.shape[1])
+      var dx = [S](repeating: 0, count: dy.rows * k)
+      for r in 0..<dy.rows {
+        for i in 0..<n {
+          let d = dy.data[r * n + i]
+          for j in 0..<k { dx[r * k + j] += d * w.data[i * k + j] }
+        }
+      }
+      return Tensor(shape: dy.shape.dropLast() + [k], data: dx)
+    case .linearWeight:
+      let (x, dy) = (t(0), t(1))
+      let (k, n) = (x.features, dy.features)
+      var dw = [S](repeating: 0, count: n * k)
+      for r in 0..<x.rows {
+        for i in 0..<n {
+          let d = dy.data[r * n + i]
+          for j in 0..<k { dw[i * k + j] += d * x.data[r * k + j] }
+        }
+      }
+      return Tensor(shape: [n, k], data: dw)
+    case .sumRows:
+      let dy = t(0)
+      var db = [S](repeating: 0, count: dy.features)
+      for r in 0..<dy.rows { for i in 0..<dy.features { db[i] += dy.data[r * dy.features + i] } }
+      return Tensor(shape: [dy.features], data: db)
+    case .unsharedInput:
+      let (dy, w) = (t(0), t(1))
+      let (batch, steps, n, k) = (dy.shape[0], dy.shape[1], w.shape[1], w.shape[2])
+      var dx = [S](repeating: 0, count: batch * steps * k)
+      for b in 0..<batch {
+        for s in 0..<steps {
+          for i in 0..<n {
+            let d = dy.data[(b * steps + s) * n + i]
+            for j in 0..<k { dx[(b * steps + s) * k + j] += d * w.data[(s * n + i) * k + j] }
+          }
+        }
+      }
+      return Tensor(shape: [batch, steps, k], data: dx)
+    case .unsharedWeight:
+      let (x, dy) = (t(0), t(1))
+      let (batch, steps, k, n) = (x.shape[0], x.shape[1], x.shape[2], dy.shape[2])
+      var dw = [S](repeating: 0, count: steps * n * k)
+      for b in 0..<batch {
+        for s in 0..<steps {
+          for i in 0..<n {
+            let d = dy.data[(b * steps + s) * n + i]
+            for j in 0..<k { dw[(s * n + i) * k + j] += d * x.data[(b * steps + s) * k + j] }
+          }
+        }
+      }
+      return Tensor(shape: [steps, n, k], data: dw)
+    case .sumBatch:
+      let dy = t(0)
+      let (batch, rest) = (dy.shape[0], dy.data.count / max(1, dy.shape[0]))
+      var sum = [S](repeating: 0, count: rest)
+      for b in 0..<batch { for i in 0..<rest { sum[i] += dy.data[b * rest + i] } }
+      return Tensor(shape: Array(dy.shape.dropFirst()), data: sum)
+    case .activation(let a):
+      let (x, dy) = (t(0), t(1))
+      return Tensor(shape: x.shape, data: Kernels.activationGradient(a, x.data, dy.data, features: x.features))
+    case .reduce(let r):
+      let (x, dy) = (t(0), t(1))
+      let lengths = operands.count > 2 ? operands[2].lengths : nil
+      let (batch, steps, f) = (x.shape[0], x.shape[1], x.shape[2])
+      var dx = [S](repeating: 0, count: x.data.count)
+      for b in 0..<batch {
+        let length = lengths?[b] ?? steps
+        guard length > 0 else { continue }
+        for i in 0..<f {
+          let d = dy.data[b * f + i]
+          func at(_ t: Int) -> Int { (b * steps + t) * f + i }
+          switch r {
+          case .mean:
+            for t in 0..<length { dx[at(t)] = d / S(length) }
+          case .max:
+            // The first step holding the maximum takes the gradient, as the forward pass chose it.
+            var best = 0
+            for t in 1..<max(1, length) where x.data[at(t)] > x.data[at(best)] { best = t }
+            dx[at(best)] = d
+          case .last:
+            dx[at(length - 1)] = d
+          }
+        }
+      }
+      return Tensor(shape: x.shape, data: dx)
     }
   }
 

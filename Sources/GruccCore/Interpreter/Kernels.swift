@@ -63,6 +63,52 @@ enum Kernels {
     }
   }
 
+  /// `dx = f'(x) · dy`, element by element (softmax: `y · (dy − Σ dy·y)` per row of `features`).
+  static func activationGradient<S: InterpreterScalar>(_ a: Activation, _ x: [S], _ dy: [S], features: Int) -> [S] {
+    if case .softmax = a {
+      let y = apply(a, x, features: features)
+      var dx = [S](repeating: 0, count: x.count)
+      for r in 0..<(features == 0 ? 0 : x.count / features) {
+        let row = (r * features)..<((r + 1) * features)
+        var dot: S = 0
+        for i in row { dot += dy[i] * y[i] }
+        for i in row { dx[i] = y[i] * (dy[i] - dot) }
+      }
+      return dx
+    }
+    return x.indices.map { derivative(a, x[$0]) * dy[$0] }
+  }
+
+  /// f'(x) of an elementwise activation. At the kinks of relu, clip, hard-sigmoid and the
+  /// thresholds the derivative of the side the forward formula takes is used.
+  static func derivative<S: InterpreterScalar>(_ a: Activation, _ x: S) -> S {
+    switch a {
+    case .identity, .softmax: return 1
+    case .sigmoid:
+      let y = sigmoid(x)
+      return y * (1 - y)
+    case .tanh:
+      let y = S.hyperbolicTangent(x)
+      return 1 - y * y
+    case .relu: return x > 0 ? 1 : 0
+    case .hardSigmoid(let alpha, let beta):
+      let v = S(alpha) * x + S(beta)
+      return v < 0 || v > 1 ? 0 : S(alpha)
+    case .leakyRelu(let alpha): return x >= 0 ? 1 : S(alpha)
+    case .thresholdedRelu(let alpha): return x >= S(alpha) ? 1 : 0
+    case .scaledTanh(let alpha, let beta):
+      let y = S.hyperbolicTangent(S(beta) * x)
+      return S(alpha) * S(beta) * (1 - y * y)
+    case .affine(let alpha, _): return S(alpha)
+    case .elu(let alpha): return x >= 0 ? 1 : S(alpha) * S.exponential(x)
+    case .softsign:
+      let d = 1 + (x < 0 ? -x : x)
+      return 1 / (d * d)
+    case .softplus: return sigmoid(x)
+    case .clip(let c): return x < S(-c) || x > S(c) ? 0 : 1
+    }
+  }
+
   /// `z * a + (1 - z) * b`
   static func blend<S: InterpreterScalar>(_ z: S, _ a: S, _ b: S) -> S { z * a + (1 - z) * b }
 }

@@ -1,0 +1,46 @@
+// Training's gradients by reverse-mode differentiation: the forward pass in the interpreter,
+// the loss and its derivative at the outputs, then the gradient graph (Differentiate) run on
+// the same inputs with those derivatives as seeds.
+
+public struct Autodiff: LossGradient {
+  public init() {}
+
+  /// The gradient graph of a lowered module; build it once and reuse it for every batch.
+  public static func gradientModule(_ module: Module) -> Module {
+    var diagnostics = DiagnosticEngine()
+    return Differentiate().run(module, diagnostics: &diagnostics)
+  }
+
+  public func evaluate(_ module: Module, batch: TrainingBatch, loss: Loss) throws -> (loss: Double, gradients: [String: [Double]]) {
+    try Self.evaluate(module, gradientModule: Self.gradientModule(module), batch: batch, loss: loss)
+  }
+
+  /// As `evaluate`, with the gradient graph already built.
+  public static func evaluate(
+    _ module: Module, gradientModule: Module, batch: TrainingBatch, loss: Loss
+  ) throws -> (loss: Double, gradients: [String: [Double]]) {
+    let outputs = try Interpreter.run(module, inputs: batch.inputs)
+    let lengths = module.graph.argumentNodes.compactMap { i -> [Int]? in
+      guard case .argument(let name, let type) = module.graph.nodes[i].op, type.dtype == .i32 else { return nil }
+      return batch.inputs[name].map { $0.values.map { Int($0) } }
+    }.first
+    var total = 0.0
+    var seeded = batch.inputs
+    for o in outputs {
+      var seed = [Double](repeating: 0, count: o.value.values.count)
+      if let target = batch.targets[o.name] {
+        let (value, gradient) = loss.evaluate(output: o.value, target: target, lengths: o.value.shape.count == 3 ? lengths : nil)
+        total += value
+        seed = gradient
+      }
+      seeded[Differentiate.seedName(o.name)] = ArrayValue(shape: o.value.shape, values: seed)
+    }
+    let results = try Interpreter.run(gradientModule, inputs: seeded)
+    var gradients: [String: [Double]] = [:]
+    for p in module.parameters {
+      gradients[p.name] = results.first { $0.name == Differentiate.gradientName(p.name) }?.value.values
+        ?? [Double](repeating: 0, count: p.count)
+    }
+    return (total, gradients)
+  }
+}
