@@ -5098,27 +5098,33 @@ static const float seed000_bigru_h_bw_u_n[3200] = {
  * W is n x k in panels of 64 rows: W[p][j][l] holds row p * 64 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 16 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
+ * fewer rows go one by one, 64 sums at a time.
  */
 static void seed000_bigru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 64) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 64 ? n - p : 64;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 16) {
-                float acc[6][16];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
-                for (int j = 0; j < k; j++) {
-                    const float *wj = wp + (size_t)j * 64 + c;
-                    for (int q = 0; q < 6; q++) {
-                        float xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const float *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 16) {
+                    float acc[6][16];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
+                    for (int j = 0; j < k; j++) {
+                        const float *wj = wp + (size_t)j * 64 + c;
+                        for (int q = 0; q < 6; q++) {
+                            float xj = xr[q][j];
+                            for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 16 ? lanes - c : 16;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 16 ? lanes - c : 16;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {

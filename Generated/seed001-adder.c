@@ -306,27 +306,33 @@ static const double adder_y_b[1] = {
  * W is n x k in panels of 8 rows: W[p][j][l] holds row p * 8 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 8 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
+ * fewer rows go one by one, 8 sums at a time.
  */
 static void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 8) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 8 ? n - p : 8;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 8) {
-                double acc[6][8];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
-                for (int j = 0; j < k; j++) {
-                    const double *wj = wp + (size_t)j * 8 + c;
-                    for (int q = 0; q < 6; q++) {
-                        double xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const double *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 8) {
+                    double acc[6][8];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    for (int j = 0; j < k; j++) {
+                        const double *wj = wp + (size_t)j * 8 + c;
+                        for (int q = 0; q < 6; q++) {
+                            double xj = xr[q][j];
+                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 8 ? lanes - c : 8;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 8 ? lanes - c : 8;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {
@@ -345,27 +351,33 @@ static void adder_linear_p8(double *y, size_t ldy, const double *W, const double
  * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 8 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
+ * fewer rows go one by one, 16 sums at a time.
  */
 static void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 16) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 16 ? n - p : 16;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 8) {
-                double acc[6][8];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
-                for (int j = 0; j < k; j++) {
-                    const double *wj = wp + (size_t)j * 16 + c;
-                    for (int q = 0; q < 6; q++) {
-                        double xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const double *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 8) {
+                    double acc[6][8];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    for (int j = 0; j < k; j++) {
+                        const double *wj = wp + (size_t)j * 16 + c;
+                        for (int q = 0; q < 6; q++) {
+                            double xj = xr[q][j];
+                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 8 ? lanes - c : 8;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 8 ? lanes - c : 8;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {
@@ -384,27 +396,33 @@ static void adder_linear_p16(double *y, size_t ldy, const double *W, const doubl
  * W is n x k in panels of 24 rows: W[p][j][l] holds row p * 24 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 8 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
+ * fewer rows go one by one, 24 sums at a time.
  */
 static void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 24) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 24 ? n - p : 24;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 8) {
-                double acc[6][8];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
-                for (int j = 0; j < k; j++) {
-                    const double *wj = wp + (size_t)j * 24 + c;
-                    for (int q = 0; q < 6; q++) {
-                        double xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const double *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 8) {
+                    double acc[6][8];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    for (int j = 0; j < k; j++) {
+                        const double *wj = wp + (size_t)j * 24 + c;
+                        for (int q = 0; q < 6; q++) {
+                            double xj = xr[q][j];
+                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 8 ? lanes - c : 8;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 8 ? lanes - c : 8;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {
@@ -423,27 +441,33 @@ static void adder_linear_p24(double *y, size_t ldy, const double *W, const doubl
  * W is n x k in panels of 32 rows: W[p][j][l] holds row p * 32 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 8 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
+ * fewer rows go one by one, 32 sums at a time.
  */
 static void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 32) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 32 ? n - p : 32;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 8) {
-                double acc[6][8];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
-                for (int j = 0; j < k; j++) {
-                    const double *wj = wp + (size_t)j * 32 + c;
-                    for (int q = 0; q < 6; q++) {
-                        double xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const double *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 8) {
+                    double acc[6][8];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    for (int j = 0; j < k; j++) {
+                        const double *wj = wp + (size_t)j * 32 + c;
+                        for (int q = 0; q < 6; q++) {
+                            double xj = xr[q][j];
+                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 8 ? lanes - c : 8;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 8 ? lanes - c : 8;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {

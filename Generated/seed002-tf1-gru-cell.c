@@ -442,27 +442,33 @@ static const float tf1_cell_y_b[80] = {
  * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 16 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
+ * fewer rows go one by one, 16 sums at a time.
  */
 static void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 16) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 16 ? n - p : 16;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 16) {
-                float acc[6][16];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
-                for (int j = 0; j < k; j++) {
-                    const float *wj = wp + (size_t)j * 16 + c;
-                    for (int q = 0; q < 6; q++) {
-                        float xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const float *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 16) {
+                    float acc[6][16];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
+                    for (int j = 0; j < k; j++) {
+                        const float *wj = wp + (size_t)j * 16 + c;
+                        for (int q = 0; q < 6; q++) {
+                            float xj = xr[q][j];
+                            for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 16 ? lanes - c : 16;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 16 ? lanes - c : 16;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {
@@ -481,27 +487,33 @@ static void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const floa
  * W is n x k in panels of 32 rows: W[p][j][l] holds row p * 32 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 16 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
+ * fewer rows go one by one, 32 sums at a time.
  */
 static void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 32) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 32 ? n - p : 32;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 16) {
-                float acc[6][16];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
-                for (int j = 0; j < k; j++) {
-                    const float *wj = wp + (size_t)j * 32 + c;
-                    for (int q = 0; q < 6; q++) {
-                        float xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const float *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 16) {
+                    float acc[6][16];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
+                    for (int j = 0; j < k; j++) {
+                        const float *wj = wp + (size_t)j * 32 + c;
+                        for (int q = 0; q < 6; q++) {
+                            float xj = xr[q][j];
+                            for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 16 ? lanes - c : 16;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 16 ? lanes - c : 16;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {
@@ -520,27 +532,33 @@ static void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const floa
  * W is n x k in panels of 48 rows: W[p][j][l] holds row p * 48 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * 6 rows at a time share each load of W (a register block of 6 x 16 sums); the rest go one by one.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
+ * fewer rows go one by one, 48 sums at a time.
  */
 static void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 48) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 48 ? n - p : 48;
         int r = 0;
-        for (; r + 6 <= m; r += 6) {
-            for (int c = 0; c < lanes; c += 16) {
-                float acc[6][16];
-                for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
-                for (int j = 0; j < k; j++) {
-                    const float *wj = wp + (size_t)j * 48 + c;
-                    for (int q = 0; q < 6; q++) {
-                        float xj = x[(size_t)(r + q) * ldx + j];
-                        for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+        if (m >= 6) {
+            for (; r < m; r += 6) {
+                const float *xr[6];
+                int used = m - r < 6 ? m - r : 6;
+                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                for (int c = 0; c < lanes; c += 16) {
+                    float acc[6][16];
+                    for (int q = 0; q < 6; q++) for (int l = 0; l < 16; l++) acc[q][l] = 0.0f;
+                    for (int j = 0; j < k; j++) {
+                        const float *wj = wp + (size_t)j * 48 + c;
+                        for (int q = 0; q < 6; q++) {
+                            float xj = xr[q][j];
+                            for (int l = 0; l < 16; l++) acc[q][l] += wj[l] * xj;
+                        }
                     }
+                    int width = lanes - c < 16 ? lanes - c : 16;
+                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
+                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
                 }
-                int width = lanes - c < 16 ? lanes - c : 16;
-                for (int q = 0; q < 6; q++) for (int l = 0; l < width; l++)
-                    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
             }
         }
         for (; r < m; r++) {

@@ -143,7 +143,8 @@ enum CPrelude {
       "W is n x k in panels of \(panel) rows: W[p][j][l] holds row p * \(panel) + l, column j (zero past row n).",
       "Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes",
       "of a panel are independent sums, so the loops vectorise without reassociating any sum.",
-      "\(rows) rows at a time share each load of W (a register block of \(rows) x \(block) sums); the rest go one by one.",
+      "From \(rows) rows on, \(rows) rows at a time share each load of W (a register block of \(rows) x \(block) sums);",
+      "fewer rows go one by one, \(panel) sums at a time.",
     ])
     let signature = "static void \(names.global("linear_p\(panel)"))(\(real) *y, size_t ldy, const \(real) *W, const \(real) *b, "
       + "const \(real) *x, size_t ldx, int m, int n, int k)"
@@ -152,20 +153,27 @@ enum CPrelude {
         w.line("const \(real) *wp = W + (size_t)p * k;")
         w.line("int lanes = n - p < \(panel) ? n - p : \(panel);")
         w.line("int r = 0;")
-        w.block("for (; r + \(rows) <= m; r += \(rows))") { w in
-          w.block("for (int c = 0; c < lanes; c += \(block))") { w in
-            w.line("\(real) acc[\(rows)][\(block)];")
-            w.line("for (int q = 0; q < \(rows); q++) for (int l = 0; l < \(block); l++) acc[q][l] = \(zero);")
-            w.block("for (int j = 0; j < k; j++)") { w in
-              w.line("const \(real) *wj = wp + (size_t)j * \(panel) + c;")
-              w.block("for (int q = 0; q < \(rows); q++)") { w in
-                w.line("\(real) xj = x[(size_t)(r + q) * ldx + j];")
-                w.line("for (int l = 0; l < \(block); l++) acc[q][l] += wj[l] * xj;")
+        // From 6 rows on, blocks of 6; a last partial block repeats its last row (computed, not stored)
+        // so that it still shares each load of W.
+        w.block("if (m >= \(rows))") { w in
+          w.block("for (; r < m; r += \(rows))") { w in
+            w.line("const \(real) *xr[\(rows)];")
+            w.line("int used = m - r < \(rows) ? m - r : \(rows);")
+            w.line("for (int q = 0; q < \(rows); q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;")
+            w.block("for (int c = 0; c < lanes; c += \(block))") { w in
+              w.line("\(real) acc[\(rows)][\(block)];")
+              w.line("for (int q = 0; q < \(rows); q++) for (int l = 0; l < \(block); l++) acc[q][l] = \(zero);")
+              w.block("for (int j = 0; j < k; j++)") { w in
+                w.line("const \(real) *wj = wp + (size_t)j * \(panel) + c;")
+                w.block("for (int q = 0; q < \(rows); q++)") { w in
+                  w.line("\(real) xj = xr[q][j];")
+                  w.line("for (int l = 0; l < \(block); l++) acc[q][l] += wj[l] * xj;")
+                }
               }
+              w.line("int width = lanes - c < \(block) ? lanes - c : \(block);")
+              w.line("for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)")
+              w.line("    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];")
             }
-            w.line("int width = lanes - c < \(block) ? lanes - c : \(block);")
-            w.line("for (int q = 0; q < \(rows); q++) for (int l = 0; l < width; l++)")
-            w.line("    y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];")
           }
         }
         w.block("for (; r < m; r++)") { w in
