@@ -10,18 +10,47 @@ public struct DriverResult: Sendable {
   public var stderr: String
 }
 
+/// Where a long command (`train`) reports progress while it runs. Without one, its progress
+/// lines join the rest of stdout in the DriverResult.
+public struct ProgressOutput: Sendable {
+  /// Writes lines meant for stdout at once.
+  public var line: @Sendable (String) -> Void
+  /// Rewrites a live status line (`\r`...), for a terminal on stderr; nil for none.
+  public var status: (@Sendable (String) -> Void)?
+
+  public init(line: @escaping @Sendable (String) -> Void, status: (@Sendable (String) -> Void)?) {
+    self.line = line
+    self.status = status
+  }
+}
+
 public struct Driver {
   private var colors: Bool
-  private var stdout = ""
-  private var stderr = ""
+  // Internal, not private: the commands in Driver/*Command.swift extend the Driver.
+  var stdout = ""
+  var stderr = ""
+  var progress: ProgressOutput?
+  /// How `train` differentiates (Trainer.defaultGradient unless a test passes another).
+  var gradient: any LossGradient
   /// The weights of a model imported from an ONNX file in this run; they never touch the disk.
   private var importedTensors: [NamedTensor]?
 
-  private init(colors: Bool) { self.colors = colors }
+  private init(colors: Bool, progress: ProgressOutput?, gradient: any LossGradient) {
+    self.colors = colors
+    self.progress = progress
+    self.gradient = gradient
+  }
 
   /// Runs one grucc command line (without the program name).
-  public static func run(_ arguments: [String], colors: Bool = false) -> DriverResult {
-    var driver = Driver(colors: colors)
+  public static func run(_ arguments: [String], colors: Bool = false, progress: ProgressOutput? = nil) -> DriverResult {
+    run(arguments, colors: colors, progress: progress, gradient: Trainer.defaultGradient)
+  }
+
+  /// As above, training with `gradient`.
+  static func run(
+    _ arguments: [String], colors: Bool = false, progress: ProgressOutput? = nil, gradient: any LossGradient
+  ) -> DriverResult {
+    var driver = Driver(colors: colors, progress: progress, gradient: gradient)
     let code = driver.execute(arguments)
     return DriverResult(exitCode: code, stdout: driver.stdout, stderr: driver.stderr)
   }
@@ -46,21 +75,22 @@ public struct Driver {
     case .check(let path): return check(path)
     case .identify(let options): return identify(options)
     case .importModel(let input, let output): return importModel(input, output: output)
+    case .train(let options): return train(options, gradient: gradient)
     }
   }
 
   // MARK: - Loading
 
-  private mutating func fail(_ message: String) -> Int32 {
+  mutating func fail(_ message: String) -> Int32 {
     stderr += "grucc: error: \(message)\n"
     return 1
   }
 
-  private struct ReadError: Error, CustomStringConvertible {
+  struct ReadError: Error, CustomStringConvertible {
     var description: String
   }
 
-  private func readFile(_ path: String) -> Result<[UInt8], ReadError> {
+  func readFile(_ path: String) -> Result<[UInt8], ReadError> {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       return .failure(ReadError(description: "no such file"))
@@ -79,7 +109,7 @@ public struct Driver {
 
   /// Reads and checks a model file; nil (with the errors printed) if it has errors. An ONNX file
   /// is imported first and its .gru text checked as if the user had written it.
-  private mutating func frontEnd(_ path: String) -> FrontEnd? {
+  mutating func frontEnd(_ path: String) -> FrontEnd? {
     var bytes: [UInt8]
     switch readFile(path) {
     case .success(let b): bytes = b
@@ -120,13 +150,13 @@ public struct Driver {
     }
   }
 
-  private func directory(of path: String) -> String {
+  func directory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "" }
     return String(path[...slash])
   }
 
   /// Runs the pass pipeline (or its prefix up to `through`), printing IR dumps if asked.
-  private mutating func optimise(
+  mutating func optimise(
     _ front: FrontEnd, through: String? = nil, printAfterAll: Bool = false
   ) -> Module? {
     guard let model = front.model, let module = front.module else { return nil }
@@ -209,7 +239,7 @@ public struct Driver {
 
   /// Writes every file or none: each goes to a temporary file first, and only when all are
   /// written are they renamed over their targets.
-  private mutating func write(_ files: [(path: String, bytes: [UInt8])], input: String?) -> Int32 {
+  mutating func write(_ files: [(path: String, bytes: [UInt8])], input: String?) -> Int32 {
     for f in files where input.map({ samePath($0, f.path) }) ?? false {
       return fail("output '\(f.path)' would overwrite the input file")
     }
@@ -242,7 +272,7 @@ public struct Driver {
   /// Whether writing `output` would replace the file `input` reads, however the paths are spelled:
   /// `.`, `..` and symbolic links are resolved. The output's own last component is not resolved,
   /// because the rename replaces a link there rather than the file it points to.
-  private func samePath(_ input: String, _ output: String) -> Bool {
+  func samePath(_ input: String, _ output: String) -> Bool {
     let out = URL(fileURLWithPath: output).standardizedFileURL
     let outDirectory = out.deletingLastPathComponent().resolvingSymlinksInPath()
     return URL(fileURLWithPath: input).resolvingSymlinksInPath().path

@@ -14,6 +14,8 @@ enum HelpText {
                                               which GRU variant and layout reproduce Y from X
       grucc import MODEL.onnx [-o MODEL.gru]  write the ONNX model as a .gru file and its
                                               weights (MODEL.safetensors) beside it
+      grucc train MODEL.gru --data TRAIN.npz --loss LOSS --steps N [options] [-o FILE]
+                                              train the weights on examples (see TRAIN OPTIONS)
       (MODEL.onnx can stand for MODEL.gru in every command: it is imported on the fly)
       grucc --help | --version
 
@@ -36,6 +38,25 @@ enum HelpText {
       --input NAME=FILE       another input: the lengths, or a layer's initial state NAME.h0
       -o FILE                 write the outputs to .npy (one output), .npz or .csv
                               (default: CSV on standard output)
+
+    TRAIN OPTIONS:
+      --data FILE.npz         the examples: an array per model input, named as 'run' names
+                              them (x [N, T, F], the lengths [N], LAYER.h0 [N, S]), and a
+                              target per output to train, named after the output
+      --valid FILE.npz        validation examples, laid out the same way
+      --loss LOSS             quadratic (sum of (o-y)^2/2 over the batch size), mse, bce or cce
+      --steps N               the number of updates
+      --batch B               examples per update, drawn without replacement and reshuffled
+                              every epoch (default: the whole training set)
+      --optimizer adam|sgd    default adam
+      --lr X                  learning rate (default: 0.001 for adam, 0.01 for sgd)
+      --seed S                the seed of the batch order (default 0); the same seed gives
+                              the same weights, bit for bit
+      --every K               print the training and validation losses every K steps
+                              (default: steps/20)
+      --plot FILE.svg         draw the loss curves
+      -o FILE.safetensors     the trained weights in grucc's names (default: the model's
+                              own 'weights' file, when it is a grucc safetensors file)
 
     The language is described in Specs/LANGUAGE.md.
 

@@ -49,6 +49,7 @@ public enum Command: Sendable, Equatable {
   case identify(IdentifyOptions)
   /// `grucc import MODEL.onnx [-o MODEL.gru]`
   case importModel(String, output: String?)
+  case train(TrainOptions)
   case help
   case version
 }
@@ -81,6 +82,9 @@ public enum Options {
     case "identify":
       args = args.dropFirst()
       return .identify(try parseIdentify(&args))
+    case "train":
+      args = args.dropFirst()
+      return .train(try parseTrain(&args))
     case "import":
       args = args.dropFirst()
       var model: String?
@@ -103,7 +107,7 @@ public enum Options {
     }
   }
 
-  private static func value(after option: String, _ args: inout ArraySlice<String>) throws(UsageError) -> String {
+  static func value(after option: String, _ args: inout ArraySlice<String>) throws(UsageError) -> String {
     guard let v = args.popFirst() else { throw UsageError(message: "option '\(option)' needs a value") }
     return v
   }

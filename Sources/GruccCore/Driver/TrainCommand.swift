@@ -1,0 +1,134 @@
+// `grucc train`: reads the model (lowered through lower-dense, with its weights from its file or
+// init rules) and the examples, trains with the LossGradient it is given, reports the losses as
+// it goes, and writes the trained weights (and the loss plot) atomically, only on success.
+
+import Foundation
+
+extension Driver {
+  mutating func train(_ options: TrainOptions, gradient: any LossGradient) -> Int32 {
+    guard let front = frontEnd(options.model), let model = front.model else { return 1 }
+    guard let weightsPath = trainedWeightsPath(options, model: model) else {
+      return fail(
+        "'train' needs -o FILE.safetensors: the model names no safetensors file in grucc's names "
+          + "(a 'weights \"FILE.safetensors\"' clause without format or map) to write the trained weights to")
+    }
+    for path in [options.data, options.valid].compactMap({ $0 }) where samePath(path, weightsPath) {
+      return fail("output '\(weightsPath)' would overwrite the data file")
+    }
+    guard let module = optimise(front, through: "lower-dense") else { return 1 }
+    let interface = TrainingFiles.Interface(module)
+    guard let training = examples(options.data, interface) else { return 1 }
+    var validation: TrainingBatch?
+    if let path = options.valid {
+      guard let v = examples(path, interface) else { return 1 }
+      guard Set(v.targets.keys) == Set(training.targets.keys) else {
+        return fail(
+          "\(path): the targets are \(v.targets.keys.sorted()), the training set's \(training.targets.keys.sorted())")
+      }
+      validation = v
+    }
+
+    let rate = options.learningRate ?? options.optimizer.defaultLearningRate
+    let optimizer: any Optimizer = options.optimizer == .adam ? Adam(learningRate: rate) : SGD(learningRate: rate)
+    let trainer = Trainer(
+      options: TrainingOptions(
+        loss: options.loss, steps: options.steps, batchSize: options.batch, seed: options.seed, every: options.every),
+      optimizer: optimizer, gradient: gradient)
+    let result: TrainingResult
+    do {
+      var reporter = ProgressReporter(total: options.steps, output: progress)
+      defer { reporter.finish() }
+      result = try trainer.train(module, training: training, validation: validation) { event in
+        if let line = reporter.handle(event) { self.stdout += line }
+      }
+    } catch {
+      return fail("\(error)")
+    }
+
+    let dtype: TensorDType = module.precision == .f32 ? .f32 : .f64
+    let tensors = result.module.parameters.map {
+      NamedTensor(name: $0.name, dtype: dtype, shape: $0.shape, values: $0.values)
+    }
+    var files = [(path: weightsPath, bytes: Safetensors.write(tensors, metadata: [("format", "grucc")]))]
+    if let plot = options.plot {
+      let title = "\(module.name): \(options.loss.rawValue) loss, \(options.optimizer.rawValue), lr \(rate)"
+      files.append((plot, Array(LossPlot.svg(result.history, title: title).utf8)))
+    }
+    let code = write(files, input: options.model)
+    if code == 0 { stdout += files.map { "wrote \($0.path)\n" }.joined() }
+    return code
+  }
+
+  /// `-o`, or the model's own weights file when writing grucc's names there keeps it loadable.
+  private func trainedWeightsPath(_ options: TrainOptions, model: Model) -> String? {
+    if let output = options.output { return output }
+    guard let spec = model.weights, spec.format == .grucc, spec.maps.isEmpty, spec.path.hasSuffix(".safetensors") else {
+      return nil
+    }
+    return spec.path.hasPrefix("/") ? spec.path : directory(of: options.model) + spec.path
+  }
+
+  private mutating func examples(_ path: String, _ interface: TrainingFiles.Interface) -> TrainingBatch? {
+    switch readFile(path) {
+    case .failure(let reason):
+      _ = fail("cannot read '\(path)': \(reason.description)")
+      return nil
+    case .success(let bytes):
+      let members: [(String?, ArrayValue)]
+      do throws(FormatError) {
+        members = try DataFiles.read(bytes, path: path)
+      } catch {
+        _ = fail("\(path): \(error.message)")
+        return nil
+      }
+      switch TrainingFiles.batch(members, path: path, interface: interface) {
+      case .success(let batch): return batch
+      case .failure(let error):
+        _ = fail(error.message)
+        return nil
+      }
+    }
+  }
+}
+
+/// The progress lines: `step N/TOTAL  train LOSS  valid LOSS` at each evaluation (returned for
+/// stdout, or written at once through the ProgressOutput), and a live status line on a terminal.
+struct ProgressReporter {
+  let total: Int
+  let output: ProgressOutput?
+  private var statusShown = false
+
+  init(total: Int, output: ProgressOutput?) {
+    self.total = total
+    self.output = output
+  }
+
+  /// The line for stdout, unless it was written already.
+  mutating func handle(_ event: TrainingEvent) -> String? {
+    switch event {
+    case .evaluated(let r):
+      let width = String(total).count
+      let step = String(repeating: " ", count: max(0, width - String(r.step).count)) + String(r.step)
+      let line = "step \(step)/\(total)  train \(Self.format(r.train))" + (r.valid.map { "  valid \(Self.format($0))" } ?? "") + "\n"
+      guard let output else { return line }
+      clearStatus()
+      output.line(line)
+      return nil
+    case .step(let step, let batchLoss):
+      // At most about 200 redraws, however fast the steps.
+      guard let status = output?.status, step % max(1, total / 200) == 0 || step == total else { return nil }
+      status("\r\u{1B}[Kstep \(step)/\(total)  batch loss \(Self.format(batchLoss))")
+      statusShown = true
+      return nil
+    }
+  }
+
+  mutating func finish() { clearStatus() }
+
+  private mutating func clearStatus() {
+    if statusShown { output?.status?("\r\u{1B}[K") }
+    statusShown = false
+  }
+
+  static func format(_ loss: Double) -> String { String(format: "%.6g", loss) }
+}

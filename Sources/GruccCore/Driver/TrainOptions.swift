@@ -1,0 +1,100 @@
+// `grucc train MODEL.gru --data TRAIN.npz --loss L --steps N [...]`: its options and their
+// checks. Every number is checked here, before any file is read.
+
+public enum OptimizerKind: String, Sendable, CaseIterable {
+  case adam, sgd
+
+  /// Adam's usual 0.001; plain SGD needs a larger step to move at all.
+  var defaultLearningRate: Double { self == .adam ? 0.001 : 0.01 }
+}
+
+public struct TrainOptions: Sendable, Equatable {
+  public var model: String
+  /// The training examples: a .npz with an array per model input and a target per trained output.
+  public var data: String
+  public var valid: String?
+  public var loss: Loss
+  public var steps: Int
+  /// Examples per step; nil: the whole training set.
+  public var batch: Int?
+  /// nil: the optimizer's default.
+  public var learningRate: Double?
+  public var optimizer: OptimizerKind = .adam
+  public var seed: UInt64 = 0
+  /// Report the losses every this many steps; nil: max(1, steps / 20).
+  public var every: Int?
+  public var plot: String?
+  /// The trained weights (.safetensors); nil: the model's own `weights` file.
+  public var output: String?
+}
+
+extension Options {
+  static func parseTrain(_ args: inout ArraySlice<String>) throws(UsageError) -> TrainOptions {
+    var model: String?
+    var data: String?
+    var loss: Loss?
+    var steps: Int?
+    var options = TrainOptions(model: "", data: "", loss: .quadratic, steps: 0)
+    while let a = args.popFirst() {
+      switch a {
+      case "--data": data = try value(after: a, &args)
+      case "--valid": options.valid = try value(after: a, &args)
+      case "--loss":
+        let v = try value(after: a, &args)
+        guard let l = Loss(rawValue: v) else {
+          throw UsageError(message: "unknown loss '\(v)'; expected " + Loss.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        loss = l
+      case "--steps": steps = try positive(a, try value(after: a, &args))
+      case "--batch": options.batch = try positive(a, try value(after: a, &args))
+      case "--every": options.every = try positive(a, try value(after: a, &args))
+      case "--lr":
+        let v = try value(after: a, &args)
+        guard let x = Double(v), x.isFinite, x > 0 else {
+          throw UsageError(message: "'--lr' needs a positive number, not '\(v)'")
+        }
+        options.learningRate = x
+      case "--optimizer":
+        let v = try value(after: a, &args)
+        guard let o = OptimizerKind(rawValue: v) else {
+          throw UsageError(message: "unknown optimizer '\(v)'; expected adam or sgd")
+        }
+        options.optimizer = o
+      case "--seed":
+        let v = try value(after: a, &args)
+        guard let s = UInt64(v) else { throw UsageError(message: "'--seed' needs a whole number from 0 to 2^64 - 1, not '\(v)'") }
+        options.seed = s
+      case "--plot": options.plot = try value(after: a, &args)
+      case "-o": options.output = try value(after: a, &args)
+      case _ where a.hasPrefix("-"): throw UsageError(message: "unknown option '\(a)' for 'train'")
+      default:
+        if model != nil { throw UsageError(message: "'train' takes one model file") }
+        model = a
+      }
+    }
+    guard let model else { throw UsageError(message: "'train' needs a model file") }
+    guard let data else { throw UsageError(message: "'train' needs --data FILE.npz, the training examples") }
+    guard let loss else {
+      throw UsageError(message: "'train' needs --loss: " + Loss.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    guard let steps else { throw UsageError(message: "'train' needs --steps N, the number of updates") }
+    for (option, path) in [("--data", data), ("--valid", options.valid)] {
+      if let path, !path.hasSuffix(".npz") {
+        throw UsageError(message: "'\(option)' reads a .npz file (arrays by name); '\(path)' is not one")
+      }
+    }
+    if let o = options.output, !o.hasSuffix(".safetensors") {
+      throw UsageError(message: "'train -o' writes a safetensors file: give it as FILE.safetensors")
+    }
+    if let p = options.plot, !p.hasSuffix(".svg") {
+      throw UsageError(message: "'--plot' writes an SVG file: give it as FILE.svg")
+    }
+    (options.model, options.data, options.loss, options.steps) = (model, data, loss, steps)
+    return options
+  }
+
+  private static func positive(_ option: String, _ text: String) throws(UsageError) -> Int {
+    guard let n = Int(text), n > 0 else { throw UsageError(message: "'\(option)' needs a positive whole number, not '\(text)'") }
+    return n
+  }
+}

@@ -1,0 +1,41 @@
+// Which examples each training step sees: mini-batches drawn without replacement from a
+// permutation that is reshuffled every epoch, all from one seeded Xoshiro256 stream.
+
+struct BatchSampler {
+  let count: Int
+  let batchSize: Int
+  private var random: Xoshiro256
+  private var order: [Int]
+  private var cursor: Int
+
+  /// `batchSize` at or above `count` means the whole set, in order, every step: full-batch
+  /// training then sums the loss in the same order as the reported training loss.
+  init(count: Int, batchSize: Int, seed: UInt64) {
+    self.count = count
+    self.batchSize = min(batchSize, count)
+    random = Xoshiro256(seed: seed)
+    order = Array(0..<count)
+    cursor = count  // shuffle before the first batch
+  }
+
+  var isWholeSet: Bool { batchSize == count }
+
+  mutating func next() -> [Int] {
+    if isWholeSet { return order }
+    // An epoch ends when fewer than a batch remain; the leftovers wait for the next shuffle.
+    if cursor + batchSize > count {
+      shuffle()
+      cursor = 0
+    }
+    defer { cursor += batchSize }
+    return Array(order[cursor..<(cursor + batchSize)])
+  }
+
+  /// Fisher–Yates; the index is the high half of a 128-bit product, which has no modulo bias.
+  private mutating func shuffle() {
+    for i in stride(from: count - 1, to: 0, by: -1) {
+      let j = Int(random.next().multipliedFullWidth(by: UInt64(i + 1)).high)
+      order.swapAt(i, j)
+    }
+  }
+}

@@ -1,0 +1,136 @@
+// The training loop: mini-batches, gradients from a LossGradient, optimizer updates, and the
+// full training and validation losses every few steps. Deterministic: the only randomness is the
+// batch order, drawn from Xoshiro256(seed), so the same inputs give bit-identical weights.
+
+/// What a training run is asked to do.
+public struct TrainingOptions: Sendable {
+  public var loss: Loss
+  public var steps: Int
+  /// Examples per step; nil (or more than the set holds) means the whole set every step.
+  public var batchSize: Int?
+  public var seed: UInt64
+  /// Report the full losses every this many steps (and before the first and after the last);
+  /// nil means max(1, steps / 20).
+  public var every: Int?
+
+  public init(loss: Loss, steps: Int, batchSize: Int? = nil, seed: UInt64 = 0, every: Int? = nil) {
+    self.loss = loss
+    self.steps = steps
+    self.batchSize = batchSize
+    self.seed = seed
+    self.every = every
+  }
+
+  public var reportInterval: Int { every ?? max(1, steps / 20) }
+}
+
+/// The losses at one step: on the whole training set and, if there is one, the validation set.
+/// Step 0 is the model before any update.
+public struct LossRecord: Sendable, Equatable {
+  public var step: Int
+  public var train: Double
+  public var valid: Double?
+
+  public init(step: Int, train: Double, valid: Double? = nil) {
+    self.step = step
+    self.train = train
+    self.valid = valid
+  }
+}
+
+/// What the progress callback hears: every step's mini-batch loss, and each full evaluation.
+public enum TrainingEvent: Sendable {
+  case step(Int, batchLoss: Double)
+  case evaluated(LossRecord)
+}
+
+public struct TrainingResult: Sendable {
+  public var module: Module
+  public var history: [LossRecord]
+}
+
+public struct Trainer: Sendable {
+  /// The gradient `grucc train` uses. Finite differences until reverse-mode differentiation
+  /// lands; then this becomes `Autodiff()` and nothing else changes.
+  public static let defaultGradient: any LossGradient = FiniteDifferences()
+
+  public var options: TrainingOptions
+  public var optimizer: any Optimizer
+  public var gradient: any LossGradient
+
+  public init(options: TrainingOptions, optimizer: any Optimizer, gradient: any LossGradient = Trainer.defaultGradient) {
+    self.options = options
+    self.optimizer = optimizer
+    self.gradient = gradient
+  }
+
+  /// Trains `module` (lowered through `lower-dense`, as LossGradient requires) on `training`.
+  /// Parameters of an f32 model are rounded to Float after every update, so the weights are
+  /// always ones the model can hold.
+  public func train(
+    _ module: Module, training: TrainingBatch, validation: TrainingBatch? = nil,
+    progress: (TrainingEvent) -> Void = { _ in }
+  ) throws -> TrainingResult {
+    let count = training.exampleCount
+    guard count > 0 else { throw TrainingError("the training set has no examples") }
+    guard options.steps > 0 else { throw TrainingError("the number of steps must be at least 1") }
+    var current = module
+    var optimizer = self.optimizer
+    var parameters = current.parameters.flatMap(\.values)
+    var sampler = BatchSampler(count: count, batchSize: options.batchSize ?? count, seed: options.seed)
+    var history: [LossRecord] = []
+
+    func evaluate(_ step: Int) throws {
+      let train = try ForwardLoss.value(current, batch: training, loss: options.loss)
+      let valid = try validation.map { try ForwardLoss.value(current, batch: $0, loss: options.loss) }
+      guard train.isFinite, valid?.isFinite ?? true else {
+        throw TrainingError("the loss is no longer finite after step \(step); try a smaller learning rate")
+      }
+      let record = LossRecord(step: step, train: train, valid: valid)
+      history.append(record)
+      progress(.evaluated(record))
+    }
+
+    try evaluate(0)
+    for step in 1...options.steps {
+      let indices = sampler.next()
+      let batch = sampler.isWholeSet ? training : training.examples(indices)
+      let (batchLoss, gradients) = try gradient.evaluate(current, batch: batch, loss: options.loss)
+      let flat = try flatten(gradients, of: current)
+      guard batchLoss.isFinite, flat.allSatisfy(\.isFinite) else {
+        throw TrainingError("the loss or its gradient is not finite at step \(step); try a smaller learning rate")
+      }
+      optimizer.step(&parameters, gradients: flat)
+      if current.precision == .f32 { parameters = parameters.map { Double(Float($0)) } }
+      guard parameters.allSatisfy(\.isFinite) else {
+        throw TrainingError("a weight is no longer finite after step \(step); try a smaller learning rate")
+      }
+      unflatten(parameters, into: &current)
+      progress(.step(step, batchLoss: batchLoss))
+      if step % options.reportInterval == 0 || step == options.steps { try evaluate(step) }
+    }
+    return TrainingResult(module: current, history: history)
+  }
+
+  /// The gradients in module order, checked against the LossGradient contract.
+  private func flatten(_ gradients: [String: [Double]], of module: Module) throws -> [Double] {
+    var flat: [Double] = []
+    for p in module.parameters {
+      guard let g = gradients[p.name] else { throw TrainingError("internal: the gradient has no entry for '\(p.name)'") }
+      guard g.count == p.count else {
+        throw TrainingError("internal: the gradient of '\(p.name)' has \(g.count) values, the parameter \(p.count)")
+      }
+      flat += g
+    }
+    return flat
+  }
+
+  private func unflatten(_ flat: [Double], into module: inout Module) {
+    var offset = 0
+    for i in module.parameters.indices {
+      let n = module.parameters[i].count
+      module.parameters[i].values = Array(flat[offset..<(offset + n)])
+      offset += n
+    }
+  }
+}

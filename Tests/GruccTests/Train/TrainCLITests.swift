@@ -1,0 +1,274 @@
+// `grucc train` end to end, in-process with finite differences on a tiny model: the loss goes
+// down, the weights file is what the Trainer computes and loads back into `grucc run`, the plot
+// is written, progress goes where it is asked to, and every bad argument or data file is an
+// error that leaves the directory as it was.
+
+import Foundation
+import Testing
+
+@testable import GruccCore
+
+@Suite struct TrainCLITests {
+  static let model = """
+    model tiny
+    precision f64
+    input x[2]
+    gru h = x -> hidden 2, reset before, update takes-candidate, bias single
+    output y = dense(h, 1)
+    init seed 1
+
+    """
+
+  /// N sequences of 3 steps of two bits; y is 1 where either bit is.
+  static func examples(_ n: Int, seed: UInt64) -> (x: ArrayValue, y: ArrayValue) {
+    var random = Xoshiro256(seed: seed)
+    let x = (0..<(n * 3 * 2)).map { _ in random.uniform() < 0.5 ? 0.0 : 1.0 }
+    let y = stride(from: 0, to: x.count, by: 2).map { max(x[$0], x[$0 + 1]) }
+    return (ArrayValue(shape: [n, 3, 2], values: x), ArrayValue(shape: [n, 3, 1], values: y))
+  }
+
+  static func npz(_ arrays: [(String, ArrayValue)], dtype: NpyDType = .f64) -> [UInt8] {
+    Npz.write(arrays.map { (name: $0.0, values: $0.1.values, shape: $0.1.shape, dtype: dtype) })
+  }
+
+  static let train = examples(16, seed: 1)
+  static let valid = examples(6, seed: 2)
+
+  /// A directory holding the model, train.npz and valid.npz (and `extra` files).
+  func inDirectory(_ extra: [String: [UInt8]] = [:], _ body: (String) throws -> Void) throws {
+    try withScratchDirectory { dir in
+      var files = extra
+      files["tiny.gru"] = files["tiny.gru"] ?? Array(Self.model.utf8)
+      files["train.npz"] = files["train.npz"] ?? Self.npz([("x", Self.train.x), ("y", Self.train.y)])
+      files["valid.npz"] = files["valid.npz"] ?? Self.npz([("x", Self.valid.x), ("y", Self.valid.y)])
+      for (name, bytes) in files { #expect(FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data(bytes))) }
+      try body(dir)
+    }
+  }
+
+  func grucc(_ arguments: [String], progress: ProgressOutput? = nil) -> DriverResult {
+    Driver.run(arguments, progress: progress, gradient: FiniteDifferences())
+  }
+
+  func trainArguments(_ dir: String, _ extra: [String] = []) -> [String] {
+    ["train", "\(dir)/tiny.gru", "--data", "\(dir)/train.npz", "--valid", "\(dir)/valid.npz", "--loss", "quadratic",
+     "--steps", "30", "--lr", "0.05", "--every", "10", "-o", "\(dir)/trained.safetensors"] + extra
+  }
+
+  func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
+
+  /// The (train, valid) losses of the `step` lines.
+  func losses(_ stdout: String) -> [(Double, Double)] {
+    stdout.split(separator: "\n").filter { $0.hasPrefix("step") }.map { line in
+      let words = line.split(separator: " ")
+      return (Double(words[words.firstIndex(of: "train")! + 1])!, Double(words[words.firstIndex(of: "valid")! + 1])!)
+    }
+  }
+
+  @Test func trainsWritesWeightsThatLoadBackAndPlots() throws {
+    try inDirectory { dir in
+      let r = grucc(trainArguments(dir, ["--plot", "\(dir)/loss.svg"]))
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      let lines = r.stdout.split(separator: "\n")
+      #expect(lines.first == "step  0/30  train \(lines.first!.split(separator: " ")[3])  valid \(lines.first!.split(separator: " ")[5])")
+      #expect(lines.filter { $0.hasPrefix("step") }.map { $0.split(separator: " ")[1] } == ["0/30", "10/30", "20/30", "30/30"])
+      #expect(lines.suffix(2) == ["wrote \(dir)/trained.safetensors", "wrote \(dir)/loss.svg"])
+      let curve = losses(r.stdout)
+      #expect(curve.last!.0 < curve.first!.0 / 2 && curve.last!.1 < curve.first!.1 / 2, "\(curve)")
+      let svg = try String(contentsOfFile: "\(dir)/loss.svg", encoding: .utf8)
+      #expect(svg.contains("class=\"train\"") && svg.contains("class=\"valid\""))
+
+      // The file holds what the Trainer computes from the same inputs, bit for bit.
+      let module = try #require(TrainSupport.lowered(Self.model))
+      let expected = try Trainer(
+        options: TrainingOptions(loss: .quadratic, steps: 30, every: 10), optimizer: Adam(learningRate: 0.05),
+        gradient: FiniteDifferences()
+      ).train(
+        module, training: TrainingBatch(inputs: ["x": Self.train.x], targets: ["y": Self.train.y]))
+      let tensors = try Safetensors.read([UInt8](try #require(FileManager.default.contents(atPath: "\(dir)/trained.safetensors")))).tensors
+      // (safetensors keeps its tensors sorted by name)
+      let written = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.values) })
+      #expect(written == Dictionary(uniqueKeysWithValues: expected.module.parameters.map { ($0.name, $0.values) }))
+      #expect(tensors.allSatisfy { $0.dtype == .f64 })
+
+      // A model that names the file runs with the trained weights.
+      let loaded = Self.model.replacingOccurrences(of: "init seed 1", with: "weights \"trained.safetensors\"")
+      #expect(FileManager.default.createFile(atPath: "\(dir)/loaded.gru", contents: Data(loaded.utf8)))
+      #expect(FileManager.default.createFile(
+        atPath: "\(dir)/x.npy", contents: Data(Npy.write(values: Self.valid.x.values, shape: Self.valid.x.shape, dtype: .f64))))
+      let run = grucc(["run", "\(dir)/loaded.gru", "--input", "\(dir)/x.npy", "-o", "\(dir)/y.npy"])
+      #expect(run.exitCode == 0, "\(run.stderr)")
+      let y = try Npy.read([UInt8](try #require(FileManager.default.contents(atPath: "\(dir)/y.npy"))))
+      let want = try Interpreter.run(expected.module, inputs: ["x": Self.valid.x])[0].value
+      #expect(y.values == want.values)
+    }
+  }
+
+  @Test func sameSeedGivesTheSameFilesAndBatchesUseIt() throws {
+    try inDirectory { dir in
+      func trainedBytes(_ seed: String) throws -> [UInt8] {
+        let r = grucc(trainArguments(dir, ["--batch", "5", "--seed", seed, "--steps", "6", "--plot", "\(dir)/loss.svg"]))
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        return [UInt8](try #require(FileManager.default.contents(atPath: "\(dir)/trained.safetensors")))
+          + [UInt8](try #require(FileManager.default.contents(atPath: "\(dir)/loss.svg")))
+      }
+      let (a, b, c) = (try trainedBytes("3"), try trainedBytes("3"), try trainedBytes("4"))
+      #expect(a == b)
+      #expect(a != c)
+    }
+  }
+
+  /// Without -o the weights go to the model's own grucc safetensors file, so training continues
+  /// from where the last run stopped.
+  @Test func defaultOutputIsTheModelsWeightsFile() throws {
+    let named = Self.model.replacingOccurrences(of: "init seed 1", with: "weights \"w.safetensors\"")
+    try inDirectory(["named.gru": Array(named.utf8)]) { dir in
+      let first = grucc(trainArguments(dir, ["-o", "\(dir)/w.safetensors"]))
+      #expect(first.exitCode == 0, "\(first.stderr)")
+      var arguments = trainArguments(dir)
+      arguments[1] = "\(dir)/named.gru"
+      arguments.removeLast(2)  // -o
+      let second = grucc(arguments)
+      #expect(second.exitCode == 0, "\(second.stderr)")
+      #expect(second.stdout.hasSuffix("wrote \(dir)/w.safetensors\n"))
+      #expect(losses(second.stdout).first!.0 == losses(first.stdout).last!.0)
+      #expect(!listing(dir).contains("trained.safetensors"))
+    }
+  }
+
+  @Test func progressGoesToTheProgressOutputAsItHappens() throws {
+    final class Sink: @unchecked Sendable {
+      var lines: [String] = []
+      var status: [String] = []
+    }
+    let sink = Sink()
+    let output = ProgressOutput(line: { sink.lines.append($0) }, status: { sink.status.append($0) })
+    try inDirectory { dir in
+      let r = grucc(trainArguments(dir, ["--steps", "4", "--every", "2"]), progress: output)
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      #expect(!r.stdout.contains("step"))
+      #expect(sink.lines.map { String($0.prefix(8)) } == ["step 0/4", "step 2/4", "step 4/4"])
+      #expect(sink.status.contains { $0.hasPrefix("\r\u{1B}[Kstep 3/4  batch loss ") })
+      #expect(sink.status.last == "\r\u{1B}[K")  // the status line is cleared at the end
+    }
+  }
+
+  /// A time-major model with lengths and a given initial state: every input comes from the file,
+  /// the sequence arrays as [T, N, F].
+  @Test func timeMajorDataWithLengthsAndInitialStates() throws {
+    let model = """
+      model tm
+      precision f32
+      input x[2], lengths len, layout time-major
+      gru h = x -> hidden 2, reset after, update keeps-state, bias separate, initial given
+      output y = dense(h, 1)
+      output s = mean(h)
+      init seed 2
+
+      """
+    let x = DataFiles.swapLeadingAxes(Self.train.x)
+    let y = DataFiles.swapLeadingAxes(Self.train.y)
+    let len = ArrayValue(shape: [16], values: (0..<16).map { Double(1 + $0 % 3) })
+    let h0 = ArrayValue(shape: [16, 2], values: (0..<32).map { Double($0 % 5) / 10 })
+    let data = Self.npz([("x", x), ("len", len), ("h.h0", h0), ("y", y)], dtype: .f32)
+    try inDirectory(["tm.gru": Array(model.utf8), "tm.npz": data]) { dir in
+      let r = grucc(["train", "\(dir)/tm.gru", "--data", "\(dir)/tm.npz", "--loss", "mse", "--steps", "10", "--lr", "0.05",
+                     "-o", "\(dir)/tm.safetensors"])
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      let tensors = try Safetensors.read([UInt8](try #require(FileManager.default.contents(atPath: "\(dir)/tm.safetensors")))).tensors
+      #expect(tensors.allSatisfy { $0.dtype == .f32 })
+      let first = r.stdout.split(separator: "\n").first!.split(separator: " ")
+      let last = r.stdout.split(separator: "\n").filter { $0.hasPrefix("step") }.last!.split(separator: " ")
+      #expect(Double(last[3])! < Double(first[3])!)
+    }
+  }
+
+  static let badArguments: [([String], String)] = [
+    (["--loss", "hinge"], "unknown loss 'hinge'; expected quadratic, mse, bce, cce"),
+    (["--steps", "0"], "'--steps' needs a positive whole number, not '0'"),
+    (["--batch", "two"], "'--batch' needs a positive whole number, not 'two'"),
+    (["--lr", "-1"], "'--lr' needs a positive number, not '-1'"),
+    (["--lr", "nan"], "'--lr' needs a positive number, not 'nan'"),
+    (["--seed", "-3"], "'--seed' needs a whole number from 0 to 2^64 - 1, not '-3'"),
+    (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'; expected adam or sgd"),
+    (["--plot", "loss.png"], "'--plot' writes an SVG file: give it as FILE.svg"),
+    (["--momentum", "0.9"], "unknown option '--momentum' for 'train'"),
+    (["-o", "out.npz"], "'train -o' writes a safetensors file: give it as FILE.safetensors"),
+  ]
+
+  @Test(arguments: badArguments)
+  func badArgumentsAreErrors(_ extra: [String], message: String) throws {
+    try inDirectory { dir in
+      let before = listing(dir)
+      let r = grucc(trainArguments(dir, extra))
+      #expect(r.exitCode == 1)
+      #expect(r.stderr == "grucc: error: \(message)\nrun 'grucc --help' for usage\n")
+      #expect(listing(dir) == before)
+    }
+  }
+
+  static let badData: [(String, [UInt8], String)] = [
+    ("features", npz([("x", ArrayValue(shape: [2, 3, 3], values: .init(repeating: 0, count: 18))), ("y", train.y)]),
+     "'x' has shape [2, 3, 3], expected [N, T, 2]"),
+    ("examples", npz([("x", train.x), ("y", valid.y)]), "'y' has 6 examples, 'x' has 16"),
+    ("steps", npz([("x", train.x), ("y", ArrayValue(shape: [16, 2, 1], values: .init(repeating: 0, count: 32)))]),
+     "'y' has 2 steps, 'x' has 3"),
+    ("stray", npz([("x", train.x), ("y", train.y), ("z", train.y)]),
+     "array 'z' is neither an input nor an output of the model (inputs: 'x'; outputs: 'y')"),
+    ("no-target", npz([("x", train.x)]), "no target: name an array after the output to train ('y')"),
+    ("no-input", npz([("y", train.y)]), "no array 'x' for the model's input 'x' ([N, T, 2])"),
+    ("not-finite", npz([("x", ArrayValue(shape: [1, 1, 2], values: [0, .nan])), ("y", ArrayValue(shape: [1, 1, 1], values: [0]))]),
+     "'x' has a value that is not finite"),
+  ]
+
+  @Test(arguments: badData)
+  func badDataIsAnError(_ name: String, _ bytes: [UInt8], message: String) throws {
+    try inDirectory(["\(name).npz": bytes]) { dir in
+      let before = listing(dir)
+      for option in ["--data", "--valid"] {
+        var arguments = trainArguments(dir)
+        arguments[arguments.firstIndex(of: option)! + 1] = "\(dir)/\(name).npz"
+        let r = grucc(arguments)
+        #expect(r.exitCode == 1)
+        #expect(r.stderr == "grucc: error: \(dir)/\(name).npz: \(message)\n", "\(option)")
+        #expect(listing(dir) == before)
+      }
+    }
+  }
+
+  @Test func missingOptionsAndFilesAreErrors() throws {
+    try inDirectory { dir in
+      let before = listing(dir)
+      let cases: [([String], String)] = [
+        (["train", "\(dir)/tiny.gru", "--loss", "mse", "--steps", "1"], "'train' needs --data FILE.npz, the training examples"),
+        (["train", "\(dir)/tiny.gru", "--data", "\(dir)/train.npz", "--steps", "1"], "'train' needs --loss: quadratic, mse, bce, cce"),
+        (["train", "\(dir)/tiny.gru", "--data", "\(dir)/train.npz", "--loss", "mse"], "'train' needs --steps N, the number of updates"),
+        (["train", "--data", "\(dir)/train.npz", "--loss", "mse", "--steps", "1"], "'train' needs a model file"),
+        (["train", "\(dir)/tiny.gru", "--data", "\(dir)/train.csv", "--loss", "mse", "--steps", "1"],
+         "'--data' reads a .npz file (arrays by name); '\(dir)/train.csv' is not one"),
+      ]
+      for (arguments, message) in cases {
+        let r = grucc(arguments)
+        #expect(r.exitCode == 1)
+        #expect(r.stderr == "grucc: error: \(message)\nrun 'grucc --help' for usage\n")
+      }
+      let noOutput = grucc(["train", "\(dir)/tiny.gru", "--data", "\(dir)/train.npz", "--loss", "mse", "--steps", "1"])
+      #expect(noOutput.exitCode == 1)
+      #expect(noOutput.stderr.hasPrefix("grucc: error: 'train' needs -o FILE.safetensors: the model names no safetensors file"))
+      var missing = trainArguments(dir)
+      missing[3] = "\(dir)/missing.npz"
+      #expect(grucc(missing).stderr == "grucc: error: cannot read '\(dir)/missing.npz': no such file\n")
+      #expect(listing(dir) == before)
+    }
+  }
+
+  @Test func divergingTrainingIsAnErrorAndWritesNothing() throws {
+    try inDirectory { dir in
+      let before = listing(dir)
+      let r = grucc(trainArguments(dir, ["--optimizer", "sgd", "--lr", "1e300", "--plot", "\(dir)/loss.svg"]))
+      #expect(r.exitCode == 1)
+      #expect(r.stderr.contains("no longer finite") || r.stderr.contains("not finite"), "\(r.stderr)")
+      #expect(listing(dir) == before)
+    }
+  }
+}
