@@ -54,6 +54,8 @@ enum HelpText {
                               the same weights, bit for bit
       --every K               print the training and validation losses every K steps
                               (default: steps/20)
+      --init                  start from the model's init rules even if it names a weights
+                              file (training from scratch; the file need not exist yet)
       --plot FILE.svg         draw the loss curves
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)

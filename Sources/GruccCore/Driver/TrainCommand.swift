@@ -15,7 +15,9 @@ extension Driver {
     for path in [options.data, options.valid].compactMap({ $0 }) where samePath(path, weightsPath) {
       return fail("output '\(weightsPath)' would overwrite the data file")
     }
-    guard let module = optimise(front, through: "lower-dense") else { return 1 }
+    var start = front
+    if options.fromInit { start.model?.weights = nil }
+    guard let module = optimise(start, through: "lower-dense") else { return 1 }
     let interface = TrainingFiles.Interface(module)
     guard let training = examples(options.data, interface) else { return 1 }
     var validation: TrainingBatch?

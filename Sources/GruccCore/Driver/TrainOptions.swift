@@ -26,6 +26,9 @@ public struct TrainOptions: Sendable, Equatable {
   public var plot: String?
   /// The trained weights (.safetensors); nil: the model's own `weights` file.
   public var output: String?
+  /// Start from the model's init rules even if it names a weights file (training from scratch;
+  /// the file need not exist yet).
+  public var fromInit = false
 }
 
 extension Options {
@@ -48,6 +51,7 @@ extension Options {
       case "--steps": steps = try positive(a, try value(after: a, &args))
       case "--batch": options.batch = try positive(a, try value(after: a, &args))
       case "--every": options.every = try positive(a, try value(after: a, &args))
+      case "--init": options.fromInit = true
       case "--lr":
         let v = try value(after: a, &args)
         guard let x = Double(v), x.isFinite, x > 0 else {

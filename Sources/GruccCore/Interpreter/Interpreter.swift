@@ -215,25 +215,11 @@ struct Evaluator<S: InterpreterScalar> {
     case .linearInput:
       let (dy, w) = (t(0), t(1))
       let (n, k) = (w.shape[0], w.shape[1])
-      var dx = [S](repeating: 0, count: dy.rows * k)
-      for r in 0..<dy.rows {
-        for i in 0..<n {
-          let d = dy.data[r * n + i]
-          for j in 0..<k { dx[r * k + j] += d * w.data[i * k + j] }
-        }
-      }
-      return Tensor(shape: dy.shape.dropLast() + [k], data: dx)
+      return Tensor(shape: dy.shape.dropLast() + [k], data: Kernels.linearInput(dy.data, rows: dy.rows, n: n, weight: w.data, k: k))
     case .linearWeight:
       let (x, dy) = (t(0), t(1))
       let (k, n) = (x.features, dy.features)
-      var dw = [S](repeating: 0, count: n * k)
-      for r in 0..<x.rows {
-        for i in 0..<n {
-          let d = dy.data[r * n + i]
-          for j in 0..<k { dw[i * k + j] += d * x.data[r * k + j] }
-        }
-      }
-      return Tensor(shape: [n, k], data: dw)
+      return Tensor(shape: [n, k], data: Kernels.linearWeight(x.data, dy.data, rows: x.rows, k: k, n: n))
     case .sumRows:
       let dy = t(0)
       var db = [S](repeating: 0, count: dy.features)

@@ -4,15 +4,61 @@
 enum Kernels {
   /// `y[r, n] = sum_k W[n, k] x[r, k] + b[n]` for every row r of x.
   static func linear<S: InterpreterScalar>(_ x: [S], rows: Int, k: Int, weight: [S], n: Int, bias: [S]?) -> [S] {
+    precondition(x.count >= rows * k && weight.count >= n * k && (bias?.count ?? n) >= n)
     var y = [S](repeating: 0, count: rows * n)
-    for r in 0..<rows {
-      for i in 0..<n {
-        var acc: S = 0
-        for j in 0..<k { acc += weight[i * k + j] * x[r * k + j] }
-        y[r * n + i] = bias.map { acc + $0[i] } ?? acc
+    // Unchecked indexing (the sizes are checked above): training runs this in its inner loops.
+    y.withUnsafeMutableBufferPointer { y in
+      x.withUnsafeBufferPointer { x in
+        weight.withUnsafeBufferPointer { w in
+          for r in 0..<rows {
+            for i in 0..<n {
+              var acc: S = 0
+              for j in 0..<k { acc += w[i * k + j] * x[r * k + j] }
+              y[r * n + i] = bias.map { acc + $0[i] } ?? acc
+            }
+          }
+        }
       }
     }
     return y
+  }
+
+  /// `dx[r, j] = Σ_i dy[r, i] W[i, j]`, summed from i = 0 up.
+  static func linearInput<S: InterpreterScalar>(_ dy: [S], rows: Int, n: Int, weight: [S], k: Int) -> [S] {
+    precondition(dy.count >= rows * n && weight.count >= n * k)
+    var dx = [S](repeating: 0, count: rows * k)
+    dx.withUnsafeMutableBufferPointer { dx in
+      dy.withUnsafeBufferPointer { dy in
+        weight.withUnsafeBufferPointer { w in
+          for r in 0..<rows {
+            for i in 0..<n {
+              let d = dy[r * n + i]
+              for j in 0..<k { dx[r * k + j] += d * w[i * k + j] }
+            }
+          }
+        }
+      }
+    }
+    return dx
+  }
+
+  /// `dW[i, j] = Σ_r dy[r, i] x[r, j]`, summed from r = 0 up.
+  static func linearWeight<S: InterpreterScalar>(_ x: [S], _ dy: [S], rows: Int, k: Int, n: Int) -> [S] {
+    precondition(x.count >= rows * k && dy.count >= rows * n)
+    var dw = [S](repeating: 0, count: n * k)
+    dw.withUnsafeMutableBufferPointer { dw in
+      x.withUnsafeBufferPointer { x in
+        dy.withUnsafeBufferPointer { dy in
+          for r in 0..<rows {
+            for i in 0..<n {
+              let d = dy[r * n + i]
+              for j in 0..<k { dw[i * k + j] += d * x[r * k + j] }
+            }
+          }
+        }
+      }
+    }
+    return dw
   }
 
   static func sigmoid<S: InterpreterScalar>(_ x: S) -> S { 1 / (1 + S.exponential(-x)) }
