@@ -272,3 +272,32 @@ import Testing
     }
   }
 }
+
+/// Seed 001's committed data (Tools/make-adder-data.py) fits the adder model and adds up, and
+/// the README's first progress line for it is what grucc computes.
+@Suite struct AdderDataTests {
+  @Test func adderDataFitsTheModelAndAddsUp() throws {
+    let text = try String(contentsOfFile: Golden.root + "/Specs/seed001-adder.gru", encoding: .utf8)
+    let module = try #require(TrainSupport.lowered(text))
+    var batches: [TrainingBatch] = []
+    for (name, count) in [("train", 1000), ("valid", 200)] {
+      let path = Golden.root + "/Specs/seed001-adder.\(name).npz"
+      let bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+      let batch = try TrainingFiles.batch(
+        try DataFiles.read(bytes, path: path), path: path, interface: TrainingFiles.Interface(module)).get()
+      let (x, y) = (try #require(batch.inputs["x"]), try #require(batch.targets["y"]))
+      #expect(x.shape == [count, 8, 2] && y.shape == [count, 8, 1])
+      for i in 0..<count {
+        func number(_ values: [Double], _ stride: Int, _ offset: Int) -> Int {
+          (0..<8).reduce(0) { $0 + Int(values[(i * 8 + $1) * stride + offset]) << $1 }
+        }
+        #expect(number(x.values, 2, 0) + number(x.values, 2, 1) == number(y.values, 1, 0))
+      }
+      batches.append(batch)
+    }
+    let train = try ForwardLoss.value(module, batch: batches[0], loss: .quadratic)
+    let valid = try ForwardLoss.value(module, batch: batches[1], loss: .quadratic)
+    let line = "step    0/5000  train \(ProgressReporter.format(train))  valid \(ProgressReporter.format(valid))"
+    #expect(ReadmeTests.readme.contains("prints `\(line)`"), "\(line)")
+  }
+}
