@@ -5,10 +5,12 @@
 public struct Autodiff: LossGradient {
   public init() {}
 
-  /// The gradient graph of a lowered module; build it once and reuse it for every batch.
+  /// The gradient graph of a lowered module, without what no gradient needs (the forward
+  /// outputs themselves); build it once and reuse it for every batch.
   public static func gradientModule(_ module: Module) -> Module {
     var diagnostics = DiagnosticEngine()
-    return Differentiate().run(module, diagnostics: &diagnostics)
+    let graph = Differentiate().run(module, diagnostics: &diagnostics)
+    return DeadCodeElimination().run(graph, diagnostics: &diagnostics)
   }
 
   public func evaluate(_ module: Module, batch: TrainingBatch, loss: Loss) throws -> (loss: Double, gradients: [String: [Double]]) {

@@ -204,6 +204,9 @@ public struct Driver {
       if after == "irgen" { return deliver(IRPrinter.print(front.module!), to: options.output, input: options.input) }
       guard let module = optimise(front, through: after, printAfterAll: options.printIRAfterAll) else { return 1 }
       return deliver(IRPrinter.print(module), to: options.output, input: options.input)
+    case .gradientIR?:
+      guard let module = optimise(front, through: "lower-dense") else { return 1 }
+      return deliver(IRPrinter.print(Autodiff.gradientModule(module)), to: options.output, input: options.input)
     case .weights?:
       guard let path = options.output, path.hasSuffix(".safetensors") else {
         return fail("--emit weights writes a safetensors file: give it with -o FILE.safetensors")

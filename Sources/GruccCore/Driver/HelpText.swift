@@ -22,7 +22,8 @@ enum HelpText {
     COMPILE OPTIONS:
       -o FILE                 the C file to write (default: <model name>.c); the header
                               is written beside it with the extension .h
-      --emit KIND             tokens, ast, ir, ir-after=PASS, c, h, or weights (the bound
+      --emit KIND             tokens, ast, ir, ir-after=PASS, c, h, gradient-ir (the graph
+                              grucc train runs for the gradient), or weights (the bound
                               weights as a safetensors file in grucc's names; needs -o)
       --print-ir-after-all    print the IR after every pass
       --activations MODE      exact (default): sigmoid, tanh and exp from the C library;

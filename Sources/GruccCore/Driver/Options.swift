@@ -8,6 +8,8 @@ public enum EmitKind: Sendable, Equatable {
   /// The IR after the whole pipeline (`ir`), or after the named pass (`ir-after=NAME`;
   /// `ir-after=irgen` is the graph before any pass).
   case ir(after: String?)
+  /// The gradient graph (Autodiff) of the model lowered through `lower-dense`.
+  case gradientIR
 }
 
 public struct CompileOptions: Sendable, Equatable {
@@ -147,6 +149,7 @@ public enum Options {
     case "c": return .c
     case "h", "header": return .header
     case "weights": return .weights
+    case "gradient-ir": return .gradientIR
     default:
       if text.hasPrefix("ir-after=") {
         let pass = String(text.dropFirst("ir-after=".count))

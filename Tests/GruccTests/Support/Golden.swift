@@ -131,7 +131,7 @@ enum Golden {
     if arguments.contains("--print-ir-after-all") { return "ir-after-all" }
     switch emit {
     case let e? where e.hasPrefix("ir-after="): return "after-\(e.dropFirst("ir-after=".count)).ir"
-    case let e? where ["tokens", "ast", "ir", "c", "h"].contains(e): return e
+    case let e? where ["tokens", "ast", "ir", "c", "h", "gradient-ir"].contains(e): return e
     default: return "stderr"
     }
   }
