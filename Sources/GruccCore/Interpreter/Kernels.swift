@@ -11,10 +11,28 @@ enum Kernels {
       x.withUnsafeBufferPointer { x in
         weight.withUnsafeBufferPointer { w in
           for r in 0..<rows {
-            for i in 0..<n {
+            let xr = x.baseAddress! + r * k
+            var i = 0
+            // Four outputs at a time: four independent sums (each still from j = 0 up) keep the
+            // processor busy where one sum would wait on each addition.
+            while i + 4 <= n {
+              let (w0, w1, w2, w3) = (w.baseAddress! + i * k, w.baseAddress! + (i + 1) * k, w.baseAddress! + (i + 2) * k, w.baseAddress! + (i + 3) * k)
+              var (a0, a1, a2, a3): (S, S, S, S) = (0, 0, 0, 0)
+              for j in 0..<k {
+                let v = xr[j]
+                a0 += w0[j] * v
+                a1 += w1[j] * v
+                a2 += w2[j] * v
+                a3 += w3[j] * v
+              }
+              for (q, acc) in [a0, a1, a2, a3].enumerated() { y[r * n + i + q] = bias.map { acc + $0[i + q] } ?? acc }
+              i += 4
+            }
+            while i < n {
               var acc: S = 0
-              for j in 0..<k { acc += w[i * k + j] * x[r * k + j] }
+              for j in 0..<k { acc += w[i * k + j] * xr[j] }
               y[r * n + i] = bias.map { acc + $0[i] } ?? acc
+              i += 1
             }
           }
         }
