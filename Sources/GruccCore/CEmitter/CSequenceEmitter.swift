@@ -265,7 +265,7 @@ enum CSequenceEmitter {
           w.line("for (int b = 0; b < nb; b++) \(call)")
           values[i] = [scratchSequence(name, features)]
         case .gru, .dense, .gradient:
-          preconditionFailure("high-level op '\(node.op.mnemonic)' reached the C emitter")
+          preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           if type?.isSequence == true {
             let name = sequenceBuffer(hint, features, &w)

@@ -88,7 +88,7 @@ enum CStreamEmitter {
           w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
           values[i] = [.vector(name)]
         case .gru, .dense, .gradient:
-          preconditionFailure("high-level op '\(node.op.mnemonic)' reached the C emitter")
+          preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           guard perStep else {
             values[i] = [.unavailable]
