@@ -232,8 +232,8 @@ int main(int argc, char **argv) {
         read_floats(argv[4], ref, ny);
         check_ok(bench_run(x, T, y, scratch));
         double e_sequence = max_abs_diff(y, ref, ny);
-        batch_job j = {x, 1, T, y, scratch};
 #ifdef BENCH_STATE_BYTES
+        batch_job j = {x, 1, T, y, scratch};
         run_stream(&j);
         double e_streaming = max_abs_diff(y, ref, ny);
 #else
