@@ -5094,6 +5094,12 @@ static const float seed000_bigru_h_bw_u_n[3200] = {
 
 /* ---- kernels ------------------------------------------------------------- */
 
+#if defined(__GNUC__)
+#define SEED000_BIGRU_PRODUCT static inline __attribute__((always_inline))
+#else
+#define SEED000_BIGRU_PRODUCT static inline
+#endif
+
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
  * W is n x k in panels of 64 rows: W[p][j][l] holds row p * 64 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
@@ -5101,7 +5107,7 @@ static const float seed000_bigru_h_bw_u_n[3200] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 64 sums at a time.
  */
-static void seed000_bigru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+SEED000_BIGRU_PRODUCT void seed000_bigru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 64) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 64 ? n - p : 64;

@@ -302,6 +302,12 @@ static const double adder_y_b[1] = {
 
 /* ---- kernels ------------------------------------------------------------- */
 
+#if defined(__GNUC__)
+#define ADDER_PRODUCT static inline __attribute__((always_inline))
+#else
+#define ADDER_PRODUCT static inline
+#endif
+
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
  * W is n x k in panels of 8 rows: W[p][j][l] holds row p * 8 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
@@ -309,7 +315,7 @@ static const double adder_y_b[1] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
  * fewer rows go one by one, 8 sums at a time.
  */
-static void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_PRODUCT void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 8) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 8 ? n - p : 8;
@@ -354,7 +360,7 @@ static void adder_linear_p8(double *y, size_t ldy, const double *W, const double
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
  * fewer rows go one by one, 16 sums at a time.
  */
-static void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_PRODUCT void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 16) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 16 ? n - p : 16;
@@ -399,7 +405,7 @@ static void adder_linear_p16(double *y, size_t ldy, const double *W, const doubl
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
  * fewer rows go one by one, 24 sums at a time.
  */
-static void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_PRODUCT void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 24) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 24 ? n - p : 24;
@@ -444,7 +450,7 @@ static void adder_linear_p24(double *y, size_t ldy, const double *W, const doubl
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
  * fewer rows go one by one, 32 sums at a time.
  */
-static void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_PRODUCT void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 32) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 32 ? n - p : 32;

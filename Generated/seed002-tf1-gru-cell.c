@@ -438,6 +438,12 @@ static const float tf1_cell_y_b[80] = {
 
 /* ---- kernels ------------------------------------------------------------- */
 
+#if defined(__GNUC__)
+#define TF1_CELL_PRODUCT static inline __attribute__((always_inline))
+#else
+#define TF1_CELL_PRODUCT static inline
+#endif
+
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
  * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
@@ -445,7 +451,7 @@ static const float tf1_cell_y_b[80] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 16 sums at a time.
  */
-static void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+TF1_CELL_PRODUCT void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 16) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 16 ? n - p : 16;
@@ -490,7 +496,7 @@ static void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const floa
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 32 sums at a time.
  */
-static void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+TF1_CELL_PRODUCT void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 32) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 32 ? n - p : 32;
@@ -535,7 +541,7 @@ static void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const floa
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 48 sums at a time.
  */
-static void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+TF1_CELL_PRODUCT void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 48) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 48 ? n - p : 48;

@@ -1170,6 +1170,12 @@ static const float theano_gru_p_b[2] = {
 
 /* ---- kernels ------------------------------------------------------------- */
 
+#if defined(__GNUC__)
+#define THEANO_GRU_PRODUCT static inline __attribute__((always_inline))
+#else
+#define THEANO_GRU_PRODUCT static inline
+#endif
+
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
  * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
@@ -1177,7 +1183,7 @@ static const float theano_gru_p_b[2] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 16 sums at a time.
  */
-static void theano_gru_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+THEANO_GRU_PRODUCT void theano_gru_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 16) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 16 ? n - p : 16;
@@ -1222,7 +1228,7 @@ static void theano_gru_linear_p16(float *y, size_t ldy, const float *W, const fl
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 32 sums at a time.
  */
-static void theano_gru_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+THEANO_GRU_PRODUCT void theano_gru_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 32) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 32 ? n - p : 32;
@@ -1267,7 +1273,7 @@ static void theano_gru_linear_p32(float *y, size_t ldy, const float *W, const fl
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 48 sums at a time.
  */
-static void theano_gru_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+THEANO_GRU_PRODUCT void theano_gru_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 48) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 48 ? n - p : 48;
@@ -1312,7 +1318,7 @@ static void theano_gru_linear_p48(float *y, size_t ldy, const float *W, const fl
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums);
  * fewer rows go one by one, 64 sums at a time.
  */
-static void theano_gru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
+THEANO_GRU_PRODUCT void theano_gru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 64) {
         const float *wp = W + (size_t)p * k;
         int lanes = n - p < 64 ? n - p : 64;

@@ -57,6 +57,16 @@ enum CPrelude {
     let real = precision == .f32 ? "float" : "double"
     let zero = CLiteral.real(0, precision)
     let fast = mode == .fast
+    if !panels.isEmpty {
+      // Inlined where they are called, the products are specialised to each call's sizes (a
+      // third faster for small models); a compiler without the attribute still gets the hint.
+      w.line("#if defined(__GNUC__)")
+      w.line("#define \(names.macro)_PRODUCT static inline __attribute__((always_inline))")
+      w.line("#else")
+      w.line("#define \(names.macro)_PRODUCT static inline")
+      w.line("#endif")
+      w.line()
+    }
     for panel in panels { emitPackedLinear(panel: panel, names: names, precision: precision, into: &w) }
     let one = CLiteral.real(1, precision)
     let libmExp = precision == .f32 ? "expf" : "exp"
@@ -146,7 +156,7 @@ enum CPrelude {
       "From \(rows) rows on, \(rows) rows at a time share each load of W (a register block of \(rows) x \(block) sums);",
       "fewer rows go one by one, \(panel) sums at a time.",
     ])
-    let signature = "static void \(names.global("linear_p\(panel)"))(\(real) *y, size_t ldy, const \(real) *W, const \(real) *b, "
+    let signature = "\(names.macro)_PRODUCT void \(names.global("linear_p\(panel)"))(\(real) *y, size_t ldy, const \(real) *W, const \(real) *b, "
       + "const \(real) *x, size_t ldx, int m, int n, int k)"
     w.block(signature) { w in
       w.block("for (int p = 0; p < n; p += \(panel))") { w in
