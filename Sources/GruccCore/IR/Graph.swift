@@ -66,6 +66,20 @@ public struct Graph: Sendable {
   }
 }
 
+extension Graph {
+  /// The graph with each scan's body replaced by `transform(body)`: how passes that work inside
+  /// the time loops reach them.
+  func mappingScanBodies(_ transform: (Graph) -> Graph) -> Graph {
+    var graph = self
+    for i in graph.nodes.indices {
+      guard case .scan(var scan) = graph.nodes[i].op else { continue }
+      scan.body = transform(scan.body)
+      graph.nodes[i].op = .scan(scan)
+    }
+    return graph
+  }
+}
+
 /// A weight tensor with its values. Values are stored as Double; for an f32 model each value is
 /// exactly representable as Float (weight binding rounds once, on load).
 public struct Parameter: Sendable {

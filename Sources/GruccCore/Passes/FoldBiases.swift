@@ -15,11 +15,7 @@ public struct FoldBiases: Pass {
 
   public func run(_ module: Module, diagnostics: inout DiagnosticEngine) -> Module {
     var result = module
-    for i in result.graph.nodes.indices {
-      guard case .scan(var scan) = result.graph.nodes[i].op else { continue }
-      scan.body = fold(scan.body, module: &result)
-      result.graph.nodes[i].op = .scan(scan)
-    }
+    result.graph = module.graph.mappingScanBodies { fold($0, module: &result) }
     return result
   }
 

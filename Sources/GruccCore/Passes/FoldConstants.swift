@@ -18,12 +18,7 @@ public struct FoldConstants: Pass {
   /// Folds the graph's concats of parameters, and those of its scan bodies, adding the new
   /// parameters to `module`.
   private func fold(_ input: Graph, module: inout Module) -> Graph {
-    var graph = input
-    for i in graph.nodes.indices {
-      guard case .scan(var scan) = graph.nodes[i].op else { continue }
-      scan.body = fold(scan.body, module: &module)
-      graph.nodes[i].op = .scan(scan)
-    }
+    let graph = input.mappingScanBodies { fold($0, module: &module) }
     // First find the foldable nodes and make their parameters, so the rewrite can type the new
     // parameter nodes against the extended table.
     var folded: [Int: String] = [:]

@@ -20,12 +20,7 @@ public struct FuseElementwise: Pass {
   }
 
   private func fuse(_ input: Graph, module: Module) -> Graph {
-    var graph = input
-    for i in graph.nodes.indices {
-      guard case .scan(var scan) = graph.nodes[i].op else { continue }
-      scan.body = fuse(scan.body, module: module)
-      graph.nodes[i].op = .scan(scan)
-    }
+    let graph = input.mappingScanBodies { fuse($0, module: module) }
     let groups = self.groups(graph)
     guard !groups.isEmpty else { return graph }
     var root: [Int: [Int]] = [:]

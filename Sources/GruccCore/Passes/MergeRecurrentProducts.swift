@@ -16,11 +16,7 @@ public struct MergeRecurrentProducts: Pass {
 
   public func run(_ module: Module, diagnostics: inout DiagnosticEngine) -> Module {
     var result = module
-    for i in result.graph.nodes.indices {
-      guard case .scan(var scan) = result.graph.nodes[i].op else { continue }
-      scan.body = merge(scan.body, module: &result)
-      result.graph.nodes[i].op = .scan(scan)
-    }
+    result.graph = module.graph.mappingScanBodies { merge($0, module: &result) }
     return result
   }
 

@@ -61,12 +61,7 @@ public struct PackWeights: Pass {
   }
 
   private func rewrite(_ graph: Graph, module: Module) -> Graph {
-    var input = graph
-    for i in input.nodes.indices {
-      guard case .scan(var scan) = input.nodes[i].op else { continue }
-      scan.body = rewrite(scan.body, module: module)
-      input.nodes[i].op = .scan(scan)
-    }
+    let input = graph.mappingScanBodies { rewrite($0, module: module) }
     return GraphRewriter.rewrite(input, module: module) { r, _, node in
       // Parameter nodes are typed again, from the packed shapes.
       if case .parameter = node.op { return [r.builder.add(node.op, [], range: node.range, hint: node.hint)] }
