@@ -7,33 +7,41 @@ enum Kernels {
     precondition(x.count >= rows * k && weight.count >= n * k && (bias?.count ?? n) >= n)
     var y = [S](repeating: 0, count: rows * n)
     // Unchecked indexing (the sizes are checked above): training runs this in its inner loops.
+    // With W transposed, a row of y is updated by contiguous rows of W^T, one x value at a time:
+    // each output still sums its products from k = 0 up (then adds the bias), and the loop over
+    // outputs vectorises.
+    var transposed = [S](repeating: 0, count: k * n)
+    transposed.withUnsafeMutableBufferPointer { t in
+      weight.withUnsafeBufferPointer { w in
+        for i in 0..<n { for j in 0..<k { t[j * n + i] = w[i * k + j] } }
+      }
+    }
     y.withUnsafeMutableBufferPointer { y in
       x.withUnsafeBufferPointer { x in
-        weight.withUnsafeBufferPointer { w in
+        transposed.withUnsafeBufferPointer { t in
           for r in 0..<rows {
-            let xr = x.baseAddress! + r * k
-            var i = 0
-            // Four outputs at a time: four independent sums (each still from j = 0 up) keep the
-            // processor busy where one sum would wait on each addition.
-            while i + 4 <= n {
-              let (w0, w1, w2, w3) = (w.baseAddress! + i * k, w.baseAddress! + (i + 1) * k, w.baseAddress! + (i + 2) * k, w.baseAddress! + (i + 3) * k)
-              var (a0, a1, a2, a3): (S, S, S, S) = (0, 0, 0, 0)
-              for j in 0..<k {
-                let v = xr[j]
-                a0 += w0[j] * v
-                a1 += w1[j] * v
-                a2 += w2[j] * v
-                a3 += w3[j] * v
+            let out = y.baseAddress! + r * n
+            var j = 0
+            while j + 4 <= k {
+              let (a0, a1, a2, a3) = (x[r * k + j], x[r * k + j + 1], x[r * k + j + 2], x[r * k + j + 3])
+              let (t0, t1, t2, t3) = (t.baseAddress! + j * n, t.baseAddress! + (j + 1) * n, t.baseAddress! + (j + 2) * n, t.baseAddress! + (j + 3) * n)
+              for i in 0..<n {
+                var v = out[i]
+                v += t0[i] * a0
+                v += t1[i] * a1
+                v += t2[i] * a2
+                v += t3[i] * a3
+                out[i] = v
               }
-              for (q, acc) in [a0, a1, a2, a3].enumerated() { y[r * n + i + q] = bias.map { acc + $0[i + q] } ?? acc }
-              i += 4
+              j += 4
             }
-            while i < n {
-              var acc: S = 0
-              for j in 0..<k { acc += w[i * k + j] * xr[j] }
-              y[r * n + i] = bias.map { acc + $0[i] } ?? acc
-              i += 1
+            while j < k {
+              let a = x[r * k + j]
+              let tj = t.baseAddress! + j * n
+              for i in 0..<n { out[i] += tj[i] * a }
+              j += 1
             }
+            if let bias { for i in 0..<n { out[i] = out[i] + bias[i] } }
           }
         }
       }
@@ -49,9 +57,27 @@ enum Kernels {
       dy.withUnsafeBufferPointer { dy in
         weight.withUnsafeBufferPointer { w in
           for r in 0..<rows {
-            for i in 0..<n {
+            let out = dx.baseAddress! + r * k
+            var i = 0
+            // Four rows of W per pass over dx[r]: the same additions in the same order (i up, for
+            // each j), with a quarter of the loads and stores of dx.
+            while i + 4 <= n {
+              let (d0, d1, d2, d3) = (dy[r * n + i], dy[r * n + i + 1], dy[r * n + i + 2], dy[r * n + i + 3])
+              let (w0, w1, w2, w3) = (w.baseAddress! + i * k, w.baseAddress! + (i + 1) * k, w.baseAddress! + (i + 2) * k, w.baseAddress! + (i + 3) * k)
+              for j in 0..<k {
+                var v = out[j]
+                v += d0 * w0[j]
+                v += d1 * w1[j]
+                v += d2 * w2[j]
+                v += d3 * w3[j]
+                out[j] = v
+              }
+              i += 4
+            }
+            while i < n {
               let d = dy[r * n + i]
-              for j in 0..<k { dx[r * k + j] += d * w[i * k + j] }
+              for j in 0..<k { out[j] += d * w[i * k + j] }
+              i += 1
             }
           }
         }
@@ -67,11 +93,31 @@ enum Kernels {
     dw.withUnsafeMutableBufferPointer { dw in
       x.withUnsafeBufferPointer { x in
         dy.withUnsafeBufferPointer { dy in
-          for r in 0..<rows {
+          var r = 0
+          // Four rows of x per pass over dW: the same additions in the same order (r up, for each
+          // element), with a quarter of the loads and stores of dW.
+          while r + 4 <= rows {
+            let (x0, x1, x2, x3) = (x.baseAddress! + r * k, x.baseAddress! + (r + 1) * k, x.baseAddress! + (r + 2) * k, x.baseAddress! + (r + 3) * k)
+            for i in 0..<n {
+              let (d0, d1, d2, d3) = (dy[r * n + i], dy[(r + 1) * n + i], dy[(r + 2) * n + i], dy[(r + 3) * n + i])
+              let out = dw.baseAddress! + i * k
+              for j in 0..<k {
+                var v = out[j]
+                v += d0 * x0[j]
+                v += d1 * x1[j]
+                v += d2 * x2[j]
+                v += d3 * x3[j]
+                out[j] = v
+              }
+            }
+            r += 4
+          }
+          while r < rows {
             for i in 0..<n {
               let d = dy[r * n + i]
               for j in 0..<k { dw[i * k + j] += d * x[r * k + j] }
             }
+            r += 1
           }
         }
       }
