@@ -50,6 +50,7 @@ enum HelpText {
       --batch B               examples per update, drawn without replacement and reshuffled
                               every epoch (default: the whole training set)
       --optimizer adam|sgd    default adam
+      --momentum M            SGD's momentum, 0 <= M < 1 (default 0)
       --lr X                  learning rate (default: 0.001 for adam, 0.01 for sgd)
       --seed S                the seed of the batch order (default 0); the same seed gives
                               the same weights, bit for bit

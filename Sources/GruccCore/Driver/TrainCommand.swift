@@ -31,7 +31,8 @@ extension Driver {
     }
 
     let rate = options.learningRate ?? options.optimizer.defaultLearningRate
-    let optimizer: any Optimizer = options.optimizer == .adam ? Adam(learningRate: rate) : SGD(learningRate: rate)
+    let optimizer: any Optimizer = options.optimizer == .adam
+      ? Adam(learningRate: rate) : SGD(learningRate: rate, momentum: options.momentum ?? 0)
     let trainer = Trainer(
       options: TrainingOptions(
         loss: options.loss, steps: options.steps, batchSize: options.batch, seed: options.seed, every: options.every),

@@ -20,6 +20,8 @@ public struct TrainOptions: Sendable, Equatable {
   /// nil: the optimizer's default.
   public var learningRate: Double?
   public var optimizer: OptimizerKind = .adam
+  /// SGD's momentum (0: plain SGD).
+  public var momentum: Double?
   public var seed: UInt64 = 0
   /// Report the losses every this many steps; nil: max(1, steps / 20).
   public var every: Int?
@@ -64,6 +66,12 @@ extension Options {
           throw UsageError(message: "unknown optimizer '\(v)'; expected adam or sgd")
         }
         options.optimizer = o
+      case "--momentum":
+        let v = try value(after: a, &args)
+        guard let m = Double(v), m.isFinite, m >= 0, m < 1 else {
+          throw UsageError(message: "'--momentum' needs a number from 0 up to (not including) 1, not '\(v)'")
+        }
+        options.momentum = m
       case "--seed":
         let v = try value(after: a, &args)
         guard let s = UInt64(v) else { throw UsageError(message: "'--seed' needs a whole number from 0 to 2^64 - 1, not '\(v)'") }
@@ -82,6 +90,9 @@ extension Options {
       throw UsageError(message: "'train' needs --loss: " + Loss.allCases.map(\.rawValue).joined(separator: ", "))
     }
     guard let steps else { throw UsageError(message: "'train' needs --steps N, the number of updates") }
+    if options.momentum != nil && options.optimizer != .sgd {
+      throw UsageError(message: "'--momentum' is for '--optimizer sgd'; Adam keeps its own moments")
+    }
     for (option, path) in [("--data", data), ("--valid", options.valid)] {
       if let path, !path.hasSuffix(".npz") {
         throw UsageError(message: "'\(option)' reads a .npz file (arrays by name); '\(path)' is not one")

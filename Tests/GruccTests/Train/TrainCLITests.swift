@@ -183,6 +183,23 @@ import Testing
     }
   }
 
+  /// SGD with momentum trains (Autodiff's gradients): the training loss goes down, and the run
+  /// differs from plain SGD's.
+  @Test func sgdWithMomentumTrains() throws {
+    try inDirectory { dir in
+      var weights: [[UInt8]] = []
+      for momentum in ["0", "0.9"] {
+        let out = "\(dir)/m\(momentum).safetensors"
+        let r = grucc(trainArguments(dir, ["--optimizer", "sgd", "--lr", "0.05", "--momentum", momentum, "-o", out]))
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("step") }
+        #expect(Double(lines.last!.split(separator: " ")[3])! < Double(lines.first!.split(separator: " ")[3])!)
+        weights.append([UInt8](try #require(FileManager.default.contents(atPath: out))))
+      }
+      #expect(weights[0] != weights[1])
+    }
+  }
+
   static let badArguments: [([String], String)] = [
     (["--loss", "hinge"], "unknown loss 'hinge'; expected quadratic, mse, bce, cce"),
     (["--steps", "0"], "'--steps' needs a positive whole number, not '0'"),
@@ -192,7 +209,8 @@ import Testing
     (["--seed", "-3"], "'--seed' needs a whole number from 0 to 2^64 - 1, not '-3'"),
     (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'; expected adam or sgd"),
     (["--plot", "loss.png"], "'--plot' writes an SVG file: give it as FILE.svg"),
-    (["--momentum", "0.9"], "unknown option '--momentum' for 'train'"),
+    (["--momentum", "0.9"], "'--momentum' is for '--optimizer sgd'; Adam keeps its own moments"),
+    (["--optimizer", "sgd", "--momentum", "1"], "'--momentum' needs a number from 0 up to (not including) 1, not '1'"),
     (["-o", "out.npz"], "'train -o' writes a safetensors file: give it as FILE.safetensors"),
   ]
 
