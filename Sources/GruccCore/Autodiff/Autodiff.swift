@@ -22,16 +22,13 @@ public struct Autodiff: LossGradient {
     _ module: Module, gradientModule: Module, batch: TrainingBatch, loss: Loss
   ) throws -> (loss: Double, gradients: [String: [Double]]) {
     let outputs = try Interpreter.run(module, inputs: batch.inputs)
-    let lengths = module.graph.argumentNodes.compactMap { i -> [Int]? in
-      guard case .argument(let name, let type) = module.graph.nodes[i].op, type.dtype == .i32 else { return nil }
-      return batch.inputs[name].map { $0.values.map { Int($0) } }
-    }.first
+    let lengths = batch.lengths(for: module)
     var total = 0.0
     var seeded = batch.inputs
     for o in outputs {
       var seed = [Double](repeating: 0, count: o.value.values.count)
       if let target = batch.targets[o.name] {
-        let (value, gradient) = loss.evaluate(output: o.value, target: target, lengths: o.value.shape.count == 3 ? lengths : nil)
+        let (value, gradient) = loss.evaluate(output: o.value, target: target, lengths: lengths)
         total += value
         seed = gradient
       }

@@ -9,18 +9,6 @@ import Testing
 @Suite struct GradientCheckTests {
   static let models = ModelVariants.all(precision: .f64)
 
-  /// The loss of the batch under `module`'s current weights: the sum over outputs.
-  static func loss(_ module: Module, _ batch: TrainingBatch, _ loss: Loss) throws -> Double {
-    let outputs = try Interpreter.run(module, inputs: batch.inputs)
-    let lengths = module.graph.argumentNodes.compactMap { i -> [Int]? in
-      guard case .argument(let name, let type) = module.graph.nodes[i].op, type.dtype == .i32 else { return nil }
-      return batch.inputs[name].map { $0.values.map { Int($0) } }
-    }.first
-    return outputs.reduce(0) { sum, o in
-      sum + loss.evaluate(output: o.value, target: batch.targets[o.name]!, lengths: o.value.shape.count == 3 ? lengths : nil).value
-    }
-  }
-
   @Test(arguments: models)
   func gradientsMatchFiniteDifferences(_ variant: VariantModel) throws {
     let run = InProcess.run(variant.text)
@@ -36,7 +24,7 @@ import Testing
     let batch = TrainingBatch(inputs: inputs, targets: targets)
 
     let (value, gradients) = try Autodiff.evaluate(module, gradientModule: gradientModule, batch: batch, loss: .quadratic)
-    #expect(abs(value - (try Self.loss(module, batch, .quadratic))) < 1e-12)
+    #expect(abs(value - (try ForwardLoss.value(module, batch: batch, loss: .quadratic))) < 1e-12)
     var checked = 0
     var worst = 0.0
     for (p, parameter) in module.parameters.enumerated() {
@@ -49,7 +37,7 @@ import Testing
         plus.parameters[p].values[index] += h
         var minus = module
         minus.parameters[p].values[index] -= h
-        let numeric = (try Self.loss(plus, batch, .quadratic) - Self.loss(minus, batch, .quadratic)) / (2 * h)
+        let numeric = (try ForwardLoss.value(plus, batch: batch, loss: .quadratic) - ForwardLoss.value(minus, batch: batch, loss: .quadratic)) / (2 * h)
         let error = abs(numeric - g[index]) / max(1, abs(numeric))
         worst = max(worst, error)
         #expect(error < 1e-6, "\(parameter.name)[\(index)]: autodiff \(g[index]), finite differences \(numeric)")
