@@ -78,6 +78,11 @@ struct AdjointRules {
       return [(0, add(.gradient(.reduce(r)), [x[0], dy] + x.dropFirst()))]
     case .mask:
       return [(0, add(.mask, [dy, x[1]]))]
+    case .hold:
+      return [(0, add(.gradient(.hold), [dy, x[1]]))]
+    case .reverseTime:
+      // A permutation of the steps that is its own inverse.
+      return [(0, add(.reverseTime, [dy] + x.dropFirst()))]
     case .argument, .parameter, .zeros:
       return []
     case .gru, .dense, .scan, .packedLinear, .fused, .gradient:

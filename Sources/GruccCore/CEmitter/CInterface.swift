@@ -77,6 +77,10 @@ struct CInterface {
           blocker = "'\(s.name)' reads its sequence backwards, so each output depends on steps not yet seen"
         }
         perStep += CInterface.macs(of: s.body)
+      case .reverseTime:
+        if blocker == nil {
+          blocker = "'\(node.hint ?? "a layer")' reads its sequence backwards, so each output depends on steps not yet seen"
+        }
       case .reduce(let r):
         reductions.append(CReduction(node: i, kind: r, features: type?.features ?? 0))
       case .linear, .packedLinear:
@@ -85,7 +89,7 @@ struct CInterface {
       case .linearUnshared:
         let w = graph.type(of: node.operands[1])?.fixedShape ?? [0, 0, 0]
         perStep += w[1] * w[2]
-      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .fused, .gradient:
+      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .hold, .fused, .gradient:
         break
       }
       // Every sequence result that is not a view of another value has its own rows in scratch.
@@ -129,7 +133,7 @@ struct CInterface {
     switch node.op {
     case .argument, .parameter, .slice: return true
     case .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend,
-      .concat, .reduce, .mask, .fused, .gradient:
+      .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return false
     }
   }

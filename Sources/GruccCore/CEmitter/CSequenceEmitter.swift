@@ -107,7 +107,9 @@ enum CSequenceEmitter {
       }
       let work = step.workPerRow > 0 ? vectorBuffer("\(name)_work", step.workPerRow, &w) : "NULL"
       let forward = scan.direction == .forward
-      let loop = forward ? "for (int t = 0; t < tmax; t++)" : "for (int t = tmax - 1; t >= 0; t--)"
+      // A scan without lengths (a layer that processes the padding) runs over all T steps.
+      let end = scan.hasLengths ? "tmax" : "T"
+      let loop = forward ? "for (int t = 0; t < \(end); t++)" : "for (int t = \(end) - 1; t >= 0; t--)"
       // Without lengths, a state that is also yielded as an output is that output's previous row:
       // the step reads it there, and the state buffer is written once, after the loop.
       let aliased: [Int?] = (0..<scan.states).map { j in
@@ -127,7 +129,7 @@ enum CSequenceEmitter {
           let (buffer, f) = outputs[o]
           args.append(forward
             ? "t == 0 ? \(state) : \(buffer) + (size_t)(t - 1) * nb * \(f)"
-            : "t == tmax - 1 ? \(state) : \(buffer) + (size_t)(t + 1) * nb * \(f)")
+            : "t == \(end) - 1 ? \(state) : \(buffer) + (size_t)(t + 1) * nb * \(f)")
         }
         args += destinations + [work]
         w.line("\(step.name)(\(args.joined(separator: ", ")));")
@@ -160,8 +162,8 @@ enum CSequenceEmitter {
       }
       for (j, (state, f)) in states.enumerated() {
         guard let o = aliased[j] else { continue }
-        let last = forward ? "tmax - 1" : "0"
-        w.line("if (tmax > 0) memcpy(\(state), \(outputs[o].0) + (size_t)(\(last)) * nb * \(f), sizeof(\(real)) * (size_t)nb * \(f));")
+        let last = forward ? "\(end) - 1" : "0"
+        w.line("if (\(end) > 0) memcpy(\(state), \(outputs[o].0) + (size_t)(\(last)) * nb * \(f), sizeof(\(real)) * (size_t)nb * \(f));")
       }
       if scan.hasLengths {
         for (buffer, f) in outputs {
@@ -177,15 +179,20 @@ enum CSequenceEmitter {
       "nb * (T * \(iface.scratchPerStep) + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].",
     ])
     w.block("static void \(iface.names.global("sequence"))(\(parameters.joined(separator: ", ")))") { w in
+      // Scans with lengths stop after the longest sequence; the others run over all T steps.
+      let scansStopEarly = graph.nodes.contains { node in
+        if case .scan(let s) = node.op { return s.hasLengths } else { return false }
+      }
       if iface.lengths == nil {
-        w.line("const int tmax = T;")
         w.line("(void)lengths; /* the model takes no lengths: every step is valid */")
-      } else {
+      } else if scansStopEarly {
         w.line("int tmax = T;")
         w.block("if (lengths)") { w in
           w.line("tmax = 0;")
           w.line("for (int b = 0; b < nb; b++) if (lengths[b] > tmax) tmax = lengths[b];")
         }
+      } else {
+        w.line("(void)lengths; /* every layer processes the padding too: lengths only reorder steps, if anything */")
       }
       for (i, node) in graph.nodes.enumerated() {
         let operands = node.operands.map { values[$0.node][$0.result] }
@@ -242,6 +249,26 @@ enum CSequenceEmitter {
             w.line("\(real) *d = \(name) + ((size_t)t * nb + b) * \(features);")
             w.line("if (lengths && t >= lengths[b]) memset(d, 0, sizeof(\(real)) * \(features));")
             w.line("else memcpy(d, \(row(operands[0])), sizeof(\(real)) * \(features));")
+          }
+          values[i] = [scratchSequence(name, features)]
+        case .hold:
+          let name = sequenceBuffer(hint, features, &w)
+          w.comment(["\(name): steps past each sequence's end repeat its last valid step"])
+          w.block("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++)") { w in
+            w.line("\(real) *d = \(name) + ((size_t)t * nb + b) * \(features);")
+            w.line("int from = lengths && t >= lengths[b] ? lengths[b] - 1 : t;")
+            w.line("if (from < 0) memset(d, 0, sizeof(\(real)) * \(features));")
+            w.line("else memcpy(d, \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
+          }
+          values[i] = [scratchSequence(name, features)]
+        case .reverseTime:
+          let name = sequenceBuffer(hint, features, &w)
+          let length = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
+          w.comment(["\(name): the first \(length == "T" ? "T" : "lengths[b]") steps of each sequence in reverse order, the rest in place"])
+          w.block("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++)") { w in
+            w.line("int n = \(length);")
+            w.line("int from = t < n ? n - 1 - t : t;")
+            w.line("memcpy(\(name) + ((size_t)t * nb + b) * \(features), \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
           }
           values[i] = [scratchSequence(name, features)]
         case .linearUnshared:

@@ -38,8 +38,10 @@ enum CStreamEmitter {
           values[i] = [.zero]
         case .slice(let start, _):
           values[i] = [perStep ? .vector("(\(operands[0].pointer) + \(start))") : .unavailable]
-        case .mask:
+        case .mask, .hold:
           values[i] = [operands[0]]  // one stream is one sequence: every step is valid
+        case .reverseTime:
+          preconditionFailure("a model that reverses time does not stream (CInterface blocks it)")
         case .scan(let scan):
           let info = iface.scans.first { $0.node == i }!
           let step = steps[i]!

@@ -15,19 +15,19 @@ public enum IRGen {
       lengths = graph.append(Node(.argument(name: name, type: type), [], types: [type], range: input.range))
     }
 
-    // What each defined name evaluates to, and whether it is a sequence (for output masking).
-    var values: [String: (value: ValueRef, isSequence: Bool)] = [input.name: (x, true)]
+    // What each defined name evaluates to, and which of its steps are meaningful.
+    var values: [String: (value: ValueRef, steps: ValidSteps)] = [input.name: (x, .prefix)]
     var layerNodes: [String: Int] = [:]
 
     /// Lowers a head expression. The binding's outermost node is named after the binding and
     /// inner ones after the binding and their function, so the generated C reads `p`, `p_dense`.
-    func lower(_ e: HeadExpr, binding: String, top: Bool = true) -> (ValueRef, Bool) {
+    func lower(_ e: HeadExpr, binding: String, top: Bool = true) -> (ValueRef, ValidSteps) {
       func hint(_ function: String) -> String { top ? binding : "\(binding)_\(function)" }
       switch e {
       case .ref(let name, _):
         return values[name]!
       case .state(let layer, _):
-        return (ValueRef(layerNodes[layer]!, 1), false)
+        return (ValueRef(layerNodes[layer]!, 1), .vector)
       case .dense(let inner, let units, let unshared, let range):
         let (v, seq) = lower(inner, binding: binding, top: false)
         let op = Op.dense(DenseOp(name: binding, units: units, unshared: unshared))
@@ -36,9 +36,10 @@ public enum IRGen {
         let (v, seq) = lower(inner, binding: binding, top: false)
         return (graph.append(Node(.activation(a), [v], range: range, hint: hint(Op.activation(a).mnemonic))), seq)
       case .reduce(let r, let inner, let range):
-        let (v, _) = lower(inner, binding: binding, top: false)
-        let operands = [v] + (lengths.map { [$0] } ?? [])
-        return (graph.append(Node(.reduce(r), operands, range: range, hint: hint(r.rawValue))), false)
+        let (v, steps) = lower(inner, binding: binding, top: false)
+        // A sequence whose every step is meaningful is reduced over all T steps.
+        let operands = [v] + (steps == .all ? [] : lengths.map { [$0] } ?? [])
+        return (graph.append(Node(.reduce(r), operands, range: range, hint: hint(r.rawValue))), .vector)
       }
     }
 
@@ -56,12 +57,15 @@ public enum IRGen {
         let op = Op.gru(GRUOp(layer: layer, hasLengths: lengths != nil, hasInitialState: layer.initial == .given))
         let v = graph.append(Node(op, operands, range: layer.range))
         layerNodes[layer.name] = v.node
-        values[layer.name] = (v, true)
+        values[layer.name] = (v, ValidSteps(layer))
       case .value(let def):
         var (v, seq) = lower(def.value, binding: def.name)
         if def.isOutput {
-          // Every sequence output is zero past each sequence's end, whatever the head computed there.
-          if seq, let lengths { v = graph.append(Node(.mask, [v, lengths], range: def.range, hint: "\(def.name)_masked")) }
+          // A sequence output is zero past each sequence's end, whatever the head computed there,
+          // unless its layers give those steps a meaning (past-end hold, padding processed).
+          if seq == .prefix, let lengths {
+            v = graph.append(Node(.mask, [v, lengths], range: def.range, hint: "\(def.name)_masked"))
+          }
           graph.outputs.append(GraphOutput(name: def.name, value: v))
         }
         values[def.name] = (v, seq)
@@ -72,5 +76,22 @@ public enum IRGen {
       sourceName: sourceName, graph: graph)
     module.summary = ModelSummary.lines(model)
     return module
+  }
+}
+
+/// Which steps of a value mean something when the model has lengths.
+enum ValidSteps: Equatable {
+  /// Not a sequence.
+  case vector
+  /// Steps before each sequence's length; what lies past it is padding, zeroed in outputs.
+  case prefix
+  /// As `prefix` for reductions, but the steps past the end hold what the layer chose to output
+  /// there (`past-end hold`), so outputs keep them.
+  case held
+  /// Every step: the layer processed the padding too, so reductions and outputs use all T steps.
+  case all
+
+  init(_ layer: GRULayer) {
+    if layer.padding == .processed { self = .all } else if layer.pastEnd == .hold { self = .held } else { self = .prefix }
   }
 }

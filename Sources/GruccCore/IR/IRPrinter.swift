@@ -79,7 +79,7 @@ public enum IRPrinter {
     case .parameter(let name): return "@\(name)"
     case .scan(let s): return s.direction.rawValue
     case .zeros, .gru, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
-      .concat, .reduce, .mask, .fused, .gradient:
+      .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return ""
     }
   }
@@ -101,6 +101,9 @@ public enum IRPrinter {
       if let a = l.backwardCandidateActivation { parts.append("backward-candidate-activation = \(a.spelling)") }
       if let c = l.clip { parts.append("clip = \(c)") }
       if l.outputActivation != .identity { parts.append("output-activation = \(l.outputActivation.spelling)") }
+      if l.pastEnd != .zero { parts.append("past-end = \(l.pastEnd.rawValue)") }
+      if l.outputOrder != .input { parts.append("output-order = \(l.outputOrder.rawValue)") }
+      if l.padding != .skipped { parts.append("padding = \(l.padding.rawValue)") }
       return parts.joined(separator: ", ")
     case .dense(let d):
       return "name = \(d.name), units = \(d.units)" + (d.unshared ? ", unshared" : "")
@@ -113,7 +116,8 @@ public enum IRPrinter {
     case .activation(let a):
       guard let form = Activation.form(named: a.name) else { return "" }
       return zip(form.parameters, a.parameters).map { "\($0) = \($1)" }.joined(separator: ", ")
-    case .argument, .parameter, .zeros, .linear, .linearUnshared, .add, .mul, .blend, .reduce, .mask, .fused, .gradient:
+    case .argument, .parameter, .zeros, .linear, .linearUnshared, .add, .mul, .blend, .reduce, .mask, .hold,
+      .reverseTime, .fused, .gradient:
       return ""
     }
   }

@@ -100,6 +100,9 @@ public enum GradientOp: Sendable, Equatable {
   /// The adjoint of a reduction over time: operands x `[B, T, F]`, dy `[B, F]`, and the lengths
   /// if the reduction had them; result `[B, T, F]`, zero past each length.
   case reduce(Reduction)
+  /// The adjoint of `hold`: operands dy `[B, T, F]`, lengths; step L−1 receives the sum of dy over
+  /// steps L−1 … T−1, earlier steps their own dy, later steps zero.
+  case hold
 
   public var mnemonic: String {
     switch self {
@@ -111,6 +114,7 @@ public enum GradientOp: Sendable, Equatable {
     case .sumBatch: return "sum_batch"
     case .activation(let a): return String(a.name.map { $0 == "-" ? "_" : $0 }) + "_grad"
     case .reduce(let r): return "reduce_\(r.rawValue)_grad"
+    case .hold: return "hold_grad"
     }
   }
 }
@@ -148,6 +152,12 @@ public enum Op: Sendable {
   case reduce(Reduction)
   /// Zeros the steps of each sequence past its length. Operands: x, lengths.
   case mask
+  /// Steps at or past each sequence's length repeat step L−1 (zeros when L = 0): a forward pass's
+  /// output with `past-end hold`. Operands: x, lengths.
+  case hold
+  /// Reverses the first L steps of each sequence and leaves the rest in place
+  /// (`tf.reverse_sequence`); without lengths, all T steps. Its own inverse. Operands: x [, lengths].
+  case reverseTime
   /// Elementwise ops computed in one loop. Operands: the values the steps read.
   case fused(Fusion)
   /// An adjoint op of a gradient graph (Autodiff); the interpreter runs it, the C backend does not.
@@ -174,6 +184,8 @@ public enum Op: Sendable {
     case .concat: return "concat"
     case .reduce(let r): return "reduce_\(r.rawValue)"
     case .mask: return "mask"
+    case .hold: return "hold"
+    case .reverseTime: return "reverse_time"
     case .fused: return "fused"
     case .gradient(let g): return g.mnemonic
     }
@@ -185,7 +197,7 @@ public enum Op: Sendable {
     case .gru: return 2
     case .scan(let s): return s.body.outputs.count
     case .argument, .parameter, .zeros, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
-      .scale, .blend, .slice, .concat, .reduce, .mask, .fused, .gradient:
+      .scale, .blend, .slice, .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return 1
     }
   }
@@ -197,7 +209,7 @@ public enum Op: Sendable {
     case .activation(let a): return a != .softmax
     case .add, .mul, .scale, .blend: return true
     case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
-      .reduce, .mask, .fused, .gradient:
+      .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return false
     }
   }

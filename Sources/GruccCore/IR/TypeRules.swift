@@ -164,6 +164,16 @@ public enum TypeRules {
       guard t[0].isSequence else { throw .internal("mask of \(t[0])") }
       try requireLengths(t[1])
       return [t[0]]
+    case .hold:
+      try count(2...2)
+      guard t[0].isSequence else { throw .internal("hold of \(t[0])") }
+      try requireLengths(t[1])
+      return [t[0]]
+    case .reverseTime:
+      try count(1...2)
+      guard t[0].isSequence else { throw .internal("reverse_time of \(t[0])") }
+      if t.count == 2 { try requireLengths(t[1]) }
+      return [t[0]]
     }
   }
 
@@ -198,6 +208,10 @@ public enum TypeRules {
     case .reduce:
       guard t.count == 2 || t.count == 3, t[0].isSequence, t[1] == t[0].stepType else { throw fail() }
       if t.count == 3 { try requireLengths(t[2]) }
+      return t[0]
+    case .hold:
+      guard t.count == 2, t[0].isSequence else { throw fail() }
+      try requireLengths(t[1])
       return t[0]
     }
   }

@@ -183,6 +183,10 @@ struct Evaluator<S: InterpreterScalar> {
         values.append([.tensor(reduce(r, t(0), operands.count > 1 ? operands[1].lengths : nil))])
       case .mask:
         values.append([.tensor(mask(t(0), operands[1].lengths))])
+      case .hold:
+        values.append([.tensor(hold(t(0), operands[1].lengths))])
+      case .reverseTime:
+        values.append([.tensor(reverseTime(t(0), operands.count > 1 ? operands[1].lengths : nil))])
       }
     }
     return values
@@ -203,7 +207,7 @@ struct Evaluator<S: InterpreterScalar> {
       let (z, a, b) = (t[0].data, t[1].data, t[2].data)
       return Tensor(shape: t[0].shape, data: z.indices.map { Kernels.blend(z[$0], a[$0], b[$0]) })
     case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
-      .reduce, .mask, .fused, .gradient:
+      .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       preconditionFailure("'\(op.mnemonic)' is not elementwise")
     }
   }
@@ -260,6 +264,23 @@ struct Evaluator<S: InterpreterScalar> {
     case .activation(let a):
       let (x, dy) = (t(0), t(1))
       return Tensor(shape: x.shape, data: Kernels.activationGradient(a, x.data, dy.data, features: x.features))
+    case .hold:
+      let dy = t(0)
+      let lengths = operands[1].lengths
+      var dx = Tensor<S>(zeros: dy.shape)
+      let (batch, steps, f) = (dy.shape[0], dy.shape[1], dy.shape[2])
+      for b in 0..<batch {
+        let length = lengths[b]
+        for t in 0..<length {
+          for i in 0..<f { dx.data[(b * steps + t) * f + i] = dy.data[(b * steps + t) * f + i] }
+        }
+        guard length > 0 else { continue }
+        // In step order, as the forward pass copies step L−1 to each later step.
+        for t in length..<steps {
+          for i in 0..<f { dx.data[(b * steps + length - 1) * f + i] += dy.data[(b * steps + t) * f + i] }
+        }
+      }
+      return dx
     case .reduce(let r):
       let (x, dy) = (t(0), t(1))
       let lengths = operands.count > 2 ? operands[2].lengths : nil
@@ -363,6 +384,31 @@ struct Evaluator<S: InterpreterScalar> {
     return y
   }
 
+  private func hold(_ x: Tensor<S>, _ lengths: [Int]) -> Tensor<S> {
+    var y = x
+    let (batch, steps, f) = (x.shape[0], x.shape[1], x.shape[2])
+    for b in 0..<batch where lengths[b] < steps {
+      let last = lengths[b] - 1
+      for t in lengths[b]..<steps {
+        for i in 0..<f { y.data[(b * steps + t) * f + i] = last < 0 ? 0 : x.data[(b * steps + last) * f + i] }
+      }
+    }
+    return y
+  }
+
+  private func reverseTime(_ x: Tensor<S>, _ lengths: [Int]?) -> Tensor<S> {
+    var y = x
+    let (batch, steps, f) = (x.shape[0], x.shape[1], x.shape[2])
+    for b in 0..<batch {
+      let length = lengths?[b] ?? steps
+      for t in 0..<length {
+        let from = (b * steps + length - 1 - t) * f
+        y.data.replaceSubrange(((b * steps + t) * f)..<((b * steps + t + 1) * f), with: x.data[from..<(from + f)])
+      }
+    }
+    return y
+  }
+
   /// Runs a scan body once per step; see `Scan` for the meaning of lengths.
   private func scan(_ s: Scan, _ operands: [RuntimeValue<S>]) throws(InterpreterError) -> [Tensor<S>] {
     let sequences = operands[0..<s.sequences].map(\.tensor)
@@ -431,11 +477,29 @@ struct Evaluator<S: InterpreterScalar> {
         Kernels.activate(a, layer.clip.map { Kernels.activate(.clip($0), pre) } ?? pre)
       }
       let reverse = layer.direction == .reverse || d == 1
+      let processed = layer.padding == .processed
       for b in 0..<batch {
         let length = lengths?[b] ?? steps
         var h = h0.map { Array($0.data[(b * hidden * directions.count + d * hidden)..<(b * hidden * directions.count + (d + 1) * hidden)]) }
           ?? [S](repeating: 0, count: hidden)
-        for t in (reverse ? Array((0..<length).reversed()) : Array(0..<length)) {
+        // The steps in the order the pass visits them. Skipping the padding, a reverse pass
+        // visits the steps past the end first, as no-ops; processing it, a reverse pass reads
+        // the valid prefix backwards and then the padding, as tf.reverse_sequence arranges it.
+        let visits: [Int]
+        switch (reverse, processed) {
+        case (false, _): visits = Array(0..<steps)
+        case (true, false): visits = Array((0..<steps).reversed())
+        case (true, true): visits = Array((0..<length).reversed()) + Array(length..<steps)
+        }
+        var previous = [S](repeating: 0, count: hidden)
+        for (k, t) in visits.enumerated() {
+          let position = reverse && layer.outputOrder == .processing ? k : t
+          let at = ((b * steps + position) * hidden)..<((b * steps + position + 1) * hidden)
+          guard processed || t < length else {
+            // A step past the end: zeros, or with `past-end hold` the output visited before it.
+            if layer.pastEnd == .hold { outputs[d].data.replaceSubrange(at, with: previous) }
+            continue
+          }
           let xt = Array(x.data[((b * steps + t) * inputSize)..<((b * steps + t + 1) * inputSize)])
           func gate(_ name: String) -> [S] {
             let a = matvec(p("w_\(name)"), xt, inputSize, inputBias(name))
@@ -456,7 +520,8 @@ struct Evaluator<S: InterpreterScalar> {
             layer.update == .keepsState ? Kernels.blend(z[i], h[i], n[i]) : Kernels.blend(z[i], n[i], h[i])
           }
           let out = Kernels.apply(layer.outputActivation, h, features: hidden)
-          outputs[d].data.replaceSubrange(((b * steps + t) * hidden)..<((b * steps + t + 1) * hidden), with: out)
+          outputs[d].data.replaceSubrange(at, with: out)
+          previous = out
         }
         let offset = b * hidden * directions.count + d * hidden
         finals.data.replaceSubrange(offset..<(offset + hidden), with: h)

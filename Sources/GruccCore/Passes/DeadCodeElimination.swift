@@ -70,7 +70,7 @@ public struct DeadCodeElimination: Pass {
       case .scan(let s): add(referencedParameters(s.body, module: module))
       case .gru, .dense: add(ParameterSpecs.required(by: node, in: graph).map(\.name))
       case .argument, .zeros, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
-        .concat, .reduce, .mask, .fused, .gradient:
+        .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
         break
       }
     }

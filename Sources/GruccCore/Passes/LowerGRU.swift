@@ -39,8 +39,17 @@ public struct LowerGRU: Pass {
 
     var finals: [ValueRef] = []
     var sequences: [ValueRef] = []
+    // A layer that processes the padding runs every scan over all T steps; a reverse pass then
+    // reads the input as tf.reverse_sequence arranges it and yields its outputs in that order.
+    let processesPadding = layer.padding == .processed && lengths != nil
     for (d, prefix) in g.directionPrefixes.enumerated() {
-      let direction: ScanDirection = (layer.direction == .reverse || d == 1) ? .reverse : .forward
+      let reversePass = layer.direction == .reverse || d == 1
+      var direction: ScanDirection = reversePass ? .reverse : .forward
+      var source = x
+      if processesPadding && reversePass {
+        source = r.builder.add(.reverseTime, [x, lengths!], range: range, hint: "\(prefix).in")
+        direction = .forward
+      }
       var initial: ValueRef
       if let h0 {
         initial = layer.directions == 1
@@ -49,15 +58,34 @@ public struct LowerGRU: Pass {
         initial = r.builder.add(.zeros(stateType), [], range: range, hint: "\(prefix).h0")
       }
       let body = stepBody(layer.direction(d), prefix: prefix, xStep: xType.stepType, stateType: stateType, module: module, range: range)
+      let scanLengths = processesPadding ? nil : lengths
       var scan = Scan(
-        name: prefix, direction: direction, sequences: 1, states: 1, hasLengths: lengths != nil, body: body)
+        name: prefix, direction: direction, sequences: 1, states: 1, hasLengths: scanLengths != nil, body: body)
       scan.summary = LowerGRU.equations(layer.direction(d), name: prefix, direction: direction)
-      let s = r.builder.add(.scan(scan), [x, initial] + (lengths.map { [$0] } ?? []), range: range, hint: prefix)
+      if processesPadding && reversePass {
+        scan.summary[0] += "; it reads each valid prefix backwards, then the padding (tf.reverse_sequence)"
+      }
+      let s = r.builder.add(.scan(scan), [source, initial] + (scanLengths.map { [$0] } ?? []), range: range, hint: prefix)
       var output = ValueRef(s.node, 1)
       if layer.outputActivation != .identity {
         output = r.builder.add(.activation(layer.outputActivation), [output], range: range, hint: "\(prefix).out")
-        if !layer.outputActivation.preservesZero, let lengths {
-          output = r.builder.add(.mask, [output, lengths], range: range, hint: "\(prefix).out")
+        if !layer.outputActivation.preservesZero, let scanLengths {
+          output = r.builder.add(.mask, [output, scanLengths], range: range, hint: "\(prefix).out")
+        }
+      }
+      // A forward pass visits the steps past each end after its last valid one, which `hold`
+      // repeats; a reverse pass visits them first, before it has output anything: they stay zero.
+      if layer.pastEnd == .hold, !reversePass, let scanLengths {
+        output = r.builder.add(.hold, [output, scanLengths], range: range, hint: "\(prefix).out")
+      }
+      if reversePass {
+        switch (layer.outputOrder, processesPadding) {
+        case (.processing, false):
+          output = r.builder.add(.reverseTime, [output], range: range, hint: "\(prefix).out")
+        case (.input, true):
+          output = r.builder.add(.reverseTime, [output, lengths!], range: range, hint: "\(prefix).out")
+        case (.processing, true), (.input, false):
+          break
         }
       }
       finals.append(ValueRef(s.node, 0))

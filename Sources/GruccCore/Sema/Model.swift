@@ -49,6 +49,35 @@ public enum MergeMode: String, Sendable, CaseIterable {
   case concat, sum, mean, mul
 }
 
+/// What a layer outputs at the steps past a sequence's end (with `lengths`).
+public enum PastEnd: String, Sendable, CaseIterable {
+  /// Zeros (ONNX `sequence_lens`, PyTorch's packed sequences, Keras `Bidirectional`).
+  case zero
+  /// Each such step repeats the output of the step the pass visited before it, or zeros if there
+  /// was none: a forward pass repeats its last valid output (Keras's GRU behind `Masking`, Theano's
+  /// masked scan); a reverse pass reaches those steps first, so they stay zero, as in Keras.
+  case hold
+}
+
+/// In which order a reverse pass lays out its output sequence.
+public enum OutputOrder: String, Sendable, CaseIterable {
+  /// Output step t is the state after reading input step t.
+  case input
+  /// Output step k is the state after the k-th step the pass visited (Keras `go_backwards=True`,
+  /// seed 000's BiGRU, which does not re-align its backward outputs).
+  case processing
+}
+
+/// Whether a layer runs over the steps past each sequence's end.
+public enum PaddingMode: String, Sendable, CaseIterable {
+  /// Steps past the end are not processed (ONNX `sequence_lens`).
+  case skipped
+  /// Every one of the T steps is processed, padding included; lengths only say where a reverse
+  /// pass starts, which reads each valid prefix backwards and then the padding forwards
+  /// (`tf.reverse_sequence`, as seed 000 does). The layer's output is meaningful at every step.
+  case processed
+}
+
 /// Where the state comes from before the first step.
 public enum InitialState: String, Sendable, CaseIterable {
   case zero, given
@@ -218,6 +247,11 @@ public struct GRULayer: Sendable {
   public var initial: InitialState
   /// Applied to each output step (not to the carried state); seed 003 uses tanh.
   public var outputActivation: Activation
+  /// What the layer outputs past each sequence's end, how a reverse pass orders its outputs, and
+  /// whether the padding is processed: the ways frameworks differ once sequences have lengths.
+  public var pastEnd: PastEnd = .zero
+  public var outputOrder: OutputOrder = .input
+  public var padding: PaddingMode = .skipped
   /// The activation of the r and z gates (ONNX's f; sigmoid everywhere else).
   public var gateActivation: Activation = .sigmoid
   /// The activation of the candidate n (ONNX's g; tanh everywhere else).

@@ -7,6 +7,8 @@ public struct Sema {
   /// Names defined so far, with the range of their definition, in source order.
   private var defined: [(name: String, kind: DefinedKind, range: SourceRange)] = []
   private let fileRange: SourceRange
+  /// Whether the input declared so far takes lengths; the options about padding depend on it.
+  private var inputHasLengths = false
 
   /// `invalid`: declared by a statement the parser abandoned; uses of it are not errors.
   private enum DefinedKind { case input, lengths, gru, value, invalid }
@@ -209,6 +211,7 @@ public struct Sema {
       if declare(lengthsName, .lengths, what: "lengths input name") { lengths = lengthsName.text }
     }
     options.finish(&diagnostics)
+    inputHasLengths = lengths != nil
     guard okName, okSize else { return nil }
     return InputSpec(
       name: decl.name.text, features: decl.features, steps: steps, layout: layout, lengths: lengths, range: range)
@@ -221,7 +224,8 @@ public struct Sema {
       decl.options, declaration: "gru",
       allowed: [
         "reset", "update", "bias", "direction", "merge", "initial", "output-activation", "gate-activation",
-        "candidate-activation", "clip", "backward-gate-activation", "backward-candidate-activation",
+        "candidate-activation", "clip", "backward-gate-activation", "backward-candidate-activation", "past-end",
+        "output-order", "padding",
       ])
     let reset = options.choice("reset", ResetPlacement.self, &diagnostics)
     let update = options.choice("update", UpdateConvention.self, &diagnostics)
@@ -240,6 +244,10 @@ public struct Sema {
         diagnostics.error(.optionNeedsBidirectional(key), at: clause.range)
       }
     }
+    let pastEnd = options.choice("past-end", PastEnd.self, &diagnostics) ?? .zero
+    let outputOrder = options.choice("output-order", OutputOrder.self, &diagnostics) ?? .input
+    let padding = options.choice("padding", PaddingMode.self, &diagnostics) ?? .skipped
+    checkLengthOptions(options, direction: direction, pastEnd: pastEnd, outputOrder: outputOrder, padding: padding)
     options.finish(&diagnostics)
 
     // The variant must be spelled out: a silent default is how weights end up in the wrong variant.
@@ -272,7 +280,30 @@ public struct Sema {
     layer.clip = clip
     layer.backwardGateActivation = backwardGate
     layer.backwardCandidateActivation = backwardCandidate
+    layer.pastEnd = pastEnd
+    layer.outputOrder = outputOrder
+    layer.padding = padding
     return layer
+  }
+
+  /// The options that say how a layer treats the steps past each sequence's end.
+  private mutating func checkLengthOptions(
+    _ options: OptionReader, direction: Direction, pastEnd: PastEnd, outputOrder: OutputOrder, padding: PaddingMode
+  ) {
+    if outputOrder == .processing, direction == .forward, let clause = options.clause("output-order") {
+      diagnostics.error(.optionNeedsReversePass("output-order processing"), at: clause.range)
+    }
+    if pastEnd == .hold, padding == .processed, let clause = options.clause("past-end") {
+      diagnostics.error(
+        .optionsConflict("past-end hold", "padding processed", reason: "a layer that processes the padding has no steps past the end"),
+        at: clause.range)
+    }
+    // Harmless without lengths, but a sign that the model is not what its author thinks.
+    if !inputHasLengths {
+      for key in ["past-end", "padding"] {
+        if let clause = options.clause(key), clause.value != nil { diagnostics.warning(.optionNeedsLengths(key), at: clause.range) }
+      }
+    }
   }
 
   private mutating func checkBinding(_ decl: BindingDecl, range: SourceRange) -> ValueDef? {

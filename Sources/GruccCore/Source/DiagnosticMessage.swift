@@ -32,6 +32,9 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case malformedNumber(String)
   case mergeWithoutBidirectional
   case optionNeedsBidirectional(String)
+  case optionNeedsLengths(String)
+  case optionNeedsReversePass(String)
+  case optionsConflict(String, String, reason: String)
   case missingInput
   case missingModel
   case missingOptionValue(String)
@@ -106,6 +109,11 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .mapWithoutWeights: return "'map' needs a 'weights' statement to say which file it maps"
     case .mergeWithoutBidirectional: return "'merge' applies only to a layer with 'direction bidirectional'"
     case .optionNeedsBidirectional(let k): return "'\(k)' applies only to a layer with 'direction bidirectional'"
+    case .optionNeedsLengths(let k):
+      return "'\(k)' has no effect: the input has no 'lengths', so every step of every sequence is valid"
+    case .optionNeedsReversePass(let k):
+      return "'\(k)' applies only to a layer with a reverse pass ('direction reverse' or 'bidirectional')"
+    case .optionsConflict(let a, let b, let reason): return "'\(a)' cannot be combined with '\(b)': \(reason)"
     case .missingInput: return "the model has no 'input' statement"
     case .missingModel: return "the file has no 'model' statement"
     case .missingOptionValue(let k): return "option '\(k)' needs a value"

@@ -29,7 +29,7 @@ public enum ParameterSpecs {
       guard let x = graph.type(of: node.operands[0]) else { return [] }
       return forDense(d, inputFeatures: x.features, steps: x.rank == 3 ? x.dims[1].fixedValue : nil)
     case .argument, .parameter, .zeros, .scan, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale,
-      .blend, .slice, .concat, .reduce, .mask, .fused, .gradient:
+      .blend, .slice, .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return []
     }
   }

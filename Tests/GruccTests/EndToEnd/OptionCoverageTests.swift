@@ -19,11 +19,13 @@ import Testing
 
   private static func layer(
     _ name: String, _ source: String, _ hidden: Int, _ v: Variant, direction: RefLayer.Direction = .forward,
-    merge: RefLayer.Merge = .concat, initialGiven: Bool = false, activation: RefActivation = .identity
+    merge: RefLayer.Merge = .concat, initialGiven: Bool = false, activation: RefActivation = .identity,
+    hold: Bool = false, processingOrder: Bool = false, paddingProcessed: Bool = false
   ) -> RefLayer {
     RefLayer(
       name: name, source: source, hidden: hidden, reset: v.reset, update: v.update, bias: v.bias,
-      direction: direction, merge: merge, initialGiven: initialGiven, outputActivation: activation)
+      direction: direction, merge: merge, initialGiven: initialGiven, outputActivation: activation,
+      pastEndHold: hold, processingOrder: processingOrder, paddingProcessed: paddingProcessed)
   }
 
   /// Nine two-layer stacks that between them use every variant, with precision, layout, lengths
@@ -232,6 +234,60 @@ import Testing
         .gru(layer("h3", "h2", 4, tf1, initialGiven: true)),
         .output("y", .dense(.name("h3"), units: 2)), .output("l", .reduce(.last, .name("h2"))),
       ]),
+    // What a layer does past each sequence's end: Keras's masking, go_backwards, seed 000's BiGRU.
+    RefModel(
+      name: "hold_forward", precision: .f32, features: 3, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 5, plain, hold: true)),
+        .output("y", .name("h")), .output("d", .dense(.name("h"), units: 2)), .output("s", .state("h")),
+        .output("m", .reduce(.mean, .name("h"))), .output("l", .reduce(.last, .name("h"))),
+      ]),
+    RefModel(
+      name: "hold_sigmoid_stacked", precision: .f64, features: 2, layout: .timeMajor, lengths: "len",
+      statements: [
+        .gru(layer("h1", "x", 4, tf1, activation: .sigmoid, hold: true)),
+        .gru(layer("h2", "h1", 3, chung, hold: true)),
+        .output("y1", .name("h1")), .output("y2", .activation(.tanh, .name("h2"))),
+        .output("mx", .reduce(.max, .name("h2"))),
+      ]),
+    RefModel(
+      name: "go_backwards", precision: .f32, features: 3, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 4, tf1, direction: .reverse, hold: true, processingOrder: true)),
+        .output("y", .name("h")), .output("s", .state("h")),
+      ]),
+    RefModel(
+      name: "processing_order", precision: .f64, features: 2,
+      statements: [
+        .gru(layer("h", "x", 4, plain, direction: .bidirectional, merge: .sum, processingOrder: true)),
+        .output("y", .name("h")), .output("l", .reduce(.last, .name("h"))),
+      ]),
+    RefModel(
+      name: "hold_bidir_processing", precision: .f64, features: 3, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 3, chung, direction: .bidirectional, initialGiven: true, hold: true, processingOrder: true)),
+        .output("y", .name("h")), .output("s", .state("h")),
+      ]),
+    RefModel(
+      name: "padding_processed_bidir", precision: .f32, features: 3, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 5, tf1, direction: .bidirectional, processingOrder: true, paddingProcessed: true)),
+        .output("states", .name("h")), .output("mean_state", .reduce(.mean, .name("h"))),
+      ]),
+    RefModel(
+      name: "padding_processed_reverse", precision: .f64, features: 2, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 4, plain, direction: .reverse, activation: .sigmoid, paddingProcessed: true)),
+        .gru(layer("g", "h", 3, chung)),
+        .output("y", .name("h")), .output("s", .state("h")), .output("mx", .reduce(.max, .name("h"))),
+        .output("d", .dense(.name("h"), units: 2)), .output("l", .reduce(.last, .name("g"))), .output("z", .name("g")),
+      ]),
+    RefModel(
+      name: "padding_processed_forward", precision: .f32, features: 2, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 4, plain, paddingProcessed: true)),
+        .output("y", .name("h")), .output("s", .state("h")), .output("m", .reduce(.mean, .name("h"))),
+      ]),
     // Names that are C keywords, API parameter names or the streaming struct's own members.
     RefModel(
       name: "c_names", precision: .f64, input: "float", features: 2, lengths: "len",
@@ -274,6 +330,9 @@ import Testing
         if l.direction == .bidirectional && (l.merge != .concat || spell) { line += ", merge \(l.merge.rawValue)" }
         if l.initialGiven || spell { line += ", initial \(l.initialGiven ? "given" : "zero")" }
         if l.outputActivation != .identity || spell { line += ", output-activation \(l.outputActivation.rawValue)" }
+        if l.pastEndHold { line += ", past-end hold" }
+        if l.processingOrder { line += ", output-order processing" }
+        if l.paddingProcessed { line += ", padding processed" }
         lines.append(line)
       case .binding(let name, let e, let isOutput):
         lines.append("\(isOutput ? "output" : "let") \(name) = \(render(e))")
@@ -326,6 +385,9 @@ import Testing
         if l.direction == .bidirectional { seen.insert("merge \(l.merge)") }
         if l.initialGiven { seen.insert("initial given") }
         seen.insert("output-activation \(l.outputActivation)")
+        if l.pastEndHold { seen.insert("past-end hold \(l.direction)") }
+        if l.processingOrder { seen.insert("output-order processing \(l.direction)\(m.lengths == nil ? "" : " lengths")") }
+        if l.paddingProcessed { seen.insert("padding processed \(l.direction)") }
         if l.source != m.input && m.layers.allSatisfy({ $0.name != l.source }) { seen.insert("let feeds gru") }
       }
       for s in m.statements { if case .binding(_, let e, _) = s { visit(e) } }
@@ -341,6 +403,10 @@ import Testing
     required.formUnion([
       "f32", "f64", "batch-major", "time-major", "steps", "three layers", "initial given", "let feeds gru",
       "head dense", "head dense unshared", "head state", "several outputs",
+      "past-end hold forward", "past-end hold reverse", "past-end hold bidirectional",
+      "output-order processing reverse lengths", "output-order processing bidirectional",
+      "output-order processing bidirectional lengths",
+      "padding processed forward", "padding processed reverse", "padding processed bidirectional",
     ])
     #expect(required.subtracting(seen).isEmpty, "not covered: \(required.subtracting(seen).sorted())")
     #expect(Set(Self.modelNames).count == Self.models.count, "model names must be unique")

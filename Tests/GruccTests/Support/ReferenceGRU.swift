@@ -51,6 +51,13 @@ struct RefLayer: Sendable {
   var merge: Merge = .concat
   var initialGiven = false
   var outputActivation: RefActivation = .identity
+  /// `past-end hold`: a step past the end outputs what the pass output at the step it visited
+  /// before (Keras behind Masking); otherwise zeros.
+  var pastEndHold = false
+  /// `output-order processing`: a reverse pass's output k is the k-th step it visited.
+  var processingOrder = false
+  /// `padding processed`: every step is run; a reverse pass reads tf.reverse_sequence's order.
+  var paddingProcessed = false
 
   var directions: Int { direction == .bidirectional ? 2 : 1 }
 
@@ -69,6 +76,17 @@ indirect enum RefExpr: Sendable {
   case dense(RefExpr, units: Int, unshared: Bool = false)
   case activation(RefActivation, RefExpr)
   case reduce(RefReduction, RefExpr)
+}
+
+extension RefExpr {
+  /// The names a sequence-valued expression is computed from (none for a vector).
+  var sequenceNames: [String] {
+    switch self {
+    case .name(let n): return [n]
+    case .state, .reduce: return []
+    case .dense(let x, _, _), .activation(_, let x): return x.sequenceNames
+    }
+  }
 }
 
 enum RefStatement: Sendable {
@@ -91,7 +109,11 @@ extension RefModel {
   }
 
   /// Whether the model can be run one step at a time: no layer reads its sequence backwards.
-  var streams: Bool { layers.allSatisfy { $0.direction == .forward } }
+  var streams: Bool { layers.allSatisfy { $0.direction == .forward } && !processesPadding }
+
+  /// Whether a layer runs over the padding past each end, which a stream (one sequence, its own
+  /// steps only) never sees.
+  var processesPadding: Bool { lengths != nil && layers.contains(where: \.paddingProcessed) }
 
   /// The caller-given initial states, in model order: `(h.h0, D·H)`.
   var initialStates: [(name: String, layer: String, features: Int)] {
@@ -239,6 +261,10 @@ struct ReferenceGRU: Sendable {
     var values: [String: RefValue] = [model.input: .sequence(inputs.x)]
     var finals: [String: [[Double]]] = [:]
     var outputs: [(String, RefValue)] = []
+    // Layers that hold or process the padding give the steps past the end a meaning: outputs
+    // built on them keep those steps; a processed layer's steps all count in reductions.
+    var keepsPadding = Set<String>()
+    var allSteps = Set<String>()
     for s in model.statements {
       switch s {
       case .gru(let layer):
@@ -246,10 +272,15 @@ struct ReferenceGRU: Sendable {
         let (sequence, final) = try gru(layer, source, inputs)
         values[layer.name] = .sequence(sequence)
         finals[layer.name] = final
+        if model.lengths != nil && (layer.pastEndHold || layer.paddingProcessed) { keepsPadding.insert(layer.name) }
+        if model.lengths != nil && layer.paddingProcessed { allSteps.insert(layer.name) }
       case .binding(let name, let e, let isOutput):
-        var v = try evaluate(e, values, finals, inputs, binding: name)
-        if isOutput, case .sequence(var s) = v {
-          // Every sequence output is zero past its sequence's end.
+        var v = try evaluate(e, values, finals, inputs, binding: name, allSteps: allSteps)
+        let keeps = e.sequenceNames.contains { keepsPadding.contains($0) }
+        if e.sequenceNames.contains(where: { allSteps.contains($0) }) { allSteps.insert(name) }
+        if keeps { keepsPadding.insert(name) }
+        if isOutput, !keeps, case .sequence(var s) = v {
+          // A sequence output is zero past its sequence's end.
           for b in s.indices {
             for t in inputs.length(b)..<inputs.steps { s[b][t] = zeros(s[b][t].count) }
           }
@@ -276,10 +307,25 @@ struct ReferenceGRU: Sendable {
       var out = [[[Double]]](repeating: [[Double]](repeating: zeros(hidden), count: steps), count: x.count)
       for b in x.indices {
         var h = inputs.initial[layer.name].map { Array($0[b][(d * hidden)..<((d + 1) * hidden)]) } ?? zeros(hidden)
-        let valid = Array(0..<inputs.length(b))
-        for t in backwards ? valid.reversed() : valid {
-          h = cell.step(x: x[b][t], h: h)
-          out[b][t] = activate(layer.outputActivation, h)
+        let length = inputs.length(b)
+        if layer.paddingProcessed {
+          // tf.reverse_sequence: the valid prefix reversed, the padding after it as it was.
+          let order = backwards ? Array((0..<length).reversed()) + Array(length..<steps) : Array(0..<steps)
+          for (k, t) in order.enumerated() {
+            h = cell.step(x: x[b][t], h: h)
+            out[b][backwards && !layer.processingOrder ? t : k] = activate(layer.outputActivation, h)
+          }
+        } else {
+          let valid = Array(0..<length)
+          for t in backwards ? valid.reversed() : valid {
+            h = cell.step(x: x[b][t], h: h)
+            out[b][t] = activate(layer.outputActivation, h)
+          }
+          if layer.pastEndHold && !backwards && length > 0 {
+            for t in length..<steps { out[b][t] = out[b][length - 1] }
+          }
+          // Keras's go_backwards: the whole padded sequence in the order it was read.
+          if backwards && layer.processingOrder { out[b].reverse() }
         }
         finals[b] += h
       }
@@ -372,7 +418,8 @@ struct ReferenceGRU: Sendable {
   // MARK: Heads
 
   private func evaluate(
-    _ e: RefExpr, _ values: [String: RefValue], _ finals: [String: [[Double]]], _ inputs: RefInputs, binding: String
+    _ e: RefExpr, _ values: [String: RefValue], _ finals: [String: [[Double]]], _ inputs: RefInputs, binding: String,
+    allSteps: Set<String> = []
   ) throws -> RefValue {
     switch e {
     case .name(let n):
@@ -380,17 +427,19 @@ struct ReferenceGRU: Sendable {
     case .state(let layer):
       return .vector(finals[layer]!)
     case .activation(let a, let inner):
-      switch try evaluate(inner, values, finals, inputs, binding: binding) {
+      switch try evaluate(inner, values, finals, inputs, binding: binding, allSteps: allSteps) {
       case .sequence(let s): return .sequence(s.map { $0.map { activate(a, $0) } })
       case .vector(let v): return .vector(v.map { activate(a, $0) })
       }
     case .reduce(let kind, let inner):
-      guard case .sequence(let s) = try evaluate(inner, values, finals, inputs, binding: binding) else {
+      guard case .sequence(let s) = try evaluate(inner, values, finals, inputs, binding: binding, allSteps: allSteps) else {
         preconditionFailure("reduction of a vector")
       }
-      return .vector(s.indices.map { b in reduce(kind, s[b], valid: inputs.length(b)) })
+      // A sequence built on a layer that processed the padding counts every step.
+      let everyStep = inner.sequenceNames.contains { allSteps.contains($0) }
+      return .vector(s.indices.map { b in reduce(kind, s[b], valid: everyStep ? inputs.steps : inputs.length(b)) })
     case .dense(let inner, let units, let unshared):
-      let v = try evaluate(inner, values, finals, inputs, binding: binding)
+      let v = try evaluate(inner, values, finals, inputs, binding: binding, allSteps: allSteps)
       guard let w = weights["\(binding).w"] else { throw ReferenceError.missingWeight("\(binding).w") }
       guard let bias = weights["\(binding).b"] else { throw ReferenceError.missingWeight("\(binding).b") }
       switch v {
