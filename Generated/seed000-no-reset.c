@@ -1798,7 +1798,6 @@ static void seed000_no_reset_h_step(int nb, const float *x_proj_t, size_t x_proj
  * nb * (T * 150 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
  */
 static void seed000_no_reset_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
-    const int tmax = T;
     (void)lengths; /* the model takes no lengths: every step is valid */
     float *h_x_proj = scratch + (size_t)nb * T * 0;
     for (int b = 0; b < nb; b++) seed000_no_reset_linear_p64(h_x_proj + (size_t)b * 100, (size_t)nb * 100, seed000_no_reset_h_w_zn, seed000_no_reset_h_b_zn, x + (size_t)b * x_b, x_t, T, 100, 28);
@@ -1807,10 +1806,10 @@ static void seed000_no_reset_sequence(int nb, const float *x, size_t x_b, size_t
     memset(h_state, 0, sizeof(float) * (size_t)nb * 50);
     float *h_out = scratch + (size_t)nb * T * 100;
     float *h_work = scratch + (size_t)nb * ((size_t)T * 150 + 50);
-    for (int t = 0; t < tmax; t++) {
+    for (int t = 0; t < T; t++) {
         seed000_no_reset_h_step(nb, h_x_proj + (size_t)t * nb * 100, 100, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 50, h_out + (size_t)t * nb * 50, h_work);
     }
-    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
+    if (T > 0) memcpy(h_state, h_out + (size_t)(T - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
     float *mean_state_2 = scratch + (size_t)nb * ((size_t)T * 150 + 150);
     /* mean_state_2 = mean over the steps of each sequence */
     for (int b = 0; b < nb; b++) {

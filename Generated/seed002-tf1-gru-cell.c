@@ -636,7 +636,6 @@ static void tf1_cell_h_step(int nb, const float *x_proj_t, size_t x_proj_t_ld, c
  * nb * (T * 72 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
  */
 static void tf1_cell_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *y, size_t y_b, size_t y_t, float *scratch) {
-    const int tmax = T;
     (void)lengths; /* the model takes no lengths: every step is valid */
     float *h_x_proj = scratch + (size_t)nb * T * 0;
     for (int b = 0; b < nb; b++) tf1_cell_linear_p48(h_x_proj + (size_t)b * 48, (size_t)nb * 48, tf1_cell_h_w_rzn, tf1_cell_h_b_rzn, x + (size_t)b * x_b, x_t, T, 48, 4);
@@ -645,10 +644,10 @@ static void tf1_cell_sequence(int nb, const float *x, size_t x_b, size_t x_t, in
     memset(h_state, 0, sizeof(float) * (size_t)nb * 16);
     float *h_out = scratch + (size_t)nb * T * 48;
     float *h_work = scratch + (size_t)nb * ((size_t)T * 72 + 16);
-    for (int t = 0; t < tmax; t++) {
+    for (int t = 0; t < T; t++) {
         tf1_cell_h_step(nb, h_x_proj + (size_t)t * nb * 48, 48, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 16, h_out + (size_t)t * nb * 16, h_work);
     }
-    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 16, sizeof(float) * (size_t)nb * 16);
+    if (T > 0) memcpy(h_state, h_out + (size_t)(T - 1) * nb * 16, sizeof(float) * (size_t)nb * 16);
     float *y_2 = scratch + (size_t)nb * T * 64;
     for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) tf1_cell_linear(y_2 + ((size_t)t * nb + b) * 8, tf1_cell_y_w + (size_t)t * 128, tf1_cell_y_b + (size_t)t * 8, h_out + (size_t)t * nb * 16 + (size_t)b * 16, 8, 16);
     /* outputs */

@@ -466,7 +466,6 @@ static void ai_summer_cell_h_step(int nb, const float *x_proj_t, size_t x_proj_t
  * nb * (T * 80 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
  */
 static void ai_summer_cell_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *states, size_t states_b, size_t states_t, float *scratch) {
-    const int tmax = T;
     (void)lengths; /* the model takes no lengths: every step is valid */
     float *h_x_proj = scratch + (size_t)nb * T * 0;
     for (int b = 0; b < nb; b++) ai_summer_cell_linear_p64(h_x_proj + (size_t)b * 60, (size_t)nb * 60, ai_summer_cell_h_w_rzn, ai_summer_cell_h_b_rzin, x + (size_t)b * x_b, x_t, T, 60, 10);
@@ -475,10 +474,10 @@ static void ai_summer_cell_sequence(int nb, const float *x, size_t x_b, size_t x
     memset(h_state, 0, sizeof(float) * (size_t)nb * 20);
     float *h_out = scratch + (size_t)nb * T * 60;
     float *h_work = scratch + (size_t)nb * ((size_t)T * 80 + 20);
-    for (int t = 0; t < tmax; t++) {
+    for (int t = 0; t < T; t++) {
         ai_summer_cell_h_step(nb, h_x_proj + (size_t)t * nb * 60, 60, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 20, h_out + (size_t)t * nb * 20, h_work);
     }
-    if (tmax > 0) memcpy(h_state, h_out + (size_t)(tmax - 1) * nb * 20, sizeof(float) * (size_t)nb * 20);
+    if (T > 0) memcpy(h_state, h_out + (size_t)(T - 1) * nb * 20, sizeof(float) * (size_t)nb * 20);
     /* outputs */
     for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)t * states_t, h_out + (size_t)t * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
 }

@@ -28,6 +28,9 @@ public enum ModelSummary {
     if let a = l.backwardCandidateActivation { s += ", backward-candidate-activation \(a.spelling)" }
     if let c = l.clip { s += ", clip \(c)" }
     if l.outputActivation != .identity { s += ", output-activation \(l.outputActivation.spelling)" }
+    if l.pastEnd != .zero { s += ", past-end \(l.pastEnd.rawValue)" }
+    if l.outputOrder != .input { s += ", output-order \(l.outputOrder.rawValue)" }
+    if l.padding != .skipped { s += ", padding \(l.padding.rawValue)" }
     return s
   }
 

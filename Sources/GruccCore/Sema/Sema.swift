@@ -244,9 +244,9 @@ public struct Sema {
         diagnostics.error(.optionNeedsBidirectional(key), at: clause.range)
       }
     }
-    let pastEnd = options.choice("past-end", PastEnd.self, &diagnostics) ?? .zero
-    let outputOrder = options.choice("output-order", OutputOrder.self, &diagnostics) ?? .input
-    let padding = options.choice("padding", PaddingMode.self, &diagnostics) ?? .skipped
+    let pastEnd = options.choice("past-end", PastEnd.self, &diagnostics)
+    let outputOrder = options.choice("output-order", OutputOrder.self, &diagnostics)
+    let padding = options.choice("padding", PaddingMode.self, &diagnostics)
     checkLengthOptions(options, direction: direction, pastEnd: pastEnd, outputOrder: outputOrder, padding: padding)
     options.finish(&diagnostics)
 
@@ -280,15 +280,15 @@ public struct Sema {
     layer.clip = clip
     layer.backwardGateActivation = backwardGate
     layer.backwardCandidateActivation = backwardCandidate
-    layer.pastEnd = pastEnd
-    layer.outputOrder = outputOrder
-    layer.padding = padding
+    layer.pastEnd = pastEnd ?? .zero
+    layer.outputOrder = outputOrder ?? .input
+    layer.padding = padding ?? .skipped
     return layer
   }
 
   /// The options that say how a layer treats the steps past each sequence's end.
   private mutating func checkLengthOptions(
-    _ options: OptionReader, direction: Direction, pastEnd: PastEnd, outputOrder: OutputOrder, padding: PaddingMode
+    _ options: OptionReader, direction: Direction, pastEnd: PastEnd?, outputOrder: OutputOrder?, padding: PaddingMode?
   ) {
     if outputOrder == .processing, direction == .forward, let clause = options.clause("output-order") {
       diagnostics.error(.optionNeedsReversePass("output-order processing"), at: clause.range)
@@ -300,8 +300,11 @@ public struct Sema {
     }
     // Harmless without lengths, but a sign that the model is not what its author thinks.
     if !inputHasLengths {
-      for key in ["past-end", "padding"] {
-        if let clause = options.clause(key), clause.value != nil { diagnostics.warning(.optionNeedsLengths(key), at: clause.range) }
+      if pastEnd == .hold, let clause = options.clause("past-end") {
+        diagnostics.warning(.optionNeedsLengths("past-end hold"), at: clause.range)
+      }
+      if padding == .processed, let clause = options.clause("padding") {
+        diagnostics.warning(.optionNeedsLengths("padding processed"), at: clause.range)
       }
     }
   }

@@ -122,6 +122,45 @@ enum ModelVariants {
           output y = dense(g, 2, unshared)
           output z = dense(mean(g), 1)
           """))
+    // What layers do past each sequence's end: held outputs (Keras behind Masking), Keras's
+    // go_backwards order, and seed 000's BiGRU, which processes the padding.
+    models.append(
+      model(
+        "\(p.rawValue)-past-end-hold", precision: p, input: "input x[2], lengths len",
+        body: """
+          gru h = x -> hidden 3, reset after, update keeps-state, bias separate, past-end hold, output-activation sigmoid
+          output y = dense(h, 2)
+          output m = mean(h)
+          output s = state(h)
+          """))
+    models.append(
+      model(
+        "\(p.rawValue)-go-backwards", precision: p, input: "input x[2], lengths len",
+        body: """
+          gru h = x -> hidden 3, reset before, update keeps-state, bias single, direction reverse, past-end hold,
+                  output-order processing
+          output y = tanh(h)
+          output l = last(h)
+          """))
+    models.append(
+      model(
+        "\(p.rawValue)-padding-processed-bidirectional", precision: p, input: "input x[2], lengths len",
+        body: """
+          gru h = x -> hidden 3, reset before, update keeps-state, bias single, direction bidirectional,
+                  padding processed, output-order processing
+          output states = h
+          output pooled = mean(h)
+          """))
+    models.append(
+      model(
+        "\(p.rawValue)-padding-processed-reverse-stacked", precision: p, input: "input x[2], layout time-major, lengths len",
+        body: """
+          gru a = x -> hidden 3, reset after, update takes-candidate, bias separate, direction reverse, padding processed
+          gru b = a -> hidden 2, reset none, update keeps-state, bias single
+          output y = dense(a, 2)
+          output m = max(a)
+          output s = state(b)
+          """))
     return models
   }
 
