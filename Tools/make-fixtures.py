@@ -218,7 +218,8 @@ def parse_gru_file(text):
             assert toks[2] == "=" and toks[4] == "->" and toks[5] == "hidden"
             layer = {"name": toks[1], "source": toks[3], "hidden": int(toks[6]),
                      "direction": "forward", "merge": "concat", "initial": "zero",
-                     "output-activation": "identity"}
+                     "output-activation": "identity", "past-end": "zero",
+                     "output-order": "input", "padding": "skipped"}
             for g in split_commas(toks[7:]):
                 layer[g[0]] = g[1]
             for req in ("reset", "update", "bias"):
@@ -399,10 +400,26 @@ def run_direction(x, lengths, p, layer, reverse, h0):
     def bh(g):
         return p.get("b_h" + g, 0.0)
 
+    processed = layer["padding"] == "processed"
     for b in range(B):
         h = h0[b].copy()
         L = int(lengths[b])
-        for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        # The steps in the order the pass visits them (Specs/LANGUAGE.md, "Past each sequence's
+        # end"): skipping the padding, a reverse pass visits the steps past the end first, as
+        # no-ops; processing it, a reverse pass reads tf.reverse_sequence's order.
+        if not reverse:
+            visits = list(range(T))
+        elif processed:
+            visits = list(range(L - 1, -1, -1)) + list(range(L, T))
+        else:
+            visits = list(range(T - 1, -1, -1))
+        previous = np.zeros(H)
+        for k, t in enumerate(visits):
+            at = k if reverse and layer["output-order"] == "processing" else t
+            if not processed and t >= L:
+                if layer["past-end"] == "hold":
+                    out[b, at] = previous
+                continue
             xt = x[b, t]
             z = sig(p["w_z"] @ xt + bi("z") + p["u_z"] @ h + bh("z"))
             if layer["reset"] == "none":
@@ -417,7 +434,8 @@ def run_direction(x, lengths, p, layer, reverse, h0):
                 h = z * h + (1 - z) * n
             else:
                 h = (1 - z) * h + z * n
-            out[b, t] = ACT[layer["output-activation"]](h)
+            out[b, at] = ACT[layer["output-activation"]](h)
+            previous = out[b, at]
         final[b] = h
     return out, final
 
@@ -432,12 +450,17 @@ def run_gru_model(m, inputs, params):
     lengths = (inputs[inp["lengths"]].astype(np.int64) if inp["lengths"]
                else np.full(B, T, np.int64))
     valid = (np.arange(T)[None, :] < lengths[:, None]).astype(np.float64)[:, :, None]
+    everything = np.ones_like(valid)
+    # Sequences built on a layer with past-end hold or padding processed keep their values past
+    # each end ("kept"); on padding processed, reductions also count every step ("all").
     env = {inp["name"]: ("seq", x)}
+    padding = {inp["name"]: "zeroed"}
     states = {}
 
     def ev(e, binding):
         kind, args = e
         if kind == "name":
+            ev.padding = max(ev.padding, padding.get(args, "zeroed"), key=["zeroed", "kept", "all"].index)
             return env[args]
         if kind == "state":
             return ("vec", states[args[0][1]])
@@ -452,7 +475,7 @@ def run_gru_model(m, inputs, params):
             s = v[1]
             res = np.zeros((B, s.shape[2]))
             for b in range(B):
-                L = lengths[b]
+                L = T if ev.padding == "all" else lengths[b]
                 if L == 0:
                     continue
                 res[b] = {"last": lambda: s[b, L - 1], "mean": lambda: s[b, :L].mean(0),
@@ -486,11 +509,15 @@ def run_gru_model(m, inputs, params):
                 seq = {"concat": lambda: np.concatenate([f, r], -1), "sum": lambda: f + r,
                        "mean": lambda: (f + r) * 0.5, "mul": lambda: f * r}[layer["merge"]]()
                 fin = np.concatenate([ff, fr], -1)
-            env[b[1]] = ("seq", seq * valid)
+            kept = "all" if layer["padding"] == "processed" else "kept" if layer["past-end"] == "hold" else "zeroed"
+            padding[b[1]] = kept
+            env[b[1]] = ("seq", seq * (valid if kept == "zeroed" else everything))
             states[b[1]] = fin
         else:
+            ev.padding = "zeroed"
             v = ev(b[2], b[1])
-            if v[0] == "seq":
+            padding[b[1]] = ev.padding if v[0] == "seq" else "zeroed"
+            if v[0] == "seq" and ev.padding == "zeroed":
                 v = ("seq", v[1] * valid)
             env[b[1]] = v
             if b[0] == "output":
@@ -738,7 +765,7 @@ def pytorch_cases():
 KERAS_PATHS = {}
 
 
-def keras_case(name, *, seed, build, x, output_names, gru, description, notes=""):
+def keras_case(name, *, seed, build, x, output_names, gru, description, notes="", extra_inputs=None):
     keras.utils.clear_session()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -768,7 +795,7 @@ def keras_case(name, *, seed, build, x, output_names, gru, description, notes=""
             "notes": (notes + " " if notes else "") +
             "Weights: np.savez(path, **{w.path: w.numpy() for w in model.weights}); paths: " +
             ", ".join(f"{k} {list(v.shape)}" for k, v in weights.items()) + "."}
-    d = write_case(name, meta, {"x": x}, expect, {
+    d = write_case(name, meta, {"x": x, **(extra_inputs or {})}, expect, {
         "model.gru": lambda p: p.write_text(gru_text(gru)),
         "weights.npz": lambda p: save_npz(p, weights),
     })
@@ -872,6 +899,78 @@ def keras_cases():
         notes="Keras returns a go_backwards sequence in reversed time order, so only the final "
               "state (after reading step 0) is compared; grucc's last(h) would be step T-1, "
               "not the final state.")
+
+    # Masking: zero steps past each length mark the padding ------------------------------------
+    def padded(seed, B, T, I, lengths):
+        x = uniform(np.random.default_rng(seed), (B, T, I))
+        for b, n in enumerate(lengths):
+            x[b, n:] = 0.0
+        return x, {"len": np.asarray(lengths, np.int32)}
+
+    I, H, T, B = 3, 5, 6, 4
+    x, lens = padded(209, B, T, I, [6, 3, 1, 2])
+
+    def build():
+        inp = keras.Input((None, I), name="x")
+        m = L.Masking(0.0, name="mask")(inp)
+        y, hn = L.GRU(H, return_sequences=True, return_state=True, name="gru")(m)
+        d = L.TimeDistributed(L.Dense(2, name="frame_dense"), name="frames")(y)
+        pooled = L.GlobalAveragePooling1D(name="pool")(y)
+        return keras.Model(inp, [y, hn, d, pooled], name="keras_masking_hold")
+    keras_case("keras_masking_hold", seed=209, build=build, x=x, extra_inputs=lens,
+               output_names=["y", "hn", "frames", "pooled"], gru=[
+                   "model keras_masking_hold", "precision f32", f"input x[{I}], lengths len",
+                   gru_line("h", "x", H, extra=", past-end hold"),
+                   "output y = h", "output hn = state(h)", "output frames = dense(h, 2)",
+                   "output pooled = mean(h)",
+                   'weights "weights.npz", format keras', 'map frames = "frames"'],
+               description="keras Masking -> GRU(return_sequences, return_state) -> "
+                           "TimeDistributed(Dense), GlobalAveragePooling1D; lengths 6, 3, 1, 2 "
+                           "-> past-end hold",
+               notes="Behind Masking, Keras repeats a sequence's last valid output at the steps "
+                     "past its end (and the dense head computes on it); the pooling and the "
+                     "state use the valid steps only. (A length of 0 is left out: Keras's "
+                     "pooling divides 0 by 0 there and returns NaN; grucc's mean is 0.)")
+
+    I, H, T, B = 4, 4, 5, 3
+    x, lens = padded(210, B, T, I, [5, 0, 2])
+
+    def build():
+        inp = keras.Input((None, I), name="x")
+        m = L.Masking(0.0, name="mask")(inp)
+        y, hn = L.GRU(H, go_backwards=True, return_sequences=True, return_state=True,
+                      name="gru_back")(m)
+        return keras.Model(inp, [y, hn], name="keras_go_backwards_masking")
+    keras_case("keras_go_backwards_masking", seed=210, build=build, x=x, extra_inputs=lens,
+               output_names=["y", "hn"], gru=[
+                   "model keras_go_backwards_masking", "precision f32",
+                   f"input x[{I}], lengths len",
+                   gru_line("h", "x", H, extra=", direction reverse, past-end hold, "
+                                               "output-order processing"),
+                   "output y = h", "output hn = state(h)", 'weights "weights.npz", format keras'],
+               description="keras Masking -> GRU(go_backwards=True, return_sequences, "
+                           "return_state) -> direction reverse, output-order processing, "
+                           "past-end hold",
+               notes="Keras returns a go_backwards sequence in the order it read it: the whole "
+                     "padded sequence reversed, so the padding (zeros) comes first.")
+
+    I, H, T, B = 3, 4, 6, 3
+    x, lens = padded(211, B, T, I, [6, 4, 2])
+
+    def build():
+        inp = keras.Input((None, I), name="x")
+        m = L.Masking(0.0, name="mask")(inp)
+        y = L.Bidirectional(L.GRU(H, return_sequences=True, name="gru"), name="bigru")(m)
+        return keras.Model(inp, y, name="keras_bidir_masking")
+    keras_case("keras_bidir_masking", seed=211, build=build, x=x, extra_inputs=lens,
+               output_names=["y"], gru=[
+                   "model keras_bidir_masking", "precision f32", f"input x[{I}], lengths len",
+                   gru_line("h", "x", H, extra=BIDIR), "output y = h",
+                   'weights "weights.npz", format keras'],
+               description="keras Masking -> Bidirectional(GRU(return_sequences)) -> lengths, "
+                           "past-end zero (the default)",
+               notes="Bidirectional zeroes both directions' outputs past each end, unlike a "
+                     "plain GRU behind Masking.")
 
     # 12. keras_dense_head --------------------------------------------------------------------
     I, H, T, B = 3, 6, 5, 3
