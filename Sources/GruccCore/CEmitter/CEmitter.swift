@@ -7,7 +7,7 @@ public enum CEmitter {
   public static func emit(
     _ module: Module, headerName: String, activations: ActivationMode = .exact
   ) -> (source: String, header: String) {
-    let iface = CInterface(module)
+    let iface = CInterface(module, headerName: headerName)
     let n = iface.names
     let real = iface.real
     var code = CVectorCode(iface, mode: activations)
@@ -26,8 +26,8 @@ public enum CEmitter {
     functions.block("int \(n.global("run"))(\(CHeaderEmitter.runParameters(iface).joined(separator: ", ")))") { w in
       var args = ["x", "1", "T"]
       if iface.lengths != nil { args.append("NULL") }
-      args += iface.initialStates.map { CNames.parameter($0.name) }
-      args += iface.outputs.map { CNames.parameter($0.name) }
+      args += iface.initialStates.map { iface.names.parameter($0.name) }
+      args += iface.outputs.map { iface.names.parameter($0.name) }
       args.append("scratch")
       w.line("return \(n.global("run_batch"))(\(args.joined(separator: ", ")));")
     }
@@ -58,7 +58,7 @@ public enum CEmitter {
     w.section("weights")
     for p in module.parameters {
       w.comment(["\(p.name) \(shapeComment(p.shape)): \(p.role)"])
-      w.line("static const \(real) \(n.global(p.name))[\(p.count)] = {")
+      w.line("static const \(real) \(n.weight(p.name))[\(p.count)] = {")
       let perLine = module.precision == .f32 ? 6 : 4
       var i = 0
       while i < p.count {
@@ -115,8 +115,8 @@ public enum CEmitter {
     let inputSize = iface.input.features
     w.block("int \(n.global("run_batch"))(\(CHeaderEmitter.runBatchParameters(iface).joined(separator: ", ")))") { w in
       var checks = ["!x", "B < 1", "T < 1", "!scratch"]
-      checks += iface.initialStates.map { "!\(CNames.parameter($0.name))" }
-      checks += iface.outputs.map { "!\(CNames.parameter($0.name))" }
+      checks += iface.initialStates.map { "!\(iface.names.parameter($0.name))" }
+      checks += iface.outputs.map { "!\(iface.names.parameter($0.name))" }
       if let steps = module.steps { checks.append("T != \(steps)") }
       w.line("if (\(checks.joined(separator: " || "))) return \(n.constant("error_argument"));")
       if iface.lengths != nil {
@@ -126,9 +126,9 @@ public enum CEmitter {
       var args = ["B", "x"]
       args += batchMajor ? ["(size_t)T * \(inputSize)", "\(inputSize)"] : ["\(inputSize)", "(size_t)B * \(inputSize)"]
       args += ["T", iface.lengths != nil ? "lengths" : "NULL"]
-      args += iface.initialStates.map { CNames.parameter($0.name) }
+      args += iface.initialStates.map { iface.names.parameter($0.name) }
       for o in iface.outputs {
-        let p = CNames.parameter(o.name)
+        let p = iface.names.parameter(o.name)
         args.append(p)
         if o.isSequence {
           args += batchMajor ? ["(size_t)T * \(o.features)", "\(o.features)"] : ["\(o.features)", "(size_t)B * \(o.features)"]

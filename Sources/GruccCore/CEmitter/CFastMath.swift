@@ -44,6 +44,24 @@ enum CFastMath {
     }
   }
 
+  /// The file-scope names and macros the code below defines (after `@m_` / `@M_`), which CNames
+  /// keeps free of the model's own names.
+  static let helperNames: [String] = placeholders("@m_")
+  static let macroNames: [String] = placeholders("@M_")
+
+  private static func placeholders(_ marker: String) -> [String] {
+    var found = Set<String>()
+    for text in [supportF32, supportF64, expF32, expF64, sigmoidF32, sigmoidF64, tanhF32, tanhF64] {
+      var rest = Substring(text)
+      while let r = rest.range(of: marker) {
+        let name = rest[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        found.insert(String(name))
+        rest = rest[r.upperBound...]
+      }
+    }
+    return found.sorted()
+  }
+
   static let supportF32 = """
     /* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
     static uint32_t @m_f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }

@@ -49,9 +49,9 @@ struct CInterface {
   /// Multiply-adds done once per sequence, after the time loop (heads on reduced values).
   let macsPerSequence: Int
 
-  init(_ module: Module) {
+  /// `headerName` is the header's file name, whose include guard no parameter may be named.
+  init(_ module: Module, headerName: String = "model.h") {
     self.module = module
-    names = CNames(model: module.name)
     real = module.precision == .f32 ? "float" : "double"
     let graph = module.graph
     var input: (String, Int) = ("x", 1)
@@ -107,10 +107,18 @@ struct CInterface {
     self.scratchPerStep = scratch
     self.macsPerStep = perStep
     self.macsPerSequence = perSequence
-    self.outputs = graph.outputs.map { o in
+    let outputs = graph.outputs.map { o in
       let t = graph.type(of: o.value)
       return COutput(name: o.name, value: o.value, isSequence: t?.isSequence ?? false, features: t?.features ?? 0)
     }
+    self.outputs = outputs
+    names = CNames(
+      model: module.name, headerGuard: CNames.headerGuard(headerName),
+      parameters: initial.map { ($0.0, false) } + outputs.map { ($0.name, $0.isSequence) },
+      weights: module.parameters.map(\.name), scans: scans.map(\.name),
+      sizeMacros: outputs.map { ("output_\($0.name)_size", "output", $0.name, "size") }
+        + initial.map { ("initial_\($0.0)_size", "initial", $0.0, "size") }
+        + scans.map { ("layer_\($0.name)_hidden_size", "layer", $0.name, "hidden_size") })
   }
 
   /// Names the state struct's members after the layers and reductions, made unique: a layer may be

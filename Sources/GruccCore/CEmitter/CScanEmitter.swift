@@ -47,7 +47,7 @@ enum CScanEmitter {
     let body = scan.body
     let names = iface.names
     let real = iface.real
-    var locals = LocalNames(reserved: ["i", "t", "b", "nb", "work"])
+    var locals = LocalNames(reserved: ["i", "t", "b", "nb", "work"], names: names)
     var values = [CValue](repeating: .unavailable, count: body.nodes.count)
     let (yields, yieldIndex) = self.yields(body)
 
@@ -71,7 +71,7 @@ enum CScanEmitter {
     }
     parameters.append("\(real) *work")
 
-    let function = names.global("\(scan.name)_step")
+    let function = names.stepFunction(scan.name)
     let work = workPerRow(scan)
     var summary = scan.summary.isEmpty ? ["one step of '\(scan.name)'"] : scan.summary
     summary.append("for nb batch elements: row b of each argument at b * its ld (states: b * size), work: nb * \(work) values")
@@ -84,7 +84,7 @@ enum CScanEmitter {
         switch node.op {
         case .argument: continue
         case .parameter(let p):
-          values[i] = .weights(names.global(p))
+          values[i] = .weights(names.weight(p))
           continue
         case .slice(let start, _):
           let name = locals.fresh(node.hint ?? "s\(i)")

@@ -18,14 +18,16 @@ enum CSequenceEmitter {
     let real = iface.real
     var locals = LocalNames(
       reserved: ["i", "t", "b", "nb", "T", "tmax", "lengths", "scratch", "x", "x_b", "x_t", "work"]
-        + iface.outputs.flatMap { o in ["", "_b", "_t"].map { CNames.parameter(o.name) + $0 } })
+        + iface.initialStates.map { iface.names.parameter($0.name) }
+        + iface.outputs.flatMap { o in ["", "_b", "_t"].map { iface.names.parameter(o.name) + $0 } },
+      names: iface.names)
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
     var sequenceOffset = 0
     var vectorOffset = 0
     var parameters = ["int nb", "const \(real) *x", "size_t x_b", "size_t x_t", "int T", "const int *lengths"]
-    for s in iface.initialStates { parameters.append("const \(real) *\(CNames.parameter(s.name))") }
+    for s in iface.initialStates { parameters.append("const \(real) *\(iface.names.parameter(s.name))") }
     for o in iface.outputs {
-      let p = CNames.parameter(o.name)
+      let p = iface.names.parameter(o.name)
       parameters.append("\(real) *\(p)")
       if o.isSequence { parameters += ["size_t \(p)_b", "size_t \(p)_t"] }
     }
@@ -203,9 +205,9 @@ enum CSequenceEmitter {
         case .argument(let name, let t):
           if t.isSequence { values[i] = [.sequence(pointer: "x", stride: "x_t", element: "x_b")] }
           else if t.dtype == .i32 { values[i] = [.lengths] }
-          else { values[i] = [.vector(CNames.parameter(name))] }
+          else { values[i] = [.vector(iface.names.parameter(name))] }
         case .parameter(let name):
-          values[i] = [.weights(iface.names.global(name))]
+          values[i] = [.weights(iface.names.weight(name))]
         case .zeros:
           values[i] = [.zero]
         case .slice(let start, _):
@@ -315,7 +317,7 @@ enum CSequenceEmitter {
       w.comment(["outputs"])
       for o in iface.outputs {
         let v = values[o.value.node][o.value.result]
-        let name = CNames.parameter(o.name)
+        let name = iface.names.parameter(o.name)
         let f = o.features
         if o.isSequence {
           w.line("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) "

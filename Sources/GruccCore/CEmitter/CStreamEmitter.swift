@@ -13,11 +13,11 @@ enum CStreamEmitter {
     let graph = iface.module.graph
     let real = iface.real
     let names = iface.names
-    var locals = LocalNames(reserved: ["i", "t", "s", "x"] + iface.outputs.map { CNames.parameter($0.name) })
+    var locals = LocalNames(reserved: ["i", "t", "s", "x"] + iface.outputs.map { iface.names.parameter($0.name) }, names: names)
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
     let sequenceOutputs = iface.outputs.filter(\.isSequence)
     var parameters = ["\(names.symbol)_state *s", "const \(real) *x"]
-    for o in sequenceOutputs { parameters.append("\(real) *\(CNames.parameter(o.name))") }
+    for o in sequenceOutputs { parameters.append("\(real) *\(iface.names.parameter(o.name))") }
     let fixedSteps = iface.module.steps
 
     w.block("int \(names.global("step"))(\(parameters.joined(separator: ", ")))") { w in
@@ -33,7 +33,7 @@ enum CStreamEmitter {
         case .argument(_, let t):
           values[i] = [t.isSequence ? .vector("x") : t.dtype == .i32 ? .lengths : .unavailable]
         case .parameter(let name):
-          values[i] = [.weights(names.global(name))]
+          values[i] = [.weights(names.weight(name))]
         case .zeros:
           values[i] = [.zero]
         case .slice(let start, _):
@@ -104,7 +104,7 @@ enum CStreamEmitter {
       }
       for o in sequenceOutputs {
         let v = values[o.value.node][o.value.result]
-        w.line("memcpy(\(CNames.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
+        w.line("memcpy(\(iface.names.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
       }
       w.line("s->steps++;")
       w.line("return \(names.constant("ok"));")
@@ -119,7 +119,7 @@ enum CStreamEmitter {
     let real = iface.real
     let names = iface.names
     let vectorOutputs = iface.outputs.filter { !$0.isSequence }
-    var locals = LocalNames(reserved: ["i", "s"] + vectorOutputs.map { CNames.parameter($0.name) })
+    var locals = LocalNames(reserved: ["i", "s"] + vectorOutputs.map { iface.names.parameter($0.name) }, names: names)
     // Only what the vector outputs need; scans and reductions are read from the state.
     var needed = Array(repeating: false, count: graph.nodes.count)
     for o in vectorOutputs { needed[o.value.node] = true }
@@ -130,14 +130,14 @@ enum CStreamEmitter {
       }
     }
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
-    let parameters = ["const \(names.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(CNames.parameter($0.name))" }
+    let parameters = ["const \(names.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(iface.names.parameter($0.name))" }
     w.block("void \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
       for (i, node) in graph.nodes.enumerated() where needed[i] {
         let operands = node.operands.map { values[$0.node].isEmpty ? CValue.unavailable : values[$0.node][$0.result] }
         let features = node.types[0]?.features ?? 0
         switch node.op {
         case .parameter(let name):
-          values[i] = [.weights(names.global(name))]
+          values[i] = [.weights(names.weight(name))]
         case .zeros:
           values[i] = [.zero]
         case .scan(let scan):
@@ -168,9 +168,9 @@ enum CStreamEmitter {
       for o in vectorOutputs {
         let v = values[o.value.node][o.value.result]
         if case .zero = v {
-          w.line("memset(\(CNames.parameter(o.name)), 0, sizeof(\(real)) * \(o.features));")
+          w.line("memset(\(iface.names.parameter(o.name)), 0, sizeof(\(real)) * \(o.features));")
         } else {
-          w.line("memcpy(\(CNames.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
+          w.line("memcpy(\(iface.names.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
         }
       }
     }

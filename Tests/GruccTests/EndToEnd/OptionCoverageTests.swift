@@ -300,6 +300,17 @@ import Testing
         .output("scratch", .state("int")),
         .output("h_out", .dense(.name("int"), units: 2)),
       ]),
+    // Names whose C spellings collide: a layer named like another's forward pass, outputs named
+    // like the API's parameters, each other's strides, an initial state, or the model's functions.
+    RefModel(
+      name: "c_name_clashes", precision: .f32, features: 3, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 4, plain, direction: .bidirectional, initialGiven: true)),
+        .gru(layer("h_fw", "h", 3, tf1, initialGiven: true)),
+        .output("state", .name("h_fw")), .output("state_", .state("h")), .output("h_h0", .state("h_fw")),
+        .output("y", .dense(.name("h_fw"), units: 2)), .output("y_b", .reduce(.last, .name("h_fw"))),
+        .output("c_name_clashes_sequence", .reduce(.mean, .name("h"))),
+      ]),
   ]
 
   /// Models whose .gru text spells out every default (direction forward, initial zero, ...).
