@@ -150,6 +150,19 @@ import Testing
       message: "optionNeedsBidirectional",
       source: tiny("gru g = h -> hidden 2, reset after, update keeps-state, bias none, backward-gate-activation relu"),
       position: "5:68"),
+    Reach(
+      message: "optionNeedsReversePass",
+      source: tiny("gru g = h -> hidden 2, reset after, update keeps-state, bias none, output-order processing"),
+      position: "5:68"),
+    Reach(
+      message: "optionNeedsLengths",
+      source: tiny("gru g = h -> hidden 2, reset after, update keeps-state, bias none, past-end hold"),
+      position: "5:68", severity: .warning),
+    Reach(
+      message: "optionsConflict",
+      source: "model m\ninput x[1], lengths n\ngru h = x -> hidden 1, reset none, update keeps-state, bias none, "
+        + "padding processed, past-end hold\noutput y = h",
+      position: "3:86"),
     Reach(message: "mapWithoutWeights", source: tiny("map h = \"gru\""), position: "5:1"),
     Reach(message: "mapTargetUnknown", source: tiny("weights \"w.npz\"\nmap hh = \"gru\""), position: "6:5"),
     Reach(
