@@ -20,6 +20,16 @@ import Testing
         .output("states", .name("h")),
         .output("mean_state", .reduce(.mean, .name("h"))),
       ]),
+    "seed000-bigru-as-written": RefModel(
+      name: "seed000_bigru_seed", precision: .f32, features: 28, lengths: "len",
+      statements: [
+        .gru(
+          RefLayer(
+            name: "h", source: "x", hidden: 50, reset: .before, update: .keepsState, bias: .single,
+            direction: .bidirectional, merge: .concat, processingOrder: true, paddingProcessed: true)),
+        .output("states", .name("h")),
+        .output("mean_state", .reduce(.mean, .name("h"))),
+      ]),
     "seed000-gru": RefModel(
       name: "seed000", precision: .f32, features: 28,
       statements: [
