@@ -55,19 +55,25 @@ struct WeightGroup: Equatable, Sendable {
   var label: String { prefix.isEmpty ? "(no prefix)" : prefix }
 }
 
+extension WeightsFormat {
+  /// The gates whose blocks share one stacked tensor, in the order of the blocks. TF1 stacks r
+  /// and u in `gates/kernel` and keeps the candidate in `candidate/kernel`; grucc stacks nothing.
+  var stackedGates: [Gate] {
+    switch self {
+    case .pytorch: return [.r, .z, .n]
+    case .keras, .onnx: return [.z, .r, .n]
+    case .tf1: return [.r, .z]
+    case .grucc: return []
+    }
+  }
+
+  /// Every gate in the order the file holds them: the stacked ones, then any kept apart.
+  var gateOrder: [Gate] { stackedGates + Gate.allCases.filter { !stackedGates.contains($0) } }
+}
+
 /// The naming and gate layout of one framework.
 struct Convention {
   let format: WeightsFormat
-
-  /// The gate order of the stacked matrices, as indices of r, z, n.
-  private var gateIndex: [String: Int] {
-    switch format {
-    case .pytorch: return ["r": 0, "z": 1, "n": 2]
-    case .keras, .onnx: return ["z": 0, "r": 1, "n": 2]
-    case .tf1: return ["r": 0, "z": 1, "n": 0]
-    case .grucc: return [:]
-    }
-  }
 
   // MARK: Discovery
 
@@ -154,84 +160,91 @@ struct Convention {
     _ layer: GRULayer, inputs: Int, prefix: String, group: WeightGroup, direction: Int
   ) -> [(String, Extraction)] {
     let h = layer.hidden
-    let gates = ParameterSpecs.gates(layer)
+    let gates = layer.gates
     var out: [(String, Extraction)] = []
-    func add(_ suffix: String, _ e: Extraction) { out.append(("\(prefix).\(suffix)", e)) }
-    func rows(_ g: String) -> Range<Int> { (gateIndex[g]! * h)..<((gateIndex[g]! + 1) * h) }
+    func add(_ p: CellParameter, _ e: Extraction) { out.append((p.name(in: prefix), e)) }
+    // The block of a stacked gate: rows of PyTorch's and ONNX's [3H, ·], columns of Keras's [·, 3H].
+    func block(_ g: Gate) -> Range<Int> {
+      let i = format.stackedGates.firstIndex(of: g)!
+      return (i * h)..<((i + 1) * h)
+    }
     let p = group.prefix
     switch format {
     case .pytorch:
       let sfx = "_l\(group.layerIndex)" + (direction == 1 ? "_reverse" : "")
       for g in gates {
-        add("w_\(g)", Extraction(tensor: "\(p)weight_ih\(sfx)", fileShape: [3 * h, inputs], block: .init(rows: rows(g), columns: 0..<inputs)))
-        add("u_\(g)", Extraction(tensor: "\(p)weight_hh\(sfx)", fileShape: [3 * h, h], block: .init(rows: rows(g), columns: 0..<h)))
+        add(.init(.inputWeight, g), Extraction(tensor: "\(p)weight_ih\(sfx)", fileShape: [3 * h, inputs], block: .init(rows: block(g), columns: 0..<inputs)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: "\(p)weight_hh\(sfx)", fileShape: [3 * h, h], block: .init(rows: block(g), columns: 0..<h)))
       }
       if layer.bias == .separate {
         for g in gates {
-          add("b_i\(g)", Extraction(tensor: "\(p)bias_ih\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g))))
-          add("b_h\(g)", Extraction(tensor: "\(p)bias_hh\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g))))
+          add(.init(.inputBias, g), Extraction(tensor: "\(p)bias_ih\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: block(g))))
+          add(.init(.recurrentBias, g), Extraction(tensor: "\(p)bias_hh\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: block(g))))
         }
       }
     case .keras:
       for g in gates {
-        add("w_\(g)", Extraction(tensor: "\(p)kernel", fileShape: [inputs, 3 * h],
-                                 block: .init(rows: 0..<inputs, columns: rows(g), transposed: true)))
-        add("u_\(g)", Extraction(tensor: "\(p)recurrent_kernel", fileShape: [h, 3 * h],
-                                 block: .init(rows: 0..<h, columns: rows(g), transposed: true)))
+        add(.init(.inputWeight, g), Extraction(tensor: "\(p)kernel", fileShape: [inputs, 3 * h],
+                                 block: .init(rows: 0..<inputs, columns: block(g), transposed: true)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: "\(p)recurrent_kernel", fileShape: [h, 3 * h],
+                                 block: .init(rows: 0..<h, columns: block(g), transposed: true)))
       }
       switch layer.bias {
       case .separate:
         let hint = "'bias separate' is Keras's reset_after=True, whose bias is [2, 3H]; a [3H] bias is reset_after=False: "
           + "use 'reset before, bias single'"
         for g in gates {
-          add("b_i\(g)", Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 0..<1, columns: rows(g)), hint: hint))
-          add("b_h\(g)", Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 1..<2, columns: rows(g)), hint: hint))
+          add(.init(.inputBias, g), Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 0..<1, columns: block(g)), hint: hint))
+          add(.init(.recurrentBias, g), Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 1..<2, columns: block(g)), hint: hint))
         }
       case .single:
         let hint = "'bias single' is Keras's reset_after=False, whose bias is [3H]; a [2, 3H] bias is reset_after=True: "
           + "use 'reset after, bias separate'"
         for g in gates {
-          add("b_\(g)", Extraction(tensor: "\(p)bias", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g)), hint: hint))
+          add(.init(.bias, g), Extraction(tensor: "\(p)bias", fileShape: [3 * h], block: .init(rows: 0..<1, columns: block(g)), hint: hint))
         }
       case .none: break
       }
     case .onnx:
       let d = layer.directions
       for g in gates {
-        add("w_\(g)", Extraction(tensor: "\(p)W", fileShape: [d, 3 * h, inputs],
-                                 block: .init(index: direction, rows: rows(g), columns: 0..<inputs)))
-        add("u_\(g)", Extraction(tensor: "\(p)R", fileShape: [d, 3 * h, h],
-                                 block: .init(index: direction, rows: rows(g), columns: 0..<h)))
+        add(.init(.inputWeight, g), Extraction(tensor: "\(p)W", fileShape: [d, 3 * h, inputs],
+                                 block: .init(index: direction, rows: block(g), columns: 0..<inputs)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: "\(p)R", fileShape: [d, 3 * h, h],
+                                 block: .init(index: direction, rows: block(g), columns: 0..<h)))
       }
       if layer.bias == .separate {
         for g in gates {
-          let i = gateIndex[g]!
-          add("b_i\(g)", Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
-                                    block: .init(rows: direction..<(direction + 1), columns: (i * h)..<((i + 1) * h))))
-          add("b_h\(g)", Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
-                                    block: .init(rows: direction..<(direction + 1), columns: ((3 + i) * h)..<((4 + i) * h))))
+          // B is [Wb, Rb]: the recurrent biases follow the three input ones.
+          let b = block(g)
+          add(.init(.inputBias, g), Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
+                                    block: .init(rows: direction..<(direction + 1), columns: b)))
+          add(.init(.recurrentBias, g), Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
+                                    block: .init(rows: direction..<(direction + 1), columns: (b.lowerBound + 3 * h)..<(b.upperBound + 3 * h))))
         }
       }
     case .tf1:
       // gates/kernel is [x, h] @ K -> [r, u]; candidate/kernel is [x, r*h] @ K -> n.
       let all = inputs + h
       for g in gates {
-        let (tensor, columns) = g == "n" ? ("candidate/kernel", 0..<h) : ("gates/kernel", rows(g))
-        let shape = g == "n" ? [all, h] : [all, 2 * h]
-        add("w_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<inputs, columns: columns, transposed: true)))
-        add("u_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: inputs..<all, columns: columns, transposed: true)))
+        let stacked = format.stackedGates.contains(g)
+        let (tensor, columns) = stacked ? ("gates/kernel", block(g)) : ("candidate/kernel", 0..<h)
+        let shape = stacked ? [all, 2 * h] : [all, h]
+        add(.init(.inputWeight, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<inputs, columns: columns, transposed: true)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: inputs..<all, columns: columns, transposed: true)))
       }
       if layer.bias == .single {
         for g in gates {
-          let (tensor, columns, shape) = g == "n" ? ("candidate/bias", 0..<h, [h]) : ("gates/bias", rows(g), [2 * h])
-          add("b_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<1, columns: columns)))
+          let stacked = format.stackedGates.contains(g)
+          let (tensor, columns, shape) = stacked ? ("gates/bias", block(g), [2 * h]) : ("candidate/bias", 0..<h, [h])
+          add(.init(.bias, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<1, columns: columns)))
         }
       }
     case .grucc:
       for spec in ParameterSpecs.forGRU(GRUOp(layer: layer, hasLengths: false, hasInitialState: false), inputFeatures: inputs)
       where spec.name.hasPrefix(prefix + ".") && !spec.name.dropFirst(prefix.count + 1).contains(".") {
         let suffix = String(spec.name.dropFirst(prefix.count + 1))
-        add(suffix, Extraction(tensor: p + suffix, fileShape: spec.shape))
+        out.append((spec.name, Extraction(tensor: p + suffix, fileShape: spec.shape)))
       }
     }
     return out
