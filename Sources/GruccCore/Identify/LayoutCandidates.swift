@@ -129,7 +129,9 @@ enum LayoutCandidates {
     case .pytorch: return "weight_ih_l0 [3H, I], weight_hh_l0 [3H, H], bias_ih_l0 and bias_hh_l0 [3H]"
     case .keras: return "kernel [I, 3H], recurrent_kernel [H, 3H], bias [3H] or [2, 3H]"
     case .onnx: return "W [1, 3H, I], R [1, 3H, H], B [1, 6H]"
-    case .tf1: return "gates/kernel [I+H, 2H], gates/bias [2H], candidate/kernel [I+H, H], candidate/bias [H]"
+    case .tf1:
+      return "gates/kernel [I+H, 2H], gates/bias [2H], candidate/kernel [I+H, H], candidate/bias [H] "
+        + "(TF 1.0: Gates/Linear/Matrix, Gates/Linear/Bias, Candidate/Linear/Matrix, Candidate/Linear/Bias)"
     case .grucc: return "w_r, w_z, w_n [H, I], u_r, u_z, u_n [H, H], biases [H]"
     }
   }
@@ -300,18 +302,19 @@ private struct StackedReader {
         stacks.append((b, 1, 3))
       }
     case .tf1:
-      let ck = try require(tensor("candidate/kernel"), "candidate/kernel")
+      let names = group.tf1Names
+      let ck = try require(tensor(names.candidateKernel), names.candidateKernel)
       guard ck.shape.count == 2, ck.shape[1] > 0, ck.shape[0] > ck.shape[1] else {
-        throw shapeError(ck, "candidate/kernel is [I+H, H]")
+        throw shapeError(ck, "\(names.candidateKernel) is [I+H, H]")
       }
       h = ck.shape[1]
       i = ck.shape[0] - h
-      let gk = try require(tensor("gates/kernel"), "gates/kernel")
-      guard gk.shape == [i + h, 2 * h] else { throw shapeError(gk, "gates/kernel is [I+H, 2H] = [\(i + h), \(2 * h)]") }
-      let gb = try require(tensor("gates/bias"), "gates/bias")
-      guard gb.shape == [2 * h] else { throw shapeError(gb, "gates/bias is [2H] = [\(2 * h)]") }
-      let cb = try require(tensor("candidate/bias"), "candidate/bias")
-      guard cb.shape == [h] else { throw shapeError(cb, "candidate/bias is [H] = [\(h)]") }
+      let gk = try require(tensor(names.gatesKernel), names.gatesKernel)
+      guard gk.shape == [i + h, 2 * h] else { throw shapeError(gk, "\(names.gatesKernel) is [I+H, 2H] = [\(i + h), \(2 * h)]") }
+      let gb = try require(tensor(names.gatesBias), names.gatesBias)
+      guard gb.shape == [2 * h] else { throw shapeError(gb, "\(names.gatesBias) is [2H] = [\(2 * h)]") }
+      let cb = try require(tensor(names.candidateBias), names.candidateBias)
+      guard cb.shape == [h] else { throw shapeError(cb, "\(names.candidateBias) is [H] = [\(h)]") }
       stacks = [(gk, 1, 2), (gb, 0, 2)]
       fixed = [ck, cb]
       bias = .single

@@ -20,6 +20,9 @@ struct Extraction: Equatable, Sendable {
     var rows: Range<Int>
     var columns: Range<Int>
     var transposed = false
+    /// The block of every matrix of the file tensor, one after another, instead of matrix
+    /// `index` alone: `[T, K, N]` per-step matrices read as `[T, N, K]`.
+    var everyMatrix = false
   }
 
   /// The grucc tensor's values, row-major, from the file tensor's (already shape-checked) values.
@@ -29,15 +32,62 @@ struct Extraction: Equatable, Sendable {
     let (rowCount, columnCount) =
       dims.count >= 3 ? (dims[dims.count - 2], dims[dims.count - 1])
       : dims.count == 2 ? (dims[0], dims[1]) : (1, dims.first ?? 1)
-    let base = block.index * rowCount * columnCount
+    let matrices = block.everyMatrix ? 0..<dims.dropLast(2).reduce(1, *) : block.index..<(block.index + 1)
     var out: [Double] = []
-    out.reserveCapacity(block.rows.count * block.columns.count)
-    if block.transposed {
-      for j in block.columns { for i in block.rows { out.append(values[base + i * columnCount + j]) } }
-    } else {
-      for i in block.rows { for j in block.columns { out.append(values[base + i * columnCount + j]) } }
+    out.reserveCapacity(matrices.count * block.rows.count * block.columns.count)
+    for m in matrices {
+      let base = m * rowCount * columnCount
+      if block.transposed {
+        for j in block.columns { for i in block.rows { out.append(values[base + i * columnCount + j]) } }
+      } else {
+        for i in block.rows { for j in block.columns { out.append(values[base + i * columnCount + j]) } }
+      }
     }
     return out
+  }
+
+  /// What `map NAME = "SOURCE", rows …, columns …[, transposed]` reads for the model's tensor
+  /// `target`: a block of the file tensor, whose shape is only known once the file is read.
+  /// `rows` are the second-to-last axis and `columns` the last (a tensor of rank 3 or more gives
+  /// the same block of each of its matrices); a vector's one axis takes either word. The block,
+  /// transposed if asked, must have the target's shape, axes of size 1 aside, so that a row of a
+  /// `[2, 3H]` bias can be a `[H]` bias.
+  static func block(
+    of source: String, fileShape: [Int], for target: ParameterSpec, rows: IndexRange?, columns: IndexRange?,
+    transposed: Bool
+  ) -> Result<Extraction, BlockProblem> {
+    var block: Block
+    var shape: [Int]
+    if fileShape.count <= 1 {
+      let length = fileShape.first ?? 1
+      if let rows, columns != nil { return .failure(.bothOnVector(rows)) }
+      let selection = rows ?? columns
+      guard let elements = selection.map({ $0.indices(in: length) }) ?? 0..<length else {
+        return .failure(.outOfBounds(selection!, length: length))
+      }
+      block = Block(rows: 0..<1, columns: elements, transposed: transposed)
+      shape = transposed ? [elements.count, 1] : [1, elements.count]
+    } else {
+      let (rowCount, columnCount) = (fileShape[fileShape.count - 2], fileShape[fileShape.count - 1])
+      guard let r = rows.map({ $0.indices(in: rowCount) }) ?? 0..<rowCount else {
+        return .failure(.outOfBounds(rows!, length: rowCount))
+      }
+      guard let c = columns.map({ $0.indices(in: columnCount) }) ?? 0..<columnCount else {
+        return .failure(.outOfBounds(columns!, length: columnCount))
+      }
+      block = Block(rows: r, columns: c, transposed: transposed, everyMatrix: fileShape.count > 2)
+      shape = Array(fileShape.dropLast(2)) + (transposed ? [c.count, r.count] : [r.count, c.count])
+    }
+    func squeezed(_ s: [Int]) -> [Int] { s.filter { $0 != 1 } }
+    guard squeezed(shape) == squeezed(target.shape) else { return .failure(.shape(shape)) }
+    return .success(Extraction(tensor: source, fileShape: fileShape, block: block))
+  }
+
+  enum BlockProblem: Error, Equatable {
+    case outOfBounds(IndexRange, length: Int)
+    case bothOnVector(IndexRange)
+    /// The block's shape, when it is not the target's.
+    case shape([Int])
   }
 }
 
@@ -49,6 +99,8 @@ struct WeightGroup: Equatable, Sendable {
   var layerIndex: Int = 0
   /// For Keras and TF1, whose bidirectional wrappers store each direction as its own group.
   var role: Role = .plain
+  /// Which of TF1's two spellings the group's tensors use.
+  var tf1Names: TF1Names = .kernel
 
   enum Role: Sendable { case plain, forward, backward }
 
@@ -69,6 +121,19 @@ extension WeightsFormat {
 
   /// Every gate in the order the file holds them: the stacked ones, then any kept apart.
   var gateOrder: [Gate] { stackedGates + Gate.allCases.filter { !stackedGates.contains($0) } }
+}
+
+/// TF1 named a GRUCell's variables twice over: TF 1.0 (the `_linear` of seed 002's GRUCell code)
+/// as `Gates/Linear/Matrix`, `Gates/Linear/Bias`, `Candidate/Linear/Matrix`, `Candidate/Linear/Bias`;
+/// later TF 1.x as `gates/kernel`, `gates/bias`, `candidate/kernel`, `candidate/bias`. The
+/// shapes and the layout are the same.
+enum TF1Names: Sendable, CaseIterable {
+  case linear, kernel
+
+  var gatesKernel: String { self == .linear ? "Gates/Linear/Matrix" : "gates/kernel" }
+  var gatesBias: String { self == .linear ? "Gates/Linear/Bias" : "gates/bias" }
+  var candidateKernel: String { self == .linear ? "Candidate/Linear/Matrix" : "candidate/kernel" }
+  var candidateBias: String { self == .linear ? "Candidate/Linear/Bias" : "candidate/bias" }
 }
 
 /// The naming and gate layout of one framework.
@@ -96,7 +161,17 @@ struct Convention {
     case .keras:
       groups = suffixGroups(names, leaf: "recurrent_kernel", backward: ["backward"], forward: ["forward"])
     case .tf1:
-      groups = suffixGroups(names, leaf: "gates/kernel", backward: ["bw/", "backward"], forward: ["fw/", "forward"])
+      // One pass, so that groups of both spellings stay in file order.
+      groups = names.flatMap { name in
+        TF1Names.allCases.flatMap { spelling in
+          suffixGroups([name], leaf: spelling.gatesKernel, backward: ["bw/", "BW/", "backward"], forward: ["fw/", "FW/", "forward"])
+            .map { g in
+              var g = g
+              g.tf1Names = spelling
+              return g
+            }
+        }
+      }
     case .onnx:
       groups = names.compactMap { name in
         guard name.hasSuffix("R") else { return nil }
@@ -131,6 +206,7 @@ struct Convention {
       guard prefix.isEmpty || isSeparator(prefix.last!) else { return nil }
       if gru.contains(where: { prefix.hasPrefix($0.prefix) && !$0.prefix.isEmpty }) { return nil }
       if format == .tf1 && (prefix.hasSuffix("gates/") || prefix.hasSuffix("candidate/")) { return nil }
+      if format == .tf1 && (prefix.hasSuffix("Gates/Linear/") || prefix.hasSuffix("Candidate/Linear/")) { return nil }
       return WeightGroup(prefix: prefix)
     }
   }
@@ -226,9 +302,10 @@ struct Convention {
     case .tf1:
       // gates/kernel is [x, h] @ K -> [r, u]; candidate/kernel is [x, r*h] @ K -> n.
       let all = inputs + h
+      let names = group.tf1Names
       for g in gates {
         let stacked = format.stackedGates.contains(g)
-        let (tensor, columns) = stacked ? ("gates/kernel", block(g)) : ("candidate/kernel", 0..<h)
+        let (tensor, columns) = stacked ? (names.gatesKernel, block(g)) : (names.candidateKernel, 0..<h)
         let shape = stacked ? [all, 2 * h] : [all, h]
         add(.init(.inputWeight, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<inputs, columns: columns, transposed: true)))
         add(.init(.recurrentWeight, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: inputs..<all, columns: columns, transposed: true)))
@@ -236,7 +313,7 @@ struct Convention {
       if layer.bias == .single {
         for g in gates {
           let stacked = format.stackedGates.contains(g)
-          let (tensor, columns, shape) = stacked ? ("gates/bias", block(g), [2 * h]) : ("candidate/bias", 0..<h, [h])
+          let (tensor, columns, shape) = stacked ? (names.gatesBias, block(g), [2 * h]) : (names.candidateBias, 0..<h, [h])
           add(.init(.bias, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<1, columns: columns)))
         }
       }
