@@ -40,9 +40,16 @@ struct WeightPlan {
       }
     }
 
+    // A layer or dense whose every tensor has its own map does not use the convention at all.
+    let tensorMapped = Set(file.maps.compactMap { m -> String? in
+      if case .tensor(let name) = m.target { return name } else { return nil }
+    })
+    func fullyMapped(_ specs: [ParameterSpec]) -> Bool { specs.allSatisfy { tensorMapped.contains($0.name) } }
+
     // GRU layers: mapped ones take what their map names; the others take the free groups in order.
     for (g, inputs) in layers {
       let layer = g.layer
+      if fullyMapped(ParameterSpecs.forGRU(g, inputFeatures: inputs)) { continue }
       if let reason = convention.unsupported(layer) {
         fail(reason, at: file.range, file: file)
         continue
@@ -113,8 +120,10 @@ struct WeightPlan {
 
     // Dense layers: by map, else the group named after the binding, else the only one left.
     var freeDense = convention.denseGroups(names, excluding: gruGroups)
-    let unmapped = denses.filter { d in !denseMaps.contains { $0.target == .dense(d.0.name) } }
-    for (d, denseSpecs) in denses {
+    let unmapped = denses.filter { d in
+      !denseMaps.contains { $0.target == .dense(d.0.name) } && !fullyMapped(d.1)
+    }
+    for (d, denseSpecs) in denses where !fullyMapped(denseSpecs) {
       let map = denseMaps.first { $0.target == .dense(d.name) }
       var group: WeightGroup?
       if let map {
