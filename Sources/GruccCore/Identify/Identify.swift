@@ -64,7 +64,7 @@ struct IdentifyRow {
 
   var columns: [String] {
     [
-      reset.rawValue, update.rawValue, layout.bias.rawValue, layout.gateOrder.joined(separator: ","),
+      reset.rawValue, update.rawValue, layout.bias.rawValue, layout.gateOrderText(","),
       layout.orientation,
       direction.rawValue,
     ]
@@ -241,8 +241,8 @@ enum Identify {
         let format = row.layout.format
         comment =
           "# No weights statement reads \(request.weightsPath) as it is: its gates are stacked "
-          + "\(row.layout.gateOrder.joined(separator: ", ")),\n# where 'format \(format.rawValue)' reads "
-          + "\(nativeOrder(format).joined(separator: ", ")). Write its tensors in grucc's names with:\n"
+          + "\(row.layout.gateOrderText(", ")),\n# where 'format \(format.rawValue)' reads "
+          + "\(format.gateOrder.map(\.rawValue).joined(separator: ", ")). Write its tensors in grucc's names with:\n"
           + "#   grucc identify \(request.weightsPath) --input \(x.path) --expect \(y.path) -o \(path)\n"
       }
       return (printed, comment, converted, converted)
@@ -308,7 +308,7 @@ enum Identify {
       "weights \(stringLiteral(weightsPath))" + (layout.format == .grucc ? "" : ", format \(layout.format.rawValue)")
       + "\n"
     for m in maps {
-      s += "map \(layer).\(m.target) = \(stringLiteral(m.source))" + (m.transposed ? ", transposed" : "") + "\n"
+      s += "map \(m.target.name(in: layer)) = \(stringLiteral(m.source))" + (m.transposed ? ", transposed" : "") + "\n"
     }
     return s
   }
@@ -318,7 +318,7 @@ enum Identify {
     guard let first = maps.first, let dot = first.source.lastIndex(of: ".") else { return nil }
     let prefix = String(first.source[..<dot])
     guard isIdentifier(prefix), !["x", "y", "hn"].contains(prefix) else { return nil }
-    return maps.allSatisfy({ !$0.transposed && $0.source == "\(prefix).\($0.target)" }) ? prefix : nil
+    return maps.allSatisfy({ !$0.transposed && $0.source == $0.target.name(in: prefix) }) ? prefix : nil
   }
 
   static func isIdentifier(_ s: String) -> Bool {
@@ -413,7 +413,7 @@ enum Identify {
 
   static func describe(_ row: IdentifyRow) -> String {
     "reset \(row.reset.rawValue), update \(row.update.rawValue), bias \(row.layout.bias.rawValue), gate order "
-      + "\(row.layout.gateOrder.joined(separator: ",")), \(row.layout.orientation), \(row.direction.rawValue)"
+      + "\(row.layout.gateOrderText(",")), \(row.layout.orientation), \(row.direction.rawValue)"
   }
 
   /// The table: every match, and the closest others up to ten rows in all.
@@ -460,14 +460,6 @@ enum Identify {
     }
     s += "\nThe model below reproduces \(y.path) with max abs error \(formatError(error)):"
     return s
-  }
-
-  static func nativeOrder(_ format: WeightsFormat) -> [String] {
-    switch format {
-    case .pytorch: return ["r", "z", "n"]
-    case .tf1: return ["r", "z", "n"]
-    case .keras, .onnx, .grucc: return ["z", "r", "n"]
-    }
   }
 
   static func knownAs(_ row: IdentifyRow) -> String? {

@@ -10,10 +10,10 @@ struct LayerLayout {
   /// The weights statement's format.
   var format: WeightsFormat
   /// grucc's gates the layer has: r, z, n, or z, n for a cell without reset gate.
-  var gates: [String]
+  var gates: [Gate]
   var bias: BiasLayout
   /// Which gate each of the file's gate blocks (stacked) or gate tensors (per-gate) holds, in file order.
-  var gateOrder: [String]
+  var gateOrder: [Gate]
   var orientation: String
   /// Tensor maps (`map h.w_r = "Wr", transposed`) for per-gate tensors.
   var maps: [TensorMap] = []
@@ -26,13 +26,16 @@ struct LayerLayout {
   var fromNames = false
 
   struct TensorMap: Equatable {
-    /// grucc's tensor name without the layer: `w_r`, `b_hn`.
-    var target: String
+    /// grucc's tensor within the layer: `w_r`, `b_hn`.
+    var target: CellParameter
     var source: String
     var transposed: Bool
   }
 
   var resets: [ResetPlacement] { gates.count == 2 ? [.none] : [.before, .after] }
+
+  /// The gate order as the report prints it: `z,r,n`.
+  func gateOrderText(_ separator: String) -> String { gateOrder.map(\.rawValue).joined(separator: separator) }
 }
 
 /// What the file holds and the ways to read it.
@@ -126,15 +129,17 @@ enum LayoutCandidates {
     case .pytorch: return "weight_ih_l0 [3H, I], weight_hh_l0 [3H, H], bias_ih_l0 and bias_hh_l0 [3H]"
     case .keras: return "kernel [I, 3H], recurrent_kernel [H, 3H], bias [3H] or [2, 3H]"
     case .onnx: return "W [1, 3H, I], R [1, 3H, H], B [1, 6H]"
-    case .tf1: return "gates/kernel [I+H, 2H], gates/bias [2H], candidate/kernel [I+H, H], candidate/bias [H]"
+    case .tf1:
+      return "gates/kernel [I+H, 2H], gates/bias [2H], candidate/kernel [I+H, H], candidate/bias [H] "
+        + "(TF 1.0: Gates/Linear/Matrix, Gates/Linear/Bias, Candidate/Linear/Matrix, Candidate/Linear/Bias)"
     case .grucc: return "w_r, w_z, w_n [H, I], u_r, u_z, u_n [H, H], biases [H]"
     }
   }
 
   /// Every ordering of `items`, `items` itself first.
-  static func permutations(_ items: [String]) -> [[String]] {
+  static func permutations<T>(_ items: [T]) -> [[T]] {
     guard items.count > 1 else { return [items] }
-    var out: [[String]] = []
+    var out: [[T]] = []
     for (i, first) in items.enumerated() {
       var rest = items
       rest.remove(at: i)
@@ -145,7 +150,7 @@ enum LayoutCandidates {
 
   /// The tensor with its gate blocks moved: along `axis`, blocks of `block` values come in groups
   /// of `order.count`, holding the gates in `order`; afterwards they hold them in `target` order.
-  static func reorder(_ t: NamedTensor, axis: Int, block: Int, from order: [String], to target: [String]) -> NamedTensor
+  static func reorder<G: Equatable>(_ t: NamedTensor, axis: Int, block: Int, from order: [G], to target: [G]) -> NamedTensor
   {
     let g = order.count
     let length = t.shape[axis]
@@ -297,18 +302,19 @@ private struct StackedReader {
         stacks.append((b, 1, 3))
       }
     case .tf1:
-      let ck = try require(tensor("candidate/kernel"), "candidate/kernel")
+      let names = group.tf1Names
+      let ck = try require(tensor(names.candidateKernel), names.candidateKernel)
       guard ck.shape.count == 2, ck.shape[1] > 0, ck.shape[0] > ck.shape[1] else {
-        throw shapeError(ck, "candidate/kernel is [I+H, H]")
+        throw shapeError(ck, "\(names.candidateKernel) is [I+H, H]")
       }
       h = ck.shape[1]
       i = ck.shape[0] - h
-      let gk = try require(tensor("gates/kernel"), "gates/kernel")
-      guard gk.shape == [i + h, 2 * h] else { throw shapeError(gk, "gates/kernel is [I+H, 2H] = [\(i + h), \(2 * h)]") }
-      let gb = try require(tensor("gates/bias"), "gates/bias")
-      guard gb.shape == [2 * h] else { throw shapeError(gb, "gates/bias is [2H] = [\(2 * h)]") }
-      let cb = try require(tensor("candidate/bias"), "candidate/bias")
-      guard cb.shape == [h] else { throw shapeError(cb, "candidate/bias is [H] = [\(h)]") }
+      let gk = try require(tensor(names.gatesKernel), names.gatesKernel)
+      guard gk.shape == [i + h, 2 * h] else { throw shapeError(gk, "\(names.gatesKernel) is [I+H, 2H] = [\(i + h), \(2 * h)]") }
+      let gb = try require(tensor(names.gatesBias), names.gatesBias)
+      guard gb.shape == [2 * h] else { throw shapeError(gb, "\(names.gatesBias) is [2H] = [\(2 * h)]") }
+      let cb = try require(tensor(names.candidateBias), names.candidateBias)
+      guard cb.shape == [h] else { throw shapeError(cb, "\(names.candidateBias) is [H] = [\(h)]") }
       stacks = [(gk, 1, 2), (gb, 0, 2)]
       fixed = [ck, cb]
       bias = .single
@@ -328,7 +334,7 @@ private struct StackedReader {
       )
     }
 
-    let native: [String] = format == .pytorch ? ["r", "z", "n"] : format == .tf1 ? ["r", "z"] : ["z", "r", "n"]
+    let native = format.stackedGates
     let orientation = format == .pytorch || format == .onnx ? "[out,in]" : "[in,out]"
     var layouts: [LayerLayout] = []
     let stackedNames = Set(stacks.map(\.0.name))
@@ -340,7 +346,7 @@ private struct StackedReader {
         : stacks.map { LayoutCandidates.reorder($0.0, axis: $0.axis, block: h, from: order, to: native) }
       layouts.append(
         LayerLayout(
-          format: format, gates: ["r", "z", "n"], bias: bias, gateOrder: format == .tf1 ? order + ["n"] : order,
+          format: format, gates: Gate.allCases, bias: bias, gateOrder: order + format.gateOrder.dropFirst(order.count),
           orientation: orientation, tensors: reordered + others, readsFileAsIs: order == native))
     }
     let what = stacks.map(\.0) + fixed
@@ -362,7 +368,7 @@ private struct PerGateReader {
   struct NameSays {
     var kind: Kind?
     var side: Side?
-    var gate: String?
+    var gate: Gate?
   }
 
   /// Reads names like `Wr`, `U_z`, `b_h` (the seeds), `W_xr`, `W_hr`, `b_r` (Cho et al., d2l),
@@ -374,9 +380,9 @@ private struct PerGateReader {
     var says = NameSays()
     guard letters.count == 2 || letters.count == 3 else { return says }
     switch letters.last! {
-    case "r": says.gate = "r"
-    case "z", "u": says.gate = "z"
-    case "n", "h", "c": says.gate = "n"
+    case "r": says.gate = .r
+    case "z", "u": says.gate = .z
+    case "n", "h", "c": says.gate = .n
     default: break
     }
     let middle: Character? = letters.count == 3 ? letters[1] : nil
@@ -426,7 +432,7 @@ private struct PerGateReader {
     guard matrices.count == 6 || matrices.count == 4 else {
       throw noLayout("\(matrices.count) matri\(matrices.count == 1 ? "x fits" : "ces fit")")
     }
-    let gates = matrices.count == 6 ? ["r", "z", "n"] : ["z", "n"]
+    let gates: [Gate] = matrices.count == 6 ? [.r, .z, .n] : [.z, .n]
     let g = gates.count
     guard [0, g, 2 * g].contains(vectors.count) else {
       throw noLayout("\(vectors.count) bias vector\(vectors.count == 1 ? "" : "s") for \(g) gates")
@@ -462,13 +468,12 @@ private struct PerGateReader {
 
     // Slots: one per gate. When every group's names say each gate once, the names pair them;
     // otherwise they pair by position in the file.
-    func byGate(_ group: [NamedTensor]) -> [String: NamedTensor]? {
-      var out: [String: NamedTensor] = [:]
+    func byGate(_ group: [NamedTensor]) -> [Gate: NamedTensor]? {
+      var out: [Gate: NamedTensor] = [:]
       for t in group {
-        guard var gate = says[t.name]?.gate else { return nil }
-        if g == 2 && gate == "r" { return nil }
+        guard let gate = says[t.name]?.gate else { return nil }
+        if g == 2 && gate == .r { return nil }
         if out[gate] != nil { return nil }
-        if g == 2 && gate != "z" && gate != "n" { gate = "n" }
         out[gate] = t
       }
       return Set(out.keys) == Set(gates) ? out : nil
@@ -477,7 +482,7 @@ private struct PerGateReader {
     let named = groups.map(byGate)
     let fromNames = named.allSatisfy { $0 != nil }
     var slots: [Slot] = []
-    var slotGates: [String]
+    var slotGates: [Gate]
     if fromNames {
       // In the file order of the input matrices, so the gate order column reads as the file does.
       slotGates = ws.map { w in gates.first { named[0]![$0]!.name == w.name }! }
@@ -497,29 +502,27 @@ private struct PerGateReader {
       orientations += [(w, wt), (w, !wt)]
     }
 
-    func layout(_ assignment: [String], _ o: (w: Bool?, u: Bool)) -> LayerLayout {
+    func layout(_ assignment: [Gate], _ o: (w: Bool?, u: Bool)) -> LayerLayout {
       var maps: [LayerLayout.TensorMap] = []
       var wFlags: [Bool] = []
       for (slot, gate) in zip(slots, assignment) {
         let wt = o.w ?? (slot.w.shape == [i, h] && i != h)
         wFlags.append(wt)
-        maps.append(.init(target: "w_\(gate)", source: slot.w.name, transposed: wt))
-        maps.append(.init(target: "u_\(gate)", source: slot.u.name, transposed: o.u))
+        maps.append(.init(target: .init(.inputWeight, gate), source: slot.w.name, transposed: wt))
+        maps.append(.init(target: .init(.recurrentWeight, gate), source: slot.u.name, transposed: o.u))
       }
       for (slot, gate) in zip(slots, assignment) {
         switch bias {
-        case .single: maps.append(.init(target: "b_\(gate)", source: slot.biases[0].name, transposed: false))
+        case .single: maps.append(.init(target: .init(.bias, gate), source: slot.biases[0].name, transposed: false))
         case .separate:
-          maps.append(.init(target: "b_i\(gate)", source: slot.biases[0].name, transposed: false))
-          maps.append(.init(target: "b_h\(gate)", source: slot.biases[1].name, transposed: false))
+          maps.append(.init(target: .init(.inputBias, gate), source: slot.biases[0].name, transposed: false))
+          maps.append(.init(target: .init(.recurrentBias, gate), source: slot.biases[1].name, transposed: false))
         case .none: break
         }
       }
       // grucc's order of tensors: w_*, u_*, biases, each in gate order r, z, n.
       func rank(_ m: LayerLayout.TensorMap) -> Int {
-        let kinds = ["w_", "u_", "b_i", "b_h", "b_"]
-        let k = kinds.firstIndex { m.target.hasPrefix($0) && (m.target.count - $0.count == 1) }!
-        return k * 10 + gates.firstIndex(of: String(m.target.last!))!
+        GateTensorKind.allCases.firstIndex(of: m.target.kind)! * 10 + gates.firstIndex(of: m.target.gate)!
       }
       maps.sort { rank($0) < rank($1) }
       let orientation: String

@@ -464,14 +464,12 @@ struct Evaluator<S: InterpreterScalar> {
     var finals = Tensor<S>(zeros: [batch, hidden * directions.count])
 
     for (d, prefix) in directions.enumerated() {
-      func p(_ suffix: String) -> [S]? { parameters["\(prefix).\(suffix)"]?.data }
+      func p(_ parameter: CellParameter?) -> [S]? { parameter.flatMap { parameters[$0.name(in: prefix)]?.data } }
       func matvec(_ w: [S]?, _ v: [S], _ k: Int, _ bias: [S]?) -> [S] {
         Kernels.linear(v, rows: 1, k: k, weight: w!, n: hidden, bias: bias)
       }
-      func inputBias(_ gate: String) -> [S]? {
-        layer.bias == .separate ? p("b_i\(gate)") : layer.bias == .single ? p("b_\(gate)") : nil
-      }
-      func recurrentBias(_ gate: String) -> [S]? { layer.bias == .separate ? p("b_h\(gate)") : nil }
+      func inputBias(_ gate: Gate) -> [S]? { p(layer.inputBias(gate)) }
+      func recurrentBias(_ gate: Gate) -> [S]? { p(layer.recurrentBias(gate)) }
       let pass = layer.direction(d)
       func activate(_ a: Activation, _ pre: S) -> S {
         Kernels.activate(a, layer.clip.map { Kernels.activate(.clip($0), pre) } ?? pre)
@@ -501,19 +499,20 @@ struct Evaluator<S: InterpreterScalar> {
             continue
           }
           let xt = Array(x.data[((b * steps + t) * inputSize)..<((b * steps + t + 1) * inputSize)])
-          func gate(_ name: String) -> [S] {
-            let a = matvec(p("w_\(name)"), xt, inputSize, inputBias(name))
-            let c = matvec(p("u_\(name)"), h, hidden, recurrentBias(name))
+          func gate(_ g: Gate) -> [S] {
+            let a = matvec(p(.init(.inputWeight, g)), xt, inputSize, inputBias(g))
+            let c = matvec(p(.init(.recurrentWeight, g)), h, hidden, recurrentBias(g))
             return zip(a, c).map { activate(pass.gateActivation, $0 + $1) }
           }
-          let r = layer.reset == .none ? nil : gate("r")
-          let z = gate("z")
-          let xn = matvec(p("w_n"), xt, inputSize, inputBias("n"))
+          let r = layer.reset == .none ? nil : gate(.r)
+          let z = gate(.z)
+          let un = p(.init(.recurrentWeight, .n))
+          let xn = matvec(p(.init(.inputWeight, .n)), xt, inputSize, inputBias(.n))
           let hn: [S]
           switch layer.reset {
-          case .before: hn = matvec(p("u_n"), zip(r!, h).map { $0 * $1 }, hidden, recurrentBias("n"))
-          case .after: hn = zip(r!, matvec(p("u_n"), h, hidden, recurrentBias("n"))).map { $0 * $1 }
-          case .none: hn = matvec(p("u_n"), h, hidden, recurrentBias("n"))
+          case .before: hn = matvec(un, zip(r!, h).map { $0 * $1 }, hidden, recurrentBias(.n))
+          case .after: hn = zip(r!, matvec(un, h, hidden, recurrentBias(.n))).map { $0 * $1 }
+          case .none: hn = matvec(un, h, hidden, recurrentBias(.n))
           }
           let n = zip(xn, hn).map { activate(pass.candidateActivation, $0 + $1) }
           h = (0..<hidden).map { i in

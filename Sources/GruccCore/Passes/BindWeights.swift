@@ -69,7 +69,8 @@ public struct BindWeights: Pass {
       let usedFor = e.tensor == spec.name ? [] : [Diagnostic.note(.weightUsedFor("'\(spec.name)' (\(spec.role))"))]
       guard let index = names.firstIndex(of: e.tensor) else {
         if reported.insert(e.tensor).inserted {
-          diagnostics.error(.missingWeight(e.tensor, file: file.path), at: file.range, notes: usedFor)
+          diagnostics.error(
+            .missingWeight(e.tensor, file: file.path), at: file.range, notes: usedFor + [file.listing(names, near: e.tensor)])
         }
         continue
       }

@@ -109,15 +109,11 @@ public struct LowerGRU: Pass {
 
   /// The step's equations as comments for the generated C, in the notation of Specs/LANGUAGE.md.
   static func equations(_ layer: GRULayer, name: String, direction: ScanDirection) -> [String] {
-    func input(_ g: String) -> String {
-      switch layer.bias {
-      case .separate: return "W_\(g) x + b_i\(g)"
-      case .single: return "W_\(g) x + b_\(g)"
-      case .none: return "W_\(g) x"
-      }
+    func input(_ g: Gate) -> String {
+      "W_\(g.rawValue) x" + (layer.inputBias(g).map { " + \($0.name)" } ?? "")
     }
-    func recurrent(_ g: String, _ h: String) -> String {
-      layer.bias == .separate ? "U_\(g) \(h) + b_h\(g)" : "U_\(g) \(h)"
+    func recurrent(_ g: Gate, _ h: String) -> String {
+      "U_\(g.rawValue) \(h)" + (layer.recurrentBias(g).map { " + \($0.name)" } ?? "")
     }
     var lines = ["gru '\(name)', one step \(direction == .forward ? "forward" : "backward") in time "
       + "(reset \(layer.reset.rawValue), update \(layer.update.rawValue), bias \(layer.bias.rawValue)):"]
@@ -127,12 +123,12 @@ public struct LowerGRU: Pass {
     }
     let f = layer.gateActivation
     let g = layer.candidateActivation
-    if layer.reset != .none { lines.append("  r  = \(apply(f, "\(input("r")) + \(recurrent("r", "h"))"))") }
-    lines.append("  z  = \(apply(f, "\(input("z")) + \(recurrent("z", "h"))"))")
+    if layer.reset != .none { lines.append("  r  = \(apply(f, "\(input(.r)) + \(recurrent(.r, "h"))"))") }
+    lines.append("  z  = \(apply(f, "\(input(.z)) + \(recurrent(.z, "h"))"))")
     switch layer.reset {
-    case .before: lines.append("  n  = \(apply(g, "\(input("n")) + \(recurrent("n", "(r * h)"))"))")
-    case .after: lines.append("  n  = \(apply(g, "\(input("n")) + r * (\(recurrent("n", "h")))"))")
-    case .none: lines.append("  n  = \(apply(g, "\(input("n")) + \(recurrent("n", "h"))"))")
+    case .before: lines.append("  n  = \(apply(g, "\(input(.n)) + \(recurrent(.n, "(r * h)"))"))")
+    case .after: lines.append("  n  = \(apply(g, "\(input(.n)) + r * (\(recurrent(.n, "h")))"))")
+    case .none: lines.append("  n  = \(apply(g, "\(input(.n)) + \(recurrent(.n, "h"))"))")
     }
     if let c = layer.clip { lines.append("  clip\(Activation.format(c))(v) = min(max(v, -\(c)), \(c))") }
     switch layer.update {
@@ -150,45 +146,38 @@ public struct LowerGRU: Pass {
     let x = b.argument("x_t", xStep, range: range)
     let h = b.argument("h", stateType, range: range)
 
-    func linear(_ input: ValueRef, _ weight: String, _ bias: String?, hint: String) -> ValueRef {
-      var operands = [input, b.add(.parameter(name: "\(prefix).\(weight)"), [], range: range)]
-      if let bias { operands.append(b.add(.parameter(name: "\(prefix).\(bias)"), [], range: range)) }
+    func linear(_ input: ValueRef, _ weight: CellParameter, _ bias: CellParameter?, hint: String) -> ValueRef {
+      var operands = [input, b.add(.parameter(name: weight.name(in: prefix)), [], range: range)]
+      if let bias { operands.append(b.add(.parameter(name: bias.name(in: prefix)), [], range: range)) }
       return b.add(.linear, operands, range: range, hint: hint)
     }
-    func inputBias(_ gate: String) -> String? {
-      switch layer.bias {
-      case .separate: return "b_i\(gate)"
-      case .single: return "b_\(gate)"
-      case .none: return nil
-      }
-    }
-    func recurrentBias(_ gate: String) -> String? { layer.bias == .separate ? "b_h\(gate)" : nil }
     // ONNX's cell clip bounds every pre-activation before its activation.
     func activate(_ a: Activation, _ pre: ValueRef, hint: String) -> ValueRef {
       var v = pre
       if let c = layer.clip { v = b.add(.activation(.clip(c)), [v], range: range, hint: "\(hint)_clip") }
       return b.add(.activation(a), [v], range: range, hint: hint)
     }
-    func gate(_ g: String) -> ValueRef {
-      let fromInput = linear(x, "w_\(g)", inputBias(g), hint: "x_\(g)")
-      let fromState = linear(h, "u_\(g)", recurrentBias(g), hint: "h_\(g)")
-      let sum = b.add(.add, [fromInput, fromState], range: range, hint: "\(g)_pre")
-      return activate(layer.gateActivation, sum, hint: g)
+    func gate(_ g: Gate) -> ValueRef {
+      let fromInput = linear(x, .init(.inputWeight, g), layer.inputBias(g), hint: "x_\(g.rawValue)")
+      let fromState = linear(h, .init(.recurrentWeight, g), layer.recurrentBias(g), hint: "h_\(g.rawValue)")
+      let sum = b.add(.add, [fromInput, fromState], range: range, hint: "\(g.rawValue)_pre")
+      return activate(layer.gateActivation, sum, hint: g.rawValue)
     }
 
-    let reset = layer.reset == .none ? nil : gate("r")
-    let z = gate("z")
-    let xn = linear(x, "w_n", inputBias("n"), hint: "x_n")
+    let reset = layer.reset == .none ? nil : gate(.r)
+    let z = gate(.z)
+    let un = CellParameter(.recurrentWeight, .n)
+    let xn = linear(x, .init(.inputWeight, .n), layer.inputBias(.n), hint: "x_n")
     var candidateInput: ValueRef
     switch layer.reset {
     case .before:
       let rh = b.add(.mul, [reset!, h], range: range, hint: "rh")
-      candidateInput = linear(rh, "u_n", recurrentBias("n"), hint: "h_n")
+      candidateInput = linear(rh, un, layer.recurrentBias(.n), hint: "h_n")
     case .after:
-      let hn = linear(h, "u_n", recurrentBias("n"), hint: "h_n")
+      let hn = linear(h, un, layer.recurrentBias(.n), hint: "h_n")
       candidateInput = b.add(.mul, [reset!, hn], range: range, hint: "r_h_n")
     case .none:
-      candidateInput = linear(h, "u_n", recurrentBias("n"), hint: "h_n")
+      candidateInput = linear(h, un, layer.recurrentBias(.n), hint: "h_n")
     }
     let pre = b.add(.add, [xn, candidateInput], range: range, hint: "n_pre")
     let n = activate(layer.candidateActivation, pre, hint: "n")

@@ -365,7 +365,29 @@ public struct WeightMap: Sendable {
   public var layerIndex: Int?
   /// For a tensor target: the file stores the matrix transposed (`[in, out]`).
   public var transposed: Bool
+  /// For a tensor target: the block of the file tensor's rows (its second-to-last axis, or the
+  /// elements of a vector) and columns (its last axis) that holds the tensor.
+  public var rows: IndexRange? = nil
+  public var columns: IndexRange? = nil
   public var range: SourceRange
+}
+
+/// `rows 0:32`: indices `start ..< end` of one axis, as in a numpy slice; nil ends are the axis's.
+public struct IndexRange: Sendable, Equatable {
+  public var start: Int?
+  public var end: Int?
+  /// `rows` or `columns`, for messages.
+  public var option: String
+  public var range: SourceRange
+
+  /// The indices on an axis of `length`, or nil when they do not fit in it.
+  public func indices(in length: Int) -> Range<Int>? {
+    let (s, e) = (start ?? 0, end ?? length)
+    return s < e && e <= length ? s..<e : nil
+  }
+
+  /// As written: `columns 0:32`.
+  public var spelling: String { "\(option) \(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")" }
 }
 
 /// `weights "file"`: where the trained weights live.

@@ -115,6 +115,29 @@ struct OptionReader {
     return Activation.make(form, arguments: arguments, at: c.value?.range ?? c.range, &diagnostics)
   }
 
+  /// A range of indices, such as `columns 0:32`: counted from 0, the end excluded, and not empty
+  /// when both ends are given. An end left out is the axis's own, known once the file is read.
+  func range(_ key: String, _ diagnostics: inout DiagnosticEngine) -> IndexRange? {
+    guard let c = clause(key) else { return nil }
+    guard let value = c.value else {
+      diagnostics.error(.missingOptionValue(key), at: c.range)
+      return nil
+    }
+    guard case .range(let start, let end, let r) = value else {
+      diagnostics.error(.expectedRangeOption(key, value.spelling), at: value.range)
+      return nil
+    }
+    if (start ?? 0) < 0 || (end ?? 0) < 0 {
+      diagnostics.error(.expectedRangeOption(key, value.spelling), at: r)
+      return nil
+    }
+    if let start, let end, end <= start {
+      diagnostics.error(.emptyRange("\(key) \(value.spelling)"), at: r)
+      return nil
+    }
+    return IndexRange(start: start, end: end, option: key, range: c.range)
+  }
+
   /// A name value, such as `lengths len`.
   func word(_ key: String, _ diagnostics: inout DiagnosticEngine) -> Name? {
     guard let c = clause(key) else { return nil }

@@ -336,8 +336,10 @@ public struct Sema {
     var result: [WeightMap] = []
     var seen: [String: SourceRange] = [:]
     for (decl, range) in decls {
-      let options = OptionReader(decl.options, declaration: "map", allowed: ["layer", "transposed"])
+      let options = OptionReader(decl.options, declaration: "map", allowed: ["layer", "transposed", "rows", "columns"])
       let index = options.integer("layer", &diagnostics, minimum: 0)
+      let rows = options.range("rows", &diagnostics)
+      let columns = options.range("columns", &diagnostics)
       let transposed = options.clause("transposed")
       if let value = transposed?.value {
         diagnostics.error(.invalidOptionValue(option: "transposed", value: value.spelling), at: value.range)
@@ -371,13 +373,15 @@ public struct Sema {
           .mapOptionMisplaced(option: "layer", reason: "names a layer index in a 'format pytorch' file; it applies to a gru layer only"),
           at: clause.range)
       }
-      if let clause = transposed, !isTensor(target) {
+      for key in ["transposed", "rows", "columns"] where !isTensor(target) {
+        guard let clause = options.clause(key) else { continue }
         diagnostics.error(
-          .mapOptionMisplaced(option: "transposed", reason: "applies to one tensor (such as 'h.w_r'), not to a layer or a dense"),
+          .mapOptionMisplaced(option: key, reason: "applies to one tensor (such as 'h.w_r'), not to a layer or a dense"),
           at: clause.range)
       }
       result.append(WeightMap(
-        target: target, source: decl.source, layerIndex: index, transposed: transposed != nil, range: range))
+        target: target, source: decl.source, layerIndex: index, transposed: transposed != nil, rows: rows,
+        columns: columns, range: range))
     }
     return result
   }

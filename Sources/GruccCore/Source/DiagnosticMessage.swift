@@ -13,12 +13,14 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case duplicateOption(String)
   case duplicateStatement(String)
   case emptyFile
+  case emptyRange(String)
   case emptyWeightsPath
   case expected(String, found: String)
   case expectedIntegerOption(String, String)
   case expectedNameOption(String)
   case expectedNumberOption(String, String)
   case expectedOneOf([String])
+  case expectedRangeOption(String, String)
   case expectedSequence(function: String, found: String)
   case integerTooLarge(String)
   case internalError(String)
@@ -26,6 +28,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case invalidOptionValue(option: String, value: String)
   case invalidUTF8
   case lengthsUsedAsValue(String)
+  case mapBlockOutOfBounds(String, tensor: String, shape: [Int], length: Int)
+  case mapBlockShape(target: String, needs: [Int], tensor: String, shape: [Int], block: [Int], transposed: Bool)
   case mapOptionMisplaced(option: String, reason: String)
   case mapTargetUnknown(String)
   case mapWithoutWeights
@@ -89,6 +93,9 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .duplicateStatement(let s): return "more than one '\(s)' statement"
     case .emptyFile: return "the file is empty; a model needs 'model', 'input', a layer and an 'output'"
     case .emptyWeightsPath: return "the weights file name is empty"
+    case .emptyRange(let r): return "'\(r)' selects nothing: the end must be greater than the start"
+    case .expectedRangeOption(let k, let v):
+      return "option '\(k)' expects a range of indices from 0 such as '0:16' (end excluded, either end optional), found '\(v)'"
     case .expected(let what, let found): return "expected \(what), found \(found)"
     case .expectedIntegerOption(let k, let v): return "option '\(k)' expects a whole number, found '\(v)'"
     case .expectedNameOption(let k): return "option '\(k)' expects a name"
@@ -103,6 +110,12 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .invalidUTF8: return "invalid UTF-8 byte"
     case .lengthsUsedAsValue(let n): return "'\(n)' is the lengths input and cannot be used as a value"
     case .malformedNumber(let s): return "malformed number '\(s)'"
+    case .mapBlockOutOfBounds(let r, let tensor, let shape, let length):
+      let axis = shape.count == 1 ? "elements" : r.hasPrefix("rows") ? "rows" : "columns"
+      return "'\(r)' is outside tensor '\(tensor)' \(shapeText(shape)), which has \(length) \(axis)"
+    case .mapBlockShape(let target, let needs, let tensor, let shape, let block, let transposed):
+      return "'\(target)' is \(shapeText(needs)), but the block this map takes from '\(tensor)' \(shapeText(shape)) is "
+        + "\(shapeText(block))\(transposed ? " once transposed" : "")"
     case .mapOptionMisplaced(let option, let reason): return "option '\(option)' \(reason)"
     case .mapTargetUnknown(let t):
       return "'\(t)' is not a gru layer, a binding with a 'dense', or a tensor name of this model"

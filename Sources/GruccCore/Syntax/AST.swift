@@ -15,11 +15,13 @@ public enum OptionValue: Sendable, Equatable {
   case string(String, SourceRange)
   /// A word with arguments: `gate-activation hard-sigmoid(0.2, 0.5)`.
   case call(Name, [Expr], SourceRange)
+  /// A half-open range of indices, either end optional: `columns 0:32`, `rows 16:`.
+  case range(Int?, Int?, SourceRange)
 
   public var range: SourceRange {
     switch self {
     case .word(let n): return n.range
-    case .integer(_, let r), .number(_, _, let r), .string(_, let r), .call(_, _, let r): return r
+    case .integer(_, let r), .number(_, _, let r), .string(_, let r), .call(_, _, let r), .range(_, _, let r): return r
     }
   }
 
@@ -31,6 +33,7 @@ public enum OptionValue: Sendable, Equatable {
     case .number(_, let text, _): return text
     case .string(let s, _): return "\"\(s)\""
     case .call(let callee, let arguments, _): return "\(callee.text)(\(arguments.map(\.spelling).joined(separator: ", ")))"
+    case .range(let start, let end, _): return "\(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")"
     }
   }
 }

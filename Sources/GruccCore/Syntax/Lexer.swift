@@ -58,6 +58,7 @@ public struct Lexer {
     case UInt8(ascii: "]"): return make(.rightBracket, from: start)
     case UInt8(ascii: "."): return make(.dot, from: start)
     case UInt8(ascii: "*"): return make(.star, from: start)
+    case UInt8(ascii: ":"): return make(.colon, from: start)
     case UInt8(ascii: "\""): return string(from: start)
     case UInt8(ascii: "-") where peek() == UInt8(ascii: ">"):
       pos += 1

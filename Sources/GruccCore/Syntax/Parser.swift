@@ -252,7 +252,8 @@ public struct Parser {
     return Name(text: text, range: range)
   }
 
-  // option-list = { "," option }    option = NAME [ NAME [ "(" args ")" ] | INT | NUMBER | STRING ]
+  // option-list = { "," option }
+  // option = NAME [ NAME [ "(" args ")" ] | INT | NUMBER | STRING | range ]    range = [ INT ] ":" [ INT ]
   private mutating func optionList() throws(Abandon) -> [OptionClause] {
     var options: [OptionClause] = []
     while check(.comma) {
@@ -265,6 +266,7 @@ public struct Parser {
         guard case .call(let callee, let arguments, let range) = try expr() else { preconditionFailure() }
         value = .call(callee, arguments, range)
       case .identifier: value = .word(name(advance()))
+      case .integer where peek(1).kind == .colon, .colon: value = try range()
       case .integer:
         let t = advance()
         value = .integer(try integerValue(t), t.range)
@@ -279,6 +281,21 @@ public struct Parser {
       options.append(OptionClause(key: key, value: value, range: key.range.union(value?.range ?? key.range)))
     }
     return options
+  }
+
+  // range = [ INT ] ":" [ INT ], as in a numpy slice: `0:32`, `16:`, `:8`
+  private mutating func range() throws(Abandon) -> OptionValue {
+    var span = current.range
+    var start: Int?
+    if check(.integer) { start = try integerValue(advance()) }
+    span = span.union(try expect(.colon).range)
+    var end: Int?
+    if check(.integer) {
+      let t = advance()
+      end = try integerValue(t)
+      span = span.union(t.range)
+    }
+    return .range(start, end, span)
   }
 
   // MARK: - Expressions

@@ -5,7 +5,7 @@
 public enum TokenKind: String, Sendable {
   case identifier, integer, number, string
   case equal = "'='", arrow = "'->'", comma = "','", leftParen = "'('", rightParen = "')'"
-  case leftBracket = "'['", rightBracket = "']'", dot = "'.'", star = "'*'"
+  case leftBracket = "'['", rightBracket = "']'", dot = "'.'", star = "'*'", colon = "':'"
   case newline = "end of line", endOfFile = "end of file"
 
   /// How the token is named in "expected ..." messages.

@@ -20,6 +20,9 @@ struct Extraction: Equatable, Sendable {
     var rows: Range<Int>
     var columns: Range<Int>
     var transposed = false
+    /// The block of every matrix of the file tensor, one after another, instead of matrix
+    /// `index` alone: `[T, K, N]` per-step matrices read as `[T, N, K]`.
+    var everyMatrix = false
   }
 
   /// The grucc tensor's values, row-major, from the file tensor's (already shape-checked) values.
@@ -29,15 +32,62 @@ struct Extraction: Equatable, Sendable {
     let (rowCount, columnCount) =
       dims.count >= 3 ? (dims[dims.count - 2], dims[dims.count - 1])
       : dims.count == 2 ? (dims[0], dims[1]) : (1, dims.first ?? 1)
-    let base = block.index * rowCount * columnCount
+    let matrices = block.everyMatrix ? 0..<dims.dropLast(2).reduce(1, *) : block.index..<(block.index + 1)
     var out: [Double] = []
-    out.reserveCapacity(block.rows.count * block.columns.count)
-    if block.transposed {
-      for j in block.columns { for i in block.rows { out.append(values[base + i * columnCount + j]) } }
-    } else {
-      for i in block.rows { for j in block.columns { out.append(values[base + i * columnCount + j]) } }
+    out.reserveCapacity(matrices.count * block.rows.count * block.columns.count)
+    for m in matrices {
+      let base = m * rowCount * columnCount
+      if block.transposed {
+        for j in block.columns { for i in block.rows { out.append(values[base + i * columnCount + j]) } }
+      } else {
+        for i in block.rows { for j in block.columns { out.append(values[base + i * columnCount + j]) } }
+      }
     }
     return out
+  }
+
+  /// What `map NAME = "SOURCE", rows …, columns …[, transposed]` reads for the model's tensor
+  /// `target`: a block of the file tensor, whose shape is only known once the file is read.
+  /// `rows` are the second-to-last axis and `columns` the last (a tensor of rank 3 or more gives
+  /// the same block of each of its matrices); a vector's one axis takes either word. The block,
+  /// transposed if asked, must have the target's shape, axes of size 1 aside, so that a row of a
+  /// `[2, 3H]` bias can be a `[H]` bias.
+  static func block(
+    of source: String, fileShape: [Int], for target: ParameterSpec, rows: IndexRange?, columns: IndexRange?,
+    transposed: Bool
+  ) -> Result<Extraction, BlockProblem> {
+    var block: Block
+    var shape: [Int]
+    if fileShape.count <= 1 {
+      let length = fileShape.first ?? 1
+      if let rows, columns != nil { return .failure(.bothOnVector(rows)) }
+      let selection = rows ?? columns
+      guard let elements = selection.map({ $0.indices(in: length) }) ?? 0..<length else {
+        return .failure(.outOfBounds(selection!, length: length))
+      }
+      block = Block(rows: 0..<1, columns: elements, transposed: transposed)
+      shape = transposed ? [elements.count, 1] : [1, elements.count]
+    } else {
+      let (rowCount, columnCount) = (fileShape[fileShape.count - 2], fileShape[fileShape.count - 1])
+      guard let r = rows.map({ $0.indices(in: rowCount) }) ?? 0..<rowCount else {
+        return .failure(.outOfBounds(rows!, length: rowCount))
+      }
+      guard let c = columns.map({ $0.indices(in: columnCount) }) ?? 0..<columnCount else {
+        return .failure(.outOfBounds(columns!, length: columnCount))
+      }
+      block = Block(rows: r, columns: c, transposed: transposed, everyMatrix: fileShape.count > 2)
+      shape = Array(fileShape.dropLast(2)) + (transposed ? [c.count, r.count] : [r.count, c.count])
+    }
+    func squeezed(_ s: [Int]) -> [Int] { s.filter { $0 != 1 } }
+    guard squeezed(shape) == squeezed(target.shape) else { return .failure(.shape(shape)) }
+    return .success(Extraction(tensor: source, fileShape: fileShape, block: block))
+  }
+
+  enum BlockProblem: Error, Equatable {
+    case outOfBounds(IndexRange, length: Int)
+    case bothOnVector(IndexRange)
+    /// The block's shape, when it is not the target's.
+    case shape([Int])
   }
 }
 
@@ -49,25 +99,46 @@ struct WeightGroup: Equatable, Sendable {
   var layerIndex: Int = 0
   /// For Keras and TF1, whose bidirectional wrappers store each direction as its own group.
   var role: Role = .plain
+  /// Which of TF1's two spellings the group's tensors use.
+  var tf1Names: TF1Names = .kernel
 
   enum Role: Sendable { case plain, forward, backward }
 
   var label: String { prefix.isEmpty ? "(no prefix)" : prefix }
 }
 
+extension WeightsFormat {
+  /// The gates whose blocks share one stacked tensor, in the order of the blocks. TF1 stacks r
+  /// and u in `gates/kernel` and keeps the candidate in `candidate/kernel`; grucc stacks nothing.
+  var stackedGates: [Gate] {
+    switch self {
+    case .pytorch: return [.r, .z, .n]
+    case .keras, .onnx: return [.z, .r, .n]
+    case .tf1: return [.r, .z]
+    case .grucc: return []
+    }
+  }
+
+  /// Every gate in the order the file holds them: the stacked ones, then any kept apart.
+  var gateOrder: [Gate] { stackedGates + Gate.allCases.filter { !stackedGates.contains($0) } }
+}
+
+/// TF1 named a GRUCell's variables twice over: TF 1.0 (the `_linear` of seed 002's GRUCell code)
+/// as `Gates/Linear/Matrix`, `Gates/Linear/Bias`, `Candidate/Linear/Matrix`, `Candidate/Linear/Bias`;
+/// later TF 1.x as `gates/kernel`, `gates/bias`, `candidate/kernel`, `candidate/bias`. The
+/// shapes and the layout are the same.
+enum TF1Names: Sendable, CaseIterable {
+  case linear, kernel
+
+  var gatesKernel: String { self == .linear ? "Gates/Linear/Matrix" : "gates/kernel" }
+  var gatesBias: String { self == .linear ? "Gates/Linear/Bias" : "gates/bias" }
+  var candidateKernel: String { self == .linear ? "Candidate/Linear/Matrix" : "candidate/kernel" }
+  var candidateBias: String { self == .linear ? "Candidate/Linear/Bias" : "candidate/bias" }
+}
+
 /// The naming and gate layout of one framework.
 struct Convention {
   let format: WeightsFormat
-
-  /// The gate order of the stacked matrices, as indices of r, z, n.
-  private var gateIndex: [String: Int] {
-    switch format {
-    case .pytorch: return ["r": 0, "z": 1, "n": 2]
-    case .keras, .onnx: return ["z": 0, "r": 1, "n": 2]
-    case .tf1: return ["r": 0, "z": 1, "n": 0]
-    case .grucc: return [:]
-    }
-  }
 
   // MARK: Discovery
 
@@ -90,7 +161,17 @@ struct Convention {
     case .keras:
       groups = suffixGroups(names, leaf: "recurrent_kernel", backward: ["backward"], forward: ["forward"])
     case .tf1:
-      groups = suffixGroups(names, leaf: "gates/kernel", backward: ["bw/", "backward"], forward: ["fw/", "forward"])
+      // One pass, so that groups of both spellings stay in file order.
+      groups = names.flatMap { name in
+        TF1Names.allCases.flatMap { spelling in
+          suffixGroups([name], leaf: spelling.gatesKernel, backward: ["bw/", "BW/", "backward"], forward: ["fw/", "FW/", "forward"])
+            .map { g in
+              var g = g
+              g.tf1Names = spelling
+              return g
+            }
+        }
+      }
     case .onnx:
       groups = names.compactMap { name in
         guard name.hasSuffix("R") else { return nil }
@@ -125,6 +206,7 @@ struct Convention {
       guard prefix.isEmpty || isSeparator(prefix.last!) else { return nil }
       if gru.contains(where: { prefix.hasPrefix($0.prefix) && !$0.prefix.isEmpty }) { return nil }
       if format == .tf1 && (prefix.hasSuffix("gates/") || prefix.hasSuffix("candidate/")) { return nil }
+      if format == .tf1 && (prefix.hasSuffix("Gates/Linear/") || prefix.hasSuffix("Candidate/Linear/")) { return nil }
       return WeightGroup(prefix: prefix)
     }
   }
@@ -154,84 +236,92 @@ struct Convention {
     _ layer: GRULayer, inputs: Int, prefix: String, group: WeightGroup, direction: Int
   ) -> [(String, Extraction)] {
     let h = layer.hidden
-    let gates = ParameterSpecs.gates(layer)
+    let gates = layer.gates
     var out: [(String, Extraction)] = []
-    func add(_ suffix: String, _ e: Extraction) { out.append(("\(prefix).\(suffix)", e)) }
-    func rows(_ g: String) -> Range<Int> { (gateIndex[g]! * h)..<((gateIndex[g]! + 1) * h) }
+    func add(_ p: CellParameter, _ e: Extraction) { out.append((p.name(in: prefix), e)) }
+    // The block of a stacked gate: rows of PyTorch's and ONNX's [3H, ·], columns of Keras's [·, 3H].
+    func block(_ g: Gate) -> Range<Int> {
+      let i = format.stackedGates.firstIndex(of: g)!
+      return (i * h)..<((i + 1) * h)
+    }
     let p = group.prefix
     switch format {
     case .pytorch:
       let sfx = "_l\(group.layerIndex)" + (direction == 1 ? "_reverse" : "")
       for g in gates {
-        add("w_\(g)", Extraction(tensor: "\(p)weight_ih\(sfx)", fileShape: [3 * h, inputs], block: .init(rows: rows(g), columns: 0..<inputs)))
-        add("u_\(g)", Extraction(tensor: "\(p)weight_hh\(sfx)", fileShape: [3 * h, h], block: .init(rows: rows(g), columns: 0..<h)))
+        add(.init(.inputWeight, g), Extraction(tensor: "\(p)weight_ih\(sfx)", fileShape: [3 * h, inputs], block: .init(rows: block(g), columns: 0..<inputs)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: "\(p)weight_hh\(sfx)", fileShape: [3 * h, h], block: .init(rows: block(g), columns: 0..<h)))
       }
       if layer.bias == .separate {
         for g in gates {
-          add("b_i\(g)", Extraction(tensor: "\(p)bias_ih\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g))))
-          add("b_h\(g)", Extraction(tensor: "\(p)bias_hh\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g))))
+          add(.init(.inputBias, g), Extraction(tensor: "\(p)bias_ih\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: block(g))))
+          add(.init(.recurrentBias, g), Extraction(tensor: "\(p)bias_hh\(sfx)", fileShape: [3 * h], block: .init(rows: 0..<1, columns: block(g))))
         }
       }
     case .keras:
       for g in gates {
-        add("w_\(g)", Extraction(tensor: "\(p)kernel", fileShape: [inputs, 3 * h],
-                                 block: .init(rows: 0..<inputs, columns: rows(g), transposed: true)))
-        add("u_\(g)", Extraction(tensor: "\(p)recurrent_kernel", fileShape: [h, 3 * h],
-                                 block: .init(rows: 0..<h, columns: rows(g), transposed: true)))
+        add(.init(.inputWeight, g), Extraction(tensor: "\(p)kernel", fileShape: [inputs, 3 * h],
+                                 block: .init(rows: 0..<inputs, columns: block(g), transposed: true)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: "\(p)recurrent_kernel", fileShape: [h, 3 * h],
+                                 block: .init(rows: 0..<h, columns: block(g), transposed: true)))
       }
       switch layer.bias {
       case .separate:
         let hint = "'bias separate' is Keras's reset_after=True, whose bias is [2, 3H]; a [3H] bias is reset_after=False: "
           + "use 'reset before, bias single'"
         for g in gates {
-          add("b_i\(g)", Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 0..<1, columns: rows(g)), hint: hint))
-          add("b_h\(g)", Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 1..<2, columns: rows(g)), hint: hint))
+          add(.init(.inputBias, g), Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 0..<1, columns: block(g)), hint: hint))
+          add(.init(.recurrentBias, g), Extraction(tensor: "\(p)bias", fileShape: [2, 3 * h], block: .init(rows: 1..<2, columns: block(g)), hint: hint))
         }
       case .single:
         let hint = "'bias single' is Keras's reset_after=False, whose bias is [3H]; a [2, 3H] bias is reset_after=True: "
           + "use 'reset after, bias separate'"
         for g in gates {
-          add("b_\(g)", Extraction(tensor: "\(p)bias", fileShape: [3 * h], block: .init(rows: 0..<1, columns: rows(g)), hint: hint))
+          add(.init(.bias, g), Extraction(tensor: "\(p)bias", fileShape: [3 * h], block: .init(rows: 0..<1, columns: block(g)), hint: hint))
         }
       case .none: break
       }
     case .onnx:
       let d = layer.directions
       for g in gates {
-        add("w_\(g)", Extraction(tensor: "\(p)W", fileShape: [d, 3 * h, inputs],
-                                 block: .init(index: direction, rows: rows(g), columns: 0..<inputs)))
-        add("u_\(g)", Extraction(tensor: "\(p)R", fileShape: [d, 3 * h, h],
-                                 block: .init(index: direction, rows: rows(g), columns: 0..<h)))
+        add(.init(.inputWeight, g), Extraction(tensor: "\(p)W", fileShape: [d, 3 * h, inputs],
+                                 block: .init(index: direction, rows: block(g), columns: 0..<inputs)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: "\(p)R", fileShape: [d, 3 * h, h],
+                                 block: .init(index: direction, rows: block(g), columns: 0..<h)))
       }
       if layer.bias == .separate {
         for g in gates {
-          let i = gateIndex[g]!
-          add("b_i\(g)", Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
-                                    block: .init(rows: direction..<(direction + 1), columns: (i * h)..<((i + 1) * h))))
-          add("b_h\(g)", Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
-                                    block: .init(rows: direction..<(direction + 1), columns: ((3 + i) * h)..<((4 + i) * h))))
+          // B is [Wb, Rb]: the recurrent biases follow the three input ones.
+          let b = block(g)
+          add(.init(.inputBias, g), Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
+                                    block: .init(rows: direction..<(direction + 1), columns: b)))
+          add(.init(.recurrentBias, g), Extraction(tensor: "\(p)B", fileShape: [d, 6 * h],
+                                    block: .init(rows: direction..<(direction + 1), columns: (b.lowerBound + 3 * h)..<(b.upperBound + 3 * h))))
         }
       }
     case .tf1:
       // gates/kernel is [x, h] @ K -> [r, u]; candidate/kernel is [x, r*h] @ K -> n.
       let all = inputs + h
+      let names = group.tf1Names
       for g in gates {
-        let (tensor, columns) = g == "n" ? ("candidate/kernel", 0..<h) : ("gates/kernel", rows(g))
-        let shape = g == "n" ? [all, h] : [all, 2 * h]
-        add("w_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<inputs, columns: columns, transposed: true)))
-        add("u_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: inputs..<all, columns: columns, transposed: true)))
+        let stacked = format.stackedGates.contains(g)
+        let (tensor, columns) = stacked ? (names.gatesKernel, block(g)) : (names.candidateKernel, 0..<h)
+        let shape = stacked ? [all, 2 * h] : [all, h]
+        add(.init(.inputWeight, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<inputs, columns: columns, transposed: true)))
+        add(.init(.recurrentWeight, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: inputs..<all, columns: columns, transposed: true)))
       }
       if layer.bias == .single {
         for g in gates {
-          let (tensor, columns, shape) = g == "n" ? ("candidate/bias", 0..<h, [h]) : ("gates/bias", rows(g), [2 * h])
-          add("b_\(g)", Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<1, columns: columns)))
+          let stacked = format.stackedGates.contains(g)
+          let (tensor, columns, shape) = stacked ? (names.gatesBias, block(g), [2 * h]) : (names.candidateBias, 0..<h, [h])
+          add(.init(.bias, g), Extraction(tensor: p + tensor, fileShape: shape, block: .init(rows: 0..<1, columns: columns)))
         }
       }
     case .grucc:
       for spec in ParameterSpecs.forGRU(GRUOp(layer: layer, hasLengths: false, hasInitialState: false), inputFeatures: inputs)
       where spec.name.hasPrefix(prefix + ".") && !spec.name.dropFirst(prefix.count + 1).contains(".") {
         let suffix = String(spec.name.dropFirst(prefix.count + 1))
-        add(suffix, Extraction(tensor: p + suffix, fileShape: spec.shape))
+        out.append((spec.name, Extraction(tensor: p + suffix, fileShape: spec.shape)))
       }
     }
     return out

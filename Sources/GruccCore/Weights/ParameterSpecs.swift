@@ -34,34 +34,21 @@ public enum ParameterSpecs {
     }
   }
 
-  /// The gates a layer has, in the order their tensors are listed.
-  public static func gates(_ layer: GRULayer) -> [String] {
-    layer.reset == .none ? ["z", "n"] : ["r", "z", "n"]
-  }
-
-  static let gateNames = ["r": "reset gate r", "z": "update gate z", "n": "candidate n"]
-
   public static func forGRU(_ g: GRUOp, inputFeatures: Int) -> [ParameterSpec] {
     let layer = g.layer
     let h = layer.hidden
     var specs: [ParameterSpec] = []
     for (d, prefix) in g.directionPrefixes.enumerated() {
       let direction = layer.direction == .bidirectional ? (d == 0 ? "forward " : "backward ") : ""
-      func add(_ suffix: String, _ shape: [Int], _ what: String, bias: Bool) {
+      for p in layer.cellParameters {
+        let shape =
+          switch p.kind {
+          case .inputWeight: [h, inputFeatures]
+          case .recurrentWeight: [h, h]
+          case .inputBias, .recurrentBias, .bias: [h]
+          }
         specs.append(ParameterSpec(
-          name: "\(prefix).\(suffix)", shape: shape, role: "\(direction)\(what)", fanIn: h, isBias: bias))
-      }
-      let gates = gates(layer)
-      for gate in gates { add("w_\(gate)", [h, inputFeatures], "\(gateNames[gate]!): input weights W_\(gate)", bias: false) }
-      for gate in gates { add("u_\(gate)", [h, h], "\(gateNames[gate]!): recurrent weights U_\(gate)", bias: false) }
-      switch layer.bias {
-      case .separate:
-        for gate in gates { add("b_i\(gate)", [h], "\(gateNames[gate]!): input bias b_i\(gate)", bias: true) }
-        for gate in gates { add("b_h\(gate)", [h], "\(gateNames[gate]!): recurrent bias b_h\(gate)", bias: true) }
-      case .single:
-        for gate in gates { add("b_\(gate)", [h], "\(gateNames[gate]!): bias b_\(gate)", bias: true) }
-      case .none:
-        break
+          name: p.name(in: prefix), shape: shape, role: "\(direction)\(p.role)", fanIn: h, isBias: p.kind.isBias))
       }
     }
     return specs

@@ -40,9 +40,16 @@ struct WeightPlan {
       }
     }
 
+    // A layer or dense whose every tensor has its own map does not use the convention at all.
+    let tensorMapped = Set(file.maps.compactMap { m -> String? in
+      if case .tensor(let name) = m.target { return name } else { return nil }
+    })
+    func fullyMapped(_ specs: [ParameterSpec]) -> Bool { specs.allSatisfy { tensorMapped.contains($0.name) } }
+
     // GRU layers: mapped ones take what their map names; the others take the free groups in order.
     for (g, inputs) in layers {
       let layer = g.layer
+      if fullyMapped(ParameterSpecs.forGRU(g, inputFeatures: inputs)) { continue }
       if let reason = convention.unsupported(layer) {
         fail(reason, at: file.range, file: file)
         continue
@@ -76,7 +83,7 @@ struct WeightPlan {
           fail(
             "'map \(layer.name) = \"\(map.source)\"\(map.layerIndex.map { ", layer \($0)" } ?? "")' matches no "
               + (free.count < gruGroups.count ? "unclaimed " : "") + "GRU tensors",
-            at: map.range, file: file, notes: groupNotes(gruGroups, convention))
+            at: map.range, file: file, notes: groupNotes(gruGroups, convention, file: file, names: names, near: map.source))
           continue
         }
         chosen = split ? pair(candidates) : [candidates[0]]
@@ -100,7 +107,7 @@ struct WeightPlan {
         if chosen.count < (split ? 2 : 1) {
           fail(
             "no GRU tensors left for layer '\(layer.name)' (the file has \(gruGroups.count) GRU group\(gruGroups.count == 1 ? "" : "s"))",
-            at: layer.range, file: file, notes: groupNotes(gruGroups, convention))
+            at: layer.range, file: file, notes: groupNotes(gruGroups, convention, file: file, names: names, near: layer.name))
           continue
         }
       }
@@ -113,8 +120,10 @@ struct WeightPlan {
 
     // Dense layers: by map, else the group named after the binding, else the only one left.
     var freeDense = convention.denseGroups(names, excluding: gruGroups)
-    let unmapped = denses.filter { d in !denseMaps.contains { $0.target == .dense(d.0.name) } }
-    for (d, denseSpecs) in denses {
+    let unmapped = denses.filter { d in
+      !denseMaps.contains { $0.target == .dense(d.0.name) } && !fullyMapped(d.1)
+    }
+    for (d, denseSpecs) in denses where !fullyMapped(denseSpecs) {
       let map = denseMaps.first { $0.target == .dense(d.name) }
       var group: WeightGroup?
       if let map {
@@ -125,7 +134,7 @@ struct WeightPlan {
         }
         if group == nil {
           fail("'map \(d.name) = \"\(map.source)\"' matches no dense weights", at: map.range, file: file,
-               notes: groupNotes(freeDense, convention))
+               notes: groupNotes(freeDense, convention, file: file, names: names, near: map.source))
           continue
         }
       } else if file.format == .grucc {
@@ -138,7 +147,8 @@ struct WeightPlan {
         fail(
           "cannot tell which tensors hold dense '\(d.name)'" + (freeDense.isEmpty ? ": the file has no dense weights left" : ""),
           at: file.range, file: file,
-          notes: groupNotes(freeDense, convention) + [.note(.weightMapHint("add 'map \(d.name) = \"PREFIX\"'"))])
+          notes: groupNotes(freeDense, convention, file: file, names: names, near: d.name)
+            + [.note(.weightMapHint("add 'map \(d.name) = \"PREFIX\"'"))])
         continue
       }
       freeDense.removeAll { $0 == group! }
@@ -158,14 +168,46 @@ struct WeightPlan {
                           notes: [.note(.weightMapHint("'grucc check' lists the tensor names of the model"))])
         continue
       }
-      if map.transposed {
-        guard spec.shape.count == 2 else {
+      guard let index = names.firstIndex(of: map.source) else {
+        diagnostics.error(
+          .missingWeight(map.source, file: file.path), at: map.range,
+          notes: [.note(.weightUsedFor("'\(name)' (\(spec.role))")), file.listing(names, near: map.source)])
+        continue
+      }
+      if map.rows != nil || map.columns != nil {
+        let fileShape = file.tensors[index].shape
+        switch Extraction.block(
+          of: map.source, fileShape: fileShape, for: spec, rows: map.rows, columns: map.columns, transposed: map.transposed)
+        {
+        case .success(let e): extractions[name] = e
+        case .failure(.outOfBounds(let r, let length)):
+          diagnostics.error(.mapBlockOutOfBounds(r.spelling, tensor: map.source, shape: fileShape, length: length), at: r.range)
+        case .failure(.bothOnVector(let r)):
+          diagnostics.error(
+            .mapOptionMisplaced(
+              option: r.option,
+              reason: "and 'columns' both select the elements of '\(map.source)', a vector \(shapeText(fileShape)): give one of them"),
+            at: r.range)
+        case .failure(.shape(let block)):
+          var notes: [Diagnostic] = []
+          if block.filter({ $0 != 1 }) == Array(spec.shape.filter({ $0 != 1 }).reversed()) {
+            notes.append(.note(.weightMapHint(map.transposed ? "without 'transposed' the shapes agree" : "add 'transposed': the block is [in, out]")))
+          }
+          diagnostics.error(
+            .mapBlockShape(
+              target: name, needs: spec.shape, tensor: map.source, shape: fileShape, block: block, transposed: map.transposed),
+            at: map.range, notes: notes)
+        }
+      } else if map.transposed {
+        guard spec.shape.count >= 2 else {
           diagnostics.error(.mapOptionMisplaced(option: "transposed", reason: "needs a matrix, but '\(name)' has shape \(shapeText(spec.shape))"), at: map.range)
           continue
         }
+        // [out, in] stored as [in, out]; per-step matrices [T, out, in] as [T, in, out].
+        let (rows, columns) = (spec.shape[spec.shape.count - 1], spec.shape[spec.shape.count - 2])
         extractions[name] = Extraction(
-          tensor: map.source, fileShape: [spec.shape[1], spec.shape[0]],
-          block: .init(rows: 0..<spec.shape[1], columns: 0..<spec.shape[0], transposed: true))
+          tensor: map.source, fileShape: Array(spec.shape.dropLast(2)) + [rows, columns],
+          block: .init(rows: 0..<rows, columns: 0..<columns, transposed: true, everyMatrix: spec.shape.count > 2))
       } else {
         extractions[name] = Extraction(tensor: map.source, fileShape: spec.shape)
       }
@@ -188,11 +230,41 @@ struct WeightPlan {
     return Array(groups.prefix(2))
   }
 
-  private func groupNotes(_ groups: [WeightGroup], _ convention: Convention) -> [Diagnostic] {
-    guard !groups.isEmpty else { return [] }
+  /// The groups the file has, or when it has none of the kind wanted, its tensors.
+  private func groupNotes(
+    _ groups: [WeightGroup], _ convention: Convention, file: WeightsFile, names: [String], near: String
+  ) -> [Diagnostic] {
+    guard !groups.isEmpty else { return [file.listing(names, near: near)] }
     let list = groups.map { g in
       convention.format == .pytorch ? "\(g.label) layer \(g.layerIndex)" : g.label
     }
     return [.note(.weightMapHint("the file has: " + list.joined(separator: ", ")))]
+  }
+}
+
+extension WeightsFile {
+  /// The most tensors a note lists by name.
+  static let listingLimit = 12
+
+  /// A note naming the file's tensors and their shapes, for an error about a tensor it lacks:
+  /// all of them in file order, or for a big file the ones whose names are most like `near`
+  /// (the longest common start, then the fewest edits), closest first. `names` are the file's
+  /// tensor names as the model refers to them (Keras and TF1 without `:0`).
+  func listing(_ names: [String], near: String) -> Diagnostic {
+    guard !names.isEmpty else { return .note(.weightMapHint("the file has no tensors")) }
+    func describe(_ i: Int) -> String { "'\(names[i])' \(shapeText(tensors[i].shape))" }
+    if names.count <= Self.listingLimit {
+      let all = names.indices.map(describe).joined(separator: ", ")
+      return .note(.weightMapHint("the file has \(names.count) tensor\(names.count == 1 ? "" : "s"): \(all)"))
+    }
+    func commonStart(_ a: String) -> Int { zip(a, near).prefix { $0 == $1 }.count }
+    let shown = 10
+    let closest = names.indices
+      .map { (index: $0, start: commonStart(names[$0]), edits: editDistance(names[$0], near)) }
+      .sorted { ($1.start, $0.edits, $0.index) < ($0.start, $1.edits, $1.index) }
+      .prefix(shown)
+    return .note(.weightMapHint(
+      "the file has \(names.count) tensors; the \(shown) named most like '\(near)': "
+        + closest.map { describe($0.index) }.joined(separator: ", ") + ", and \(names.count - shown) more"))
   }
 }

@@ -64,12 +64,12 @@ import Testing
         .output("p", .activation(.softmax, .dense(.name("pooled"), units: 2))),
       ]),
     "seed003-gru-cell-classifier": RefModel(
-      name: "gru_classifier", precision: .f32, features: 10,
+      name: "gru_classifier", precision: .f32, features: 10, layout: .timeMajor,
       statements: [
         .gru(
           RefLayer(
             name: "h", source: "x", hidden: 20, reset: .before, update: .takesCandidate, bias: .single,
-            outputActivation: .tanh)),
+            initialGiven: true)),
         .output("logits", .dense(.reduce(.last, .name("h")), units: 5)),
       ]),
     "seed003-reset-after-cell": RefModel(

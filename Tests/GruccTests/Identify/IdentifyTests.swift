@@ -256,6 +256,41 @@ import Testing
     }
   }
 
+  /// TF 1.0's GRUCell names (`Gates/Linear/Matrix`, ...) are read as TF1 tensors.
+  @Test func tf1CellUnderTF10Names() throws {
+    try withScratchDirectory { dir in
+      let f = try writeCell(in: dir)
+      let cell = Self.cellTensors().file
+      let (i, h) = (Self.cellI, Self.cellH)
+      // [x, h] @ Matrix: per gate, the input rows then the state rows; r | u side by side.
+      func stacked(_ letters: [String]) -> [Double] {
+        var out: [Double] = []
+        for row in 0..<(i + h) {
+          for l in letters {
+            let (matrix, r) = row < i ? (cell["W\(l)"]!.values, row) : (cell["U\(l)"]!.values, row - i)
+            out += matrix[(r * h)..<((r + 1) * h)]
+          }
+        }
+        return out
+      }
+      let members: [(name: String, values: [Double], shape: [Int], dtype: NpyDType)] = [
+        ("rnn/GRUCell/Gates/Linear/Matrix:0", stacked(["r", "z"]), [i + h, 2 * h], .f64),
+        ("rnn/GRUCell/Gates/Linear/Bias:0", cell["br"]!.values + cell["bz"]!.values, [2 * h], .f64),
+        ("rnn/GRUCell/Candidate/Linear/Matrix:0", stacked(["h"]), [i + h, h], .f64),
+        ("rnn/GRUCell/Candidate/Linear/Bias:0", cell["bh"]!.values, [h], .f64),
+      ]
+      try write(Npz.write(members), to: "\(dir)/tf1.npz")
+      let r = Driver.run(["identify", "\(dir)/tf1.npz", "--input", f.x, "--expect", f.y])
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("TF1 names: 'rnn/GRUCell/Candidate/Linear/Matrix:0'") || r.stdout.contains("TF1 names: 'rnn/GRUCell/Gates/Linear/Matrix:0'"), "\(r.stdout)")
+      #expect(
+        matches(r.stdout) == [["before", "takes-candidate", "single", "r,z,n", "[in,out]", "forward"]], "\(r.stdout)")
+      #expect(r.stdout.contains(", format tf1\n"))
+      let error = try runPrinted(r.stdout, in: dir, x: f.x, output: "y", expected: f.expected)
+      #expect(error <= 1e-12)
+    }
+  }
+
   @Test func perGateCellWhoseNamesSayNothingTriesEveryAssignment() throws {
     try withScratchDirectory { dir in
       let names = [

@@ -164,6 +164,14 @@ import Testing
         + "padding processed, past-end hold\noutput y = h",
       position: "3:86"),
     Reach(message: "mapWithoutWeights", source: tiny("map h = \"gru\""), position: "5:1"),
+    Reach(message: "expectedRangeOption", source: tiny("weights \"w.npz\"\nmap h.w_r = \"W\", rows x"), position: "6:23"),
+    Reach(message: "emptyRange", source: tiny("weights \"w.npz\"\nmap h.w_r = \"W\", rows 3:3"), position: "6:23"),
+    Reach(
+      message: "mapBlockOutOfBounds", source: tiny(weightsLine + "\nmap h.w_r = \"h.w_z\", rows 0:5"), position: "6:22",
+      tensors: tinyTensors()),
+    Reach(
+      message: "mapBlockShape", source: tiny(weightsLine + "\nmap h.w_r = \"h.w_z\", columns 0:2"), position: "6:1",
+      tensors: tinyTensors()),
     Reach(message: "mapTargetUnknown", source: tiny("weights \"w.npz\"\nmap hh = \"gru\""), position: "6:5"),
     Reach(
       message: "mapOptionMisplaced", source: tiny("weights \"w.npz\", format keras\nmap h = \"gru\", transposed"),

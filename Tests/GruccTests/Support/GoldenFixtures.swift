@@ -91,7 +91,43 @@ enum GoldenFixtures {
       t[i] = NamedTensor(name: "y.b", dtype: .i32, shape: [1], values: [1])
     },
     File(path: "diagnostics/weights/not-a-safetensors-file.safetensors", bytes: text("these are not weights\n")),
+    File(path: "diagnostics/weights/tiny-as-theano.safetensors", bytes: Safetensors.write(stacked(theano: true))),
+    File(path: "diagnostics/weights/tiny-as-tf-1.0.safetensors", bytes: Safetensors.write(stacked(theano: false))),
   ]
+
+  /// `tiny`'s tensors stacked as seed 002's Theano GRU (`lstm_W` [I, 3H] = r | u | c, `lstm_U`,
+  /// `lstm_b`, the classifier's `U` [H, 1] and `b`) or as TF 1.0's GRUCell names them.
+  private static func stacked(theano: Bool) -> [NamedTensor] {
+    let t = Dictionary(uniqueKeysWithValues: tinyTensors().map { ($0.name, $0) })
+    func transposed(_ name: String) -> [[Double]] {
+      let m = t[name]!
+      return (0..<m.shape[1]).map { j in (0..<m.shape[0]).map { i in m.values[i * m.shape[1] + j] } }
+    }
+    func matrix(_ name: String, _ rows: [[Double]]) -> NamedTensor {
+      NamedTensor(name: name, dtype: .f64, shape: [rows.count, rows[0].count], values: rows.flatMap { $0 })
+    }
+    func sideBySide(_ blocks: [[[Double]]]) -> [[Double]] { (0..<blocks[0].count).map { i in blocks.flatMap { $0[i] } } }
+    func vector(_ name: String, _ parts: [String]) -> NamedTensor {
+      let values = parts.flatMap { t[$0]!.values }
+      return NamedTensor(name: name, dtype: .f64, shape: [values.count], values: values)
+    }
+    if theano {
+      return [
+        matrix("lstm_W", sideBySide(["r", "z", "n"].map { transposed("h.w_\($0)") })),
+        matrix("lstm_U", sideBySide(["r", "z", "n"].map { transposed("h.u_\($0)") })),
+        vector("lstm_b", ["h.b_r", "h.b_z", "h.b_n"]),
+        matrix("U", transposed("y.w")), vector("b", ["y.b"]),
+      ]
+    }
+    // [x, h] @ Matrix: the input rows, then the state rows.
+    return [
+      matrix("rnn/GRUCell/Gates/Linear/Matrix", sideBySide(["r", "z"].map { transposed("h.w_\($0)") + transposed("h.u_\($0)") })),
+      vector("rnn/GRUCell/Gates/Linear/Bias", ["h.b_r", "h.b_z"]),
+      matrix("rnn/GRUCell/Candidate/Linear/Matrix", transposed("h.w_n") + transposed("h.u_n")),
+      vector("rnn/GRUCell/Candidate/Linear/Bias", ["h.b_n"]),
+      matrix("dense/kernel", transposed("y.w")), vector("dense/bias", ["y.b"]),
+    ]
+  }
 
   // MARK: - Writing and checking
 

@@ -33,6 +33,12 @@ import Testing
 
   static let cases: [Case] = [
     Case(
+      name: "colons of index ranges", source: "rows 0:32 16: :8 4 : 5",
+      tokens: [
+        "identifier rows", "integer 0", ":", "integer 32", "integer 16", ":", ":", "integer 8", "integer 4", ":",
+        "integer 5",
+      ]),
+    Case(
       name: "hyphens join words only before a letter", source: "keeps-state time-major a-1 x-y2",
       tokens: ["identifier keeps-state", "identifier time-major", "identifier a", "integer -1", "identifier x-y2"]),
     Case(

@@ -111,6 +111,27 @@ import Testing
     #expect(Self.options(w.options) == ["format grucc"])
   }
 
+  @Test func mapWithBlocksOfATensor() throws {
+    guard case .map(let m) = try statement(#"map h.w_r = "lstm_W", rows 0:28, columns 32:, transposed"#) else {
+      Issue.record("not a map")
+      return
+    }
+    #expect(m.target.text == "h.w_r")
+    #expect(m.source == "lstm_W")
+    #expect(Self.options(m.options) == ["rows 0:28", "columns 32:", "transposed"])
+    guard case .range(0, 28, let r)? = m.options[0].value, case .range(32, nil, _)? = m.options[1].value else {
+      Issue.record("range values: \(m.options.map(\.value))")
+      return
+    }
+    #expect((r.start.column, r.end.column) == (28, 32), "\(r)")
+    guard case .map(let open) = try statement(#"map h.b_r = "b", columns :16"#),
+      case .range(nil, 16, _)? = open.options.first?.value
+    else {
+      Issue.record("an open start")
+      return
+    }
+  }
+
   @Test func initSeedAndRules() throws {
     guard case .initSeed(let seed, _) = try statement("init seed 42") else {
       Issue.record("not a seed")
@@ -248,6 +269,8 @@ import Testing
       line: "gru h = x -> hidden 99999999999999999999", message: .integerTooLarge("99999999999999999999"),
       column: 21, declares: "h"),
     Broken(line: "init h constant(1e400)", message: .numberOutOfRange("1e400"), column: 17),
+    Broken(line: #"map h.w_r = "W", rows 0:x"#, message: .expected("end of line", found: "'x'"), column: 25),
+    Broken(line: #"map h.w_r = "W", rows 0:32:64"#, message: .expected("end of line", found: "':'"), column: 27),
   ]
 
   @Test(arguments: broken)
