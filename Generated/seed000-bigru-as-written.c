@@ -5218,58 +5218,63 @@ static void seed000_bigru_seed_h_bw_step(int nb, const float *x_proj_t, size_t x
 /* ---- whole sequences ----------------------------------------------------- */
 
 /* nb sequences at once: step t of sequence b of x is the 28 values at x + b * x_b + t * x_t;
- * only the first lengths[b] steps are valid (all T without lengths). Scratch holds
- * nb * (T * 528 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
+ * only the first lengths[b] steps are valid (all T without lengths).
+ * Time is walked in one chunk of all T steps: 'h.bw.in' reverses the order of the steps.
  */
 static void seed000_bigru_seed_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
+    const int cs = T;  /* steps per chunk: all of them */
+    float *h_fw_x_proj = scratch;  /* [cs][nb][150] */
+    float *h_fw_out = h_fw_x_proj + (size_t)cs * nb * 150;  /* [cs][nb][50] */
+    float *h_bw_in = h_fw_out + (size_t)cs * nb * 50;  /* [cs][nb][28] */
+    float *h_bw_x_proj = h_bw_in + (size_t)cs * nb * 28;  /* [cs][nb][150] */
+    float *h_bw_out = h_bw_x_proj + (size_t)cs * nb * 150;  /* [cs][nb][50] */
+    float *h = h_bw_out + (size_t)cs * nb * 50;  /* [cs][nb][100] */
+    float *h_fw_state = h + (size_t)cs * nb * 100;  /* [nb][50] */
+    float *h_fw_work = h_fw_state + (size_t)nb * 50;  /* [nb][200] */
+    float *h_bw_state = h_fw_work + (size_t)nb * 200;  /* [nb][50] */
+    float *h_bw_work = h_bw_state + (size_t)nb * 50;  /* [nb][200] */
+    float *mean_state_2 = h_bw_work + (size_t)nb * 200;  /* [nb][100] */
     (void)lengths; /* every layer processes the padding too: lengths only reorder steps, if anything */
-    float *h_fw_x_proj = scratch + (size_t)nb * T * 0;
-    for (int b = 0; b < nb; b++) seed000_bigru_seed_linear_p64(h_fw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_seed_h_fw_w_rzn, seed000_bigru_seed_h_fw_b_rzn, x + (size_t)b * x_b, x_t, T, 150, 28);
-    /* h.fw: forward over the steps of nb sequences at once */
-    float *h_fw_state = scratch + (size_t)nb * ((size_t)T * 528 + 0);
     memset(h_fw_state, 0, sizeof(float) * (size_t)nb * 50);
-    float *h_fw_out = scratch + (size_t)nb * T * 150;
-    float *h_fw_work = scratch + (size_t)nb * ((size_t)T * 528 + 50);
-    for (int t = 0; t < T; t++) {
-        seed000_bigru_seed_h_fw_step(nb, h_fw_x_proj + (size_t)t * nb * 150, 150, t == 0 ? h_fw_state : h_fw_out + (size_t)(t - 1) * nb * 50, h_fw_out + (size_t)t * nb * 50, h_fw_work);
-    }
-    if (T > 0) memcpy(h_fw_state, h_fw_out + (size_t)(T - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
-    float *h_bw_in = scratch + (size_t)nb * T * 200;
-    /* h_bw_in: the first lengths[b] steps of each sequence in reverse order, the rest in place */
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) {
-        int n = (lengths ? lengths[b] : T);
-        int from = t < n ? n - 1 - t : t;
-        memcpy(h_bw_in + ((size_t)t * nb + b) * 28, x + (size_t)from * x_t + (size_t)b * x_b, sizeof(float) * 28);
-    }
-    float *h_bw_x_proj = scratch + (size_t)nb * T * 228;
-    for (int b = 0; b < nb; b++) seed000_bigru_seed_linear_p64(h_bw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_seed_h_bw_w_rzn, seed000_bigru_seed_h_bw_b_rzn, h_bw_in + (size_t)b * 28, nb * 28, T, 150, 28);
-    /* h.bw: forward over the steps of nb sequences at once */
-    float *h_bw_state = scratch + (size_t)nb * ((size_t)T * 528 + 250);
     memset(h_bw_state, 0, sizeof(float) * (size_t)nb * 50);
-    float *h_bw_out = scratch + (size_t)nb * T * 378;
-    float *h_bw_work = scratch + (size_t)nb * ((size_t)T * 528 + 300);
-    for (int t = 0; t < T; t++) {
-        seed000_bigru_seed_h_bw_step(nb, h_bw_x_proj + (size_t)t * nb * 150, 150, t == 0 ? h_bw_state : h_bw_out + (size_t)(t - 1) * nb * 50, h_bw_out + (size_t)t * nb * 50, h_bw_work);
-    }
-    if (T > 0) memcpy(h_bw_state, h_bw_out + (size_t)(T - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
-    float *h = scratch + (size_t)nb * T * 428;
-    for (int t = 0; t < T; t++) {
-        for (int b = 0; b < nb; b++) {
-            memcpy((h + (size_t)t * nb * 100) + (size_t)b * 100 + 0, h_fw_out + (size_t)t * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
-            memcpy((h + (size_t)t * nb * 100) + (size_t)b * 100 + 50, h_bw_out + (size_t)t * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+    memset(mean_state_2, 0, sizeof(float) * (size_t)nb * 100);
+    for (int t0 = 0; t0 < T; t0 += cs) /* one chunk: the whole sequence */ {
+        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (int b = 0; b < nb; b++) seed000_bigru_seed_linear_p64(h_fw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_seed_h_fw_w_rzn, seed000_bigru_seed_h_fw_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
+        /* h.fw: forward over the steps of this chunk, nb sequences at once */
+        for (int tc = 0; tc < n; tc++) {
+            seed000_bigru_seed_h_fw_step(nb, h_fw_x_proj + (size_t)tc * nb * 150, 150, tc == 0 ? h_fw_state : h_fw_out + (size_t)(tc - 1) * nb * 50, h_fw_out + (size_t)tc * nb * 50, h_fw_work);
         }
+        if (n > 0) memcpy(h_fw_state, h_fw_out + (size_t)(n - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
+        /* h_bw_in: the first lengths[b] steps of each sequence in reverse order, the rest in place */
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) {
+            int t = t0 + tc;
+            int len = (lengths ? lengths[b] : T);
+            int from = t < len ? len - 1 - t : t;
+            memcpy(h_bw_in + ((size_t)tc * nb + b) * 28, x + (size_t)from * x_t + (size_t)b * x_b, sizeof(float) * 28);
+        }
+        for (int b = 0; b < nb; b++) seed000_bigru_seed_linear_p64(h_bw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_seed_h_bw_w_rzn, seed000_bigru_seed_h_bw_b_rzn, h_bw_in + (size_t)b * 28, nb * 28, n, 150, 28);
+        /* h.bw: forward over the steps of this chunk, nb sequences at once */
+        for (int tc = 0; tc < n; tc++) {
+            seed000_bigru_seed_h_bw_step(nb, h_bw_x_proj + (size_t)tc * nb * 150, 150, tc == 0 ? h_bw_state : h_bw_out + (size_t)(tc - 1) * nb * 50, h_bw_out + (size_t)tc * nb * 50, h_bw_work);
+        }
+        if (n > 0) memcpy(h_bw_state, h_bw_out + (size_t)(n - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
+        for (int tc = 0; tc < n; tc++) {
+            for (int b = 0; b < nb; b++) {
+                memcpy((h + (size_t)tc * nb * 100) + (size_t)b * 100 + 0, h_fw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+                memcpy((h + (size_t)tc * nb * 100) + (size_t)b * 100 + 50, h_bw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+            }
+        }
+        /* mean_state_2: mean over the steps, accumulated chunk by chunk */
+        for (int b = 0; b < nb; b++) {
+            int valid = T;
+            float *acc = mean_state_2 + (size_t)b * 100;
+            for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)(t - t0) * nb * 100 + (size_t)b * 100)[i];
+        }
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, h + (size_t)tc * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
     }
-    float *mean_state_2 = scratch + (size_t)nb * ((size_t)T * 528 + 500);
-    /* mean_state_2 = mean over the steps of each sequence */
-    for (int b = 0; b < nb; b++) {
-        int n = T;
-        float *acc = mean_state_2 + (size_t)b * 100;
-        memset(acc, 0, sizeof(float) * 100);
-        for (int t = 0; t < n; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)t * nb * 100 + (size_t)b * 100)[i];
-        if (n > 0) for (int i = 0; i < 100; i++) acc[i] /= (float)n;
-    }
-    /* outputs */
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)t * states_t, h + (size_t)t * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
+    for (int b = 0; b < nb; b++) { int valid = T; if (valid > 0) for (int i = 0; i < 100; i++) mean_state_2[(size_t)b * 100 + i] /= (float)valid; }
+    /* vector outputs */
     memcpy(mean_state, mean_state_2, sizeof(float) * (size_t)nb * 100);
 }
 

@@ -5218,77 +5218,86 @@ static void seed000_bigru_h_bw_step(int nb, const float *x_proj_t, size_t x_proj
 /* ---- whole sequences ----------------------------------------------------- */
 
 /* nb sequences at once: step t of sequence b of x is the 28 values at x + b * x_b + t * x_t;
- * only the first lengths[b] steps are valid (all T without lengths). Scratch holds
- * nb * (T * 600 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
+ * only the first lengths[b] steps are valid (all T without lengths).
+ * Time is walked in one chunk of all T steps: 'h.bw' reads its sequence backwards.
  */
 static void seed000_bigru_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
+    const int cs = T;  /* steps per chunk: all of them */
+    float *h_fw_x_proj = scratch;  /* [cs][nb][150] */
+    float *h_fw_out = h_fw_x_proj + (size_t)cs * nb * 150;  /* [cs][nb][50] */
+    float *h_bw_x_proj = h_fw_out + (size_t)cs * nb * 50;  /* [cs][nb][150] */
+    float *h_bw_out = h_bw_x_proj + (size_t)cs * nb * 150;  /* [cs][nb][50] */
+    float *h = h_bw_out + (size_t)cs * nb * 50;  /* [cs][nb][100] */
+    float *states_masked = h + (size_t)cs * nb * 100;  /* [cs][nb][100] */
+    float *h_fw_state = states_masked + (size_t)cs * nb * 100;  /* [nb][50] */
+    float *h_fw_work = h_fw_state + (size_t)nb * 50;  /* [nb][200] */
+    float *h_bw_state = h_fw_work + (size_t)nb * 200;  /* [nb][50] */
+    float *h_bw_work = h_bw_state + (size_t)nb * 50;  /* [nb][200] */
+    float *mean_state_2 = h_bw_work + (size_t)nb * 200;  /* [nb][100] */
     int tmax = T;
     if (lengths) {
         tmax = 0;
         for (int b = 0; b < nb; b++) if (lengths[b] > tmax) tmax = lengths[b];
     }
-    float *h_fw_x_proj = scratch + (size_t)nb * T * 0;
-    for (int b = 0; b < nb; b++) seed000_bigru_linear_p64(h_fw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_fw_w_rzn, seed000_bigru_h_fw_b_rzn, x + (size_t)b * x_b, x_t, T, 150, 28);
-    /* h.fw: forward over the valid steps of nb sequences at once */
-    float *h_fw_state = scratch + (size_t)nb * ((size_t)T * 600 + 0);
     memset(h_fw_state, 0, sizeof(float) * (size_t)nb * 50);
-    float *h_fw_out = scratch + (size_t)nb * T * 150;
-    float *h_fw_work = scratch + (size_t)nb * ((size_t)T * 600 + 50);
-    for (int t = 0; t < tmax; t++) {
-        seed000_bigru_h_fw_step(nb, h_fw_x_proj + (size_t)t * nb * 150, 150, h_fw_state, h_fw_out + (size_t)t * nb * 50, h_fw_work);
-        for (int b = 0; b < nb; b++) {
-            if (!lengths || t < lengths[b]) {
-                memcpy(h_fw_state + (size_t)b * 50, h_fw_out + (size_t)t * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
-            }
-            else {
-                memset(h_fw_out + ((size_t)t * nb + b) * 50, 0, sizeof(float) * 50);
-            }
-        }
-    }
-    if (tmax < T) memset(h_fw_out + (size_t)tmax * nb * 50, 0, sizeof(float) * (size_t)(T - tmax) * nb * 50);
-    float *h_bw_x_proj = scratch + (size_t)nb * T * 200;
-    for (int b = 0; b < nb; b++) seed000_bigru_linear_p64(h_bw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_bw_w_rzn, seed000_bigru_h_bw_b_rzn, x + (size_t)b * x_b, x_t, T, 150, 28);
-    /* h.bw: backward over the valid steps of nb sequences at once */
-    float *h_bw_state = scratch + (size_t)nb * ((size_t)T * 600 + 250);
     memset(h_bw_state, 0, sizeof(float) * (size_t)nb * 50);
-    float *h_bw_out = scratch + (size_t)nb * T * 350;
-    float *h_bw_work = scratch + (size_t)nb * ((size_t)T * 600 + 300);
-    for (int t = tmax - 1; t >= 0; t--) {
-        seed000_bigru_h_bw_step(nb, h_bw_x_proj + (size_t)t * nb * 150, 150, h_bw_state, h_bw_out + (size_t)t * nb * 50, h_bw_work);
-        for (int b = 0; b < nb; b++) {
-            if (!lengths || t < lengths[b]) {
-                memcpy(h_bw_state + (size_t)b * 50, h_bw_out + (size_t)t * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
-            }
-            else {
-                memset(h_bw_out + ((size_t)t * nb + b) * 50, 0, sizeof(float) * 50);
+    memset(mean_state_2, 0, sizeof(float) * (size_t)nb * 100);
+    for (int t0 = 0; t0 < T; t0 += cs) /* one chunk: the whole sequence */ {
+        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (int b = 0; b < nb; b++) seed000_bigru_linear_p64(h_fw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_fw_w_rzn, seed000_bigru_h_fw_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
+        /* h.fw: forward over the valid steps of this chunk, nb sequences at once */
+        int h_fw_steps = (tmax - t0 < n ? tmax - t0 : n) > 0 ? (tmax - t0 < n ? tmax - t0 : n) : 0;
+        for (int tc = 0; tc < h_fw_steps; tc++) {
+            int t = t0 + tc;
+            seed000_bigru_h_fw_step(nb, h_fw_x_proj + (size_t)tc * nb * 150, 150, h_fw_state, h_fw_out + (size_t)tc * nb * 50, h_fw_work);
+            for (int b = 0; b < nb; b++) {
+                if (!lengths || t < lengths[b]) {
+                    memcpy(h_fw_state + (size_t)b * 50, h_fw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+                }
+                else {
+                    memset(h_fw_out + ((size_t)tc * nb + b) * 50, 0, sizeof(float) * 50);
+                }
             }
         }
-    }
-    if (tmax < T) memset(h_bw_out + (size_t)tmax * nb * 50, 0, sizeof(float) * (size_t)(T - tmax) * nb * 50);
-    float *h = scratch + (size_t)nb * T * 400;
-    for (int t = 0; t < T; t++) {
-        for (int b = 0; b < nb; b++) {
-            memcpy((h + (size_t)t * nb * 100) + (size_t)b * 100 + 0, h_fw_out + (size_t)t * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
-            memcpy((h + (size_t)t * nb * 100) + (size_t)b * 100 + 50, h_bw_out + (size_t)t * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+        if (h_fw_steps < n) memset(h_fw_out + (size_t)h_fw_steps * nb * 50, 0, sizeof(float) * (size_t)(n - h_fw_steps) * nb * 50);
+        for (int b = 0; b < nb; b++) seed000_bigru_linear_p64(h_bw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_bw_w_rzn, seed000_bigru_h_bw_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
+        /* h.bw: backward over the valid steps of this chunk, nb sequences at once */
+        int h_bw_steps = (tmax - t0 < n ? tmax - t0 : n) > 0 ? (tmax - t0 < n ? tmax - t0 : n) : 0;
+        for (int tc = h_bw_steps - 1; tc >= 0; tc--) {
+            int t = t0 + tc;
+            seed000_bigru_h_bw_step(nb, h_bw_x_proj + (size_t)tc * nb * 150, 150, h_bw_state, h_bw_out + (size_t)tc * nb * 50, h_bw_work);
+            for (int b = 0; b < nb; b++) {
+                if (!lengths || t < lengths[b]) {
+                    memcpy(h_bw_state + (size_t)b * 50, h_bw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+                }
+                else {
+                    memset(h_bw_out + ((size_t)tc * nb + b) * 50, 0, sizeof(float) * 50);
+                }
+            }
         }
+        if (h_bw_steps < n) memset(h_bw_out + (size_t)h_bw_steps * nb * 50, 0, sizeof(float) * (size_t)(n - h_bw_steps) * nb * 50);
+        for (int tc = 0; tc < n; tc++) {
+            for (int b = 0; b < nb; b++) {
+                memcpy((h + (size_t)tc * nb * 100) + (size_t)b * 100 + 0, h_fw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+                memcpy((h + (size_t)tc * nb * 100) + (size_t)b * 100 + 50, h_bw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+            }
+        }
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) {
+            int t = t0 + tc;
+            float *d = states_masked + ((size_t)tc * nb + b) * 100;
+            if (lengths && t >= lengths[b]) memset(d, 0, sizeof(float) * 100);
+            else memcpy(d, h + (size_t)tc * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
+        }
+        /* mean_state_2: mean over the valid steps, accumulated chunk by chunk */
+        for (int b = 0; b < nb; b++) {
+            int valid = (lengths ? lengths[b] : T);
+            float *acc = mean_state_2 + (size_t)b * 100;
+            for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)(t - t0) * nb * 100 + (size_t)b * 100)[i];
+        }
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, states_masked + (size_t)tc * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
     }
-    float *states_masked = scratch + (size_t)nb * T * 500;
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) {
-        float *d = states_masked + ((size_t)t * nb + b) * 100;
-        if (lengths && t >= lengths[b]) memset(d, 0, sizeof(float) * 100);
-        else memcpy(d, h + (size_t)t * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
-    }
-    float *mean_state_2 = scratch + (size_t)nb * ((size_t)T * 600 + 500);
-    /* mean_state_2 = mean over the valid steps of each sequence */
-    for (int b = 0; b < nb; b++) {
-        int n = (lengths ? lengths[b] : T);
-        float *acc = mean_state_2 + (size_t)b * 100;
-        memset(acc, 0, sizeof(float) * 100);
-        for (int t = 0; t < n; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)t * nb * 100 + (size_t)b * 100)[i];
-        if (n > 0) for (int i = 0; i < 100; i++) acc[i] /= (float)n;
-    }
-    /* outputs */
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)t * states_t, states_masked + (size_t)t * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
+    for (int b = 0; b < nb; b++) { int valid = (lengths ? lengths[b] : T); if (valid > 0) for (int i = 0; i < 100; i++) mean_state_2[(size_t)b * 100 + i] /= (float)valid; }
+    /* vector outputs */
     memcpy(mean_state, mean_state_2, sizeof(float) * (size_t)nb * 100);
 }
 

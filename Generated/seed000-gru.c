@@ -2648,33 +2648,37 @@ static void seed000_h_step(int nb, const float *x_proj_t, size_t x_proj_t_ld, co
 /* ---- whole sequences ----------------------------------------------------- */
 
 /* nb sequences at once: step t of sequence b of x is the 28 values at x + b * x_b + t * x_t;
- * only the first lengths[b] steps are valid (all T without lengths). Scratch holds
- * nb * (T * 200 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
+ * only the first lengths[b] steps are valid (all T without lengths).
+ * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
 static void seed000_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
+    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+    float *h_x_proj = scratch;  /* [cs][nb][150] */
+    float *h_out = h_x_proj + (size_t)cs * nb * 150;  /* [cs][nb][50] */
+    float *h_state = h_out + (size_t)cs * nb * 50;  /* [nb][50] */
+    float *h_work = h_state + (size_t)nb * 50;  /* [nb][200] */
+    float *mean_state_2 = h_work + (size_t)nb * 200;  /* [nb][50] */
     (void)lengths; /* the model takes no lengths: every step is valid */
-    float *h_x_proj = scratch + (size_t)nb * T * 0;
-    for (int b = 0; b < nb; b++) seed000_linear_p64(h_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_h_w_rzn, seed000_h_b_rzn, x + (size_t)b * x_b, x_t, T, 150, 28);
-    /* h: forward over the steps of nb sequences at once */
-    float *h_state = scratch + (size_t)nb * ((size_t)T * 200 + 0);
     memset(h_state, 0, sizeof(float) * (size_t)nb * 50);
-    float *h_out = scratch + (size_t)nb * T * 150;
-    float *h_work = scratch + (size_t)nb * ((size_t)T * 200 + 50);
-    for (int t = 0; t < T; t++) {
-        seed000_h_step(nb, h_x_proj + (size_t)t * nb * 150, 150, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 50, h_out + (size_t)t * nb * 50, h_work);
+    memset(mean_state_2, 0, sizeof(float) * (size_t)nb * 50);
+    for (int t0 = 0; t0 < T; t0 += cs) {
+        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (int b = 0; b < nb; b++) seed000_linear_p64(h_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_h_w_rzn, seed000_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
+        /* h: forward over the steps of this chunk, nb sequences at once */
+        for (int tc = 0; tc < n; tc++) {
+            seed000_h_step(nb, h_x_proj + (size_t)tc * nb * 150, 150, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 50, h_out + (size_t)tc * nb * 50, h_work);
+        }
+        if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
+        /* mean_state_2: mean over the steps, accumulated chunk by chunk */
+        for (int b = 0; b < nb; b++) {
+            int valid = T;
+            float *acc = mean_state_2 + (size_t)b * 50;
+            for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 50 + (size_t)b * 50)[i];
+        }
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, h_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
     }
-    if (T > 0) memcpy(h_state, h_out + (size_t)(T - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
-    float *mean_state_2 = scratch + (size_t)nb * ((size_t)T * 200 + 250);
-    /* mean_state_2 = mean over the steps of each sequence */
-    for (int b = 0; b < nb; b++) {
-        int n = T;
-        float *acc = mean_state_2 + (size_t)b * 50;
-        memset(acc, 0, sizeof(float) * 50);
-        for (int t = 0; t < n; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)t * nb * 50 + (size_t)b * 50)[i];
-        if (n > 0) for (int i = 0; i < 50; i++) acc[i] /= (float)n;
-    }
-    /* outputs */
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)t * states_t, h_out + (size_t)t * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+    for (int b = 0; b < nb; b++) { int valid = T; if (valid > 0) for (int i = 0; i < 50; i++) mean_state_2[(size_t)b * 50 + i] /= (float)valid; }
+    /* vector outputs */
     memcpy(mean_state, mean_state_2, sizeof(float) * (size_t)nb * 50);
 }
 

@@ -529,26 +529,29 @@ static void adder_h_step(int nb, const double *x_proj_t, size_t x_proj_t_ld, con
 /* ---- whole sequences ----------------------------------------------------- */
 
 /* nb sequences at once: step t of sequence b of x is the 2 values at x + b * x_b + t * x_t;
- * only the first lengths[b] steps are valid (all T without lengths). Scratch holds
- * nb * (T * 65 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
+ * only the first lengths[b] steps are valid (all T without lengths).
+ * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
 static void adder_sequence(int nb, const double *x, size_t x_b, size_t x_t, int T, const int *lengths, double *y, size_t y_b, size_t y_t, double *scratch) {
+    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+    double *h_x_proj = scratch;  /* [cs][nb][48] */
+    double *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
+    double *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][1] */
+    double *h_state = y_2 + (size_t)cs * nb * 1;  /* [nb][16] */
+    double *h_work = h_state + (size_t)nb * 16;  /* [nb][64] */
     (void)lengths; /* the model takes no lengths: every step is valid */
-    double *h_x_proj = scratch + (size_t)nb * T * 0;
-    for (int b = 0; b < nb; b++) adder_linear_p24(h_x_proj + (size_t)b * 48, (size_t)nb * 48, adder_h_w_rzn, adder_h_b_rzn, x + (size_t)b * x_b, x_t, T, 48, 2);
-    /* h: forward over the steps of nb sequences at once */
-    double *h_state = scratch + (size_t)nb * ((size_t)T * 65 + 0);
     memset(h_state, 0, sizeof(double) * (size_t)nb * 16);
-    double *h_out = scratch + (size_t)nb * T * 48;
-    double *h_work = scratch + (size_t)nb * ((size_t)T * 65 + 16);
-    for (int t = 0; t < T; t++) {
-        adder_h_step(nb, h_x_proj + (size_t)t * nb * 48, 48, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 16, h_out + (size_t)t * nb * 16, h_work);
+    for (int t0 = 0; t0 < T; t0 += cs) {
+        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (int b = 0; b < nb; b++) adder_linear_p24(h_x_proj + (size_t)b * 48, (size_t)nb * 48, adder_h_w_rzn, adder_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 48, 2);
+        /* h: forward over the steps of this chunk, nb sequences at once */
+        for (int tc = 0; tc < n; tc++) {
+            adder_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work);
+        }
+        if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(double) * (size_t)nb * 16);
+        for (int b = 0; b < nb; b++) adder_linear_p8(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, n, 1, 16);
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 1 + (size_t)b * 1, sizeof(double) * 1);
     }
-    if (T > 0) memcpy(h_state, h_out + (size_t)(T - 1) * nb * 16, sizeof(double) * (size_t)nb * 16);
-    double *y_2 = scratch + (size_t)nb * T * 64;
-    for (int b = 0; b < nb; b++) adder_linear_p8(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, T, 1, 16);
-    /* outputs */
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)t * y_t, y_2 + (size_t)t * nb * 1 + (size_t)b * 1, sizeof(double) * 1);
 }
 
 int adder_run_batch(const double *x, int B, int T, double *y, double *scratch) {

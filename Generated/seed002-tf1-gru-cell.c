@@ -632,26 +632,29 @@ static void tf1_cell_h_step(int nb, const float *x_proj_t, size_t x_proj_t_ld, c
 /* ---- whole sequences ----------------------------------------------------- */
 
 /* nb sequences at once: step t of sequence b of x is the 4 values at x + b * x_b + t * x_t;
- * only the first lengths[b] steps are valid (all T without lengths). Scratch holds
- * nb * (T * 72 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
+ * only the first lengths[b] steps are valid (all T without lengths).
+ * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
 static void tf1_cell_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *y, size_t y_b, size_t y_t, float *scratch) {
+    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+    float *h_x_proj = scratch;  /* [cs][nb][48] */
+    float *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
+    float *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][8] */
+    float *h_state = y_2 + (size_t)cs * nb * 8;  /* [nb][16] */
+    float *h_work = h_state + (size_t)nb * 16;  /* [nb][64] */
     (void)lengths; /* the model takes no lengths: every step is valid */
-    float *h_x_proj = scratch + (size_t)nb * T * 0;
-    for (int b = 0; b < nb; b++) tf1_cell_linear_p48(h_x_proj + (size_t)b * 48, (size_t)nb * 48, tf1_cell_h_w_rzn, tf1_cell_h_b_rzn, x + (size_t)b * x_b, x_t, T, 48, 4);
-    /* h: forward over the steps of nb sequences at once */
-    float *h_state = scratch + (size_t)nb * ((size_t)T * 72 + 0);
     memset(h_state, 0, sizeof(float) * (size_t)nb * 16);
-    float *h_out = scratch + (size_t)nb * T * 48;
-    float *h_work = scratch + (size_t)nb * ((size_t)T * 72 + 16);
-    for (int t = 0; t < T; t++) {
-        tf1_cell_h_step(nb, h_x_proj + (size_t)t * nb * 48, 48, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 16, h_out + (size_t)t * nb * 16, h_work);
+    for (int t0 = 0; t0 < T; t0 += cs) {
+        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (int b = 0; b < nb; b++) tf1_cell_linear_p48(h_x_proj + (size_t)b * 48, (size_t)nb * 48, tf1_cell_h_w_rzn, tf1_cell_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 48, 4);
+        /* h: forward over the steps of this chunk, nb sequences at once */
+        for (int tc = 0; tc < n; tc++) {
+            tf1_cell_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work);
+        }
+        if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(float) * (size_t)nb * 16);
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) tf1_cell_linear(y_2 + ((size_t)tc * nb + b) * 8, tf1_cell_y_w + (size_t)(t0 + tc) * 128, tf1_cell_y_b + (size_t)(t0 + tc) * 8, h_out + (size_t)((t0 + tc) - t0) * nb * 16 + (size_t)b * 16, 8, 16);
+        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 8 + (size_t)b * 8, sizeof(float) * 8);
     }
-    if (T > 0) memcpy(h_state, h_out + (size_t)(T - 1) * nb * 16, sizeof(float) * (size_t)nb * 16);
-    float *y_2 = scratch + (size_t)nb * T * 64;
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) tf1_cell_linear(y_2 + ((size_t)t * nb + b) * 8, tf1_cell_y_w + (size_t)t * 128, tf1_cell_y_b + (size_t)t * 8, h_out + (size_t)t * nb * 16 + (size_t)b * 16, 8, 16);
-    /* outputs */
-    for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)t * y_t, y_2 + (size_t)t * nb * 8 + (size_t)b * 8, sizeof(float) * 8);
 }
 
 int tf1_cell_run_batch(const float *x, int B, int T, float *y, float *scratch) {

@@ -1409,50 +1409,56 @@ static void theano_gru_h_step(int nb, const float *x_proj_t, size_t x_proj_t_ld,
 /* ---- whole sequences ----------------------------------------------------- */
 
 /* nb sequences at once: step t of sequence b of x is the 32 values at x + b * x_b + t * x_t;
- * only the first lengths[b] steps are valid (all T without lengths). Scratch holds
- * nb * (T * 128 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
+ * only the first lengths[b] steps are valid (all T without lengths).
+ * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
 static void theano_gru_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *p, float *scratch) {
+    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+    float *h_x_proj = scratch;  /* [cs][nb][96] */
+    float *h_out = h_x_proj + (size_t)cs * nb * 96;  /* [cs][nb][32] */
+    float *h_state = h_out + (size_t)cs * nb * 32;  /* [nb][32] */
+    float *h_work = h_state + (size_t)nb * 32;  /* [nb][128] */
+    float *pooled = h_work + (size_t)nb * 128;  /* [nb][32] */
+    float *p_dense = pooled + (size_t)nb * 32;  /* [nb][2] */
+    float *p_2 = p_dense + (size_t)nb * 2;  /* [nb][2] */
     int tmax = T;
     if (lengths) {
         tmax = 0;
         for (int b = 0; b < nb; b++) if (lengths[b] > tmax) tmax = lengths[b];
     }
-    float *h_x_proj = scratch + (size_t)nb * T * 0;
-    for (int b = 0; b < nb; b++) theano_gru_linear_p48(h_x_proj + (size_t)b * 96, (size_t)nb * 96, theano_gru_h_w_rzn, theano_gru_h_b_rzn, x + (size_t)b * x_b, x_t, T, 96, 32);
-    /* h: forward over the valid steps of nb sequences at once */
-    float *h_state = scratch + (size_t)nb * ((size_t)T * 128 + 0);
     memset(h_state, 0, sizeof(float) * (size_t)nb * 32);
-    float *h_out = scratch + (size_t)nb * T * 96;
-    float *h_work = scratch + (size_t)nb * ((size_t)T * 128 + 32);
-    for (int t = 0; t < tmax; t++) {
-        theano_gru_h_step(nb, h_x_proj + (size_t)t * nb * 96, 96, h_state, h_out + (size_t)t * nb * 32, h_work);
-        for (int b = 0; b < nb; b++) {
-            if (!lengths || t < lengths[b]) {
-                memcpy(h_state + (size_t)b * 32, h_out + (size_t)t * nb * 32 + (size_t)b * 32, sizeof(float) * 32);
-            }
-            else {
-                memset(h_out + ((size_t)t * nb + b) * 32, 0, sizeof(float) * 32);
+    memset(pooled, 0, sizeof(float) * (size_t)nb * 32);
+    for (int t0 = 0; t0 < T; t0 += cs) {
+        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (int b = 0; b < nb; b++) theano_gru_linear_p48(h_x_proj + (size_t)b * 96, (size_t)nb * 96, theano_gru_h_w_rzn, theano_gru_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 96, 32);
+        /* h: forward over the valid steps of this chunk, nb sequences at once */
+        int h_steps = (tmax - t0 < n ? tmax - t0 : n) > 0 ? (tmax - t0 < n ? tmax - t0 : n) : 0;
+        for (int tc = 0; tc < h_steps; tc++) {
+            int t = t0 + tc;
+            theano_gru_h_step(nb, h_x_proj + (size_t)tc * nb * 96, 96, h_state, h_out + (size_t)tc * nb * 32, h_work);
+            for (int b = 0; b < nb; b++) {
+                if (!lengths || t < lengths[b]) {
+                    memcpy(h_state + (size_t)b * 32, h_out + (size_t)tc * nb * 32 + (size_t)b * 32, sizeof(float) * 32);
+                }
+                else {
+                    memset(h_out + ((size_t)tc * nb + b) * 32, 0, sizeof(float) * 32);
+                }
             }
         }
+        if (h_steps < n) memset(h_out + (size_t)h_steps * nb * 32, 0, sizeof(float) * (size_t)(n - h_steps) * nb * 32);
+        /* pooled: mean over the valid steps, accumulated chunk by chunk */
+        for (int b = 0; b < nb; b++) {
+            int valid = (lengths ? lengths[b] : T);
+            float *acc = pooled + (size_t)b * 32;
+            for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 32; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 32 + (size_t)b * 32)[i];
+        }
     }
-    if (tmax < T) memset(h_out + (size_t)tmax * nb * 32, 0, sizeof(float) * (size_t)(T - tmax) * nb * 32);
-    float *pooled = scratch + (size_t)nb * ((size_t)T * 128 + 160);
-    /* pooled = mean over the valid steps of each sequence */
-    for (int b = 0; b < nb; b++) {
-        int n = (lengths ? lengths[b] : T);
-        float *acc = pooled + (size_t)b * 32;
-        memset(acc, 0, sizeof(float) * 32);
-        for (int t = 0; t < n; t++) for (int i = 0; i < 32; i++) acc[i] += (h_out + (size_t)t * nb * 32 + (size_t)b * 32)[i];
-        if (n > 0) for (int i = 0; i < 32; i++) acc[i] /= (float)n;
-    }
-    float *p_dense = scratch + (size_t)nb * ((size_t)T * 128 + 192);
+    for (int b = 0; b < nb; b++) { int valid = (lengths ? lengths[b] : T); if (valid > 0) for (int i = 0; i < 32; i++) pooled[(size_t)b * 32 + i] /= (float)valid; }
     theano_gru_linear_p16(p_dense, 2, theano_gru_p_w, theano_gru_p_b, pooled, 32, nb, 2, 32);
-    float *p_2 = scratch + (size_t)nb * ((size_t)T * 128 + 194);
     for (int b = 0; b < nb; b++) {
         theano_gru_softmax(p_2 + (size_t)b * 2, p_dense + (size_t)b * 2, 2);
     }
-    /* outputs */
+    /* vector outputs */
     memcpy(p, p_2, sizeof(float) * (size_t)nb * 2);
 }
 

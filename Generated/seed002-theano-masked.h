@@ -27,7 +27,7 @@ extern "C" {
 #define THEANO_GRU_WEIGHT_BYTES 27016       /* size of the constant weight arrays */
 #define THEANO_GRU_MACS_PER_STEP 6144       /* multiply-adds per time step */
 #define THEANO_GRU_MACS_PER_SEQUENCE 64     /* multiply-adds once per sequence (heads) */
-#define THEANO_GRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 128 + 196)) /* scratch values for B sequences of T steps */
+#define THEANO_GRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 128 + 196)) /* scratch values for B sequences of T steps (32-step chunks) */
 #define THEANO_GRU_SCRATCH_BYTES(B, T) (THEANO_GRU_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define THEANO_GRU_OK 0                     /* success */
 #define THEANO_GRU_ERROR_ARGUMENT (-1)      /* a NULL pointer, B < 1, T < 1, a bad T or length */

@@ -707,33 +707,37 @@ static void gru_classifier_h_step(int nb, const float *x_proj_t, size_t x_proj_t
 /* ---- whole sequences ----------------------------------------------------- */
 
 /* nb sequences at once: step t of sequence b of x is the 10 values at x + b * x_b + t * x_t;
- * only the first lengths[b] steps are valid (all T without lengths). Scratch holds
- * nb * (T * 80 + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].
+ * only the first lengths[b] steps are valid (all T without lengths).
+ * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
 static void gru_classifier_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, const float *h_h0, float *logits, float *scratch) {
+    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+    float *h_x_proj = scratch;  /* [cs][nb][60] */
+    float *h_out = h_x_proj + (size_t)cs * nb * 60;  /* [cs][nb][20] */
+    float *h_state = h_out + (size_t)cs * nb * 20;  /* [nb][20] */
+    float *h_work = h_state + (size_t)nb * 20;  /* [nb][80] */
+    float *logits_last = h_work + (size_t)nb * 80;  /* [nb][20] */
+    float *logits_2 = logits_last + (size_t)nb * 20;  /* [nb][5] */
     (void)lengths; /* the model takes no lengths: every step is valid */
-    float *h_x_proj = scratch + (size_t)nb * T * 0;
-    for (int b = 0; b < nb; b++) gru_classifier_linear_p64(h_x_proj + (size_t)b * 60, (size_t)nb * 60, gru_classifier_h_w_rzn, gru_classifier_h_b_rzn, x + (size_t)b * x_b, x_t, T, 60, 10);
-    /* h: forward over the steps of nb sequences at once */
-    float *h_state = scratch + (size_t)nb * ((size_t)T * 80 + 0);
     memcpy(h_state, h_h0, sizeof(float) * (size_t)nb * 20);
-    float *h_out = scratch + (size_t)nb * T * 60;
-    float *h_work = scratch + (size_t)nb * ((size_t)T * 80 + 20);
-    for (int t = 0; t < T; t++) {
-        gru_classifier_h_step(nb, h_x_proj + (size_t)t * nb * 60, 60, t == 0 ? h_state : h_out + (size_t)(t - 1) * nb * 20, h_out + (size_t)t * nb * 20, h_work);
+    memset(logits_last, 0, sizeof(float) * (size_t)nb * 20);
+    for (int t0 = 0; t0 < T; t0 += cs) {
+        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (int b = 0; b < nb; b++) gru_classifier_linear_p64(h_x_proj + (size_t)b * 60, (size_t)nb * 60, gru_classifier_h_w_rzn, gru_classifier_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 60, 10);
+        /* h: forward over the steps of this chunk, nb sequences at once */
+        for (int tc = 0; tc < n; tc++) {
+            gru_classifier_h_step(nb, h_x_proj + (size_t)tc * nb * 60, 60, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 20, h_out + (size_t)tc * nb * 20, h_work);
+        }
+        if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 20, sizeof(float) * (size_t)nb * 20);
+        /* logits_last: last over the steps, accumulated chunk by chunk */
+        for (int b = 0; b < nb; b++) {
+            int valid = T;
+            float *acc = logits_last + (size_t)b * 20;
+            if (valid > t0 && valid <= t0 + n) memcpy(acc, h_out + (size_t)((valid - 1) - t0) * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
+        }
     }
-    if (T > 0) memcpy(h_state, h_out + (size_t)(T - 1) * nb * 20, sizeof(float) * (size_t)nb * 20);
-    float *logits_last = scratch + (size_t)nb * ((size_t)T * 80 + 100);
-    /* logits_last = last over the steps of each sequence */
-    for (int b = 0; b < nb; b++) {
-        int n = T;
-        float *acc = logits_last + (size_t)b * 20;
-        memset(acc, 0, sizeof(float) * 20);
-        if (n > 0) memcpy(acc, h_out + (size_t)(n - 1) * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
-    }
-    float *logits_2 = scratch + (size_t)nb * ((size_t)T * 80 + 120);
     gru_classifier_linear_p16(logits_2, 5, gru_classifier_logits_w, gru_classifier_logits_b, logits_last, 20, nb, 5, 20);
-    /* outputs */
+    /* vector outputs */
     memcpy(logits, logits_2, sizeof(float) * (size_t)nb * 5);
 }
 

@@ -21,7 +21,7 @@ public enum CEmitter {
       steps[scan.node] = CScanEmitter.emit(s, iface: iface, code: &code, w: &functions)
     }
     functions.section("whole sequences")
-    let perSequence = CSequenceEmitter.emit(iface: iface, steps: steps, code: &code, w: &functions)
+    CSequenceEmitter.emit(iface: iface, steps: steps, code: &code, w: &functions)
     emitRunBatch(iface, &functions)
     functions.block("int \(n.global("run"))(\(CHeaderEmitter.runParameters(iface).joined(separator: ", ")))") { w in
       var args = ["x", "1", "T"]
@@ -76,7 +76,7 @@ public enum CEmitter {
     w.trimTrailingBlankLines()
     var source = w.text + functions.text
     while source.hasSuffix("\n\n") { source.removeLast() }
-    return (source, CHeaderEmitter.emit(iface, scratchPerSequence: perSequence, headerName: headerName))
+    return (source, CHeaderEmitter.emit(iface, headerName: headerName))
   }
 
   /// What the header comment says about how activations are computed.
@@ -88,20 +88,6 @@ public enum CEmitter {
       "Activations (--activations fast): sigmoid, tanh and exp are polynomials that vectorise.",
       "Maximum errors: \(CFastMath.accuracy(precision)).",
     ]
-  }
-
-  /// Scratch values per sequence besides those per step (`CInterface.scratchPerStep`): what the
-  /// whole-sequence function lays out, found by emitting it.
-  static func scratchPerSequence(_ module: Module) -> Int {
-    let iface = CInterface(module)
-    var code = CVectorCode(iface)
-    var w = CWriter()
-    var steps: [Int: CStepFunction] = [:]
-    for scan in iface.scans {
-      guard case .scan(let s) = module.graph.nodes[scan.node].op else { continue }
-      steps[scan.node] = CScanEmitter.emit(s, iface: iface, code: &code, w: &w)
-    }
-    return CSequenceEmitter.emit(iface: iface, steps: steps, code: &code, w: &w)
   }
 
   private static func shapeComment(_ shape: [Int]) -> String {

@@ -21,7 +21,7 @@ enum CHeaderEmitter {
       + iface.outputs.filter(\.isSequence).map { "\(iface.real) *\(iface.names.parameter($0.name))" }
   }
 
-  static func emit(_ iface: CInterface, scratchPerSequence: Int, headerName: String) -> String {
+  static func emit(_ iface: CInterface, headerName: String) -> String {
     let module = iface.module
     let n = iface.names
     let real = iface.real
@@ -72,8 +72,9 @@ enum CHeaderEmitter {
       define("macs_per_sequence", String(iface.macsPerSequence), "multiply-adds once per sequence (heads)")
     }
     define(
-      "scratch_size", "((size_t)(B) * ((size_t)(T) * \(iface.scratchPerStep) + \(scratchPerSequence)))",
-      "scratch values for B sequences of T steps", parameters: "(B, T)")
+      "scratch_size", iface.scratchSizeExpression,
+      iface.plan.sequence.chunkSteps.map { "scratch values for B sequences of T steps (\($0)-step chunks)" }
+        ?? "scratch values for B sequences of T steps (all at once)", parameters: "(B, T)")
     define("scratch_bytes", "(\(n.constant("scratch_size"))(B, T) * sizeof(\(real)))", "the same in bytes", parameters: "(B, T)")
     define("ok", "0", "success")
     define("error_argument", "(-1)", "a NULL pointer, B < 1, T < 1, a bad T or length")

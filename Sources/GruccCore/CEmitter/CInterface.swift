@@ -42,12 +42,12 @@ struct CInterface {
   let reductions: [CReduction]
   /// Why the model cannot be run one step at a time, or nil if it can.
   let streamBlocker: String?
-  /// Scratch elements per time step used by the whole-sequence function.
-  let scratchPerStep: Int
   /// Multiply-adds of one time step (the per-step products and the recurrence).
   let macsPerStep: Int
   /// Multiply-adds done once per sequence, after the time loop (heads on reduced values).
   let macsPerSequence: Int
+  /// Where every value lives.
+  let plan: MemoryPlan
 
   /// `headerName` is the header's file name, whose include guard no parameter may be named.
   init(_ module: Module, headerName: String = "model.h") {
@@ -60,7 +60,6 @@ struct CInterface {
     var scans: [CScanInfo] = []
     var reductions: [CReduction] = []
     var blocker: String?
-    var scratch = 0
     var perStep = 0
     var perSequence = 0
     for (i, node) in graph.nodes.enumerated() {
@@ -92,10 +91,6 @@ struct CInterface {
       case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .hold, .fused, .gradient:
         break
       }
-      // Every sequence result that is not a view of another value has its own rows in scratch.
-      if !CInterface.isView(node) {
-        for t in node.types { if let t, t.isSequence { scratch += t.features } }
-      }
     }
     self.input = input
     self.lengths = lengths
@@ -104,7 +99,6 @@ struct CInterface {
     self.scans = scans
     self.reductions = reductions
     self.streamBlocker = blocker
-    self.scratchPerStep = scratch
     self.macsPerStep = perStep
     self.macsPerSequence = perSequence
     let outputs = graph.outputs.map { o in
@@ -112,13 +106,32 @@ struct CInterface {
       return COutput(name: o.name, value: o.value, isSequence: t?.isSequence ?? false, features: t?.features ?? 0)
     }
     self.outputs = outputs
-    names = CNames(
+    let names = CNames(
       model: module.name, headerGuard: CNames.headerGuard(headerName),
       parameters: initial.map { ($0.0, false) } + outputs.map { ($0.name, $0.isSequence) },
       weights: module.parameters.map(\.name), scans: scans.map(\.name),
       sizeMacros: outputs.map { ("output_\($0.name)_size", "output", $0.name, "size") }
         + initial.map { ("initial_\($0.0)_size", "initial", $0.0, "size") }
         + scans.map { ("layer_\($0.name)_hidden_size", "layer", $0.name, "hidden_size") })
+    let parameterNames =
+      initial.map { names.parameter($0.0) }
+      + outputs.flatMap { o in [names.parameter(o.name)] + (o.isSequence ? ["_b", "_t"].map { names.parameter(o.name) + $0 } : []) }
+    self.names = names
+    plan = MemoryPlan(module: module, names: names, reserved: CSequenceEmitter.reservedNames + parameterNames)
+  }
+
+  /// The C parameter names the API's functions give the initial states and outputs (and, inside
+  /// the whole-sequence function, the outputs' strides): no local may take them.
+  var parameterNames: [String] {
+    initialStates.map { names.parameter($0.name) }
+      + outputs.flatMap { o in [names.parameter(o.name)] + (o.isSequence ? ["_b", "_t"].map { names.parameter(o.name) + $0 } : []) }
+  }
+
+  /// Scratch values for B sequences of T steps, as a C expression of the macro's B and T.
+  var scratchSizeExpression: String {
+    let s = plan.sequence
+    let steps = s.chunkSteps.map { "((T) < \($0) ? (T) : \($0))" } ?? "(T)"
+    return "((size_t)(B) * ((size_t)\(steps) * \(s.perStep) + \(s.perSequence)))"
   }
 
   /// Names the state struct's members after the layers and reductions, made unique: a layer may be
@@ -133,16 +146,6 @@ struct CInterface {
     for k in reductions.indices {
       let node = reductions[k].node
       reductions[k].member = names.fresh((graph.nodes[node].hint ?? "reduce\(node)") + "_acc")
-    }
-  }
-
-  /// Values that point into another value's memory instead of having their own.
-  static func isView(_ node: Node) -> Bool {
-    switch node.op {
-    case .argument, .parameter, .slice: return true
-    case .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend,
-      .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
-      return false
     }
   }
 

@@ -2,28 +2,24 @@
 // graph order. Each recurrence steps all nb sequences together, so its weights are read once per
 // step for the whole batch (a matrix product instead of nb matrix-vector products).
 //
-// Scratch holds every value: sequences as [T][nb][features] (one step of all sequences is
-// contiguous, as the step functions want it), then per-sequence vectors as [nb][features].
+// Time is walked in chunks of steps when the model allows it (no value depends on a later step):
+// each chunk runs every per-step op over its steps, the recurrences carry their states from one
+// chunk to the next and the reductions accumulate, so the scratch holds one chunk, not all T
+// steps. Where the memory goes is the MemoryPlan's; this file prints it.
 
 enum CSequenceEmitter {
+  /// The names the function's own parameters and loop variables take.
+  static let reservedNames = ["i", "t", "tc", "t0", "n", "b", "nb", "T", "cs", "tmax", "lengths", "scratch", "x", "x_b", "x_t", "work"]
+
   /// Emits `static void <model>_sequence(...)`, whose parameters are: nb, x with its sequence and
   /// step strides, T, lengths (or NULL), the initial states, each output (with its strides if it
-  /// is a sequence), scratch. Returns the scratch values needed per sequence besides the
-  /// `iface.scratchPerStep` per step.
-  @discardableResult
-  static func emit(
-    iface: CInterface, steps: [Int: CStepFunction], code: inout CVectorCode, w: inout CWriter
-  ) -> Int {
+  /// is a sequence), scratch.
+  static func emit(iface: CInterface, steps: [Int: CStepFunction], code: inout CVectorCode, w: inout CWriter) {
     let graph = iface.module.graph
+    let plan = iface.plan.sequence
     let real = iface.real
-    var locals = LocalNames(
-      reserved: ["i", "t", "b", "nb", "T", "tmax", "lengths", "scratch", "x", "x_b", "x_t", "work"]
-        + iface.initialStates.map { iface.names.parameter($0.name) }
-        + iface.outputs.flatMap { o in ["", "_b", "_t"].map { iface.names.parameter(o.name) + $0 } },
-      names: iface.names)
+    var locals = LocalNames(reserved: reservedNames + iface.parameterNames + plan.buffers.map(\.name), names: iface.names)
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
-    var sequenceOffset = 0
-    var vectorOffset = 0
     var parameters = ["int nb", "const \(real) *x", "size_t x_b", "size_t x_t", "int T", "const int *lengths"]
     for s in iface.initialStates { parameters.append("const \(real) *\(iface.names.parameter(s.name))") }
     for o in iface.outputs {
@@ -33,154 +29,26 @@ enum CSequenceEmitter {
     }
     parameters.append("\(real) *scratch")
 
-    /// A new sequence in scratch: `features` values per step and sequence.
-    func sequenceBuffer(_ hint: String, _ features: Int, _ w: inout CWriter) -> String {
-      let name = locals.fresh(hint)
-      w.line("\(real) *\(name) = scratch + (size_t)nb * T * \(sequenceOffset);")
-      sequenceOffset += features
-      return name
+    func scratchSequence(_ b: ScratchBuffer) -> CValue {
+      .sequence(pointer: b.name, stride: "nb * \(b.features)", element: "\(b.features)", local: true)
     }
-    /// New rows in scratch: `features` values per sequence.
-    func vectorBuffer(_ hint: String, _ features: Int, _ w: inout CWriter) -> String {
-      let name = locals.fresh(hint)
-      w.line("\(real) *\(name) = scratch + (size_t)nb * ((size_t)T * \(iface.scratchPerStep) + \(vectorOffset));")
-      vectorOffset += features
-      return name
+    /// Step t0 + tc of every sequence of a sequence value, as rows `ld` apart.
+    func stepRows(_ v: CValue) -> CValue {
+      guard case .sequence(let p, let stride, let element, let local) = v else { return v }
+      return .rows("\(p) + (size_t)\(local ? "tc" : "(t0 + tc)") * \(stride)", ld: element)
     }
-    func scratchSequence(_ pointer: String, _ features: Int) -> CValue {
-      .sequence(pointer: pointer, stride: "nb * \(features)", element: "\(features)")
-    }
-    /// Row t of every sequence of a sequence value, as rows `ld` apart.
-    func stepRows(_ v: CValue, _ t: String = "t") -> CValue {
-      guard case .sequence(let p, let stride, let element) = v else { return v }
-      return .rows("\(p) + (size_t)\(t) * \(stride)", ld: element)
-    }
-    /// Row t of sequence b.
-    func row(_ v: CValue, _ t: String = "t", _ b: String = "b") -> String {
-      guard case .sequence(let p, let stride, let element) = v else { return v.pointer }
-      return t == "0" ? "\(p) + (size_t)\(b) * \(element)" : "\(p) + (size_t)\(t) * \(stride) + (size_t)\(b) * \(element)"
-    }
-    func materialised(_ operands: [CValue], of node: Node, _ w: inout CWriter) -> [CValue] {
-      operands.enumerated().map { k, v in
-        guard case .zero = v else { return v }
-        let f = graph.type(of: node.operands[k])?.features ?? 0
-        let name = vectorBuffer("zeros", f, &w)
-        w.line("memset(\(name), 0, sizeof(\(real)) * (size_t)nb * \(f));")
-        return .vector(name)
-      }
+    /// Step `t` (counted from the start of the sequence) of sequence `b`; a value in scratch holds
+    /// only the chunk from step t0 on.
+    func row(_ v: CValue, _ t: String, _ b: String = "b") -> String {
+      guard case .sequence(let p, let stride, let element, let local) = v else { return v.pointer }
+      let step = !local ? t : t == "t0 + tc" ? "tc" : t == "t0" ? "0" : "(\(t) - t0)"
+      return step == "0" ? "\(p) + (size_t)\(b) * \(element)" : "\(p) + (size_t)\(step) * \(stride) + (size_t)\(b) * \(element)"
     }
 
-    /// The time loop of one scan, all nb sequences per step. Returns the values of its results.
-    func emitScan(_ scan: Scan, node: Node, operands: [CValue], step: CStepFunction, _ w: inout CWriter) -> [CValue] {
-      let name = scan.name
-      let bounded = scan.hasLengths ? "the valid steps" : "the steps"
-      w.comment(["\(name): \(scan.direction == .forward ? "forward" : "backward") over \(bounded) of nb sequences at once"])
-      var results: [CValue] = []
-      var states: [(String, Int)] = []
-      for j in 0..<scan.states {
-        let f = node.types[j]?.features ?? 0
-        let state = vectorBuffer("\(name)_state", f, &w)
-        let initial = operands[scan.sequences + j]
-        if case .zero = initial {
-          w.line("memset(\(state), 0, sizeof(\(real)) * (size_t)nb * \(f));")
-        } else if let ld = initial.rowStride {
-          w.line("for (int b = 0; b < nb; b++) memcpy(\(state) + (size_t)b * \(f), \(initial.pointer) + (size_t)b * \(ld), sizeof(\(real)) * \(f));")
-        } else {
-          w.line("memcpy(\(state), \(initial.pointer), sizeof(\(real)) * (size_t)nb * \(f));")
-        }
-        states.append((state, f))
-        results.append(.vector(state))
-      }
-      var outputs: [(String, Int)] = []
-      for k in 0..<scan.outputs {
-        let f = node.types[scan.states + k]?.features ?? 0
-        let buffer = sequenceBuffer("\(name)_out", f, &w)
-        outputs.append((buffer, f))
-        results.append(scratchSequence(buffer, f))
-      }
-      // Where each yielded value goes: this step's rows of an output if it is one, else temporary rows.
-      var destinations: [String] = []
-      for (k, v) in step.yields.enumerated() {
-        if let o = (0..<scan.outputs).first(where: { step.yieldIndex[scan.states + $0] == k }) {
-          destinations.append("\(outputs[o].0) + (size_t)t * nb * \(outputs[o].1)")
-        } else {
-          destinations.append(vectorBuffer("\(name)_next", scan.body.type(of: v)?.features ?? 0, &w))
-        }
-      }
-      let work = step.workPerRow > 0 ? vectorBuffer("\(name)_work", step.workPerRow, &w) : "NULL"
-      let forward = scan.direction == .forward
-      // A scan without lengths (a layer that processes the padding) runs over all T steps.
-      let end = scan.hasLengths ? "tmax" : "T"
-      let loop = forward ? "for (int t = 0; t < \(end); t++)" : "for (int t = \(end) - 1; t >= 0; t--)"
-      // Without lengths, a state that is also yielded as an output is that output's previous row:
-      // the step reads it there, and the state buffer is written once, after the loop.
-      let aliased: [Int?] = (0..<scan.states).map { j in
-        scan.hasLengths ? nil : (0..<scan.outputs).first { step.yieldIndex[scan.states + $0] == step.yieldIndex[j] }
-      }
-      w.block(loop) { w in
-        var args = ["nb"]
-        for k in 0..<scan.sequences {
-          let rows = stepRows(operands[k])
-          args += [rows.pointer, rows.rowStride ?? "0"]
-        }
-        for (j, (state, _)) in states.enumerated() {
-          guard let o = aliased[j] else {
-            args.append(state)
-            continue
-          }
-          let (buffer, f) = outputs[o]
-          args.append(forward
-            ? "t == 0 ? \(state) : \(buffer) + (size_t)(t - 1) * nb * \(f)"
-            : "t == \(end) - 1 ? \(state) : \(buffer) + (size_t)(t + 1) * nb * \(f)")
-        }
-        args += destinations + [work]
-        w.line("\(step.name)(\(args.joined(separator: ", ")));")
-        let next = (0..<scan.states).map { destinations[step.yieldIndex[$0]] }
-        if scan.hasLengths {
-          // A sequence that has ended keeps its state and outputs zeros.
-          w.block("for (int b = 0; b < nb; b++)") { w in
-            w.block("if (!lengths || t < lengths[b])") { w in
-              for (j, (state, f)) in states.enumerated() {
-                w.line("memcpy(\(state) + (size_t)b * \(f), \(next[j]) + (size_t)b * \(f), sizeof(\(real)) * \(f));")
-              }
-            }
-            if !outputs.isEmpty {
-              w.block("else") { w in
-                for (buffer, f) in outputs {
-                  w.line("memset(\(buffer) + ((size_t)t * nb + b) * \(f), 0, sizeof(\(real)) * \(f));")
-                }
-              }
-            }
-          }
-        } else {
-          for (j, (state, f)) in states.enumerated() where aliased[j] == nil {
-            w.line("memcpy(\(state), \(next[j]), sizeof(\(real)) * (size_t)nb * \(f));")
-          }
-        }
-        for o in 0..<scan.outputs where !destinations[step.yieldIndex[scan.states + o]].hasPrefix(outputs[o].0 + " ") {
-          let (buffer, f) = outputs[o]
-          w.line("memcpy(\(buffer) + (size_t)t * nb * \(f), \(destinations[step.yieldIndex[scan.states + o]]), sizeof(\(real)) * (size_t)nb * \(f));")
-        }
-      }
-      for (j, (state, f)) in states.enumerated() {
-        guard let o = aliased[j] else { continue }
-        let last = forward ? "\(end) - 1" : "0"
-        w.line("if (\(end) > 0) memcpy(\(state), \(outputs[o].0) + (size_t)(\(last)) * nb * \(f), sizeof(\(real)) * (size_t)nb * \(f));")
-      }
-      if scan.hasLengths {
-        for (buffer, f) in outputs {
-          w.line("if (tmax < T) memset(\(buffer) + (size_t)tmax * nb * \(f), 0, sizeof(\(real)) * (size_t)(T - tmax) * nb * \(f));")
-        }
-      }
-      return results
-    }
-
-    w.comment([
-      "nb sequences at once: step t of sequence b of x is the \(iface.input.features) values at x + b * x_b + t * x_t;",
-      "only the first lengths[b] steps are valid (all T without lengths). Scratch holds",
-      "nb * (T * \(iface.scratchPerStep) + vectors) values: sequences as [T][nb][features], then vectors as [nb][features].",
-    ])
+    let chunked = plan.chunkSteps != nil
+    w.comment(header(iface, plan))
     w.block("static void \(iface.names.global("sequence"))(\(parameters.joined(separator: ", ")))") { w in
+      emitLayout(plan, real: real, &w)
       // Scans with lengths stop after the longest sequence; the others run over all T steps.
       let scansStopEarly = graph.nodes.contains { node in
         if case .scan(let s) = node.op { return s.hasLengths } else { return false }
@@ -196,133 +64,133 @@ enum CSequenceEmitter {
       } else {
         w.line("(void)lengths; /* every layer processes the padding too: lengths only reorder steps, if anything */")
       }
-      for (i, node) in graph.nodes.enumerated() {
-        let operands = node.operands.map { values[$0.node][$0.result] }
-        let type = node.types[0]
-        let features = type?.features ?? 0
-        let hint = node.hint ?? "v\(i)"
-        switch node.op {
-        case .argument(let name, let t):
-          if t.isSequence { values[i] = [.sequence(pointer: "x", stride: "x_t", element: "x_b")] }
-          else if t.dtype == .i32 { values[i] = [.lengths] }
-          else { values[i] = [.vector(iface.names.parameter(name))] }
-        case .parameter(let name):
-          values[i] = [.weights(iface.names.weight(name))]
-        case .zeros:
-          values[i] = [.zero]
-        case .slice(let start, _):
-          let source = graph.type(of: node.operands[0])?.features ?? 0
-          switch operands[0] {
-          case .sequence(let p, let stride, let element):
-            values[i] = [.sequence(pointer: "(\(p) + \(start))", stride: stride, element: element)]
-          case .zero:
-            values[i] = [.zero]
-          default:
-            values[i] = [.rows("(\(operands[0].pointer) + \(start))", ld: operands[0].rowStride ?? String(source))]
-          }
-        case .scan(let scan):
-          values[i] = emitScan(scan, node: node, operands: operands, step: steps[i]!, &w)
-        case .reduce(let r):
-          let name = vectorBuffer(hint, features, &w)
-          let x = operands[0]
-          let valid = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
-          w.comment(["\(name) = \(r.rawValue) over the \(valid == "T" ? "steps" : "valid steps") of each sequence"])
-          w.block("for (int b = 0; b < nb; b++)") { w in
-            w.line("int n = \(valid);")
-            w.line("\(real) *acc = \(name) + (size_t)b * \(features);")
-            w.line("memset(acc, 0, sizeof(\(real)) * \(features));")
-            switch r {
-            case .mean:
-              w.line("for (int t = 0; t < n; t++) for (int i = 0; i < \(features); i++) acc[i] += (\(row(x)))[i];")
-              w.line("if (n > 0) for (int i = 0; i < \(features); i++) acc[i] /= (\(real))n;")
-            case .max:
-              w.block("if (n > 0)") { w in
-                w.line("memcpy(acc, \(row(x, "0")), sizeof(\(real)) * \(features));")
-                w.line("for (int t = 1; t < n; t++) for (int i = 0; i < \(features); i++) if ((\(row(x)))[i] > acc[i]) acc[i] = (\(row(x)))[i];")
-              }
-            case .last:
-              w.line("if (n > 0) memcpy(acc, \(row(x, "(n - 1)")), sizeof(\(real)) * \(features));")
+
+      // Before the time loop: the initial states, zeroed rows and the reductions' accumulators.
+      for (i, node) in graph.nodes.enumerated() where plan.phases[i] == .before || node.isReduction || node.isScan {
+        let operands = node.operands.map { values[$0.node].isEmpty ? CValue.unavailable : values[$0.node][$0.result] }
+        values[i] = emitBefore(i, node, operands, iface: iface, plan: plan, code: &code, locals: &locals, &w)
+      }
+
+      let loopHead = chunked
+        ? "for (int t0 = 0; t0 < T; t0 += cs)" : "for (int t0 = 0; t0 < T; t0 += cs) /* one chunk: the whole sequence */"
+      w.block(loopHead) { w in
+        w.line("int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */")
+        for (i, node) in graph.nodes.enumerated() where plan.phases[i] == .perChunk {
+          let operands = node.operands.map { values[$0.node][$0.result] }
+          let features = node.types[0]?.features ?? 0
+          switch (node.op, plan.storage[i]) {
+          case (.slice(let start, _), _):
+            guard case .sequence(let p, let stride, let element, let local) = operands[0] else {
+              preconditionFailure("a per-step slice of a non-sequence")
             }
-          }
-          values[i] = [.vector(name)]
-        case .mask:
-          let name = sequenceBuffer(hint, features, &w)
-          w.block("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++)") { w in
-            w.line("\(real) *d = \(name) + ((size_t)t * nb + b) * \(features);")
-            w.line("if (lengths && t >= lengths[b]) memset(d, 0, sizeof(\(real)) * \(features));")
-            w.line("else memcpy(d, \(row(operands[0])), sizeof(\(real)) * \(features));")
-          }
-          values[i] = [scratchSequence(name, features)]
-        case .hold:
-          let name = sequenceBuffer(hint, features, &w)
-          w.comment(["\(name): steps past each sequence's end repeat its last valid step"])
-          w.block("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++)") { w in
-            w.line("\(real) *d = \(name) + ((size_t)t * nb + b) * \(features);")
-            w.line("int from = lengths && t >= lengths[b] ? lengths[b] - 1 : t;")
-            w.line("if (from < 0) memset(d, 0, sizeof(\(real)) * \(features));")
-            w.line("else memcpy(d, \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
-          }
-          values[i] = [scratchSequence(name, features)]
-        case .reverseTime:
-          let name = sequenceBuffer(hint, features, &w)
-          let length = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
-          w.comment(["\(name): the first \(length == "T" ? "T" : "lengths[b]") steps of each sequence in reverse order, the rest in place"])
-          w.block("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++)") { w in
-            w.line("int n = \(length);")
-            w.line("int from = t < n ? n - 1 - t : t;")
-            w.line("memcpy(\(name) + ((size_t)t * nb + b) * \(features), \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
-          }
-          values[i] = [scratchSequence(name, features)]
-        case .linearUnshared:
-          code.kernels.insert(.linear)
-          let name = sequenceBuffer(hint, features, &w)
-          let k = graph.type(of: node.operands[0])?.features ?? 0
-          let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)t * \(features)" : "NULL"
-          w.line("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) \(iface.names.global("linear"))("
-            + "\(name) + ((size_t)t * nb + b) * \(features), \(operands[1].pointer) + (size_t)t * \(features * k), \(bias), "
-            + "\(row(operands[0])), \(features), \(k));")
-          values[i] = [scratchSequence(name, features)]
-        case .packedLinear(let p) where type?.isSequence == true:
-          // All steps of a sequence at once: one matrix product of T rows per sequence. The result
-          // stays in the [T][nb] layout, so each step of the recurrence reads one contiguous block.
-          let name = sequenceBuffer(hint, features, &w)
-          let k = graph.type(of: node.operands[0])?.features ?? 0
-          guard case .sequence(_, let stride, _) = operands[0] else { preconditionFailure("linear over a non-sequence") }
-          let call = code.packedLinear(
-            p, dest: "\(name) + (size_t)b * \(features)", ldy: "(size_t)nb * \(features)", weights: operands[1].pointer,
-            bias: operands.count > 2 ? operands[2].pointer : nil, x: row(operands[0], "0"), ldx: stride, rows: "T", k: k)
-          w.line("for (int b = 0; b < nb; b++) \(call)")
-          values[i] = [scratchSequence(name, features)]
-        case .gru, .dense, .gradient:
-          preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
-        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
-          if type?.isSequence == true {
-            let name = sequenceBuffer(hint, features, &w)
-            w.block("for (int t = 0; t < T; t++)") { w in
+            values[i] = [.sequence(pointer: "(\(p) + \(start))", stride: stride, element: element, local: local)]
+          case (.scan(let scan), .scan(let memory)):
+            emitScan(
+              scan, node: node, memory: memory, operands: operands, step: steps[i]!, real: real, stepRows: stepRows,
+              locals: &locals, &w)
+          case (.reduce(let r), .vector(let acc)):
+            let x = operands[0]
+            let valid = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
+            w.comment(["\(acc.name): \(r.rawValue) over the \(valid == "T" ? "steps" : "valid steps"), accumulated chunk by chunk"])
+            w.block("for (int b = 0; b < nb; b++)") { w in
+              w.line("int valid = \(valid);")
+              w.line("\(real) *acc = \(acc.name) + (size_t)b * \(features);")
+              switch r {
+              case .mean:
+                w.line("for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++) acc[i] += (\(row(x, "t")))[i];")
+              case .max:
+                w.line("for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++)")
+                w.line("    if (t == 0 || (\(row(x, "t")))[i] > acc[i]) acc[i] = (\(row(x, "t")))[i];")
+              case .last:
+                w.line("if (valid > t0 && valid <= t0 + n) memcpy(acc, \(row(x, "(valid - 1)")), sizeof(\(real)) * \(features));")
+              }
+            }
+          case (.mask, .sequence(let out)):
+            w.block("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++)") { w in
+              w.line("int t = t0 + tc;")
+              w.line("\(real) *d = \(out.name) + ((size_t)tc * nb + b) * \(features);")
+              w.line("if (lengths && t >= lengths[b]) memset(d, 0, sizeof(\(real)) * \(features));")
+              w.line("else memcpy(d, \(row(operands[0], "t0 + tc")), sizeof(\(real)) * \(features));")
+            }
+            values[i] = [scratchSequence(out)]
+          case (.hold, .sequence(let out)):
+            // A whole-sequence op (the plan gives such models one chunk): step L-1 is in it.
+            w.comment(["\(out.name): steps past each sequence's end repeat its last valid step"])
+            w.block("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++)") { w in
+              w.line("int t = t0 + tc;")
+              w.line("\(real) *d = \(out.name) + ((size_t)tc * nb + b) * \(features);")
+              w.line("int from = lengths && t >= lengths[b] ? lengths[b] - 1 : t;")
+              w.line("if (from < 0) memset(d, 0, sizeof(\(real)) * \(features));")
+              w.line("else memcpy(d, \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
+            }
+            values[i] = [scratchSequence(out)]
+          case (.reverseTime, .sequence(let out)):
+            let length = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
+            w.comment(["\(out.name): the first \(length == "T" ? "T" : "lengths[b]") steps of each sequence in reverse order, the rest in place"])
+            w.block("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++)") { w in
+              w.line("int t = t0 + tc;")
+              w.line("int len = \(length);")
+              w.line("int from = t < len ? len - 1 - t : t;")
+              w.line("memcpy(\(out.name) + ((size_t)tc * nb + b) * \(features), \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
+            }
+            values[i] = [scratchSequence(out)]
+          case (.linearUnshared, .sequence(let out)):
+            code.kernels.insert(.linear)
+            let k = graph.type(of: node.operands[0])?.features ?? 0
+            let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)(t0 + tc) * \(features)" : "NULL"
+            w.line("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) \(iface.names.global("linear"))("
+              + "\(out.name) + ((size_t)tc * nb + b) * \(features), \(operands[1].pointer) + (size_t)(t0 + tc) * \(features * k), \(bias), "
+              + "\(row(operands[0], "(t0 + tc)")), \(features), \(k));")
+            values[i] = [scratchSequence(out)]
+          case (.packedLinear(let p), .sequence(let out)):
+            // All steps of the chunk at once: one matrix product of n rows per sequence. The result
+            // stays in the [step][nb] layout, so each step of the recurrence reads one block.
+            let k = graph.type(of: node.operands[0])?.features ?? 0
+            guard case .sequence(_, let stride, _, _) = operands[0] else { preconditionFailure("linear over a non-sequence") }
+            let call = code.packedLinear(
+              p, dest: "\(out.name) + (size_t)b * \(features)", ldy: "(size_t)nb * \(features)", weights: operands[1].pointer,
+              bias: operands.count > 2 ? operands[2].pointer : nil, x: row(operands[0], "t0"), ldx: stride, rows: "n", k: k)
+            w.line("for (int b = 0; b < nb; b++) \(call)")
+            values[i] = [scratchSequence(out)]
+          case (_, .sequence(let out)):
+            w.block("for (int tc = 0; tc < n; tc++)") { w in
               let rows = operands.map { v -> CValue in
                 if case .weights = v { return v }
                 return stepRows(v)
               }
-              code.emit(node, graph: graph, operands: rows, dest: "(\(name) + (size_t)t * nb * \(features))", rows: "nb", locals: &locals, w: &w)
+              code.emit(node, graph: graph, operands: rows, dest: "(\(out.name) + (size_t)tc * nb * \(features))", rows: "nb", locals: &locals, w: &w)
             }
-            values[i] = [scratchSequence(name, features)]
-          } else {
-            let name = vectorBuffer(hint, features, &w)
-            let inputs = materialised(operands, of: node, &w)
-            code.emit(node, graph: graph, operands: inputs, dest: name, rows: "nb", locals: &locals, w: &w)
-            values[i] = [.vector(name)]
+            values[i] = [scratchSequence(out)]
+          default:
+            preconditionFailure("'\(node.op.mnemonic)' has no per-chunk form")
           }
         }
+        // This chunk of each sequence output.
+        for o in iface.outputs where o.isSequence {
+          let v = values[o.value.node][o.value.result]
+          let name = iface.names.parameter(o.name)
+          w.line("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) "
+            + "memcpy(\(name) + (size_t)b * \(name)_b + (size_t)(t0 + tc) * \(name)_t, \(row(v, "t0 + tc")), sizeof(\(real)) * \(o.features));")
+        }
       }
-      w.comment(["outputs"])
-      for o in iface.outputs {
+
+      // After the time loop: the means divided, then the heads on final states and reductions.
+      for (i, node) in graph.nodes.enumerated() {
+        if case .reduce(.mean) = node.op, case .vector(let acc) = plan.storage[i] {
+          let features = node.types[0]?.features ?? 0
+          let valid = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
+          w.line("for (int b = 0; b < nb; b++) { int valid = \(valid); if (valid > 0) for (int i = 0; i < \(features); i++) \(acc.name)[(size_t)b * \(features) + i] /= (\(real))valid; }")
+        }
+        guard plan.phases[i] == .after else { continue }
+        let operands = node.operands.map { values[$0.node][$0.result] }
+        values[i] = emitVector(i, node, operands, iface: iface, plan: plan, code: &code, locals: &locals, &w)
+      }
+      if iface.outputs.contains(where: { !$0.isSequence }) { w.comment(["vector outputs"]) }
+      for o in iface.outputs where !o.isSequence {
         let v = values[o.value.node][o.value.result]
         let name = iface.names.parameter(o.name)
         let f = o.features
-        if o.isSequence {
-          w.line("for (int t = 0; t < T; t++) for (int b = 0; b < nb; b++) "
-            + "memcpy(\(name) + (size_t)b * \(name)_b + (size_t)t * \(name)_t, \(row(v)), sizeof(\(real)) * \(f));")
-        } else if case .zero = v {
+        if case .zero = v {
           w.line("memset(\(name), 0, sizeof(\(real)) * (size_t)nb * \(f));")
         } else if let ld = v.rowStride {
           w.line("for (int b = 0; b < nb; b++) memcpy(\(name) + (size_t)b * \(f), \(v.pointer) + (size_t)b * \(ld), sizeof(\(real)) * \(f));")
@@ -332,7 +200,199 @@ enum CSequenceEmitter {
       }
     }
     w.line()
-    precondition(sequenceOffset == iface.scratchPerStep, "scratch per step: emitted \(sequenceOffset), interface \(iface.scratchPerStep)")
-    return vectorOffset
   }
+
+  private static func header(_ iface: CInterface, _ plan: SequencePlan) -> [String] {
+    var lines = [
+      "nb sequences at once: step t of sequence b of x is the \(iface.input.features) values at x + b * x_b + t * x_t;",
+      "only the first lengths[b] steps are valid (all T without lengths).",
+    ]
+    if let chunk = plan.chunkSteps {
+      lines.append("Time is walked in chunks of cs = min(T, \(chunk)) steps; the scratch holds one chunk.")
+    } else {
+      lines.append("Time is walked in one chunk of all T steps: \(plan.wholeSequenceReason ?? "the model needs them").")
+    }
+    return lines
+  }
+
+  /// The scratch layout, one named pointer per buffer: each per-step buffer is [cs][nb][features],
+  /// each per-sequence one [nb][features], one after the other.
+  private static func emitLayout(_ plan: SequencePlan, real: String, _ w: inout CWriter) {
+    if let chunk = plan.chunkSteps {
+      w.line("const int cs = T < \(chunk) ? T : \(chunk);  /* steps per chunk */")
+    } else {
+      w.line("const int cs = T;  /* steps per chunk: all of them */")
+    }
+    var previous: ScratchBuffer?
+    for b in plan.buffers.filter(\.perStep) + plan.buffers.filter({ !$0.perStep }) {
+      let at: String
+      if let p = previous {
+        at = p.perStep ? "\(p.name) + (size_t)cs * nb * \(p.features)" : "\(p.name) + (size_t)nb * \(p.features)"
+      } else {
+        at = "scratch"
+      }
+      let shape = b.perStep ? "[cs][nb][\(b.features)]" : "[nb][\(b.features)]"
+      w.line("\(real) *\(b.name) = \(at);  /* \(shape) */")
+      previous = b
+    }
+    if plan.buffers.isEmpty { w.line("(void)scratch;") }
+  }
+
+  /// What a node is before the time loop: views, zeroed states and accumulators, and vectors
+  /// computed from the arguments alone.
+  private static func emitBefore(
+    _ i: Int, _ node: Node, _ operands: [CValue], iface: CInterface, plan: SequencePlan, code: inout CVectorCode,
+    locals: inout LocalNames, _ w: inout CWriter
+  ) -> [CValue] {
+    let real = iface.real
+    let graph = iface.module.graph
+    switch node.op {
+    case .argument(let name, let t):
+      if t.isSequence { return [.sequence(pointer: "x", stride: "x_t", element: "x_b", local: false)] }
+      if t.dtype == .i32 { return [.lengths] }
+      return [.vector(iface.names.parameter(name))]
+    case .parameter(let name):
+      return [.weights(iface.names.weight(name))]
+    case .zeros:
+      return [.zero]
+    case .scan(let scan):
+      guard case .scan(let memory) = plan.storage[i] else { preconditionFailure("a scan without scan memory") }
+      // The states start as the initial states; the outputs are filled chunk by chunk.
+      for (j, state) in memory.states.enumerated() {
+        let f = state.features
+        let initial = operands[scan.sequences + j]
+        if case .zero = initial {
+          w.line("memset(\(state.name), 0, sizeof(\(real)) * (size_t)nb * \(f));")
+        } else if let ld = initial.rowStride {
+          w.line("for (int b = 0; b < nb; b++) memcpy(\(state.name) + (size_t)b * \(f), \(initial.pointer) + (size_t)b * \(ld), sizeof(\(real)) * \(f));")
+        } else {
+          w.line("memcpy(\(state.name), \(initial.pointer), sizeof(\(real)) * (size_t)nb * \(f));")
+        }
+      }
+      return memory.states.map { CValue.vector($0.name) }
+        + memory.outputs.map { .sequence(pointer: $0.name, stride: "nb * \($0.features)", element: "\($0.features)", local: true) }
+    case .reduce:
+      guard case .vector(let acc) = plan.storage[i] else { preconditionFailure("a reduction without an accumulator") }
+      w.line("memset(\(acc.name), 0, sizeof(\(real)) * (size_t)nb * \(acc.features));")
+      return [.vector(acc.name)]
+    default:
+      _ = graph
+      return emitVector(i, node, operands, iface: iface, plan: plan, code: &code, locals: &locals, &w)
+    }
+  }
+
+  /// A vector (one row per sequence) computed from other vectors, before or after the time loop.
+  private static func emitVector(
+    _ i: Int, _ node: Node, _ operands: [CValue], iface: CInterface, plan: SequencePlan, code: inout CVectorCode,
+    locals: inout LocalNames, _ w: inout CWriter
+  ) -> [CValue] {
+    let real = iface.real
+    let graph = iface.module.graph
+    switch (node.op, plan.storage[i]) {
+    case (.slice(let start, _), _):
+      let source = graph.type(of: node.operands[0])?.features ?? 0
+      if case .zero = operands[0] { return [.zero] }
+      return [.rows("(\(operands[0].pointer) + \(start))", ld: operands[0].rowStride ?? String(source))]
+    case (_, .vector(let out)):
+      var inputs = operands
+      for (k, zeros) in plan.zeroOperands[i] ?? [:] {
+        w.line("memset(\(zeros.name), 0, sizeof(\(real)) * (size_t)nb * \(zeros.features));")
+        inputs[k] = .vector(zeros.name)
+      }
+      code.emit(node, graph: graph, operands: inputs, dest: out.name, rows: "nb", locals: &locals, w: &w)
+      return [.vector(out.name)]
+    default:
+      preconditionFailure("'\(node.op.mnemonic)' is not a vector op")
+    }
+  }
+
+  /// One chunk of one scan, all nb sequences per step.
+  private static func emitScan(
+    _ scan: Scan, node: Node, memory: ScanMemory, operands: [CValue], step: CStepFunction, real: String,
+    stepRows: (CValue) -> CValue, locals: inout LocalNames, _ w: inout CWriter
+  ) {
+    let bounded = scan.hasLengths ? "the valid steps" : "the steps"
+    w.comment(["\(scan.name): \(scan.direction == .forward ? "forward" : "backward") over \(bounded) of this chunk, nb sequences at once"])
+    let outputs = memory.outputs
+    // Where each yielded value goes: this step's rows of an output if it is one, else rows of its own.
+    let destinations = memory.yieldInto.map { target -> String in
+      switch target {
+      case .output(let o): return "\(outputs[o].name) + (size_t)tc * nb * \(outputs[o].features)"
+      case .buffer(let b): return b.name
+      }
+    }
+    let work = memory.work?.name ?? "NULL"
+    let forward = scan.direction == .forward
+    // A scan with lengths stops after the longest sequence; one without (a layer that processes
+    // the padding) runs over every step.
+    let end = scan.hasLengths ? "(tmax - t0 < n ? tmax - t0 : n)" : "n"
+    var steps = "n"
+    if scan.hasLengths {
+      steps = locals.fresh("\(scan.name)_steps")
+      w.line("int \(steps) = \(end) > 0 ? \(end) : 0;")
+    }
+    let loop = forward ? "for (int tc = 0; tc < \(steps); tc++)" : "for (int tc = \(steps) - 1; tc >= 0; tc--)"
+    // Without lengths, a state that is also yielded as an output is that output's previous row:
+    // the step reads it there, and the state buffer is written once, after the chunk.
+    let aliased: [Int?] = (0..<scan.states).map { j in
+      scan.hasLengths ? nil : (0..<scan.outputs).first { step.yieldIndex[scan.states + $0] == step.yieldIndex[j] }
+    }
+    w.block(loop) { w in
+      if scan.hasLengths { w.line("int t = t0 + tc;") }
+      var args = ["nb"]
+      for k in 0..<scan.sequences {
+        let rows = stepRows(operands[k])
+        args += [rows.pointer, rows.rowStride ?? "0"]
+      }
+      for (j, state) in memory.states.enumerated() {
+        guard let o = aliased[j] else {
+          args.append(state.name)
+          continue
+        }
+        let out = outputs[o]
+        args.append(forward
+          ? "tc == 0 ? \(state.name) : \(out.name) + (size_t)(tc - 1) * nb * \(out.features)"
+          : "tc == \(steps) - 1 ? \(state.name) : \(out.name) + (size_t)(tc + 1) * nb * \(out.features)")
+      }
+      args += destinations + [work]
+      w.line("\(step.name)(\(args.joined(separator: ", ")));")
+      let next = (0..<scan.states).map { destinations[step.yieldIndex[$0]] }
+      if scan.hasLengths {
+        // A sequence that has ended keeps its state and outputs zeros.
+        w.block("for (int b = 0; b < nb; b++)") { w in
+          w.block("if (!lengths || t < lengths[b])") { w in
+            for (j, state) in memory.states.enumerated() {
+              w.line("memcpy(\(state.name) + (size_t)b * \(state.features), \(next[j]) + (size_t)b * \(state.features), sizeof(\(real)) * \(state.features));")
+            }
+          }
+          if !outputs.isEmpty {
+            w.block("else") { w in
+              for out in outputs {
+                w.line("memset(\(out.name) + ((size_t)tc * nb + b) * \(out.features), 0, sizeof(\(real)) * \(out.features));")
+              }
+            }
+          }
+        }
+      } else {
+        for (j, state) in memory.states.enumerated() where aliased[j] == nil {
+          w.line("memcpy(\(state.name), \(next[j]), sizeof(\(real)) * (size_t)nb * \(state.features));")
+        }
+      }
+    }
+    for (j, state) in memory.states.enumerated() {
+      guard let o = aliased[j] else { continue }
+      let last = forward ? "\(steps) - 1" : "0"
+      w.line("if (\(steps) > 0) memcpy(\(state.name), \(outputs[o].name) + (size_t)(\(last)) * nb * \(outputs[o].features), sizeof(\(real)) * (size_t)nb * \(state.features));")
+    }
+    if scan.hasLengths {
+      for out in outputs {
+        w.line("if (\(steps) < n) memset(\(out.name) + (size_t)\(steps) * nb * \(out.features), 0, sizeof(\(real)) * (size_t)(n - \(steps)) * nb * \(out.features));")
+      }
+    }
+  }
+}
+
+extension Node {
+  fileprivate var isReduction: Bool { if case .reduce = op { return true } else { return false } }
+  fileprivate var isScan: Bool { if case .scan = op { return true } else { return false } }
 }

@@ -5,8 +5,10 @@
 enum CValue {
   /// A pointer to `features` contiguous values.
   case vector(String)
-  /// Sequences: step t of sequence b starts at `pointer + t * stride + b * element`.
-  case sequence(pointer: String, stride: String, element: String)
+  /// Sequences: step t of sequence b starts at `pointer + t * stride + b * element`, where t counts
+  /// from the start of the sequence, or from the start of the current chunk for a `local` value
+  /// (one held in the whole-sequence function's scratch, which holds one chunk of steps).
+  case sequence(pointer: String, stride: String, element: String, local: Bool)
   /// A vector of zeros not yet materialised (an initial state).
   case zero
   /// A weight array.
@@ -26,7 +28,7 @@ enum CValue {
 
   var pointer: String {
     switch self {
-    case .vector(let p), .weights(let p), .sequence(let p, _, _), .rows(let p, _): return p
+    case .vector(let p), .weights(let p), .sequence(let p, _, _, _), .rows(let p, _): return p
     case .zero, .lengths, .unavailable: preconditionFailure("value has no pointer")
     }
   }

@@ -38,9 +38,11 @@ enum ModelReport {
     }
     out += ")\n"
     out += "state: \(iface.stateSize) values (\(iface.stateSize * bytes) bytes) per stream or sequence\n"
-    let perSequence = CEmitter.scratchPerSequence(optimised)
-    out += "scratch: \(iface.scratchPerStep) values (\(iface.scratchPerStep * bytes) bytes) per step of a sequence, "
-      + "plus \(perSequence) (\(perSequence * bytes) bytes) per sequence\n"
+    let plan = iface.plan.sequence
+    out += "scratch: \(plan.perStep) values (\(plan.perStep * bytes) bytes) per step of a sequence, "
+      + "plus \(plan.perSequence) (\(plan.perSequence * bytes) bytes) per sequence; "
+      + (plan.chunkSteps.map { "time in chunks of \($0) steps, so at most \($0) steps' worth" }
+        ?? "all T steps at once: \(plan.wholeSequenceReason ?? "the model needs them")") + "\n"
     out += "multiply-adds per step: \(iface.macsPerStep)"
     out += iface.macsPerSequence > 0 ? ", plus \(iface.macsPerSequence) per sequence\n" : "\n"
     out += "streaming: " + (iface.streamBlocker.map { "no: \($0)" } ?? "yes") + "\n"

@@ -423,6 +423,32 @@ import Testing
     #expect(Set(Self.modelNames).count == Self.models.count, "model names must be unique")
   }
 
+  /// Models the C runs in chunks of steps, over sequences that cross chunk boundaries: states
+  /// carried from chunk to chunk, reductions accumulated over chunks, lengths ending in any
+  /// chunk, per-step weights by the sequence's step, and batches of 7 (blocks of 6 rows plus one).
+  static let chunkedModelNames = [
+    "time_major_stream", "heads_all", "stacked_stream", "dense_feeds_gru", "softmax_per_step", "input_heads",
+    "padding_processed_forward", "initial_stacked", "variants_before_0",
+  ]
+
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: chunkedModelNames)
+  func chunksOfStepsGiveTheSameNumbers(name: String) throws {
+    let index = try #require(Self.modelNames.firstIndex(of: name))
+    let model = Self.models[index]
+    let dir = try EndToEnd.temporaryDirectory("chunks-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("\(name).gru").path
+    try Self.gruText(model, seed: UInt64(index) + 1).write(toFile: path, atomically: false, encoding: .utf8)
+    let (_, optimised) = try EndToEnd.modules(for: path)
+    #expect(CInterface(optimised).plan.sequence.chunkSteps == SequencePlan.defaultChunkSteps, "\(name) is not chunked")
+    let chunk = SequencePlan.defaultChunkSteps
+    let check = DifferentialCheck(
+      modelPath: path, model: model,
+      cases: EndToEnd.cases(for: model, seed: UInt64(index) + 3000, steps: [chunk + 1, 2 * chunk + 7, 2 * chunk], batch: 7))
+    let table = try check.run()
+    print("e2e chunks \(name) (\(model.precision.rawValue)): \(table.summary)")
+  }
+
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: modelNames)
   func optionModelMatchesInterpreterAndReference(name: String) throws {
     let index = try #require(Self.modelNames.firstIndex(of: name))

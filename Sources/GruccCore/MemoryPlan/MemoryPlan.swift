@@ -1,0 +1,190 @@
+// The memory plan: where every value of the optimised module lives in the generated C, decided
+// once. The whole-sequence function keeps its values in the caller's scratch (rows per step of a
+// chunk, then rows per sequence), the streaming functions keep theirs in the caller's state
+// struct, and no function puts an array that grows with the model on the stack. The header's
+// macros, `grucc check` and the emitters all read this plan; the emitters only print it.
+
+/// A region of the caller's scratch in the whole-sequence function.
+struct ScratchBuffer: Sendable {
+  /// The C name of the pointer to it, unique in the function.
+  var name: String
+  var features: Int
+  /// Rows for every step of a chunk (`[chunk][nb][features]`), or one row per sequence
+  /// (`[nb][features]`).
+  var perStep: Bool
+  /// Where it starts, in values per sequence (per step of a chunk, for a per-step buffer) from
+  /// the start of its part of the scratch.
+  var offset: Int
+}
+
+/// The scratch of one scan in the whole-sequence function.
+struct ScanMemory: Sendable {
+  /// The carried states, one row per sequence each.
+  var states: [ScratchBuffer]
+  /// The per-step outputs, stacked over the chunk's steps.
+  var outputs: [ScratchBuffer]
+  /// For each value the step function yields, where it writes it: an output (by index) or a
+  /// buffer of its own for a yield that is only a state.
+  var yieldInto: [YieldTarget]
+  /// The step function's temporaries, `workPerRow` values per sequence.
+  var work: ScratchBuffer?
+
+  enum YieldTarget: Sendable {
+    case output(Int)
+    case buffer(ScratchBuffer)
+  }
+}
+
+/// When a value of the whole-sequence function is computed.
+enum SequencePhase: Sendable {
+  /// Before the time loop: views and values that need no step (initial states, zeros).
+  case before
+  /// For each chunk of steps: sequences, recurrences, and the reductions accumulating over them.
+  case perChunk
+  /// After the last chunk: vectors computed from final states and reductions.
+  case after
+}
+
+/// How the whole-sequence function holds one value of the graph.
+enum SequenceStorage: Sendable {
+  /// It points into another value, an argument or the weights: no memory of its own.
+  case view
+  /// Zeros not yet written anywhere (an initial state nobody gave).
+  case zero
+  case sequence(ScratchBuffer)
+  case vector(ScratchBuffer)
+  case scan(ScanMemory)
+}
+
+/// The memory of the whole-sequence function (`<model>_sequence`).
+struct SequencePlan: Sendable {
+  /// Steps per chunk, or nil when the model needs the whole sequence at once.
+  var chunkSteps: Int?
+  /// Why the model needs the whole sequence, when it does.
+  var wholeSequenceReason: String?
+  var phases: [SequencePhase]
+  var storage: [SequenceStorage]
+  /// Zero operands an op must read through a pointer: node → operand index → the buffer it gets.
+  var zeroOperands: [Int: [Int: ScratchBuffer]]
+  /// Values per sequence for each step of a chunk, and once per sequence.
+  var perStep: Int
+  var perSequence: Int
+  /// Every buffer, in the order the function lays them out.
+  var buffers: [ScratchBuffer]
+
+  /// The default chunk: long enough that the hoisted input product over a chunk still runs at
+  /// full speed, short enough that its rows stay in the cache.
+  static let defaultChunkSteps = 32
+}
+
+/// The memory plan of one model: built from the optimised module and the C names.
+struct MemoryPlan: Sendable {
+  var sequence: SequencePlan
+
+  init(module: Module, names: CNames, reserved: [String], chunkSteps: Int = SequencePlan.defaultChunkSteps) {
+    sequence = MemoryPlan.planSequence(module, names: names, reserved: reserved, chunkSteps: chunkSteps)
+  }
+
+  /// Why a graph cannot be computed chunk by chunk: a value at some step that depends on later
+  /// steps.
+  static func wholeSequenceReason(_ graph: Graph) -> String? {
+    for node in graph.nodes {
+      switch node.op {
+      case .scan(let s) where s.direction == .reverse:
+        return "'\(s.name)' reads its sequence backwards"
+      case .reverseTime:
+        return "'\(node.hint ?? "a layer")' reverses the order of the steps"
+      case .hold:
+        return "'\(node.hint ?? "a layer")' repeats each sequence's last valid step after its end"
+      default:
+        continue
+      }
+    }
+    return nil
+  }
+
+  private static func planSequence(_ module: Module, names: CNames, reserved: [String], chunkSteps: Int) -> SequencePlan {
+    let graph = module.graph
+    var locals = LocalNames(reserved: reserved, names: names)
+    var buffers: [ScratchBuffer] = []
+    var perStep = 0
+    var perSequence = 0
+    func buffer(_ hint: String, _ features: Int, perStep sequence: Bool) -> ScratchBuffer {
+      let b = ScratchBuffer(
+        name: locals.fresh(hint), features: features, perStep: sequence, offset: sequence ? perStep : perSequence)
+      if sequence { perStep += features } else { perSequence += features }
+      buffers.append(b)
+      return b
+    }
+
+    var phases: [SequencePhase] = []
+    var storage: [SequenceStorage] = []
+    var zeroOperands: [Int: [Int: ScratchBuffer]] = [:]
+    for (i, node) in graph.nodes.enumerated() {
+      let type = node.types[0]
+      let features = type?.features ?? 0
+      let hint = node.hint ?? "v\(i)"
+      let operandPhases = node.operands.map { phases[$0.node] }
+      func dependentPhase() -> SequencePhase {
+        operandPhases.contains(.after) || operandPhases.contains(.perChunk) ? .after : .before
+      }
+      switch node.op {
+      case .argument, .parameter:
+        phases.append(.before)
+        storage.append(.view)
+      case .zeros:
+        phases.append(.before)
+        storage.append(.zero)
+      case .slice:
+        phases.append(operandPhases[0] == .perChunk && type?.isSequence == true ? .perChunk : dependentPhase())
+        storage.append(.view)
+      case .scan(let scan):
+        phases.append(.perChunk)
+        var memory = ScanMemory(states: [], outputs: [], yieldInto: [], work: nil)
+        for j in 0..<scan.states {
+          memory.states.append(buffer("\(scan.name)_state", node.types[j]?.features ?? 0, perStep: false))
+        }
+        for k in 0..<scan.outputs {
+          memory.outputs.append(buffer("\(scan.name)_out", node.types[scan.states + k]?.features ?? 0, perStep: true))
+        }
+        let (yields, yieldIndex) = CScanEmitter.yields(scan.body)
+        for (k, v) in yields.enumerated() {
+          if let o = (0..<scan.outputs).first(where: { yieldIndex[scan.states + $0] == k }) {
+            memory.yieldInto.append(.output(o))
+          } else {
+            memory.yieldInto.append(.buffer(buffer("\(scan.name)_next", scan.body.type(of: v)?.features ?? 0, perStep: false)))
+          }
+        }
+        let work = CScanEmitter.workPerRow(scan)
+        if work > 0 { memory.work = buffer("\(scan.name)_work", work, perStep: false) }
+        storage.append(.scan(memory))
+      case .reduce:
+        phases.append(.perChunk)
+        storage.append(.vector(buffer(hint, features, perStep: false)))
+      case .mask, .hold, .reverseTime, .linearUnshared:
+        phases.append(.perChunk)
+        storage.append(.sequence(buffer(hint, features, perStep: true)))
+      case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+        if type?.isSequence == true {
+          phases.append(.perChunk)
+          storage.append(.sequence(buffer(hint, features, perStep: true)))
+        } else {
+          phases.append(dependentPhase())
+          // A zero operand is read through a pointer, so it gets a zeroed row of its own.
+          for (k, v) in node.operands.enumerated() {
+            if case .zero = storage[v.node] {
+              zeroOperands[i, default: [:]][k] = buffer("zeros", graph.type(of: v)?.features ?? 0, perStep: false)
+            }
+          }
+          storage.append(.vector(buffer(hint, features, perStep: false)))
+        }
+      case .gru, .dense, .gradient:
+        preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
+      }
+    }
+    let reason = wholeSequenceReason(graph)
+    return SequencePlan(
+      chunkSteps: reason == nil ? chunkSteps : nil, wholeSequenceReason: reason, phases: phases, storage: storage,
+      zeroOperands: zeroOperands, perStep: perStep, perSequence: perSequence, buffers: buffers)
+  }
+}
