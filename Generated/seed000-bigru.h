@@ -12,6 +12,7 @@
 #define SEED000_BIGRU_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -2707,10 +2707,10 @@ void seed000_get_state(const seed000_state *s, float *state) {
 }
 
 int seed000_step(seed000_state *s, const float *x, float *states) {
-    float h_x_proj[150];
+    float *h_x_proj = s->work + 0;  /* 150 values */
     seed000_linear_p64(h_x_proj, 150, seed000_h_w_rzn, seed000_h_b_rzn, x, 28, 1, 150, 28);
-    float h_next[50];
-    float h_work[200];
+    float *h_next = s->work + 150;  /* 50 values */
+    float *h_work = s->work + 200;  /* 200 values */
     seed000_h_step(1, h_x_proj, 150, s->h, h_next, h_work);
     memcpy(s->h, h_next, sizeof s->h);
     for (int i = 0; i < 50; i++) s->mean_state_acc[i] += h_next[i];
@@ -2719,8 +2719,8 @@ int seed000_step(seed000_state *s, const float *x, float *states) {
     return SEED000_OK;
 }
 
-void seed000_read(const seed000_state *s, float *mean_state) {
-    float mean_state_2[50];
+void seed000_read(seed000_state *s, float *mean_state) {
+    float *mean_state_2 = s->work + 0;  /* 50 values */
     for (int i = 0; i < 50; i++) mean_state_2[i] = s->steps > 0 ? s->mean_state_acc[i] / (float)s->steps : 0.0f;
     memcpy(mean_state, mean_state_2, sizeof(float) * 50);
 }

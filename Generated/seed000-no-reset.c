@@ -1853,10 +1853,10 @@ void seed000_no_reset_get_state(const seed000_no_reset_state *s, float *state) {
 }
 
 int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *states) {
-    float h_x_proj[100];
+    float *h_x_proj = s->work + 0;  /* 100 values */
     seed000_no_reset_linear_p64(h_x_proj, 100, seed000_no_reset_h_w_zn, seed000_no_reset_h_b_zn, x, 28, 1, 100, 28);
-    float h_next[50];
-    float h_work[100];
+    float *h_next = s->work + 100;  /* 50 values */
+    float *h_work = s->work + 150;  /* 100 values */
     seed000_no_reset_h_step(1, h_x_proj, 100, s->h, h_next, h_work);
     memcpy(s->h, h_next, sizeof s->h);
     for (int i = 0; i < 50; i++) s->mean_state_acc[i] += h_next[i];
@@ -1865,8 +1865,8 @@ int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *stat
     return SEED000_NO_RESET_OK;
 }
 
-void seed000_no_reset_read(const seed000_no_reset_state *s, float *mean_state) {
-    float mean_state_2[50];
+void seed000_no_reset_read(seed000_no_reset_state *s, float *mean_state) {
+    float *mean_state_2 = s->work + 0;  /* 50 values */
     for (int i = 0; i < 50; i++) mean_state_2[i] = s->steps > 0 ? s->mean_state_acc[i] / (float)s->steps : 0.0f;
     memcpy(mean_state, mean_state_2, sizeof(float) * 50);
 }

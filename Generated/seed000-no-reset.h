@@ -12,6 +12,7 @@
 #define SEED000_NO_RESET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,13 +49,18 @@ int seed000_no_reset_run(const float *x, int T, float *states, float *mean_state
 
 /* ---- streaming, one step at a time --------------------------------------- */
 
-/* The caller owns one state per stream (copyable, no pointers inside). */
+/* The caller owns one state per stream (copyable, no pointers inside): the recurrent states,
+ * the running reductions, and the work area step and read compute in, so that neither needs
+ * more stack as the model grows. SEED000_NO_RESET_STATE_INIT is a zeroed state, as reset makes it.
+ */
 typedef struct seed000_no_reset_state {
+    int64_t steps;  /* steps taken since reset */
     float h[50];  /* 'h': the recurrent state h */
     float mean_state_acc[50];  /* running mean over the steps */
-    long steps;  /* steps taken since reset */
+    float work[250];  /* step's and read's temporaries */
 } seed000_no_reset_state;
 #define SEED000_NO_RESET_STATE_BYTES (sizeof(seed000_no_reset_state)) /* size of the streaming state */
+#define SEED000_NO_RESET_STATE_INIT {0}     /* static initialiser: a zeroed state, as reset makes it */
 
 /* Starts a new stream: zero states, no steps taken. */
 void seed000_no_reset_reset(seed000_no_reset_state *s);
@@ -63,8 +69,10 @@ void seed000_no_reset_set_state(seed000_no_reset_state *s, const float *state);
 void seed000_no_reset_get_state(const seed000_no_reset_state *s, float *state);
 /* Advances one step: x holds SEED000_NO_RESET_INPUT_SIZE values; writes this step of 'states'. */
 int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *states);
-/* Computes 'mean_state' over the steps taken so far. */
-void seed000_no_reset_read(const seed000_no_reset_state *s, float *mean_state);
+/* Computes 'mean_state' over the steps taken so far. It computes
+ * in the state's work area (the stream itself is unchanged), so the state is not const.
+ */
+void seed000_no_reset_read(seed000_no_reset_state *s, float *mean_state);
 
 #ifdef __cplusplus
 }

@@ -579,13 +579,13 @@ void adder_get_state(const adder_state *s, double *state) {
 }
 
 int adder_step(adder_state *s, const double *x, double *y) {
-    double h_x_proj[48];
+    double *h_x_proj = s->work + 0;  /* 48 values */
     adder_linear_p24(h_x_proj, 48, adder_h_w_rzn, adder_h_b_rzn, x, 2, 1, 48, 2);
-    double h_next[16];
-    double h_work[64];
+    double *h_next = s->work + 48;  /* 16 values */
+    double *h_work = s->work + 64;  /* 64 values */
     adder_h_step(1, h_x_proj, 48, s->h, h_next, h_work);
     memcpy(s->h, h_next, sizeof s->h);
-    double y_2[1];
+    double *y_2 = s->work + 128;  /* 1 values */
     adder_linear_p8(y_2, 1, adder_y_w, adder_y_b, h_next, 16, 1, 1, 16);
     memcpy(y, y_2, sizeof(double) * 1);
     s->steps++;

@@ -11,6 +11,7 @@
 #define SEED001_ADDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,12 +46,17 @@ int adder_run(const double *x, int T, double *y, double *scratch);
 
 /* ---- streaming, one step at a time --------------------------------------- */
 
-/* The caller owns one state per stream (copyable, no pointers inside). */
+/* The caller owns one state per stream (copyable, no pointers inside): the recurrent states,
+ * the running reductions, and the work area step and read compute in, so that neither needs
+ * more stack as the model grows. ADDER_STATE_INIT is a zeroed state, as reset makes it.
+ */
 typedef struct adder_state {
+    int64_t steps;  /* steps taken since reset */
     double h[16];  /* 'h': the recurrent state h */
-    long steps;  /* steps taken since reset */
+    double work[129];  /* step's and read's temporaries */
 } adder_state;
 #define ADDER_STATE_BYTES (sizeof(adder_state)) /* size of the streaming state */
+#define ADDER_STATE_INIT {0}                /* static initialiser: a zeroed state, as reset makes it */
 
 /* Starts a new stream: zero states, no steps taken. */
 void adder_reset(adder_state *s);

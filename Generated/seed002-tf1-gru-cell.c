@@ -683,13 +683,13 @@ void tf1_cell_get_state(const tf1_cell_state *s, float *state) {
 
 int tf1_cell_step(tf1_cell_state *s, const float *x, float *y) {
     if (s->steps >= 10) return TF1_CELL_ERROR_STEPS;
-    float h_x_proj[48];
+    float *h_x_proj = s->work + 0;  /* 48 values */
     tf1_cell_linear_p48(h_x_proj, 48, tf1_cell_h_w_rzn, tf1_cell_h_b_rzn, x, 4, 1, 48, 4);
-    float h_next[16];
-    float h_work[64];
+    float *h_next = s->work + 48;  /* 16 values */
+    float *h_work = s->work + 64;  /* 64 values */
     tf1_cell_h_step(1, h_x_proj, 48, s->h, h_next, h_work);
     memcpy(s->h, h_next, sizeof s->h);
-    float y_2[8];
+    float *y_2 = s->work + 128;  /* 8 values */
     tf1_cell_linear(y_2, tf1_cell_y_w + (size_t)s->steps * 128, tf1_cell_y_b + (size_t)s->steps * 8, h_next, 8, 16);
     memcpy(y, y_2, sizeof(float) * 8);
     s->steps++;

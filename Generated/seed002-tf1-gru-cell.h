@@ -11,6 +11,7 @@
 #define SEED002_TF1_GRU_CELL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,12 +48,17 @@ int tf1_cell_run(const float *x, int T, float *y, float *scratch);
 
 /* ---- streaming, one step at a time --------------------------------------- */
 
-/* The caller owns one state per stream (copyable, no pointers inside). */
+/* The caller owns one state per stream (copyable, no pointers inside): the recurrent states,
+ * the running reductions, and the work area step and read compute in, so that neither needs
+ * more stack as the model grows. TF1_CELL_STATE_INIT is a zeroed state, as reset makes it.
+ */
 typedef struct tf1_cell_state {
+    int64_t steps;  /* steps taken since reset */
     float h[16];  /* 'h': the recurrent state h */
-    long steps;  /* steps taken since reset */
+    float work[136];  /* step's and read's temporaries */
 } tf1_cell_state;
 #define TF1_CELL_STATE_BYTES (sizeof(tf1_cell_state)) /* size of the streaming state */
+#define TF1_CELL_STATE_INIT {0}             /* static initialiser: a zeroed state, as reset makes it */
 
 /* Starts a new stream: zero states, no steps taken. */
 void tf1_cell_reset(tf1_cell_state *s);

@@ -1488,10 +1488,10 @@ void theano_gru_get_state(const theano_gru_state *s, float *state) {
 }
 
 int theano_gru_step(theano_gru_state *s, const float *x) {
-    float h_x_proj[96];
+    float *h_x_proj = s->work + 0;  /* 96 values */
     theano_gru_linear_p48(h_x_proj, 96, theano_gru_h_w_rzn, theano_gru_h_b_rzn, x, 32, 1, 96, 32);
-    float h_next[32];
-    float h_work[128];
+    float *h_next = s->work + 96;  /* 32 values */
+    float *h_work = s->work + 128;  /* 128 values */
     theano_gru_h_step(1, h_x_proj, 96, s->h, h_next, h_work);
     memcpy(s->h, h_next, sizeof s->h);
     for (int i = 0; i < 32; i++) s->pooled_acc[i] += h_next[i];
@@ -1499,12 +1499,12 @@ int theano_gru_step(theano_gru_state *s, const float *x) {
     return THEANO_GRU_OK;
 }
 
-void theano_gru_read(const theano_gru_state *s, float *p) {
-    float pooled[32];
+void theano_gru_read(theano_gru_state *s, float *p) {
+    float *pooled = s->work + 0;  /* 32 values */
     for (int i = 0; i < 32; i++) pooled[i] = s->steps > 0 ? s->pooled_acc[i] / (float)s->steps : 0.0f;
-    float p_dense[2];
+    float *p_dense = s->work + 32;  /* 2 values */
     theano_gru_linear_p16(p_dense, 2, theano_gru_p_w, theano_gru_p_b, pooled, 32, 1, 2, 32);
-    float p_2[2];
+    float *p_2 = s->work + 34;  /* 2 values */
     theano_gru_softmax(p_2, p_dense, 2);
     memcpy(p, p_2, sizeof(float) * 2);
 }

@@ -12,6 +12,7 @@
 #define SEED002_THEANO_MASKED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,13 +49,18 @@ int theano_gru_run(const float *x, int T, float *p, float *scratch);
 
 /* ---- streaming, one step at a time --------------------------------------- */
 
-/* The caller owns one state per stream (copyable, no pointers inside). */
+/* The caller owns one state per stream (copyable, no pointers inside): the recurrent states,
+ * the running reductions, and the work area step and read compute in, so that neither needs
+ * more stack as the model grows. THEANO_GRU_STATE_INIT is a zeroed state, as reset makes it.
+ */
 typedef struct theano_gru_state {
+    int64_t steps;  /* steps taken since reset */
     float h[32];  /* 'h': the recurrent state h */
     float pooled_acc[32];  /* running mean over the steps */
-    long steps;  /* steps taken since reset */
+    float work[256];  /* step's and read's temporaries */
 } theano_gru_state;
 #define THEANO_GRU_STATE_BYTES (sizeof(theano_gru_state)) /* size of the streaming state */
+#define THEANO_GRU_STATE_INIT {0}           /* static initialiser: a zeroed state, as reset makes it */
 
 /* Starts a new stream: zero states, no steps taken. */
 void theano_gru_reset(theano_gru_state *s);
@@ -63,8 +69,10 @@ void theano_gru_set_state(theano_gru_state *s, const float *state);
 void theano_gru_get_state(const theano_gru_state *s, float *state);
 /* Advances one step: x holds THEANO_GRU_INPUT_SIZE values. */
 int theano_gru_step(theano_gru_state *s, const float *x);
-/* Computes 'p' over the steps taken so far. */
-void theano_gru_read(const theano_gru_state *s, float *p);
+/* Computes 'p' over the steps taken so far. It computes
+ * in the state's work area (the stream itself is unchanged), so the state is not const.
+ */
+void theano_gru_read(theano_gru_state *s, float *p);
 
 #ifdef __cplusplus
 }

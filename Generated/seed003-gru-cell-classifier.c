@@ -766,10 +766,10 @@ void gru_classifier_get_state(const gru_classifier_state *s, float *state) {
 }
 
 int gru_classifier_step(gru_classifier_state *s, const float *x) {
-    float h_x_proj[60];
+    float *h_x_proj = s->work + 0;  /* 60 values */
     gru_classifier_linear_p64(h_x_proj, 60, gru_classifier_h_w_rzn, gru_classifier_h_b_rzn, x, 10, 1, 60, 10);
-    float h_next[20];
-    float h_work[80];
+    float *h_next = s->work + 60;  /* 20 values */
+    float *h_work = s->work + 80;  /* 80 values */
     gru_classifier_h_step(1, h_x_proj, 60, s->h, h_next, h_work);
     memcpy(s->h, h_next, sizeof s->h);
     memcpy(s->logits_last_acc, h_next, sizeof s->logits_last_acc);
@@ -777,10 +777,10 @@ int gru_classifier_step(gru_classifier_state *s, const float *x) {
     return GRU_CLASSIFIER_OK;
 }
 
-void gru_classifier_read(const gru_classifier_state *s, float *logits) {
-    float logits_last[20];
-    memcpy(logits_last, s->logits_last_acc, sizeof logits_last);
-    float logits_2[5];
+void gru_classifier_read(gru_classifier_state *s, float *logits) {
+    float *logits_last = s->work + 0;  /* 20 values */
+    memcpy(logits_last, s->logits_last_acc, sizeof(float) * 20);
+    float *logits_2 = s->work + 20;  /* 5 values */
     gru_classifier_linear_p16(logits_2, 5, gru_classifier_logits_w, gru_classifier_logits_b, logits_last, 20, 1, 5, 20);
     memcpy(logits, logits_2, sizeof(float) * 5);
 }

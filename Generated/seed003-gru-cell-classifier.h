@@ -11,6 +11,7 @@
 #define SEED003_GRU_CELL_CLASSIFIER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,13 +49,18 @@ int gru_classifier_run(const float *x, int T, const float *h_h0, float *logits, 
 
 /* ---- streaming, one step at a time --------------------------------------- */
 
-/* The caller owns one state per stream (copyable, no pointers inside). */
+/* The caller owns one state per stream (copyable, no pointers inside): the recurrent states,
+ * the running reductions, and the work area step and read compute in, so that neither needs
+ * more stack as the model grows. GRU_CLASSIFIER_STATE_INIT is a zeroed state, as reset makes it.
+ */
 typedef struct gru_classifier_state {
+    int64_t steps;  /* steps taken since reset */
     float h[20];  /* 'h': the recurrent state h */
     float logits_last_acc[20];  /* running last over the steps */
-    long steps;  /* steps taken since reset */
+    float work[160];  /* step's and read's temporaries */
 } gru_classifier_state;
 #define GRU_CLASSIFIER_STATE_BYTES (sizeof(gru_classifier_state)) /* size of the streaming state */
+#define GRU_CLASSIFIER_STATE_INIT {0}       /* static initialiser: a zeroed state, as reset makes it */
 
 /* Starts a new stream: zero states (call set_state for a given initial state), no steps taken. */
 void gru_classifier_reset(gru_classifier_state *s);
@@ -63,8 +69,10 @@ void gru_classifier_set_state(gru_classifier_state *s, const float *state);
 void gru_classifier_get_state(const gru_classifier_state *s, float *state);
 /* Advances one step: x holds GRU_CLASSIFIER_INPUT_SIZE values. */
 int gru_classifier_step(gru_classifier_state *s, const float *x);
-/* Computes 'logits' over the steps taken so far. */
-void gru_classifier_read(const gru_classifier_state *s, float *logits);
+/* Computes 'logits' over the steps taken so far. It computes
+ * in the state's work area (the stream itself is unchanged), so the state is not const.
+ */
+void gru_classifier_read(gru_classifier_state *s, float *logits);
 
 #ifdef __cplusplus
 }

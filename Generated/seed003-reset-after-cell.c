@@ -510,10 +510,10 @@ void ai_summer_cell_get_state(const ai_summer_cell_state *s, float *state) {
 }
 
 int ai_summer_cell_step(ai_summer_cell_state *s, const float *x, float *states) {
-    float h_x_proj[60];
+    float *h_x_proj = s->work + 0;  /* 60 values */
     ai_summer_cell_linear_p64(h_x_proj, 60, ai_summer_cell_h_w_rzn, ai_summer_cell_h_b_rzin, x, 10, 1, 60, 10);
-    float h_next[20];
-    float h_work[60];
+    float *h_next = s->work + 60;  /* 20 values */
+    float *h_work = s->work + 80;  /* 60 values */
     ai_summer_cell_h_step(1, h_x_proj, 60, s->h, h_next, h_work);
     memcpy(s->h, h_next, sizeof s->h);
     memcpy(states, h_next, sizeof(float) * 20);

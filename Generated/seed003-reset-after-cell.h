@@ -11,6 +11,7 @@
 #define SEED003_RESET_AFTER_CELL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,12 +46,17 @@ int ai_summer_cell_run(const float *x, int T, float *states, float *scratch);
 
 /* ---- streaming, one step at a time --------------------------------------- */
 
-/* The caller owns one state per stream (copyable, no pointers inside). */
+/* The caller owns one state per stream (copyable, no pointers inside): the recurrent states,
+ * the running reductions, and the work area step and read compute in, so that neither needs
+ * more stack as the model grows. AI_SUMMER_CELL_STATE_INIT is a zeroed state, as reset makes it.
+ */
 typedef struct ai_summer_cell_state {
+    int64_t steps;  /* steps taken since reset */
     float h[20];  /* 'h': the recurrent state h */
-    long steps;  /* steps taken since reset */
+    float work[140];  /* step's and read's temporaries */
 } ai_summer_cell_state;
 #define AI_SUMMER_CELL_STATE_BYTES (sizeof(ai_summer_cell_state)) /* size of the streaming state */
+#define AI_SUMMER_CELL_STATE_INIT {0}       /* static initialiser: a zeroed state, as reset makes it */
 
 /* Starts a new stream: zero states, no steps taken. */
 void ai_summer_cell_reset(ai_summer_cell_state *s);

@@ -39,6 +39,7 @@ enum CHeaderEmitter {
     w.line("#define \(guardName)")
     w.line()
     w.line("#include <stddef.h>")
+    w.line("#include <stdint.h>")
     w.line()
     w.line("#ifdef __cplusplus")
     w.line("extern \"C\" {")
@@ -98,8 +99,13 @@ enum CHeaderEmitter {
         w.line("#define \(n.global(f))(...) \(reason)")
       }
     } else {
-      w.comment(["The caller owns one state per stream (copyable, no pointers inside)."])
+      w.comment([
+        "The caller owns one state per stream (copyable, no pointers inside): the recurrent states,",
+        "the running reductions, and the work area step and read compute in, so that neither needs",
+        "more stack as the model grows. \(n.constant("state_init")) is a zeroed state, as reset makes it.",
+      ])
       w.block("typedef struct \(n.symbol)_state", tail: " \(n.symbol)_state;") { w in
+        w.line("int64_t steps;  /* steps taken since reset */")
         for scan in iface.scans {
           for (j, size) in scan.stateSizes.enumerated() {
             w.line("\(real) \(CStreamEmitter.stateMember(scan, j))[\(size)];  /* '\(scan.name)': the recurrent state h */")
@@ -108,9 +114,12 @@ enum CHeaderEmitter {
         for r in iface.reductions {
           w.line("\(real) \(CStreamEmitter.accumulator(r, graph: module.graph))[\(r.features)];  /* running \(r.kind.rawValue) over the steps */")
         }
-        w.line("long steps;  /* steps taken since reset */")
+        if iface.plan.stream.workSize > 0 {
+          w.line("\(real) work[\(iface.plan.stream.workSize)];  /* step's and read's temporaries */")
+        }
       }
       define("state_bytes", "(sizeof(\(n.symbol)_state))", "size of the streaming state")
+      define("state_init", "{0}", "static initialiser: a zeroed state, as reset makes it")
       w.line()
       w.comment(["Starts a new stream: zero states\(iface.initialStates.isEmpty ? "" : " (call set_state for a given initial state)"), no steps taken."])
       w.line("void \(n.global("reset"))(\(n.symbol)_state *s);")
@@ -125,8 +134,11 @@ enum CHeaderEmitter {
       w.line("int \(n.global("step"))(\(stepParameters(iface).joined(separator: ", ")));")
       let vectorOutputs = iface.outputs.filter { !$0.isSequence }
       if !vectorOutputs.isEmpty {
-        w.comment(["Computes \(vectorOutputs.map { "'\($0.name)'" }.joined(separator: ", ")) over the steps taken so far."])
-        let parameters = ["const \(n.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(iface.names.parameter($0.name))" }
+        w.comment([
+          "Computes \(vectorOutputs.map { "'\($0.name)'" }.joined(separator: ", ")) over the steps taken so far. It computes",
+          "in the state's work area (the stream itself is unchanged), so the state is not const.",
+        ])
+        let parameters = ["\(n.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(iface.names.parameter($0.name))" }
         w.line("void \(n.global("read"))(\(parameters.joined(separator: ", ")));")
       }
     }

@@ -137,7 +137,7 @@ struct CInterface {
   /// Names the state struct's members after the layers and reductions, made unique: a layer may be
   /// called `int`, `steps` (the struct's step counter) or `m_acc` (next to the accumulator of `m`).
   private static func assignMembers(_ scans: inout [CScanInfo], _ reductions: inout [CReduction], graph: Graph) {
-    var names = LocalNames(reserved: ["steps"])
+    var names = LocalNames(reserved: ["steps", "work"])
     for k in scans.indices {
       let base = scans[k].name
       scans[k].members = scans[k].stateSizes.count == 1

@@ -1,6 +1,7 @@
 // Streaming: the graph evaluated one time step per call. Each sequence value is one row, each
 // scan state and each time reduction lives in the caller's state struct; vector outputs are
-// computed on demand from that state.
+// computed on demand from that state. Temporaries live in the struct's `work` array, where the
+// memory plan puts them, so neither function needs more stack as the model grows.
 
 enum CStreamEmitter {
   /// The state struct's member holding scan state `j` of `scan`.
@@ -46,9 +47,10 @@ enum CStreamEmitter {
           let info = iface.scans.first { $0.node == i }!
           let step = steps[i]!
           var yieldNames: [String] = []
-          for v in step.yields {
+          let offsets = iface.plan.stream.step[i] ?? []
+          for (k, v) in step.yields.enumerated() {
             let name = locals.fresh(scan.body.nodes[v.node].hint ?? "\(scan.name)_next")
-            w.line("\(real) \(name)[\(scan.body.type(of: v)?.features ?? 0)];")
+            w.line("\(real) *\(name) = s->work + \(offsets[k]);  /* \(scan.body.type(of: v)?.features ?? 0) values */")
             yieldNames.append(name)
           }
           let members = (0..<scan.states).map { "s->\(stateMember(info, $0))" }
@@ -59,7 +61,7 @@ enum CStreamEmitter {
           args += members + yieldNames
           if step.workPerRow > 0 {
             let work = locals.fresh("\(scan.name)_work")
-            w.line("\(real) \(work)[\(step.workPerRow)];")
+            w.line("\(real) *\(work) = s->work + \(offsets[step.yields.count]);  /* \(step.workPerRow) values */")
             args.append(work)
           } else {
             args.append("NULL")
@@ -86,7 +88,7 @@ enum CStreamEmitter {
           let features = type?.features ?? 0
           let k = graph.type(of: node.operands[0])?.features ?? 0
           let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)s->steps * \(features)" : "NULL"
-          w.line("\(real) \(name)[\(features)];")
+          w.line("\(real) *\(name) = s->work + \(iface.plan.stream.step[i]![0]);  /* \(features) values */")
           w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
           values[i] = [.vector(name)]
         case .gru, .dense, .gradient:
@@ -97,7 +99,7 @@ enum CStreamEmitter {
             continue
           }
           let name = locals.fresh(hint)
-          w.line("\(real) \(name)[\(type?.features ?? 0)];")
+          w.line("\(real) *\(name) = s->work + \(iface.plan.stream.step[i]![0]);  /* \(type?.features ?? 0) values */")
           code.emit(node, graph: graph, operands: operands, dest: name, locals: &locals, w: &w)
           values[i] = [.vector(name)]
         }
@@ -121,16 +123,9 @@ enum CStreamEmitter {
     let vectorOutputs = iface.outputs.filter { !$0.isSequence }
     var locals = LocalNames(reserved: ["i", "s"] + vectorOutputs.map { iface.names.parameter($0.name) }, names: names)
     // Only what the vector outputs need; scans and reductions are read from the state.
-    var needed = Array(repeating: false, count: graph.nodes.count)
-    for o in vectorOutputs { needed[o.value.node] = true }
-    for i in graph.nodes.indices.reversed() where needed[i] {
-      switch graph.nodes[i].op {
-      case .scan, .reduce: continue
-      default: for v in graph.nodes[i].operands { needed[v.node] = true }
-      }
-    }
+    let needed = iface.plan.stream.readNeeds
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
-    let parameters = ["const \(names.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(iface.names.parameter($0.name))" }
+    let parameters = ["\(names.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(iface.names.parameter($0.name))" }
     w.block("void \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
       for (i, node) in graph.nodes.enumerated() where needed[i] {
         let operands = node.operands.map { values[$0.node].isEmpty ? CValue.unavailable : values[$0.node][$0.result] }
@@ -148,20 +143,30 @@ enum CStreamEmitter {
           let info = iface.reductions.first { $0.node == i }!
           let acc = "s->\(accumulator(info, graph: graph))"
           let name = locals.fresh(node.hint ?? "reduce\(i)")
-          w.line("\(real) \(name)[\(features)];")
+          w.line("\(real) *\(name) = s->work + \(iface.plan.stream.read[i]![0]);  /* \(features) values */")
           if r == .mean {
             w.line("for (int i = 0; i < \(features); i++) \(name)[i] = s->steps > 0 ? \(acc)[i] / (\(real))s->steps : \(code.literal(0));")
           } else {
-            w.line("memcpy(\(name), \(acc), sizeof \(name));")
+            w.line("memcpy(\(name), \(acc), sizeof(\(real)) * \(features));")
           }
           values[i] = [.vector(name)]
         case .slice(let start, _):
           values[i] = [.vector("(\(operands[0].pointer) + \(start))")]
         default:
+          let offsets = iface.plan.stream.read[i]!
+          var inputs = operands
+          var zeros = offsets.dropLast().makeIterator()
+          for (k, v) in operands.enumerated() {
+            guard case .zero = v, let at = zeros.next() else { continue }
+            let f = graph.type(of: node.operands[k])?.features ?? 0
+            let z = locals.fresh("zeros")
+            w.line("\(real) *\(z) = s->work + \(at);")
+            w.line("memset(\(z), 0, sizeof(\(real)) * \(f));")
+            inputs[k] = .vector(z)
+          }
           let name = locals.fresh(node.hint ?? "v\(i)")
-          w.line("\(real) \(name)[\(features)];")
-          let materialised = code.materialisingZeros(operands, of: node, graph: graph, locals: &locals, w: &w)
-          code.emit(node, graph: graph, operands: materialised, dest: name, locals: &locals, w: &w)
+          w.line("\(real) *\(name) = s->work + \(offsets[offsets.count - 1]);  /* \(features) values */")
+          code.emit(node, graph: graph, operands: inputs, dest: name, locals: &locals, w: &w)
           values[i] = [.vector(name)]
         }
       }

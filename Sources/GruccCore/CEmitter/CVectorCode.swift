@@ -98,20 +98,6 @@ struct CVectorCode {
       + "\(rows), \(p.outputs), \(k));"
   }
 
-  /// The node's operands with every not-yet-materialised zero vector turned into a zeroed local
-  /// array of that operand's size, so an op can read it through a pointer.
-  func materialisingZeros(
-    _ operands: [CValue], of node: Node, graph: Graph, locals: inout LocalNames, w: inout CWriter
-  ) -> [CValue] {
-    operands.enumerated().map { k, v in
-      guard case .zero = v else { return v }
-      let name = locals.fresh("zeros")
-      w.line("\(real) \(name)[\(graph.type(of: node.operands[k])?.features ?? 0)];")
-      w.line("memset(\(name), 0, sizeof \(name));")
-      return .vector(name)
-    }
-  }
-
   /// Emits `dest = op(operands)` for `rows` rows ("1", or a C expression such as `nb`): row b of
   /// a `.rows` value is at `pointer + b * ld`, of a `.vector` at `pointer + b * features`, and of
   /// `dest` at `dest + b * features`. With one row the code is a plain vector loop.

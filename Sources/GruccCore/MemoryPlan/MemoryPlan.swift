@@ -77,12 +77,84 @@ struct SequencePlan: Sendable {
   static let defaultChunkSteps = 32
 }
 
+/// The memory of the streaming functions: their temporaries live in a `work` array of the
+/// caller's state struct, not on the stack. `step` and `read` are never running at once on one
+/// state, so they share it.
+struct StreamPlan: Sendable {
+  /// For each node `step` computes: where its arrays start in `work`, in the order the emitter
+  /// asks for them (a scan: its yields, then its step function's work; other ops: the result).
+  var step: [Int: [Int]]
+  /// The nodes `read` computes, and for each the offsets of its zeroed operands (in operand
+  /// order) and then of its result.
+  var read: [Int: [Int]]
+  /// Which nodes `read` needs: the vector outputs and what they are computed from, back to
+  /// the states and accumulators.
+  var readNeeds: [Bool]
+  /// Values of `work`.
+  var workSize: Int
+}
+
 /// The memory plan of one model: built from the optimised module and the C names.
 struct MemoryPlan: Sendable {
   var sequence: SequencePlan
+  var stream: StreamPlan
 
   init(module: Module, names: CNames, reserved: [String], chunkSteps: Int = SequencePlan.defaultChunkSteps) {
     sequence = MemoryPlan.planSequence(module, names: names, reserved: reserved, chunkSteps: chunkSteps)
+    stream = MemoryPlan.planStream(module)
+  }
+
+  private static func planStream(_ module: Module) -> StreamPlan {
+    let graph = module.graph
+    var step: [Int: [Int]] = [:]
+    var used = 0
+    func take(_ n: Int) -> Int {
+      defer { used += n }
+      return used
+    }
+    for (i, node) in graph.nodes.enumerated() {
+      let features = node.types[0]?.features ?? 0
+      switch node.op {
+      case .scan(let scan):
+        let (yields, _) = CScanEmitter.yields(scan.body)
+        var offsets = yields.map { take(scan.body.type(of: $0)?.features ?? 0) }
+        let work = CScanEmitter.workPerRow(scan)
+        if work > 0 { offsets.append(take(work)) }
+        step[i] = offsets
+      case .linearUnshared:
+        step[i] = [take(features)]
+      case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+        if node.types[0]?.isSequence == true { step[i] = [take(features)] }
+      case .argument, .parameter, .zeros, .slice, .reduce, .mask, .hold, .reverseTime, .gru, .dense, .gradient:
+        break
+      }
+    }
+    let stepSize = used
+
+    // read: only what the vector outputs need; states and accumulators are read from the struct.
+    var needs = Array(repeating: false, count: graph.nodes.count)
+    for o in graph.outputs where graph.type(of: o.value)?.isSequence != true { needs[o.value.node] = true }
+    for i in graph.nodes.indices.reversed() where needs[i] {
+      switch graph.nodes[i].op {
+      case .scan, .reduce: continue
+      default: for v in graph.nodes[i].operands { needs[v.node] = true }
+      }
+    }
+    used = 0
+    var read: [Int: [Int]] = [:]
+    var isZero = Array(repeating: false, count: graph.nodes.count)
+    for (i, node) in graph.nodes.enumerated() where needs[i] {
+      let features = node.types[0]?.features ?? 0
+      switch node.op {
+      case .zeros: isZero[i] = true
+      case .parameter, .scan, .slice, .argument: continue
+      case .reduce: read[i] = [take(features)]
+      default:
+        let zeros = node.operands.filter { isZero[$0.node] }.map { take(graph.type(of: $0)?.features ?? 0) }
+        read[i] = zeros + [take(features)]
+      }
+    }
+    return StreamPlan(step: step, read: read, readNeeds: needs, workSize: max(stepSize, used))
   }
 
   /// Why a graph cannot be computed chunk by chunk: a value at some step that depends on later
