@@ -76,6 +76,8 @@ enum CHeaderEmitter {
       "scratch_size", iface.scratchSizeExpression,
       iface.plan.sequence.chunkSteps.map { "scratch values for B sequences of T steps (\($0)-step chunks)" }
         ?? "scratch values for B sequences of T steps (all at once)", parameters: "(B, T)")
+    define(
+      "stack_bytes", String(iface.plan.stack.bytes), "most stack any function uses, with all it calls")
     define("scratch_bytes", "(\(n.constant("scratch_size"))(B, T) * sizeof(\(real)))", "the same in bytes", parameters: "(B, T)")
     define("ok", "0", "success")
     define("error_argument", "(-1)", "a NULL pointer, B < 1, T < 1, a bad T or length")

@@ -123,7 +123,7 @@ struct CNames {
   static let fixedMacros: [String] =
     [
       "INPUT_SIZE", "STEPS", "STATE_SIZE", "STATE_BYTES", "PARAMETER_COUNT", "WEIGHT_BYTES", "MACS_PER_STEP",
-      "MACS_PER_SEQUENCE", "SCRATCH_SIZE", "SCRATCH_BYTES", "OK", "ERROR_ARGUMENT", "ERROR_STEPS", "PRODUCT",
+      "MACS_PER_SEQUENCE", "SCRATCH_SIZE", "SCRATCH_BYTES", "STACK_BYTES", "STATE_INIT", "OK", "ERROR_ARGUMENT", "ERROR_STEPS", "PRODUCT",
     ] + CFastMath.macroNames
 
   /// Words a generated local or parameter must not be: C and C++ keywords, the library functions,

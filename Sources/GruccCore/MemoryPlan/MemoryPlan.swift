@@ -94,14 +94,51 @@ struct StreamPlan: Sendable {
   var workSize: Int
 }
 
+/// The stack the generated functions use: small by construction (every array that grows with
+/// the model is in the scratch or the state), but not zero. A bound for the deepest call chain
+/// of each API function, from what the C puts on the stack: each function's scalars and
+/// spills, and in each packed product inlined into it a register block of sums (6 × 16 floats
+/// or 6 × 8 doubles) and one panel of them (at most 64 floats or 32 doubles), 640 bytes, which
+/// unoptimised builds keep on the stack. Checked with -fstack-usage for clang and gcc from -O0 to
+/// -O3 (Tests/GruccTests/CEmitter/StackUsageTests.swift).
+struct StackPlan: Sendable {
+  static let perFunction = 512
+  static let perProduct = 768
+  /// A leaf kernel the products do not inline: linear, softmax, an activation.
+  static let leafKernel = 128
+
+  /// Bytes for the deepest chain of any API function.
+  var bytes: Int
+
+  init(_ module: Module) {
+    let graph = module.graph
+    func products(_ g: Graph, where keep: (Node) -> Bool = { _ in true }) -> Int {
+      g.nodes.filter { if case .packedLinear = $0.op { return keep($0) } else { return false } }.count
+    }
+    func frame(_ sites: Int) -> Int { StackPlan.perFunction + StackPlan.perProduct * sites }
+    let scanFrames = graph.nodes.compactMap { node -> Int? in
+      if case .scan(let s) = node.op { return frame(products(s.body)) } else { return nil }
+    }
+    let deepestScan = scanFrames.max() ?? 0
+    // run → run_batch → sequence → a scan's step function → a leaf kernel.
+    let whole = 64 + frame(0) + frame(products(graph)) + deepestScan + StackPlan.leafKernel
+    // step → a scan's step function → a leaf kernel; read → a leaf kernel.
+    let stream = frame(products(graph) { $0.types[0]?.isSequence == true }) + deepestScan + StackPlan.leafKernel
+    let read = frame(products(graph) { $0.types[0]?.isSequence != true }) + StackPlan.leafKernel
+    bytes = max(whole, stream, read)
+  }
+}
+
 /// The memory plan of one model: built from the optimised module and the C names.
 struct MemoryPlan: Sendable {
   var sequence: SequencePlan
   var stream: StreamPlan
+  var stack: StackPlan
 
   init(module: Module, names: CNames, reserved: [String], chunkSteps: Int = SequencePlan.defaultChunkSteps) {
     sequence = MemoryPlan.planSequence(module, names: names, reserved: reserved, chunkSteps: chunkSteps)
     stream = MemoryPlan.planStream(module)
+    stack = StackPlan(module)
   }
 
   private static func planStream(_ module: Module) -> StreamPlan {
