@@ -2719,8 +2719,9 @@ int seed000_step(seed000_state *s, const float *x, float *states) {
     return SEED000_OK;
 }
 
-void seed000_read(seed000_state *s, float *mean_state) {
+int seed000_read(seed000_state *s, float *mean_state) {
     float *mean_state_2 = s->work + 0;  /* 50 values */
     for (int i = 0; i < 50; i++) mean_state_2[i] = s->steps > 0 ? s->mean_state_acc[i] / (float)s->steps : 0.0f;
     memcpy(mean_state, mean_state_2, sizeof(float) * 50);
+    return SEED000_OK;
 }

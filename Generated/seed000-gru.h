@@ -29,6 +29,7 @@ extern "C" {
 #define SEED000_WEIGHT_BYTES 60504          /* size of the constant weight arrays */
 #define SEED000_MACS_PER_STEP 11700         /* multiply-adds per time step */
 #define SEED000_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 200 + 300)) /* scratch values for B sequences of T steps (32-step chunks) */
+#define SEED000_STACK_BYTES 4032            /* most stack any function uses, with all it calls */
 #define SEED000_SCRATCH_BYTES(B, T) (SEED000_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define SEED000_OK 0                        /* success */
 #define SEED000_ERROR_ARGUMENT (-1)         /* a NULL pointer, B < 1, T < 1, a bad T or length */
@@ -72,7 +73,7 @@ int seed000_step(seed000_state *s, const float *x, float *states);
 /* Computes 'mean_state' over the steps taken so far. It computes
  * in the state's work area (the stream itself is unchanged), so the state is not const.
  */
-void seed000_read(seed000_state *s, float *mean_state);
+int seed000_read(seed000_state *s, float *mean_state);
 
 #ifdef __cplusplus
 }

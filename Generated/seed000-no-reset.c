@@ -1865,8 +1865,9 @@ int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *stat
     return SEED000_NO_RESET_OK;
 }
 
-void seed000_no_reset_read(seed000_no_reset_state *s, float *mean_state) {
+int seed000_no_reset_read(seed000_no_reset_state *s, float *mean_state) {
     float *mean_state_2 = s->work + 0;  /* 50 values */
     for (int i = 0; i < 50; i++) mean_state_2[i] = s->steps > 0 ? s->mean_state_acc[i] / (float)s->steps : 0.0f;
     memcpy(mean_state, mean_state_2, sizeof(float) * 50);
+    return SEED000_NO_RESET_OK;
 }

@@ -29,6 +29,7 @@ extern "C" {
 #define SEED000_NO_RESET_WEIGHT_BYTES 40336 /* size of the constant weight arrays */
 #define SEED000_NO_RESET_MACS_PER_STEP 7800 /* multiply-adds per time step */
 #define SEED000_NO_RESET_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 150 + 200)) /* scratch values for B sequences of T steps (32-step chunks) */
+#define SEED000_NO_RESET_STACK_BYTES 3264   /* most stack any function uses, with all it calls */
 #define SEED000_NO_RESET_SCRATCH_BYTES(B, T) (SEED000_NO_RESET_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define SEED000_NO_RESET_OK 0               /* success */
 #define SEED000_NO_RESET_ERROR_ARGUMENT (-1) /* a NULL pointer, B < 1, T < 1, a bad T or length */
@@ -72,7 +73,7 @@ int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *stat
 /* Computes 'mean_state' over the steps taken so far. It computes
  * in the state's work area (the stream itself is unchanged), so the state is not const.
  */
-void seed000_no_reset_read(seed000_no_reset_state *s, float *mean_state);
+int seed000_no_reset_read(seed000_no_reset_state *s, float *mean_state);
 
 #ifdef __cplusplus
 }

@@ -1499,7 +1499,7 @@ int theano_gru_step(theano_gru_state *s, const float *x) {
     return THEANO_GRU_OK;
 }
 
-void theano_gru_read(theano_gru_state *s, float *p) {
+int theano_gru_read(theano_gru_state *s, float *p) {
     float *pooled = s->work + 0;  /* 32 values */
     for (int i = 0; i < 32; i++) pooled[i] = s->steps > 0 ? s->pooled_acc[i] / (float)s->steps : 0.0f;
     float *p_dense = s->work + 32;  /* 2 values */
@@ -1507,4 +1507,5 @@ void theano_gru_read(theano_gru_state *s, float *p) {
     float *p_2 = s->work + 34;  /* 2 values */
     theano_gru_softmax(p_2, p_dense, 2);
     memcpy(p, p_2, sizeof(float) * 2);
+    return THEANO_GRU_OK;
 }

@@ -29,6 +29,7 @@ extern "C" {
 #define THEANO_GRU_MACS_PER_STEP 6144       /* multiply-adds per time step */
 #define THEANO_GRU_MACS_PER_SEQUENCE 64     /* multiply-adds once per sequence (heads) */
 #define THEANO_GRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 128 + 196)) /* scratch values for B sequences of T steps (32-step chunks) */
+#define THEANO_GRU_STACK_BYTES 4800         /* most stack any function uses, with all it calls */
 #define THEANO_GRU_SCRATCH_BYTES(B, T) (THEANO_GRU_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define THEANO_GRU_OK 0                     /* success */
 #define THEANO_GRU_ERROR_ARGUMENT (-1)      /* a NULL pointer, B < 1, T < 1, a bad T or length */
@@ -72,7 +73,7 @@ int theano_gru_step(theano_gru_state *s, const float *x);
 /* Computes 'p' over the steps taken so far. It computes
  * in the state's work area (the stream itself is unchanged), so the state is not const.
  */
-void theano_gru_read(theano_gru_state *s, float *p);
+int theano_gru_read(theano_gru_state *s, float *p);
 
 #ifdef __cplusplus
 }

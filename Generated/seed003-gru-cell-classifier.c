@@ -777,10 +777,11 @@ int gru_classifier_step(gru_classifier_state *s, const float *x) {
     return GRU_CLASSIFIER_OK;
 }
 
-void gru_classifier_read(gru_classifier_state *s, float *logits) {
+int gru_classifier_read(gru_classifier_state *s, float *logits) {
     float *logits_last = s->work + 0;  /* 20 values */
     memcpy(logits_last, s->logits_last_acc, sizeof(float) * 20);
     float *logits_2 = s->work + 20;  /* 5 values */
     gru_classifier_linear_p16(logits_2, 5, gru_classifier_logits_w, gru_classifier_logits_b, logits_last, 20, 1, 5, 20);
     memcpy(logits, logits_2, sizeof(float) * 5);
+    return GRU_CLASSIFIER_OK;
 }

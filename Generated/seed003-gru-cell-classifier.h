@@ -29,6 +29,7 @@ extern "C" {
 #define GRU_CLASSIFIER_MACS_PER_STEP 1800   /* multiply-adds per time step */
 #define GRU_CLASSIFIER_MACS_PER_SEQUENCE 100 /* multiply-adds once per sequence (heads) */
 #define GRU_CLASSIFIER_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 80 + 125)) /* scratch values for B sequences of T steps (32-step chunks) */
+#define GRU_CLASSIFIER_STACK_BYTES 4800     /* most stack any function uses, with all it calls */
 #define GRU_CLASSIFIER_SCRATCH_BYTES(B, T) (GRU_CLASSIFIER_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define GRU_CLASSIFIER_OK 0                 /* success */
 #define GRU_CLASSIFIER_ERROR_ARGUMENT (-1)  /* a NULL pointer, B < 1, T < 1, a bad T or length */
@@ -72,7 +73,7 @@ int gru_classifier_step(gru_classifier_state *s, const float *x);
 /* Computes 'logits' over the steps taken so far. It computes
  * in the state's work area (the stream itself is unchanged), so the state is not const.
  */
-void gru_classifier_read(gru_classifier_state *s, float *logits);
+int gru_classifier_read(gru_classifier_state *s, float *logits);
 
 #ifdef __cplusplus
 }

@@ -3,11 +3,12 @@
 // and model.h from the same CInterface.
 
 public enum CEmitter {
-  /// The generated source and header. `headerName` is the header's file name, as `#include`d.
+  /// The generated source and header, and with external weights the blob. `headerName` is the
+  /// header's file name, as `#include`d.
   public static func emit(
-    _ module: Module, headerName: String, activations: ActivationMode = .exact
-  ) -> (source: String, header: String) {
-    let iface = CInterface(module, headerName: headerName)
+    _ module: Module, headerName: String, activations: ActivationMode = .exact, weights: WeightStorage = .embedded
+  ) -> (source: String, header: String, blob: [UInt8]?) {
+    let iface = CInterface(module, headerName: headerName, weights: weights)
     let n = iface.names
     let real = iface.real
     var code = CVectorCode(iface, mode: activations)
@@ -24,7 +25,7 @@ public enum CEmitter {
     CSequenceEmitter.emit(iface: iface, steps: steps, code: &code, w: &functions)
     emitRunBatch(iface, &functions)
     functions.block("int \(n.global("run"))(\(CHeaderEmitter.runParameters(iface).joined(separator: ", ")))") { w in
-      var args = ["x", "1", "T"]
+      var args = iface.externalWeights ? ["weights", "x", "1", "T"] : ["x", "1", "T"]
       if iface.lengths != nil { args.append("NULL") }
       args += iface.initialStates.map { iface.names.parameter($0.name) }
       args += iface.outputs.map { iface.names.parameter($0.name) }
@@ -55,19 +56,12 @@ public enum CEmitter {
     if activations == .fast && !code.kernels.isDisjoint(with: CFastMath.kernels) { w.line("#include <stdint.h>") }
     w.line("#include <math.h>")
     w.line("#include <string.h>")
-    w.section("weights")
-    for p in module.parameters {
-      w.comment(["\(p.name) \(shapeComment(p.shape)): \(p.role)"])
-      w.line("static const \(real) \(n.weight(p.name))[\(p.count)] = {")
-      let perLine = module.precision == .f32 ? 6 : 4
-      var i = 0
-      while i < p.count {
-        let chunk = p.values[i..<min(i + perLine, p.count)].map { CLiteral.real($0, module.precision) }
-        w.line("    " + chunk.joined(separator: ", ") + (i + perLine < p.count ? "," : ""))
-        i += perLine
-      }
-      w.line("};")
-      w.line()
+    if let layout = iface.plan.weights {
+      w.section("weights: in the blob the caller passes (--weights external)")
+      CWeights.emitExternal(iface, layout, &w)
+    } else {
+      w.section("weights")
+      CWeights.emitEmbedded(iface, &w)
     }
     if !code.kernels.isEmpty || !code.panels.isEmpty {
       w.section("kernels")
@@ -76,7 +70,7 @@ public enum CEmitter {
     w.trimTrailingBlankLines()
     var source = w.text + functions.text
     while source.hasSuffix("\n\n") { source.removeLast() }
-    return (source, CHeaderEmitter.emit(iface, headerName: headerName))
+    return (source, CHeaderEmitter.emit(iface, headerName: headerName), iface.plan.weights?.blob(module))
   }
 
   /// What the header comment says about how activations are computed.
@@ -90,10 +84,6 @@ public enum CEmitter {
     ]
   }
 
-  private static func shapeComment(_ shape: [Int]) -> String {
-    "(" + shape.map(String.init).joined(separator: ", ") + ")"
-  }
-
   private static func emitRunBatch(_ iface: CInterface, _ w: inout CWriter) {
     let n = iface.names
     let module = iface.module
@@ -105,11 +95,12 @@ public enum CEmitter {
       checks += iface.outputs.map { "!\(iface.names.parameter($0.name))" }
       if let steps = module.steps { checks.append("T != \(steps)") }
       w.line("if (\(checks.joined(separator: " || "))) return \(n.constant("error_argument"));")
+      CWeights.emitBlobCheck(iface, &w)
       if iface.lengths != nil {
         w.line("if (lengths) for (int b = 0; b < B; b++) if (lengths[b] < 0 || lengths[b] > T) return \(n.constant("error_argument"));")
       }
       // The whole batch at once: x is [B, T, F] or [T, B, F], so a sequence and a step are strided.
-      var args = ["B", "x"]
+      var args = ["B"] + iface.weightArgument + ["x"]
       args += batchMajor ? ["(size_t)T * \(inputSize)", "\(inputSize)"] : ["\(inputSize)", "(size_t)B * \(inputSize)"]
       args += ["T", iface.lengths != nil ? "lengths" : "NULL"]
       args += iface.initialStates.map { iface.names.parameter($0.name) }

@@ -4,7 +4,7 @@ enum CHeaderEmitter {
   /// Parameter lists shared by the header's prototypes and the definitions in the .c file.
   static func runBatchParameters(_ iface: CInterface) -> [String] {
     let real = iface.real
-    var p = ["const \(real) *x", "int B", "int T"]
+    var p = iface.blobParameter + ["const \(real) *x", "int B", "int T"]
     if iface.lengths != nil { p.append("const int *lengths") }
     for s in iface.initialStates { p.append("const \(real) *\(iface.names.parameter(s.name))") }
     for o in iface.outputs { p.append("\(real) *\(iface.names.parameter(o.name))") }
@@ -17,8 +17,13 @@ enum CHeaderEmitter {
   }
 
   static func stepParameters(_ iface: CInterface) -> [String] {
-    ["\(iface.names.symbol)_state *s", "const \(iface.real) *x"]
+    iface.blobParameter + ["\(iface.names.symbol)_state *s", "const \(iface.real) *x"]
       + iface.outputs.filter(\.isSequence).map { "\(iface.real) *\(iface.names.parameter($0.name))" }
+  }
+
+  static func readParameters(_ iface: CInterface) -> [String] {
+    iface.blobParameter + ["\(iface.names.symbol)_state *s"]
+      + iface.outputs.filter { !$0.isSequence }.map { "\(iface.real) *\(iface.names.parameter($0.name))" }
   }
 
   static func emit(_ iface: CInterface, headerName: String) -> String {
@@ -67,7 +72,12 @@ enum CHeaderEmitter {
     }
     define("state_size", String(iface.stateSize), "all recurrent states, as get_state/set_state see them")
     define("parameter_count", String(iface.parameterCount), "weights and biases")
-    define("weight_bytes", String(iface.storedValues * iface.elementBytes), "size of the constant weight arrays")
+    if let layout = iface.plan.weights {
+      define("weights_bytes", String(layout.bytes), "size of the weights blob (--weights external)")
+      define("weights_layout", CWeights.hex(layout.checksum) + "u", "the blob layout's checksum, in its header")
+    } else {
+      define("weight_bytes", String(iface.storedValues * iface.elementBytes), "size of the constant weight arrays")
+    }
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {
       define("macs_per_sequence", String(iface.macsPerSequence), "multiply-adds once per sequence (heads)")
@@ -82,6 +92,17 @@ enum CHeaderEmitter {
     define("ok", "0", "success")
     define("error_argument", "(-1)", "a NULL pointer, B < 1, T < 1, a bad T or length")
     if module.steps != nil { define("error_steps", "(-2)", "streamed past the fixed number of steps") }
+    if iface.externalWeights {
+      define("error_weights", "(-3)", "a weights blob that is not this model's, or damaged")
+      w.section("weights")
+      w.comment([
+        "The weights are not compiled in: every function that reads them takes the blob grucc wrote",
+        "beside this header (\(n.constant("weights_bytes")) bytes, aligned to at least 8 bytes; 64 is best) as `weights`, checks",
+        "its header (\(n.constant("weights_layout"))) and returns \(n.constant("error_weights")) when it is not this model's.",
+        "check_weights also checks the size and the data's CRC-32: call it once after loading a blob.",
+      ])
+      w.line("int \(n.global("check_weights"))(const void *weights, size_t bytes);")
+    }
 
     w.section("whole sequences")
     w.comment(runBatchComment(iface))
@@ -140,8 +161,7 @@ enum CHeaderEmitter {
           "Computes \(vectorOutputs.map { "'\($0.name)'" }.joined(separator: ", ")) over the steps taken so far. It computes",
           "in the state's work area (the stream itself is unchanged), so the state is not const.",
         ])
-        let parameters = ["\(n.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(iface.names.parameter($0.name))" }
-        w.line("void \(n.global("read"))(\(parameters.joined(separator: ", ")));")
+        w.line("int \(n.global("read"))(\(readParameters(iface).joined(separator: ", ")));")
       }
     }
     w.line()

@@ -50,7 +50,7 @@ struct CInterface {
   let plan: MemoryPlan
 
   /// `headerName` is the header's file name, whose include guard no parameter may be named.
-  init(_ module: Module, headerName: String = "model.h") {
+  init(_ module: Module, headerName: String = "model.h", weights: WeightStorage = .embedded) {
     self.module = module
     real = module.precision == .f32 ? "float" : "double"
     let graph = module.graph
@@ -117,8 +117,24 @@ struct CInterface {
       initial.map { names.parameter($0.0) }
       + outputs.flatMap { o in [names.parameter(o.name)] + (o.isSequence ? ["_b", "_t"].map { names.parameter(o.name) + $0 } : []) }
     self.names = names
-    plan = MemoryPlan(module: module, names: names, reserved: CSequenceEmitter.reservedNames + parameterNames)
+    plan = MemoryPlan(
+      module: module, names: names, reserved: CSequenceEmitter.reservedNames + parameterNames, weights: weights)
   }
+
+  /// Whether the weights come from a blob the caller passes (`--weights external`).
+  var externalWeights: Bool { plan.weights != nil }
+
+  /// How a function reaches a weight tensor: its array, or its place in the blob's data `w`.
+  func weight(_ name: String) -> String {
+    externalWeights ? "(w + \(names.weight(name)))" : names.weight(name)
+  }
+
+  /// The internal functions' first parameters after `nb`: the blob's data, when there is one.
+  var weightParameter: [String] { externalWeights ? ["const \(real) *w"] : [] }
+  var weightArgument: [String] { externalWeights ? ["w"] : [] }
+
+  /// The public functions' first parameter: the blob, when there is one.
+  var blobParameter: [String] { externalWeights ? ["const void *weights"] : [] }
 
   /// The C parameter names the API's functions give the initial states and outputs (and, inside
   /// the whole-sequence function, the outputs' strides): no local may take them.

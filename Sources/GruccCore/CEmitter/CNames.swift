@@ -109,7 +109,8 @@ struct CNames {
   /// prelude and the fast math may define (their `@m_` names are read from CFastMath's text).
   static let fixedGlobals: [String] = {
     var names = [
-      "run_batch", "run", "step", "reset", "set_state", "get_state", "read", "sequence", "state",
+      "run_batch", "run", "step", "reset", "set_state", "get_state", "read", "sequence", "state", "crc32",
+      "weights_data", "check_weights",
       "cannot_stream_a_reverse_pass", "linear", "softmax", "tanh", "exp", "sigmoid", "hard_sigmoid", "leaky_relu",
       "thresholded_relu", "scaled_tanh", "affine", "elu", "softsign", "softplus", "clip",
     ]
@@ -123,7 +124,7 @@ struct CNames {
   static let fixedMacros: [String] =
     [
       "INPUT_SIZE", "STEPS", "STATE_SIZE", "STATE_BYTES", "PARAMETER_COUNT", "WEIGHT_BYTES", "MACS_PER_STEP",
-      "MACS_PER_SEQUENCE", "SCRATCH_SIZE", "SCRATCH_BYTES", "STACK_BYTES", "STATE_INIT", "OK", "ERROR_ARGUMENT", "ERROR_STEPS", "PRODUCT",
+      "MACS_PER_SEQUENCE", "SCRATCH_SIZE", "SCRATCH_BYTES", "STACK_BYTES", "STATE_INIT", "WEIGHTS_BYTES", "WEIGHTS_LAYOUT", "ERROR_WEIGHTS", "OK", "ERROR_ARGUMENT", "ERROR_STEPS", "PRODUCT",
     ] + CFastMath.macroNames
 
   /// Words a generated local or parameter must not be: C and C++ keywords, the library functions,
@@ -136,7 +137,7 @@ struct CNames {
     "unsigned", "using", "virtual", "void", "volatile", "while", "NULL", "memcpy", "memset", "exp", "expf",
     "tanh", "tanhf", "expm1", "expm1f", "log1p", "log1pf", "fabs", "fabsf", "size_t", "uint32_t", "uint64_t",
     "NAN", "i", "j", "t", "b", "s", "x", "x_b", "x_t", "x_stride", "T", "B", "nb", "tmax", "work", "len", "lengths",
-    "scratch", "state",
+    "scratch", "state", "w", "weights", "uintptr_t",
   ]
 }
 

@@ -51,7 +51,7 @@ enum CScanEmitter {
     var values = [CValue](repeating: .unavailable, count: body.nodes.count)
     let (yields, yieldIndex) = self.yields(body)
 
-    var parameters = ["int nb"]
+    var parameters = ["int nb"] + iface.weightParameter
     for (k, a) in body.argumentNodes.enumerated() {
       let name = locals.fresh(body.nodes[a].hint ?? "arg\(a)")
       parameters.append("const \(real) *\(name)")
@@ -84,7 +84,7 @@ enum CScanEmitter {
         switch node.op {
         case .argument: continue
         case .parameter(let p):
-          values[i] = .weights(names.weight(p))
+          values[i] = .weights(iface.weight(p))
           continue
         case .slice(let start, _):
           let name = locals.fresh(node.hint ?? "s\(i)")

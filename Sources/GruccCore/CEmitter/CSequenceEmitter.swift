@@ -9,7 +9,9 @@
 
 enum CSequenceEmitter {
   /// The names the function's own parameters and loop variables take.
-  static let reservedNames = ["i", "t", "tc", "t0", "n", "b", "nb", "T", "cs", "tmax", "lengths", "scratch", "x", "x_b", "x_t", "work"]
+  static let reservedNames = [
+    "i", "t", "tc", "t0", "n", "b", "nb", "T", "cs", "tmax", "lengths", "scratch", "x", "x_b", "x_t", "work", "w", "weights",
+  ]
 
   /// Emits `static void <model>_sequence(...)`, whose parameters are: nb, x with its sequence and
   /// step strides, T, lengths (or NULL), the initial states, each output (with its strides if it
@@ -20,7 +22,7 @@ enum CSequenceEmitter {
     let real = iface.real
     var locals = LocalNames(reserved: reservedNames + iface.parameterNames + plan.buffers.map(\.name), names: iface.names)
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
-    var parameters = ["int nb", "const \(real) *x", "size_t x_b", "size_t x_t", "int T", "const int *lengths"]
+    var parameters = ["int nb"] + iface.weightParameter + ["const \(real) *x", "size_t x_b", "size_t x_t", "int T", "const int *lengths"]
     for s in iface.initialStates { parameters.append("const \(real) *\(iface.names.parameter(s.name))") }
     for o in iface.outputs {
       let p = iface.names.parameter(o.name)
@@ -86,8 +88,8 @@ enum CSequenceEmitter {
             values[i] = [.sequence(pointer: "(\(p) + \(start))", stride: stride, element: element, local: local)]
           case (.scan(let scan), .scan(let memory)):
             emitScan(
-              scan, node: node, memory: memory, operands: operands, step: steps[i]!, real: real, stepRows: stepRows,
-              locals: &locals, &w)
+              scan, node: node, memory: memory, operands: operands, step: steps[i]!, real: real,
+              weightArgument: iface.weightArgument, stepRows: stepRows, locals: &locals, &w)
           case (.reduce(let r), .vector(let acc)):
             let x = operands[0]
             let valid = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
@@ -252,7 +254,7 @@ enum CSequenceEmitter {
       if t.dtype == .i32 { return [.lengths] }
       return [.vector(iface.names.parameter(name))]
     case .parameter(let name):
-      return [.weights(iface.names.weight(name))]
+      return [.weights(iface.weight(name))]
     case .zeros:
       return [.zero]
     case .scan(let scan):
@@ -309,7 +311,7 @@ enum CSequenceEmitter {
   /// One chunk of one scan, all nb sequences per step.
   private static func emitScan(
     _ scan: Scan, node: Node, memory: ScanMemory, operands: [CValue], step: CStepFunction, real: String,
-    stepRows: (CValue) -> CValue, locals: inout LocalNames, _ w: inout CWriter
+    weightArgument: [String], stepRows: (CValue) -> CValue, locals: inout LocalNames, _ w: inout CWriter
   ) {
     let bounded = scan.hasLengths ? "the valid steps" : "the steps"
     w.comment(["\(scan.name): \(scan.direction == .forward ? "forward" : "backward") over \(bounded) of this chunk, nb sequences at once"])
@@ -339,7 +341,7 @@ enum CSequenceEmitter {
     }
     w.block(loop) { w in
       if scan.hasLengths { w.line("int t = t0 + tc;") }
-      var args = ["nb"]
+      var args = ["nb"] + weightArgument
       for k in 0..<scan.sequences {
         let rows = stepRows(operands[k])
         args += [rows.pointer, rows.rowStride ?? "0"]

@@ -17,11 +17,11 @@ enum CStreamEmitter {
     var locals = LocalNames(reserved: ["i", "t", "s", "x"] + iface.outputs.map { iface.names.parameter($0.name) }, names: names)
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
     let sequenceOutputs = iface.outputs.filter(\.isSequence)
-    var parameters = ["\(names.symbol)_state *s", "const \(real) *x"]
-    for o in sequenceOutputs { parameters.append("\(real) *\(iface.names.parameter(o.name))") }
+    let parameters = CHeaderEmitter.stepParameters(iface)
     let fixedSteps = iface.module.steps
 
     w.block("int \(names.global("step"))(\(parameters.joined(separator: ", ")))") { w in
+      CWeights.emitBlobCheck(iface, &w)
       if let fixedSteps {
         w.line("if (s->steps >= \(fixedSteps)) return \(names.constant("error_steps"));")
       }
@@ -34,7 +34,7 @@ enum CStreamEmitter {
         case .argument(_, let t):
           values[i] = [t.isSequence ? .vector("x") : t.dtype == .i32 ? .lengths : .unavailable]
         case .parameter(let name):
-          values[i] = [.weights(names.weight(name))]
+          values[i] = [.weights(iface.weight(name))]
         case .zeros:
           values[i] = [.zero]
         case .slice(let start, _):
@@ -54,7 +54,7 @@ enum CStreamEmitter {
             yieldNames.append(name)
           }
           let members = (0..<scan.states).map { "s->\(stateMember(info, $0))" }
-          var args = ["1"]
+          var args = ["1"] + iface.weightArgument
           for k in 0..<scan.sequences {
             args += [operands[k].pointer, String(graph.type(of: node.operands[k])?.features ?? 0)]
           }
@@ -125,14 +125,15 @@ enum CStreamEmitter {
     // Only what the vector outputs need; scans and reductions are read from the state.
     let needed = iface.plan.stream.readNeeds
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
-    let parameters = ["\(names.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(iface.names.parameter($0.name))" }
-    w.block("void \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
+    let parameters = CHeaderEmitter.readParameters(iface)
+    w.block("int \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
+      CWeights.emitBlobCheck(iface, &w)
       for (i, node) in graph.nodes.enumerated() where needed[i] {
         let operands = node.operands.map { values[$0.node].isEmpty ? CValue.unavailable : values[$0.node][$0.result] }
         let features = node.types[0]?.features ?? 0
         switch node.op {
         case .parameter(let name):
-          values[i] = [.weights(names.weight(name))]
+          values[i] = [.weights(iface.weight(name))]
         case .zeros:
           values[i] = [.zero]
         case .scan(let scan):
@@ -178,6 +179,7 @@ enum CStreamEmitter {
           w.line("memcpy(\(iface.names.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
         }
       }
+      w.line("return \(names.constant("ok"));")
     }
     w.line()
   }

@@ -218,7 +218,7 @@ public struct Driver {
     case .c?, .header?:
       guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
       let headerName = "\(module.name).h"
-      let emitted = CEmitter.emit(module, headerName: headerName, activations: options.activations)
+      let emitted = CEmitter.emit(module, headerName: headerName, activations: options.activations, weights: options.weights)
       return deliver(options.emit == .c ? emitted.source : emitted.header, to: options.output, input: options.input)
     case nil:
       guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
@@ -226,8 +226,11 @@ public struct Driver {
       guard cPath.hasSuffix(".c") else { return fail("output file '\(cPath)' must end in '.c' (the header goes beside it as '.h')") }
       let hPath = String(cPath.dropLast(2)) + ".h"
       let headerName = hPath.split(separator: "/").last.map(String.init) ?? hPath
-      let emitted = CEmitter.emit(module, headerName: headerName, activations: options.activations)
-      return write([(cPath, Array(emitted.source.utf8)), (hPath, Array(emitted.header.utf8))], input: options.input)
+      let emitted = CEmitter.emit(module, headerName: headerName, activations: options.activations, weights: options.weights)
+      var files = [(cPath, Array(emitted.source.utf8)), (hPath, Array(emitted.header.utf8))]
+      // With --weights external the blob goes beside the C: model.c, model.h, model.weights.
+      if let blob = emitted.blob { files.append((String(cPath.dropLast(2)) + ".weights", blob)) }
+      return write(files, input: options.input)
     }
   }
 

@@ -29,6 +29,9 @@ enum HelpText {
       --activations MODE      exact (default): sigmoid, tanh and exp from the C library;
                               fast: short polynomials that vectorise, with the maximum
                               error over all inputs stated in the generated file
+      --weights STORAGE       embedded (default): the weights as constant arrays in the C;
+                              external: in a blob written beside it (model.weights), which
+                              the C takes at run time, checked (see model.h)
 
     PASSES (in order, for --emit ir-after=PASS):
       irgen (the graph before any pass), \(PassPipeline.standardNames.joined(separator: ", "))

@@ -19,6 +19,8 @@ public struct CompileOptions: Sendable, Equatable {
   public var printIRAfterAll = false
   /// How the generated C computes sigmoid, tanh and exp.
   public var activations: ActivationMode = .exact
+  /// Whether the weights are compiled in or written to a blob the C reads at run time.
+  public var weights: WeightStorage = .embedded
 }
 
 public struct RunOptions: Sendable, Equatable {
@@ -127,6 +129,12 @@ public enum Options {
           throw UsageError(message: "'--activations' takes 'exact' or 'fast', not '\(mode)'")
         }
         options.activations = m
+      case "--weights":
+        let storage = try value(after: "--weights", &args)
+        guard let s = WeightStorage(rawValue: storage) else {
+          throw UsageError(message: "'--weights' takes 'embedded' or 'external', not '\(storage)'")
+        }
+        options.weights = s
       case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
       case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
       case "--help", "-h": throw UsageError(message: "'--help' must come first")

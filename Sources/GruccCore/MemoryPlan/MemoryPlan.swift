@@ -129,13 +129,93 @@ struct StackPlan: Sendable {
   }
 }
 
+/// Where the weights are: compiled in as `static const` arrays, or in a blob the caller loads
+/// and passes at run time (`--weights external`).
+public enum WeightStorage: String, Sendable {
+  case embedded, external
+}
+
+/// The layout of the external weights blob: a 64-byte header, then every weight tensor in module
+/// order, each starting on a 64-byte boundary (so the data may be read with aligned loads).
+/// Little-endian, like the targets grucc generates for; a big-endian reader sees the wrong magic.
+///
+///     0  magic "GRUW"       4  version (1)        8  bytes per value (4 or 8)
+///    12  values of data    16  layout checksum   20  data checksum (CRC-32 of the data bytes)
+///    24  reserved (zeros) up to 64, then the data
+struct WeightLayout: Sendable {
+  static let headerBytes = 64
+  static let magic: UInt32 = 0x5755_5247  // "GRUW" read as a little-endian word
+  static let version: UInt32 = 1
+
+  /// Each tensor's first value, counted in values from the start of the data.
+  var offsets: [String: Int]
+  /// Values in the data, padding between tensors included.
+  var values: Int
+  var elementBytes: Int
+  /// CRC-32 of the layout's description: a blob written for another model, another precision or
+  /// another grucc layout is refused before any weight is read.
+  var checksum: UInt32
+
+  var bytes: Int { WeightLayout.headerBytes + values * elementBytes }
+
+  init(_ module: Module) {
+    elementBytes = module.precision == .f32 ? 4 : 8
+    let align = 64 / elementBytes
+    var offsets: [String: Int] = [:]
+    var at = 0
+    var description = "grucc weights \(WeightLayout.version)\nmodel \(module.name)\nprecision \(module.precision.rawValue)\n"
+    for p in module.parameters {
+      at = (at + align - 1) / align * align
+      offsets[p.name] = at
+      description += "\(p.name) \(p.shape.map(String.init).joined(separator: "x")) at \(at)\n"
+      at += p.count
+    }
+    self.offsets = offsets
+    values = at
+    checksum = CRC32.checksum(Array(description.utf8))
+  }
+
+  /// The blob for a module's weights.
+  func blob(_ module: Module) -> [UInt8] {
+    // Little-endian whatever the host: each value's bits, low byte first.
+    var data = [UInt8](repeating: 0, count: values * elementBytes)
+    data.withUnsafeMutableBytes { raw in
+      for p in module.parameters {
+        var at = offsets[p.name]! * elementBytes
+        for v in p.values {
+          if elementBytes == 4 {
+            raw.storeBytes(of: Float(v).bitPattern.littleEndian, toByteOffset: at, as: UInt32.self)
+          } else {
+            raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: at, as: UInt64.self)
+          }
+          at += elementBytes
+        }
+      }
+    }
+    var header = [UInt8](repeating: 0, count: WeightLayout.headerBytes)
+    let words: [UInt32] = [
+      WeightLayout.magic, WeightLayout.version, UInt32(elementBytes), UInt32(values), checksum, CRC32.checksum(data),
+    ]
+    for (i, word) in words.enumerated() {
+      for byte in 0..<4 { header[4 * i + byte] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(byte))) }
+    }
+    return header + data
+  }
+}
+
 /// The memory plan of one model: built from the optimised module and the C names.
 struct MemoryPlan: Sendable {
   var sequence: SequencePlan
   var stream: StreamPlan
   var stack: StackPlan
+  /// Where the weights live: the blob layout when they are external, nil when compiled in.
+  var weights: WeightLayout?
 
-  init(module: Module, names: CNames, reserved: [String], chunkSteps: Int = SequencePlan.defaultChunkSteps) {
+  init(
+    module: Module, names: CNames, reserved: [String], chunkSteps: Int = SequencePlan.defaultChunkSteps,
+    weights: WeightStorage = .embedded
+  ) {
+    self.weights = weights == .external ? WeightLayout(module) : nil
     sequence = MemoryPlan.planSequence(module, names: names, reserved: reserved, chunkSteps: chunkSteps)
     stream = MemoryPlan.planStream(module)
     stack = StackPlan(module)

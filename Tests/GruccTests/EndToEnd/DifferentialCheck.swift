@@ -171,6 +171,8 @@ struct DifferentialCheck {
   var cFlags = ["-O3"]
   /// Extra flags for grucc (`--activations fast`).
   var gruccFlags: [String] = []
+  /// Whether grucc writes the weights to a blob the C takes at run time (`--weights external`).
+  var externalWeights = false
   /// Extra environment for the harness (sanitizer options).
   var environment: [String: String] = [:]
   /// The weights the reference uses; by default the ones grucc bound. A test that wrote the
@@ -190,10 +192,10 @@ struct DifferentialCheck {
 
     // C through the Driver, exactly as `grucc model.gru -o dir/model.c` would write it.
     let cPath = dir.appendingPathComponent("\(model.name).c").path
-    let driven = Driver.run([modelPath, "-o", cPath] + gruccFlags)
+    let driven = Driver.run([modelPath, "-o", cPath] + gruccFlags + (externalWeights ? ["--weights", "external"] : []))
     try #require(
       driven.exitCode == 0, "grucc failed on \(modelPath):\n\(driven.stderr)", sourceLocation: sourceLocation)
-    let harness = CHarness(model)
+    let harness = CHarness(model, externalWeights: externalWeights)
     let harnessPath = dir.appendingPathComponent("harness.c").path
     let inputPath = dir.appendingPathComponent("input.bin").path
     let binary = dir.appendingPathComponent("harness").path
@@ -204,7 +206,9 @@ struct DifferentialCheck {
     keep = !compiled
     try #require(
       compiled, "C compile failed (files kept in \(dir.path)):\n\(built.summary)", sourceLocation: sourceLocation)
-    let ran = try ProcessRunner.run(binary, [inputPath], timeout: 120, environment: environment)
+    let blobPath = dir.appendingPathComponent("\(model.name).weights").path
+    let ran = try ProcessRunner.run(
+      binary, [inputPath] + (externalWeights ? [blobPath] : []), timeout: 120, environment: environment)
     let finished = ran.succeeded
     let quiet = ran.stderr.isEmpty
     keep = !finished || !quiet
@@ -214,6 +218,9 @@ struct DifferentialCheck {
       quiet, "the harness wrote to stderr (files kept in \(dir.path)):\n\(ran.stderr.prefix(4000))",
       sourceLocation: sourceLocation)
     let results = try harness.parse(ran.stdout, cases: cases)
+    if externalWeights {
+      #expect(results.first?.weightsStatus == 0, "check_weights refused the blob grucc wrote", sourceLocation: sourceLocation)
+    }
 
     let (bound, optimised) = try EndToEnd.modules(for: modelPath)
     let weights = Dictionary(uniqueKeysWithValues: bound.parameters.map { ($0.name, $0.values) })

@@ -28,6 +28,8 @@ struct HarnessResult: Sendable {
   /// Each sequence streamed for its own length; sequence outputs are zero past it.
   var streamStatus: Int?
   var stream: [String: [Double]] = [:]
+  /// What check_weights said of the blob (external weights only).
+  var weightsStatus: Int?
   /// get_state after each stream, `[B, STATE_SIZE]`.
   var streamState: [Double]?
   /// The status of one step more than a fixed-steps model allows.
@@ -57,8 +59,17 @@ enum HarnessError: Error, CustomStringConvertible {
 /// at compile time.
 struct CHarness: Sendable {
   let model: RefModel
+  /// The model was compiled with `--weights external`: the harness loads the blob named by its
+  /// second argument, checks it once, and passes it to every function that reads weights.
+  var externalWeights = false
 
-  init(_ model: RefModel) { self.model = model }
+  init(_ model: RefModel, externalWeights: Bool = false) {
+    self.model = model
+    self.externalWeights = externalWeights
+  }
+
+  /// The arguments every weight-reading call starts with.
+  private var blob: [String] { externalWeights ? ["blob"] : [] }
 
   private var symbol: String { model.name }
   private var macro: String { model.name.uppercased() }
@@ -155,10 +166,12 @@ struct CHarness: Sendable {
 
       int main(int argc, char **argv) {
           int cases, k;
-          if (argc != 2 || !(input_file = fopen(argv[1], "rb"))) {
-              fprintf(stderr, "usage: harness INPUT\\n");
+          \(externalWeights ? "void *blob = NULL;" : "")
+          if (argc != \(externalWeights ? 3 : 2) || !(input_file = fopen(argv[1], "rb"))) {
+              fprintf(stderr, "usage: harness INPUT\(externalWeights ? " WEIGHTS" : "")\\n");
               return 2;
           }
+      \(externalWeights ? loadBlobSource() : "")
           cases = (int)next_value();
           for (k = 0; k < cases; k++) {
               const int B = (int)next_value();
@@ -187,7 +200,7 @@ struct CHarness: Sendable {
     }
     let h0s = model.initialStates.indices.map { "h0_\($0)" }
     let outs = outputs.indices.map { "out_\($0)" }
-    let batchArgs = ["x", "B", "T"] + (model.lengths != nil ? ["lengths"] : []) + h0s + outs + ["scratch"]
+    let batchArgs = blob + ["x", "B", "T"] + (model.lengths != nil ? ["lengths"] : []) + h0s + outs + ["scratch"]
     c += refusalSource(batchArgs)
     c += "        status = \(symbol)_run_batch(\(batchArgs.joined(separator: ", ")));\n"
     c += "        print_status(k, \"batch\", status);\n"
@@ -197,7 +210,7 @@ struct CHarness: Sendable {
     c += runSource()
     if model.streams { c += streamSource() }
     if model.steps != nil {
-      let wrongSteps = ["x", "B", "T + 1"] + batchArgs.dropFirst(3)
+      let wrongSteps = blob + ["x", "B", "T + 1"] + batchArgs.dropFirst(blob.count + 3)
       c += """
                 /* A fixed-steps model refuses any other T without touching a buffer. */
                 status = \(symbol)_run_batch(\(wrongSteps.joined(separator: ", ")));
@@ -211,6 +224,7 @@ struct CHarness: Sendable {
     c += """
           }
           fclose(input_file);
+          \(externalWeights ? "free(blob);" : "")
           return 0;
       }
 
@@ -235,7 +249,7 @@ struct CHarness: Sendable {
               {
                   int untouched = 1;
                   size_t i;
-                  status = \(call(replacing: 1, with: "0"));
+                  status = \(call(replacing: blob.count + 1, with: "0"));
                   print_status(k, "refuse_batch", status);
 
       """
@@ -245,10 +259,10 @@ struct CHarness: Sendable {
                       int *bad = (int *)allocate((size_t)B * sizeof *bad);
                       for (b = 0; b < B; b++) bad[b] = lengths ? lengths[b] : T;
                       bad[B - 1] = T + 1;
-                      status = \(call(replacing: 3, with: "bad"));
+                      status = \(call(replacing: blob.count + 3, with: "bad"));
                       print_status(k, "refuse_long", status);
                       bad[B - 1] = -1;
-                      status = \(call(replacing: 3, with: "bad"));
+                      status = \(call(replacing: blob.count + 3, with: "bad"));
                       print_status(k, "refuse_negative", status);
                       free(bad);
                   }
@@ -281,7 +295,7 @@ struct CHarness: Sendable {
 
       """
     let args =
-      ["x0", "T"] + model.initialStates.indices.map { "h0_\($0)" } + outputs.indices.map { "run_\($0)" } + ["scratch"]
+      blob + ["x0", "T"] + model.initialStates.indices.map { "h0_\($0)" } + outputs.indices.map { "run_\($0)" } + ["scratch"]
     c += "            status = \(symbol)_run(\(args.joined(separator: ", ")));\n"
     c += "            print_status(k, \"run\", status);\n"
     for (j, o) in outputs.enumerated() {
@@ -335,7 +349,7 @@ struct CHarness: Sendable {
     }
     let stepOutputs = outputs.indices.filter { outputs[$0].shape.isSequence }
     let stepArgs =
-      ["&s", "x + row(b, t, B, T) * \(constant("input_size"))"]
+      blob + ["&s", "x + row(b, t, B, T) * \(constant("input_size"))"]
       + stepOutputs.map { "stream_\($0) + row(b, t, B, T) * \(outputs[$0].shape.features)" }
     c += """
                       for (t = 0; t < len; t++) {
@@ -345,12 +359,12 @@ struct CHarness: Sendable {
 
       """
     if !vectorOutputs.isEmpty {
-      let readArgs = ["&s"] + vectorOutputs.map { "stream_\($0) + (size_t)b * \(outputs[$0].shape.features)" }
+      let readArgs = blob + ["&s"] + vectorOutputs.map { "stream_\($0) + (size_t)b * \(outputs[$0].shape.features)" }
       c += "                \(symbol)_read(\(readArgs.joined(separator: ", ")));\n"
     }
     c += "                \(symbol)_get_state(&s, final_states + (size_t)b * \(state));\n"
     if model.steps != nil {
-      let args = ["&s", "x"] + stepOutputs.map { "spare_\($0)" }
+      let args = blob + ["&s", "x"] + stepOutputs.map { "spare_\($0)" }
       c += """
                         if (len == \(constant("steps"))) {
                             status = \(symbol)_step(\(args.joined(separator: ", ")));
@@ -375,6 +389,28 @@ struct CHarness: Sendable {
 
       """
     return c
+  }
+
+  /// Reads the weights blob into memory malloc aligns, and prints what check_weights says of it.
+  private func loadBlobSource() -> String {
+    """
+        {
+            FILE *f = fopen(argv[2], "rb");
+            long bytes;
+            if (!f || fseek(f, 0, SEEK_END) != 0 || (bytes = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+                fprintf(stderr, "harness: cannot read the weights blob %s\\n", argv[2]);
+                return 2;
+            }
+            blob = allocate((size_t)bytes + 1);
+            if (fread(blob, 1, (size_t)bytes, f) != (size_t)bytes) {
+                fprintf(stderr, "harness: the weights blob is short\\n");
+                return 2;
+            }
+            fclose(f);
+            print_status(0, "weights", \(symbol)_check_weights(blob, (size_t)bytes));
+        }
+
+    """
   }
 
   // MARK: - Input and output
@@ -425,6 +461,7 @@ struct CHarness: Sendable {
     var results: [HarnessResult] = []
     for (k, c) in cases.enumerated() {
       var r = HarnessResult(batchStatus: try status("\(k) batch"), runStatus: try status("\(k) run"))
+      if externalWeights { r.weightsStatus = try status("0 weights") }
       for o in outputs {
         let seq = o.shape.isSequence
         let f = o.shape.features
