@@ -12,7 +12,7 @@ import Testing
   }
 
   static func importError(_ bytes: [UInt8]) -> ImportError? {
-    if case .failure(let e) = OnnxImporter.importModel(bytes, baseName: "m", sourceName: "m.onnx") { return e }
+    if case .failure(let e) = OnnxImporter.importModel(bytes, modelName: "m", weightsFile: "m.safetensors", sourceName: "m.onnx") { return e }
     return nil
   }
 
@@ -61,7 +61,7 @@ import Testing
     for _ in 0..<300 {
       var b = bytes
       for _ in 0..<3 { b[rng.int(0...(b.count - 1))] = UInt8(truncatingIfNeeded: rng.next()) }
-      _ = OnnxImporter.importModel(b, baseName: "m", sourceName: "m.onnx")
+      _ = OnnxImporter.importModel(b, modelName: "m", weightsFile: "m.safetensors", sourceName: "m.onnx")
     }
   }
 
