@@ -53,7 +53,7 @@ struct DataValue {
   /// Which sequence each batch row holds (a sort by length moves them).
   var order: BatchOrder = .identity
 
-  var hasTime: Bool { slots.contains(.time) }
+  var hasTime: Bool { slots.contains { $0 == .time || $0 == .merged(batchFirst: true) || $0 == .merged(batchFirst: false) } }
   var fixedDims: [Int] { slots.compactMap(\.fixedSize) }
   var shape: [SymbolicInt] { slots.map(\.size) }
 
@@ -91,6 +91,7 @@ struct DeclaredSizes {
     case .batch: return d == .batch || (batch != nil && d.constant == batch)
     case .time: return d == .time || (time != nil && d.constant == time)
     case .fixed(let n): return d.constant == n
+    case .merged: return d == slot.size || (batch != nil && time != nil && d.constant == batch! * time!)
     }
   }
 
@@ -201,14 +202,15 @@ enum DataLayout {
       }
     }
     let mixes = importFailure(
-      "reshaping \(slotsText(v.slots)) to \(symbolicShapeText(target)) merges or splits the batch or time axis; "
-        + "grucc keeps them whole (it can regroup the other axes and add or drop axes of size 1)")
-    // Segments of fixed axes between the batch and time axes must keep their sizes.
+      "reshaping \(slotsText(v.slots)) to \(symbolicShapeText(target)) mixes the batch or time axis with others; "
+        + "grucc can regroup the other axes, add or drop axes of size 1, and flatten batch and time together")
+    // The batch and time axes (alone, or flattened together) are anchors; the runs of fixed axes
+    // between them must keep their sizes, in any grouping.
     var slots: [Slot] = []
     var j = 0
-    func constant(_ d: SymbolicInt) -> Int? { d.constant }
     let core = v.slots.filter { $0 != .fixed(1) }
     var k = 0
+    func anchor(_ d: SymbolicInt, _ s: Slot) -> Bool { sizes.matches(d, s) }
     while k <= core.count {
       var product = 1
       while k < core.count, let n = core[k].fixedSize {
@@ -216,19 +218,43 @@ enum DataLayout {
         product = p
         k += 1
       }
-      // The target's dims for this run of fixed axes, until their product is reached.
+      // The target's dims for this run, until their product is reached; then its size-1 dims,
+      // unless the next anchor is one.
       var have = 1
-      while have < product || (j < target.count && target[j] == SymbolicInt(1) && (k == core.count || !sizes.matches(target[j], core[k]))) {
-        guard j < target.count, let n = constant(target[j]), n > 0, let p = Checked.multiply(have, n), p <= product else { throw mixes }
+      while have < product || (j < target.count && target[j] == SymbolicInt(1) && (k == core.count || !anchor(target[j], core[k]))) {
+        guard j < target.count, let n = target[j].constant, n > 0, let p = Checked.multiply(have, n), p <= product else { throw mixes }
         slots.append(.fixed(n))
         have = p
         j += 1
       }
       guard have == product else { throw mixes }
       if k < core.count {
-        guard j < target.count, sizes.matches(target[j], core[k]) else { throw mixes }
-        slots.append(core[k])
-        j += 1
+        guard j < target.count else { throw mixes }
+        let a = core[k]
+        let next: Slot? = k + 1 < core.count ? core[k + 1] : nil
+        switch a {
+        case .batch, .time:
+          let flat = Slot.merged(batchFirst: a == .batch)
+          if !anchor(target[j], a), next == (a == .batch ? .time : .batch), anchor(target[j], flat) {
+            slots.append(flat)
+            k += 1
+          } else {
+            guard anchor(target[j], a) else { throw mixes }
+            slots.append(a)
+          }
+          j += 1
+        case .merged(let batchFirst):
+          let pair: [Slot] = batchFirst ? [.batch, .time] : [.time, .batch]
+          if anchor(target[j], a) {
+            slots.append(a)
+            j += 1
+          } else {
+            guard j + 1 < target.count, anchor(target[j], pair[0]), anchor(target[j + 1], pair[1]) else { throw mixes }
+            slots += pair
+            j += 2
+          }
+        case .fixed: break
+        }
       }
       k += 1
     }

@@ -201,12 +201,16 @@ struct SequenceVector: Equatable {
 enum Slot: Equatable, CustomStringConvertible {
   case batch, time
   case fixed(Int)
+  /// The batch and time axes flattened into one (Keras' TimeDistributed reshapes [B, T, F] to
+  /// [B·T, F] around its layer), batch-major or time-major.
+  case merged(batchFirst: Bool)
 
   var size: SymbolicInt {
     switch self {
     case .batch: return .batch
     case .time: return .time
     case .fixed(let n): return SymbolicInt(n)
+    case .merged: return (SymbolicInt.batch * SymbolicInt.time)!
     }
   }
 
@@ -220,6 +224,7 @@ enum Slot: Equatable, CustomStringConvertible {
     case .batch: return "batch"
     case .time: return "time"
     case .fixed(let n): return String(n)
+    case .merged(let batchFirst): return batchFirst ? "batch·time" : "time·batch"
     }
   }
 }

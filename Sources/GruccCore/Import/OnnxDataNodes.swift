@@ -50,8 +50,8 @@ extension OnnxImportSession {
     try onlyAttributes(node, ["alpha", "beta", "transA", "transB"])
     guard case .data(var a) = try required(node, 0) else { throw importFailure("A must be computed from the input") }
     if try int(node, "transA", default: 0) == 1 { a = try DataLayout.transpose(a, perm: [1, 0]) }
-    guard a.slots.count == 2, a.slots[0] == .batch, case .fixed(let k) = a.slots[1] else {
-      throw importFailure("A is \(slotsText(a.slots)); a dense layer reads [batch, features]")
+    guard a.slots.count == 2, a.slots[0].fixedSize == nil, case .fixed(let k) = a.slots[1] else {
+      throw importFailure("A is \(slotsText(a.slots)); a dense layer reads [batch, features] (or [batch·time, features])")
     }
     guard let b = try folded(node, 1, "B"), b.dims.count == 2, let bv = b.numbers else {
       throw importFailure("B must be a constant matrix")
@@ -72,7 +72,7 @@ extension OnnxImportSession {
     let v = try denseValue(
       node, source: source, columns: columns,
       weight: { i, j in alpha * (transB ? bv[i * k + j] : bv[j * n + i]) }, bias: bias, units: n,
-      slots: [.batch, .fixed(n)], order: a.order)
+      slots: [a.slots[0], .fixed(n)], order: a.order)
     set(node, .data(v))
   }
 

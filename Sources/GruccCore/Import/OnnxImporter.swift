@@ -184,7 +184,16 @@ struct OnnxImportSession {
     let initializerNames = Set(graph.initializers.map(\.name))
     let inputs = graph.inputs.filter { !initializerNames.contains($0.name) }
     guard let firstGRU = graph.nodes.first(where: { $0.opType == "GRU" }), let x0 = firstGRU.inputs.first else {
-      if let other = graph.nodes.first(where: { !Self.supported.contains($0.opType) }) {
+      // A loop is the likely reason there is no GRU: report it before any other stranger.
+      if let other = graph.nodes.first(where: { ["Loop", "Scan"].contains($0.opType) })
+        ?? graph.nodes.first(where: { !Self.supported.contains($0.opType) })
+      {
+        var session = self
+        do throws(ImportError) {
+          try session.evaluate(other)
+        } catch {
+          throw fail(other, error.message + "; the graph has no GRU node")
+        }
         throw fail(other, "operator \(quoted(other.opType)) is not supported, and the graph has no GRU node")
       }
       throw fail(nil, "the graph has no GRU node; grucc imports models built around ONNX's GRU operator")
@@ -292,6 +301,7 @@ struct OnnxImportSession {
     case .batch: return .batch
     case .time: return .time
     case .fixed(let n): return .fixed(n)
+    case .merged: preconditionFailure("graphOutput refuses flattened batch and time axes")
     }
   }
 
@@ -411,7 +421,7 @@ struct OnnxImportSession {
     "Cast", "CastLike", "TopK", "ScatterElements", "Identity", "Dropout",
   ]
 
-  private mutating func evaluate(_ node: OnnxNode) throws(ImportError) {
+  mutating func evaluate(_ node: OnnxNode) throws(ImportError) {
     let op = node.opType
     switch op {
     case "GRU": try gru(node)
@@ -442,6 +452,9 @@ struct OnnxImportSession {
     case _ where Self.binaryArithmetic.contains(op) || Self.comparisons.contains(op) || Self.logic.contains(op)
       || Self.unaryArithmetic.contains(op):
       try arithmeticNode(node)
+    case "Loop", "Scan":
+      throw importFailure("operator \(quoted(op)) is not supported: grucc imports recurrent layers as ONNX GRU nodes, not as loops "
+        + "(tf2onnx writes a Loop for a Keras GRU it cannot fuse into one, such as reset_after=False or a GRU behind Masking)")
     default:
       throw importFailure("operator \(quoted(op)) is not supported; grucc imports " + Self.supported.joined(separator: ", "))
     }
@@ -461,6 +474,10 @@ struct OnnxImportSession {
     }
     guard v.order.isIdentity else {
       throw fail(nil, "graph output \(quoted(output.name)) has its sequences \(v.order), not in the input's order")
+    }
+    if let flat = v.slots.first(where: { if case .merged = $0 { true } else { false } }) {
+      throw fail(nil, "graph output \(quoted(output.name)) is \(slotsText(v.slots)), with the \(flat) axes flattened into one; "
+        + "grucc outputs sequences with separate batch and time axes")
     }
     let used = v.parts
     var lines: [String] = []

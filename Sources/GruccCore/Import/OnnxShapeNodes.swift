@@ -295,14 +295,15 @@ extension OnnxImportSession {
         continue
       }
       // A batch or time axis: all of it, or (time) the last step.
-      let everything = starts[k] == 0 && step == 1 && ends[k] >= (sizes.number(shape[a]) ?? 1 << 62)
+      let everything = starts[k] == 0 && step == 1 && ends[k] >= (sizes.number(shape[a]) ?? Int(Int32.max))
       if everything { continue }
       guard case .data(let d) = result, d.slots[a] == .time else {
         throw importFailure("a Slice along the \(shape[a].isBatch ? "batch" : "time") axis of \(result.kindDescription) "
           + "(from \(starts[k]) to \(ends[k]) by \(step)); grucc takes whole batches")
       }
+      // "To the end" is any end past the last step: exporters write INT32_MAX or INT64_MAX.
       let lastStart = starts[k] == -1 || (sizes.time.map { starts[k] == $0 - 1 } ?? false)
-      guard lastStart, step == 1, ends[k] >= (sizes.time ?? 1 << 62) || ends[k] == 0 && false else {
+      guard lastStart, step == 1, ends[k] >= (sizes.time ?? Int(Int32.max)) else {
         throw importFailure("a Slice of steps \(starts[k]) to \(ends[k]) (by \(step)) of a sequence; grucc can take only the last step")
       }
       result = .data(try lastStep(d, axis: a, keep: true, user: "Slice"))
@@ -337,6 +338,8 @@ extension OnnxImportSession {
         set(node, .data(try lastStep(d, axis: axis, keep: !i.dims.isEmpty, user: "Gather")))
       case .batch:
         throw importFailure("Gather of some sequences of the batch (indices \(i.valueDescription)); grucc takes whole batches")
+      case .merged:
+        throw importFailure("Gather along the flattened batch and time axis; grucc takes whole batches and sequences")
       }
     case (.data(var d), .perSequence(let p)):
       guard d.slots[axis] == .batch, case .permutation(let order) = p.kind, p.axes == [.batch] else {
