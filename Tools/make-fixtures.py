@@ -3,7 +3,11 @@
 
 Run by hand from the repository root (nothing in the build or the tests runs it):
 
-    /work/venv/bin/python Tools/make-fixtures.py
+    /work/venv/bin/python Tools/make-fixtures.py [--skip-tf2onnx]
+
+The tf2onnx_* cases come from Tools/make-tf2onnx-fixtures.py, which this script runs with the
+Python of a second venv (TensorFlow and tf2onnx; $GRUCC_TF_PYTHON, default
+/work/venv-tf/bin/python); --skip-tf2onnx keeps the committed ones.
 
 The virtual environment (CPU only is enough; these are the versions the committed fixtures
 were made with, Python 3.11.7):
@@ -1214,12 +1218,18 @@ def export_case(name, *, seed, exporter, dynamic, cfg, description, dtype=np.flo
         REFUSED_EXPORTS.append((exporter, description, msg))
         return False
     model = onnx.load(str(path), load_external_data=False)
-    # The dynamo exporter records torch.export's range constraints, which carry state from
-    # earlier exports in the same process; dropped so the file does not change between runs.
-    keep = [p for p in model.metadata_props if "range_constraints" not in p.key]
-    if len(keep) != len(model.metadata_props):
-        del model.metadata_props[:]
-        model.metadata_props.extend(keep)
+    # The dynamo exporter records debugging metadata: each node's Python stack trace (this
+    # script's path and line numbers) and torch.export's range constraints (which carry state
+    # from earlier exports in the same process). Dropped, so the file depends only on the model.
+    stripped = 0
+    for holder in [model] + list(model.graph.node):
+        keep = [p for p in holder.metadata_props
+                if "stack_trace" not in p.key and "range_constraints" not in p.key]
+        if len(keep) != len(holder.metadata_props):
+            stripped += len(holder.metadata_props) - len(keep)
+            del holder.metadata_props[:]
+            holder.metadata_props.extend(keep)
+    if stripped:
         path.write_bytes(model.SerializeToString())
     onnx.checker.check_model(str(path))
     files = sorted(p.name for p in tmp.iterdir())
@@ -1246,7 +1256,9 @@ def export_case(name, *, seed, exporter, dynamic, cfg, description, dtype=np.flo
         check = f"onnx.reference (onnxruntime refuses it: {short_error(e)})"
     diff = max(maxdiff(got[k], expect[k]) for k in onnx_out)
     assert diff < tol, (name, check, diff)
-    notes = [f"Exported with {call} ({V_TORCH}, {'dynamic' if dynamic else 'fixed'} shapes).",
+    notes = [f"Exported with {call} ({V_TORCH}, {'dynamic' if dynamic else 'fixed'} shapes)" +
+             (f"; {stripped} debugging metadata entries (stack traces, range constraints) removed."
+              if stripped else "."),
              f"Files: {', '.join(files)}" + (f"; external data: {', '.join(external)}." if external
                                               else "; no external data."),
              f"Graph ops: {' '.join(OP_TYPES[name])}.",
@@ -1572,15 +1584,49 @@ name.
 """
 
 
+TF_PYTHON = os.environ.get("GRUCC_TF_PYTHON", "/work/venv-tf/bin/python")
+
+
+def tf2onnx_cases(skip):
+    """Tools/make-tf2onnx-fixtures.py in its own venv (TensorFlow and tf2onnx conflict with
+    this one); with --skip-tf2onnx the committed tf2onnx_* cases stay as they are."""
+    if skip:
+        for d in sorted(OUT.glob("tf2onnx_*")):
+            SUMMARY.append((d.name, "onnx", "keras predict", "(kept)", float("nan")))
+        return
+    if not Path(TF_PYTHON).exists():
+        sys.exit(f"{TF_PYTHON} not found: make the TensorFlow venv (see Tools/make-tf2onnx-fixtures.py), "
+                 "set GRUCC_TF_PYTHON, or pass --skip-tf2onnx to keep the committed tf2onnx cases")
+    import subprocess
+    env = dict(os.environ, KERAS_BACKEND="tensorflow")
+    run = subprocess.run([TF_PYTHON, str(ROOT / "Tools" / "make-tf2onnx-fixtures.py")],
+                         capture_output=True, text=True, check=False, env=env)
+    if run.returncode != 0:
+        sys.exit("make-tf2onnx-fixtures.py failed:\n" + run.stdout[-3000:] + run.stderr[-3000:])
+    for line in run.stdout.splitlines():
+        if not line.startswith("RESULT "):
+            continue
+        r = json.loads(line[len("RESULT "):])
+        if "case" in r:
+            SUMMARY.append((r["case"], "onnx", "keras predict", "onnxruntime vs keras", r["diff"]))
+            OP_TYPES[r["case"]] = r["ops"]
+        else:
+            PROBLEMS.append(f"tf2onnx converts {r['refused']} to a graph without a GRU node "
+                            f"({' '.join(r['ops'])}); grucc refuses its Loop")
+
+
 def main():
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
+    skip_tf = "--skip-tf2onnx" in sys.argv[1:]
+    OUT.mkdir(parents=True, exist_ok=True)
+    for d in OUT.iterdir():
+        if d.is_dir() and not d.name.startswith("tf2onnx_"):
+            shutil.rmtree(d)
     pytorch_cases()
     keras_cases()
     onnx_export_cases()
     onnx_exporter_cases()
     onnx_node_cases()
+    tf2onnx_cases(skip_tf)
 
     rows = []
     for d in sorted(p for p in OUT.iterdir() if p.is_dir()):
@@ -1595,11 +1641,11 @@ def main():
     print("\nKeras weight paths:")
     for case, paths in KERAS_PATHS.items():
         print(f"  {case}: {', '.join(paths)}")
-    print("\nOp types of the exported graphs (torch.onnx.export, dynamo=False, opset 17):")
+    print("\nOp types of the exported graphs:")
     for case, ops in OP_TYPES.items():
         print(f"  {case}: {' '.join(ops)}")
     if PROBLEMS:
-        print("\nRefused (a fallback reference was used):")
+        print("\nRefused (by an exporter or a reference; a fallback was used where one exists):")
         for p in PROBLEMS:
             print("  " + p)
     print(f"\n{'case':40} {'source':8} {'expected from':16} {'check':22} {'max |diff|':>10} "
