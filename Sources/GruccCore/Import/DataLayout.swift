@@ -289,6 +289,10 @@ enum DataLayout {
   /// Concat along a fixed axis: the other axes must agree.
   static func concat(_ vs: [DataValue], axis: Int) throws(ImportError) -> DataValue {
     let first = vs[0]
+    guard first.slots[axis].fixedSize != nil else {
+      let what = first.slots[axis] == .batch ? "the batch axis" : "the time axis"
+      throw importFailure("Concat along \(what); grucc cannot join batches or sequences")
+    }
     for v in vs.dropFirst() {
       guard v.slots.count == first.slots.count,
         v.slots.indices.allSatisfy({ $0 == axis ? v.slots[$0].fixedSize != nil : v.slots[$0] == first.slots[$0] })
@@ -300,10 +304,7 @@ enum DataLayout {
       }
     }
     let fixed = first.slots.indices.filter { first.slots[$0].fixedSize != nil }
-    guard let f = fixed.firstIndex(of: axis) else {
-      let what = first.slots[axis] == .batch ? "the batch axis" : "the time axis"
-      throw importFailure("Concat along \(what); grucc cannot join batches or sequences")
-    }
+    let f = fixed.firstIndex(of: axis)!
     // Outer positions (fixed axes before the concatenated one) each take a block from every input.
     let outer = first.fixedDims[..<f].reduce(1, *)
     var elements: [Element] = []

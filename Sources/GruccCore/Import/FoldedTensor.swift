@@ -4,6 +4,8 @@
 // initial state an exporter builds with Expand or ConstantOfShape); and per-sequence vectors
 // (the lengths input and the permutations that sort a batch by them).
 
+import Foundation
+
 /// One element of a folded tensor.
 enum FoldedScalar: Hashable, CustomStringConvertible {
   case number(Double)
@@ -48,6 +50,8 @@ func numberText(_ d: Double) -> String {
   if let n = wholeNumber(d) { return String(n) }
   if d.isNaN { return "NaN" }
   if d.isInfinite { return d > 0 ? "inf" : "-inf" }
+  // Past 2^53 every double is a whole number; up to 2^64 print it as the integer it came from.
+  if d == d.rounded(.towardZero) && abs(d) < 1.8e19 { return String(format: "%.0f", d) }
   return "\(d)"
 }
 

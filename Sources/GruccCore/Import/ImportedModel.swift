@@ -85,13 +85,13 @@ public struct ImportError: Error, Sendable, CustomStringConvertible, Equatable {
   public var message: String
   /// How far the import got (nodes evaluated): of two attempts, the further one's error is shown.
   var progress: Int = 0
-  /// Whether the error only says the input's assumed layout does not fit; of two attempts that
-  /// got as far, the other error says more.
+  /// Whether the error only says the input's assumed layout does not fit: the other attempt's
+  /// error, wherever it arose, says more.
   var layoutMismatch = false
 
   /// Whether this error, from one attempt, is more to the point than `other`.
   func ranks(above other: ImportError) -> Bool {
-    (progress, layoutMismatch ? 0 : 1) > (other.progress, other.layoutMismatch ? 0 : 1)
+    (layoutMismatch ? 0 : 1, progress) > (other.layoutMismatch ? 0 : 1, other.progress)
   }
 
   public var description: String { node.map { "\($0): \(message)" } ?? message }

@@ -356,8 +356,9 @@ struct OnnxImportSession {
     switch attribute(node, name) {
     case nil: return d
     case .int(let v)?:
-      guard let n = Int(exactly: v), abs(n) < 1 << 62 else { throw importFailure("attribute \(quoted(name)) is \(v), out of range") }
-      return n
+      // Bounded so that adding a rank to it (a negative axis) cannot overflow.
+      guard abs(v) <= 1 << 62 else { throw importFailure("attribute \(quoted(name)) is \(v), out of range") }
+      return Int(v)
     case let v?: throw importFailure("attribute \(quoted(name)) is \(v.typeName), expected INT")
     }
   }
@@ -367,7 +368,7 @@ struct OnnxImportSession {
     case nil: return nil
     case .ints(let v)?:
       return try v.map { (x) throws(ImportError) -> Int in
-        guard abs(x) < 1 << 62 else { throw importFailure("attribute \(quoted(name)) holds \(x), out of range") }
+        guard abs(x) <= 1 << 62 else { throw importFailure("attribute \(quoted(name)) holds \(x), out of range") }
         return Int(x)
       }
     case let v?: throw importFailure("attribute \(quoted(name)) is \(v.typeName), expected INTS")

@@ -17,9 +17,9 @@ enum ShapeFolder {
     for e in t.elements {
       switch e {
       case .symbol(let s):
-        throw importFailure("\(what) holds \(s), which depends on the batch size or the number of steps; it must be a constant here")
+        throw importFailure("\(what): \(s) depends on the batch size or the number of steps; it must be a constant here")
       case .number(let d):
-        guard let n = wholeNumber(d) else { throw importFailure("\(what) holds \(numberText(d)), which is not a whole number grucc can use") }
+        guard let n = wholeNumber(d) else { throw importFailure("\(what): \(numberText(d)) is not a whole number below 2^53") }
         out.append(n)
       }
     }
@@ -30,7 +30,7 @@ enum ShapeFolder {
   static func symbolicIntegers(_ t: FoldedTensor, _ what: String) throws(ImportError) -> [SymbolicInt] {
     var out: [SymbolicInt] = []
     for e in t.elements {
-      guard let s = e.symbolic else { throw importFailure("\(what) holds \(e), which is not a whole number grucc can use") }
+      guard let s = e.symbolic else { throw importFailure("\(what): \(e) is not a whole number below 2^53") }
       out.append(s)
     }
     return out
@@ -42,7 +42,7 @@ enum ShapeFolder {
     var out: [Int] = []
     for e in t.elements {
       guard case .number(let d) = e, !d.isNaN, d == d.rounded(.towardZero) || d.isInfinite else {
-        throw importFailure("\(what) holds \(e), which is not a whole number grucc can use")
+        throw importFailure("\(what): \(e) is not a whole number")
       }
       let limit = Double(1 << 62)
       out.append(d >= limit ? 1 << 62 : d <= -limit ? -(1 << 62) : Int(d))
@@ -63,7 +63,9 @@ enum ShapeFolder {
     var out: [Int] = []
     for a in list {
       let n = try axis(a, rank: rank, what)
-      guard !out.contains(n) else { throw importFailure("\(what) \(a) is listed twice") }
+      if let twice = out.firstIndex(of: n) {
+        throw importFailure(list[twice] == a ? "\(what) \(a) is listed twice" : "axes \(list[twice]) and \(a) are the same axis")
+      }
       out.append(n)
     }
     return out
@@ -201,10 +203,10 @@ enum ShapeFolder {
       }
       return .of(q)
     case "Min", "Max":
-      guard let d = x - y, let sign = d.sign else {
+      guard let d = x - y, let xIsLarger = d.isNonNegative else {
         throw importFailure("\(op) of \(x) and \(y) depends on the batch size or the number of steps")
       }
-      return .of((sign <= 0) == (op == "Min") ? x : y)
+      return .of(xIsLarger == (op == "Max") ? x : y)
     default:
       throw importFailure("\(op) of \(a) and \(b) depends on the batch size or the number of steps")
     }
@@ -212,26 +214,36 @@ enum ShapeFolder {
 
   /// Equal, Less, LessOrEqual, Greater, GreaterOrEqual: 1 or 0, decided for every B, T ≥ 1.
   static func compare(_ op: String, _ a: FoldedScalar, _ b: FoldedScalar) throws(ImportError) -> FoldedScalar {
-    let sign: Int
     if case .number(let x) = a, case .number(let y) = b {
-      if x.isNaN || y.isNaN { return .number(0) }
-      sign = x < y ? -1 : x > y ? 1 : 0
-    } else {
-      let (x, y) = try symbols(a, b, op)
-      guard let d = x - y, let s = d.sign else {
-        throw importFailure("\(op) compares \(x) with \(y), which depends on the batch size or the number of steps")
+      let result: Bool
+      switch op {
+      case "Equal": result = x == y
+      case "Less": result = x < y
+      case "LessOrEqual": result = x <= y
+      case "Greater": result = x > y
+      default: result = x >= y
       }
-      sign = s
+      return .number(result ? 1 : 0)
     }
-    let result: Bool
+    let (x, y) = try symbols(a, b, op)
+    // The difference's range over B, T ≥ 1 decides, or the comparison depends on them.
+    let undecided = importFailure("\(op) compares \(x) with \(y), which depends on the batch size or the number of steps")
+    guard let d = x - y else { throw undecided }
+    let (low, high) = d.bounds
+    func decide(_ whenTrue: Bool, _ whenFalse: Bool) throws(ImportError) -> FoldedScalar {
+      if whenTrue { return .number(1) }
+      if whenFalse { return .number(0) }
+      throw undecided
+    }
+    let positive = low.map { $0 > 0 } ?? false, nonNegative = low.map { $0 >= 0 } ?? false
+    let negative = high.map { $0 < 0 } ?? false, nonPositive = high.map { $0 <= 0 } ?? false
     switch op {
-    case "Equal": result = sign == 0
-    case "Less": result = sign < 0
-    case "LessOrEqual": result = sign <= 0
-    case "Greater": result = sign > 0
-    default: result = sign >= 0
+    case "Equal": return try decide(d == SymbolicInt(0), positive || negative)
+    case "Less": return try decide(negative, nonNegative)
+    case "LessOrEqual": return try decide(nonPositive, positive)
+    case "Greater": return try decide(positive, nonPositive)
+    default: return try decide(nonNegative, negative)
     }
-    return .number(result ? 1 : 0)
   }
 
   static func truth(_ s: FoldedScalar, _ what: String) throws(ImportError) -> Bool {

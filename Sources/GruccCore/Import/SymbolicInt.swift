@@ -103,12 +103,32 @@ struct SymbolicInt: Hashable, CustomStringConvertible {
     return sum
   }
 
-  /// The sign for every B, T ≥ 1 (-1, 0 or 1), or nil when it depends on them. B and T are
-  /// at least 1, so a polynomial whose coefficients share a sign has that sign.
+  /// The sign for every B, T ≥ 1 (-1, 0 or 1), or nil when it depends on them.
   var sign: Int? {
-    if terms.isEmpty { return 0 }
-    if terms.values.allSatisfy({ $0 > 0 }) { return 1 }
-    if terms.values.allSatisfy({ $0 < 0 }) { return -1 }
+    let (low, high) = bounds
+    if let low, low > 0 { return 1 }
+    if let high, high < 0 { return -1 }
+    if low == 0 && high == 0 { return 0 }
+    return nil
+  }
+
+  /// The least and greatest values over B, T ≥ 1 (nil: unbounded, or not known). A polynomial
+  /// whose variable terms all have positive coefficients grows with B and T, so its least value
+  /// is at B = T = 1; with all negative, its greatest.
+  var bounds: (low: Int?, high: Int?) {
+    guard let atOne = evaluate(batch: 1, time: 1) else { return (nil, nil) }
+    let variable = terms.filter { $0.key != .one }.values
+    if variable.isEmpty { return (atOne, atOne) }
+    if variable.allSatisfy({ $0 > 0 }) { return (atOne, nil) }
+    if variable.allSatisfy({ $0 < 0 }) { return (nil, atOne) }
+    return (nil, nil)
+  }
+
+  /// Whether the value is ≥ 0 (true), < 0 (false) for every B, T ≥ 1, or depends on them (nil).
+  var isNonNegative: Bool? {
+    let (low, high) = bounds
+    if let low, low >= 0 { return true }
+    if let high, high < 0 { return false }
     return nil
   }
 
