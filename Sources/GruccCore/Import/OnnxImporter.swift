@@ -142,6 +142,7 @@ struct OnnxImportSession {
       }
       do {
         try evaluate(node)
+        try checkSizes(node)
       } catch {
         var e = error
         if e.node == nil { e.node = Self.describe(node) }
@@ -213,6 +214,10 @@ struct OnnxImportSession {
     }
     guard let shape = x.shape, shape.count == 3, case .fixed(let features) = shape[2], features > 0 else {
       throw fail(nil, "input \(quoted(x.name)) must be 3-D with a fixed feature size, as a GRU's X is (found \(dimsText(x.shape)))")
+    }
+    // The language's bound, checked here before anything is sized by it.
+    guard features <= Sema.maxSize else {
+      throw fail(nil, "input \(quoted(x.name)) has \(features) features; grucc models take at most \(Sema.maxSize)")
     }
     let (batchDim, timeDim) = layout == .batchMajor ? (shape[0], shape[1]) : (shape[1], shape[0])
     if case .fixed(let b) = batchDim { sizes.batch = b }
@@ -289,7 +294,7 @@ struct OnnxImportSession {
       }
       slots.append(.fixed(n))
     }
-    guard let count = Checked.elementCount(slots.compactMap(\.fixedSize)), count <= FoldedTensor.maxElements else {
+    guard let count = Checked.elementCount(slots.compactMap(\.fixedSize)), count <= Sema.maxSize * 64 else {
       throw fail(nil, "graph input \(quoted(input.name)) \(dimsText(shape)) is too large")
     }
     let part = addPart(Part(text: input.name, kind: .input, features: count, isSequence: false, zeroPastEnd: false))
@@ -314,6 +319,23 @@ struct OnnxImportSession {
       case .unknown: return "?"
       }
     }.joined(separator: ", ") + "]"
+  }
+
+  /// Every axis a node made is one grucc can list: constants and data tensors are held element
+  /// by element, so a dimension past FoldedTensor.maxElements (possible when another is 0) would
+  /// make a later step list billions of positions.
+  private func checkSizes(_ node: OnnxNode) throws(ImportError) {
+    for name in node.outputs where !name.isEmpty {
+      let dims: [Int]
+      switch values[name] {
+      case .folded(let t)?: dims = t.dims
+      case .data(let d)?: dims = d.fixedDims
+      default: continue
+      }
+      if let big = dims.first(where: { $0 > FoldedTensor.maxElements }) {
+        throw importFailure("output \(quoted(name)) would have an axis of \(big) elements; grucc folds at most \(FoldedTensor.maxElements)")
+      }
+    }
   }
 
   mutating func addPart(_ p: Part) -> Int {

@@ -283,12 +283,14 @@ extension OnnxImportSession {
     for (k, a) in axisList.enumerated() {
       let step = steps?[k] ?? 1
       if let n = shape[a].constant {
-        let picks = try ShapeFolder.sliceRange(start: starts[k], end: ends[k], step: step, size: n)
-        if picks == Array(0..<n) { continue }
+        let (first, _, count) = try ShapeFolder.sliceBounds(start: starts[k], end: ends[k], step: step, size: n)
+        if count == n && (n == 0 || (first == 0 && step == 1)) { continue }
         switch result {
-        case .data(let d): result = .data(try DataLayout.select(d, axis: a, picks: picks, keepAxis: true))
+        case .data(let d):
+          let picks = try ShapeFolder.sliceRange(start: starts[k], end: ends[k], step: step, size: n)
+          result = .data(try DataLayout.select(d, axis: a, picks: picks, keepAxis: true))
         case .filled(var f):
-          f.shape[a] = SymbolicInt(picks.count)
+          f.shape[a] = SymbolicInt(count)
           result = .filled(f)
         default: throw importFailure("a Slice of \(result.kindDescription) along axis \(a)")
         }

@@ -352,17 +352,28 @@ enum ShapeFolder {
 
   /// The index range ONNX Slice selects on an axis of size `n`.
   static func sliceRange(start: Int, end: Int, step: Int, size n: Int) throws(ImportError) -> [Int] {
+    let (s, e, count) = try sliceBounds(start: start, end: end, step: step, size: n)
+    guard count <= FoldedTensor.maxElements else {
+      throw importFailure("a slice of \(count) positions; grucc folds at most \(FoldedTensor.maxElements)")
+    }
+    return count == 0 ? [] : Array(stride(from: s, to: e, by: step))
+  }
+
+  /// ONNX Slice's clamped start and end on an axis of size `n`, and how many positions it takes,
+  /// computed without listing them (the axis of a fill may be huge).
+  static func sliceBounds(start: Int, end: Int, step: Int, size n: Int) throws(ImportError) -> (start: Int, end: Int, count: Int) {
     guard step != 0 else { throw importFailure("a slice step of 0") }
+    guard n >= 0 else { throw importFailure("a slice of an axis of size \(n)") }
     var s = start < 0 ? start + n : start
     var e = end < 0 ? end + n : end
     if step > 0 {
       s = min(max(s, 0), n)
       e = min(max(e, 0), n)
-      return s < e ? Array(stride(from: s, to: e, by: step)) : []
+      return (s, e, s < e ? (e - s - 1) / step + 1 : 0)
     }
     s = min(max(s, 0), n - 1)
     e = min(max(e, -1), n - 1)
-    return s > e ? Array(stride(from: s, to: e, by: step)) : []
+    return (s, e, s > e ? (s - e - 1) / -step + 1 : 0)
   }
 
   static func slice(
@@ -481,6 +492,9 @@ enum ShapeFolder {
     let a = [SymbolicInt](repeating: SymbolicInt(1), count: rank - input.count) + input
     let b = [SymbolicInt](repeating: SymbolicInt(1), count: rank - shape.count) + shape
     var out: [SymbolicInt] = []
+    for d in shape where d.isNonNegative != true {
+      throw importFailure("the shape \(symbolicShapeText(shape)) has the dimension \(d)")
+    }
     for (x, y) in zip(a, b) {
       if x == y || y == SymbolicInt(1) {
         out.append(x)
