@@ -97,7 +97,7 @@ import Testing
   @Test(arguments: cases) func mutatedNumbersNeverTrap(_ name: String) throws {
     let path = FrameworkFixture.root.appendingPathComponent("\(name)/model.onnx").path
     let model = try Driver.onnxModel([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
-    let rounds = Int(ProcessInfo.processInfo.environment["GRUCC_IMPORT_FUZZ"] ?? "") ?? 150
+    let rounds = Int(ProcessInfo.processInfo.environment["GRUCC_IMPORT_FUZZ"] ?? "") ?? 80
     var rng = EndToEnd.Random(UInt64(name.count) * 7919)
     var imported = 0
     for _ in 0..<rounds {
