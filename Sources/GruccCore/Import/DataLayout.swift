@@ -290,8 +290,7 @@ enum DataLayout {
   static func concat(_ vs: [DataValue], axis: Int) throws(ImportError) -> DataValue {
     let first = vs[0]
     guard first.slots[axis].fixedSize != nil else {
-      let what = first.slots[axis] == .batch ? "the batch axis" : "the time axis"
-      throw importFailure("Concat along \(what); grucc cannot join batches or sequences")
+      throw importFailure("Concat along the \(first.slots[axis]) axis; grucc cannot join batches or sequences")
     }
     for v in vs.dropFirst() {
       guard v.slots.count == first.slots.count,

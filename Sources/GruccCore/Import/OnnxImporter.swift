@@ -230,8 +230,10 @@ struct OnnxImportSession {
     let part = addPart(Part(text: inputName, kind: .expression, features: features, isSequence: true, zeroPastEnd: false))
     values[x.name] = .data(DataValue(slots: slots, elements: (0..<features).map { Element(part: part, column: $0) }))
     inputMaps.append(ImportedTensorMap(grucc: inputName, framework: x.name, axes: slots.map(Self.mapAxis), columns: Array(0..<features)))
-    if let b = sizes.batch, let t = sizes.time {
-      notes.append("the ONNX graph was exported for a batch of \(b) and \(t) steps; grucc's model takes any")
+    let fixedSizes = [sizes.batch.map { "a batch of \($0)" }, sizes.time.map { "\($0) steps" }].compactMap { $0 }
+    if !fixedSizes.isEmpty {
+      notes.append("the ONNX graph was exported for \(fixedSizes.joined(separator: " and ")); grucc's model takes "
+        + (fixedSizes.count == 2 ? "any" : sizes.batch == nil ? "any number of steps" : "any batch"))
     }
 
     for input in inputs where input.name != x.name {

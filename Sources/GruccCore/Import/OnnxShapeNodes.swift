@@ -80,6 +80,10 @@ extension OnnxImportSession {
       guard kind == .float else {
         throw importFailure("a Cast of the data to \(type.name); grucc computes in \(precision == .f32 ? "FLOAT" : "DOUBLE") throughout")
       }
+      let other: OnnxDataType = precision == .f32 ? .double : .float
+      if type == other, !notes.contains(where: { $0.hasPrefix("the graph casts") }) {
+        notes.append("the graph casts data to \(type.name) at \(quoted(node.name)); grucc computes the whole model in \(precision.rawValue)")
+      }
       set(node, .data(d))
     }
   }
