@@ -17,9 +17,9 @@ extension OnnxImportSession {
       e.layoutMismatch = true
       throw e
     }
-    guard let w = try folded(node, 1, "W")?.numbers, let wt = try folded(node, 1, "W"),
-      let r = try folded(node, 2, "R")?.numbers, let rt = try folded(node, 2, "R")
-    else { throw importFailure("W and R must be constants (initializers)") }
+    guard let wt = try folded(node, 1, "W"), let w = wt.numbers, let rt = try folded(node, 2, "R"), let r = rt.numbers else {
+      throw importFailure("W and R must be constants (initializers)")
+    }
     var direction = "forward"
     if case .string(let s)? = attribute(node, "direction") { direction = s }
     guard ["forward", "reverse", "bidirectional"].contains(direction) else {
@@ -125,11 +125,7 @@ extension OnnxImportSession {
     }
     let input = parts[used[0]].text
     usedInputs.insert(input)
-    guard let info = model.graph.inputs.first(where: { $0.name == input }), let shape = info.shape else {
-      throw importFailure("initial_h comes from graph input \(quoted(input)), whose shape is not declared")
-    }
     guard case .data(let whole)? = values[input] else { throw importFailure("graph input \(quoted(input)) is not an initial state") }
-    _ = shape
     let columns = v.elements.map(\.column)
     inputMaps.append(ImportedTensorMap(
       grucc: "\(layer).h0", framework: input, axes: whole.slots.map(Self.mapAxis), columns: columns))
@@ -141,7 +137,7 @@ extension OnnxImportSession {
   }
 
   /// "[0:2, 0:6]" when `columns` are a block of the fixed axes `dims` in order, else a count.
-  private func rangeText(_ columns: [Int], _ dims: [Int]) -> String {
+  func rangeText(_ columns: [Int], _ dims: [Int]) -> String {
     guard let lo = columns.first, columns == Array(lo..<(lo + columns.count)), !dims.isEmpty else {
       return "(\(columns.count) of them)"
     }

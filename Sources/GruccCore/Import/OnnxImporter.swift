@@ -366,7 +366,8 @@ struct OnnxImportSession {
     case nil: return nil
     case .folded(let t)?: return t
     case .filled(let f)?:
-      if let dims = f.shape.map(\.constant) as? [Int], let n = Checked.elementCount(dims), n <= FoldedTensor.maxElements {
+      let dims = f.shape.compactMap(\.constant)
+      if dims.count == f.shape.count, let n = Checked.elementCount(dims), n <= FoldedTensor.maxElements {
         return FoldedTensor(dims: dims, kind: f.kind, numbers: [Double](repeating: f.value, count: n))
       }
       throw importFailure("\(what) must be a constant; it is \(ImportValue.filled(f).kindDescription)")
@@ -543,17 +544,21 @@ struct OnnxImportSession {
     if made.count == 1 {
       let core = v.slots.filter { $0 != .fixed(1) }
       let p = made[0].part
-      let standard: [Slot] = parts[p].isSequence
-        ? (layout == .batchMajor ? [.batch, .time] : [.time, .batch]) + (v.fixedDims.filter { $0 != 1 }.map(Slot.fixed)) : [.batch] + v.fixedDims.filter { $0 != 1 }.map(Slot.fixed)
+      let leading: [Slot] = !parts[p].isSequence ? [.batch] : layout == .batchMajor ? [.batch, .time] : [.time, .batch]
+      let standard = leading + v.fixedDims.filter { $0 != 1 }.map(Slot.fixed)
       let identity = v.elements.enumerated().allSatisfy { $0.element.column == $0.offset }
       if core == standard && identity { return nil }
       var text = "output \(quoted(name)) is \(slotsText(v.slots)) in ONNX; grucc writes it as \(grucc(p))"
       if v.fixedDims.filter({ $0 != 1 }).count > 1 { text += ", the fixed axes \(slotsText(v.fixedDims.map(Slot.fixed))) flattened in order" }
       return text
     }
-    let list = made.map { "\($0.name) = \(parts[$0.part].text) \(grucc($0.part))" }.joined(separator: ", ")
-    return "output \(quoted(name)) \(slotsText(v.slots)) in ONNX is \(made.count) outputs in grucc, each the rows of one layer "
-      + "with its directions side by side: \(list)"
+    // Each grucc output is a block of the ONNX tensor's fixed axes (a stacked GRU's h_n: one
+    // layer's rows, its directions side by side).
+    let list = made.map { m -> String in
+      let columns = v.elements.enumerated().filter { $0.element.part == m.part }.map(\.offset)
+      return "\(m.name) = \(parts[m.part].text) \(grucc(m.part)) from its elements \(rangeText(columns, v.fixedDims))"
+    }.joined(separator: ", ")
+    return "output \(quoted(name)) \(slotsText(v.slots)) in ONNX is \(made.count) outputs in grucc: \(list)"
   }
 
   // MARK: - Parts as grucc expressions
