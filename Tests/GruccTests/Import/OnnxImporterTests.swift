@@ -145,3 +145,16 @@ import Testing
     #expect(imported > 0, "some mutations leave the model valid (a changed unused value)")
   }
 }
+
+@Suite struct OnnxImportDeterminismTests {
+  /// The same model imports to the same text and tensors every time (nothing is emitted in
+  /// Dictionary order).
+  @Test(arguments: FrameworkFixtureTests.onnxCases) func importsAreRepeatable(_ name: String) throws {
+    let path = FrameworkFixture.root.appendingPathComponent("\(name)/model.onnx").path
+    let model = try Driver.onnxModel([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
+    let a = try OnnxImporter.importModel(model, modelName: "m", weightsFile: "w.safetensors", sourceName: path).get()
+    let b = try OnnxImporter.importModel(model, modelName: "m", weightsFile: "w.safetensors", sourceName: path).get()
+    #expect(a.source == b.source && a.tensors == b.tensors && a.inputs == b.inputs && a.outputs == b.outputs)
+    #expect(Safetensors.write(a.tensors, metadata: []) == Safetensors.write(b.tensors, metadata: []))
+  }
+}
