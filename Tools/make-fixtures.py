@@ -3,7 +3,11 @@
 
 Run by hand from the repository root (nothing in the build or the tests runs it):
 
-    /work/venv/bin/python Tools/make-fixtures.py
+    /work/venv/bin/python Tools/make-fixtures.py [--skip-tf2onnx]
+
+The tf2onnx_* cases come from Tools/make-tf2onnx-fixtures.py, which this script runs with the
+Python of a second venv (TensorFlow and tf2onnx; $GRUCC_TF_PYTHON, default
+/work/venv-tf/bin/python); --skip-tf2onnx keeps the committed ones.
 
 The virtual environment (CPU only is enough; these are the versions the committed fixtures
 were made with, Python 3.11.7):
@@ -39,6 +43,7 @@ is run by a numpy implementation of the ONNX GRU specification and, where they a
 onnxruntime and onnx.reference. Any disagreement beyond float rounding stops the script.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -1184,6 +1189,293 @@ def onnx_export_cases():
 
 
 # --------------------------------------------------------------------------------------------
+# ONNX cases exported by torch, both exporters, as a user would call them
+# --------------------------------------------------------------------------------------------
+
+class ExportNet(nn.Module):
+    """nn.GRU (batch_first) and Linear heads, in the arrangements users export.
+
+    heads: "last" fc(y[:, -1]), "every" fc(y), "mean" fc(y.mean(1)), "masked_mean"
+    fc(y.sum(1) / lengths) (packed), "hn_last" fc(h_n[-1]), "hn_cat" fc(cat(h_n[-2], h_n[-1]))
+    (bidirectional), "y" the sequence itself. The second argument is h0 or the lengths."""
+
+    def __init__(self, I, H, *, layers=1, bidir=False, heads=("last",), h0=False, hn=False,
+                 packed=None):
+        super().__init__()
+        D = 2 if bidir else 1
+        self.gru = nn.GRU(I, H, num_layers=layers, batch_first=True, bidirectional=bidir)
+        self.fc = nn.Linear((2 * H if "hn_cat" in heads else D * H) if heads != ("y",) else 1, 3)
+        self.heads, self.h0, self.hn, self.packed = heads, h0, hn, packed
+
+    def forward(self, x, a=None):
+        h0 = a if self.h0 else None
+        if self.packed:
+            p = nn.utils.rnn.pack_padded_sequence(x, a, batch_first=True,
+                                                  enforce_sorted=self.packed == "sorted")
+            yp, h = self.gru(p)
+            y, _ = nn.utils.rnn.pad_packed_sequence(yp, batch_first=True, total_length=x.shape[1])
+        else:
+            y, h = self.gru(x, h0)
+        outs = []
+        for head in self.heads:
+            if head == "last":
+                outs.append(self.fc(y[:, -1]))
+            elif head == "every":
+                outs.append(self.fc(y))
+            elif head == "mean":
+                outs.append(self.fc(y.mean(1)))
+            elif head == "masked_mean":
+                outs.append(self.fc(y.sum(1) / a.unsqueeze(1).to(y.dtype)))
+            elif head == "hn_last":
+                outs.append(self.fc(h[-1]))
+            elif head == "hn_cat":
+                outs.append(self.fc(torch.cat([h[-2], h[-1]], dim=1)))
+            else:
+                outs.append(y)
+        if self.hn:
+            outs.append(h)
+        return tuple(outs) if len(outs) > 1 else outs[0]
+
+
+def run_ort_path(path, feeds):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 4
+    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(names, feeds)))
+
+
+EXPORT_CALLS = {}     # case -> the export call, for the notes
+
+
+def export_case(name, *, seed, exporter, dynamic, cfg, description, dtype=np.float32,
+                I=4, H=6, T=5, B=3, lengths=None):
+    """Exports ExportNet(cfg) with `exporter` ("dynamo": torch.onnx.export's default, or
+    "torchscript": dynamo=False), fixed or dynamic batch and time; the expected outputs are
+    PyTorch's own. Returns False (and records why) when the exporter refuses the model."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = ExportNet(I, H, **cfg).eval()
+    if dtype == np.float64:
+        net = net.double()
+    perturb_torch_biases(net, rng)
+    x = uniform(rng, (B, T, I), dtype=dtype)
+    layers, D = cfg.get("layers", 1), 2 if cfg.get("bidir") else 1
+    args, names = [torch.from_numpy(x)], ["x"]
+    extra = {}
+    if cfg.get("h0"):
+        h0 = uniform(rng, (layers * D, B, H), -1.0, 1.0, dtype=dtype)
+        args.append(torch.from_numpy(h0))
+        names.append("h0")
+        extra["h0"] = h0
+    if cfg.get("packed"):
+        lens = np.asarray(lengths, np.int64)
+        args.append(torch.from_numpy(lens))
+        names.append("lengths")
+        extra["lengths"] = lens
+    with torch.no_grad():
+        tout = net(*args)
+    tout = [tout] if isinstance(tout, torch.Tensor) else list(tout)
+
+    tmp = OUT / f".{name}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    path = tmp / "model.onnx"
+    if exporter == "dynamo":
+        if dynamic:
+            from torch.export import Dim
+            batch, time = Dim("batch"), Dim("time")
+            shapes = [{0: batch, 1: time}] + [({1: batch} if n == "h0" else {0: batch}) for n in names[1:]]
+            call = ("torch.onnx.export(model, args, \"model.onnx\", input_names=..., "
+                    "dynamic_shapes=({0: Dim(\"batch\"), 1: Dim(\"time\")}, ...))")
+            kwargs = {"input_names": names, "dynamic_shapes": tuple(shapes)}
+        else:
+            call = "torch.onnx.export(model, (x,), \"model.onnx\")" if len(args) == 1 else \
+                "torch.onnx.export(model, (x, h0), \"model.onnx\")"
+            kwargs = {}
+    else:
+        call = "torch.onnx.export(model, args, \"model.onnx\", dynamo=False, input_names=..."
+        kwargs = {"dynamo": False, "input_names": names}
+        if dynamic:
+            axes = {"x": {0: "batch", 1: "time"}}
+            axes.update({n: ({1: "batch"} if n == "h0" else {0: "batch"}) for n in names[1:]})
+            kwargs["dynamic_axes"] = axes
+            call += ", dynamic_axes={\"x\": {0: \"batch\", 1: \"time\"}, ...}"
+        call += ")"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            torch.onnx.export(net, tuple(args), str(path), **kwargs)
+    except Exception as e:  # noqa: BLE001
+        shutil.rmtree(tmp)
+        msg = " ".join(str(e).split())
+        cause = re.search(r"<class '([^']+)'>: (.*?)(?: For more information| \(Refer to|$)", msg)
+        msg = f"{cause.group(1)}: {cause.group(2)}" if cause else msg[:300]
+        PROBLEMS.append(f"{name}: the {exporter} exporter ({V_TORCH}) cannot export {description}: {msg}")
+        REFUSED_EXPORTS.append((exporter, description, msg))
+        return False
+    model = onnx.load(str(path), load_external_data=False)
+    # The dynamo exporter records debugging metadata: each node's Python stack trace (this
+    # script's path and line numbers) and torch.export's range constraints (which carry state
+    # from earlier exports in the same process). Dropped, so the file depends only on the model.
+    stripped = 0
+    for holder in [model] + list(model.graph.node):
+        keep = [p for p in holder.metadata_props
+                if "stack_trace" not in p.key and "range_constraints" not in p.key]
+        if len(keep) != len(holder.metadata_props):
+            stripped += len(holder.metadata_props) - len(keep)
+            del holder.metadata_props[:]
+            holder.metadata_props.extend(keep)
+    if stripped:
+        path.write_bytes(model.SerializeToString())
+    onnx.checker.check_model(str(path))
+    files = sorted(p.name for p in tmp.iterdir())
+    external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    OP_TYPES[name] = sorted({n.op_type for n in model.graph.node})
+    onnx_in = [i.name for i in model.graph.input]
+    onnx_out = [o.name for o in model.graph.output]
+    # the graph's input names are the exporter's (the forward's parameter names when not given)
+    assert len(onnx_in) == len(names), (name, onnx_in, names)
+    assert len(onnx_out) == len(tout), (name, onnx_out)
+    given = [x] + [extra[n] for n in names[1:]]
+    feeds = dict(zip(onnx_in, given))
+    renamed = dict(zip(names, onnx_in))
+    expect = {k: v.numpy() for k, v in zip(onnx_out, tout)}
+
+    # cross-check: onnxruntime (or onnx.reference where onnxruntime refuses DOUBLE GRUs) must
+    # agree with PyTorch
+    tol = tolerance("f32" if dtype == np.float32 else "f64")
+    try:
+        got = run_ort_path(path, feeds)
+        check = "onnxruntime"
+    except Exception as e:  # noqa: BLE001
+        got = dict(zip(onnx_out, ReferenceEvaluator(str(path)).run(None, feeds)))
+        check = f"onnx.reference (onnxruntime refuses it: {short_error(e)})"
+    diff = max(maxdiff(got[k], expect[k]) for k in onnx_out)
+    assert diff < tol, (name, check, diff)
+    notes = [f"Exported with {call} ({V_TORCH}, {'dynamic' if dynamic else 'fixed'} shapes)" +
+             (f"; {stripped} debugging metadata entries (stack traces, range constraints) removed."
+              if stripped else "."),
+             f"Files: {', '.join(files)}" + (f"; external data: {', '.join(external)}." if external
+                                              else "; no external data."),
+             f"Graph ops: {' '.join(OP_TYPES[name])}.",
+             f"{check} vs torch: max |diff| {diff:.3g}."]
+    declared = [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    if dynamic and isinstance(declared[1], int):
+        notes.append(f"The exporter fixed the time axis at {declared[1]} although it was declared "
+                     f"dynamic (x is {declared}).")
+    if dynamic and check == "onnxruntime":
+        # the dynamic axes hold: other batch (and time) sizes give PyTorch's numbers too
+        T2 = T + 2 if isinstance(declared[1], str) else T
+        x2 = uniform(rng, (B + 1, T2, I), dtype=dtype)
+        args2 = [torch.from_numpy(x2)]
+        feeds2 = {renamed["x"]: x2}
+        if "h0" in extra:
+            feeds2[renamed["h0"]] = uniform(rng, (layers * D, B + 1, H), -1.0, 1.0, dtype=dtype)
+            args2.append(torch.from_numpy(feeds2[renamed["h0"]]))
+        if "lengths" in extra:
+            feeds2[renamed["lengths"]] = np.asarray(
+                sorted(rng.integers(1, T2 + 1, B + 1), reverse=True) if cfg["packed"] == "sorted"
+                else rng.integers(1, T2 + 1, B + 1), np.int64)
+            args2.append(torch.from_numpy(feeds2[renamed["lengths"]]))
+        with torch.no_grad():
+            t2 = net(*args2)
+        t2 = [t2] if isinstance(t2, torch.Tensor) else list(t2)
+        g2 = run_ort_path(path, feeds2)
+        d2 = max(maxdiff(g2[k], v.numpy()) for k, v in zip(onnx_out, t2))
+        assert d2 < tol, (name, "dynamic", d2)
+        notes.append(f"onnxruntime vs torch with batch {B + 1} and {T2} steps: {d2:.3g}.")
+    EXPORT_CALLS[name] = call
+    meta = {"source": "onnx", "framework": f"{V_TORCH}, {V_ONNX}",
+            "precision": "f32" if dtype == np.float32 else "f64", "model": "model.onnx",
+            "outputs": onnx_out, "description": description,
+            "reference": "torch forward (CPU, eval mode, no grad)", "notes": " ".join(notes)}
+    d = OUT / name
+    write_case(name, meta, feeds, expect, {
+        f: (lambda p, src=tmp / f: shutil.copyfile(src, p)) for f in files})
+    shutil.rmtree(tmp)
+    SUMMARY.append((name, "onnx", "torch forward", check.split(" ")[0] + " vs torch", diff))
+    return True
+
+
+REFUSED_EXPORTS = []   # (exporter, what, error)
+
+
+def onnx_exporter_cases():
+    ex = export_case
+    # the dynamo exporter, torch.onnx.export's default
+    ex("onnx_dynamo_fixed", seed=501, exporter="dynamo", dynamic=False, cfg={},
+       description="dynamo exporter with the default call torch.onnx.export(model, (x,), path): "
+                   "fixed shapes, weights in model.onnx.data; 1 layer, Linear on the last step")
+    ex("onnx_dynamo_dynamic_stacked3_every", seed=502, exporter="dynamo", dynamic=True,
+       cfg={"layers": 3, "heads": ("every",)},
+       description="dynamo exporter, dynamic batch and time; 3 layers, Linear on every step")
+    ex("onnx_dynamo_fixed_bidir2_h0_hn", seed=503, exporter="dynamo", dynamic=False,
+       cfg={"layers": 2, "bidir": True, "h0": True, "hn": True},
+       description="dynamo exporter, fixed shapes; 2 bidirectional layers, h0 given (sliced per "
+                   "layer), Linear on the last step and h_n (the layers' states concatenated)")
+    ex("onnx_dynamo_dynamic_h0_hn", seed=504, exporter="dynamo", dynamic=True,
+       cfg={"layers": 2, "h0": True, "hn": True, "heads": ("y",)},
+       description="dynamo exporter, dynamic shapes; 2 layers, h0 given, outputs y and h_n")
+    ex("onnx_dynamo_dynamic_bidir_mean", seed=505, exporter="dynamo", dynamic=True,
+       cfg={"bidir": True, "heads": ("mean",)},
+       description="dynamo exporter, dynamic shapes; bidirectional, Linear on the mean over time")
+    ex("onnx_dynamo_fixed_hn_last", seed=506, exporter="dynamo", dynamic=False,
+       cfg={"layers": 2, "heads": ("hn_last",)},
+       description="dynamo exporter, fixed shapes; 2 layers, Linear on h_n[-1]")
+    ex("onnx_dynamo_f64", seed=507, exporter="dynamo", dynamic=True, dtype=np.float64,
+       cfg={"bidir": True, "heads": ("last", "y")},
+       description="dynamo exporter, module.double(), dynamic shapes; bidirectional, Linear on the "
+                   "last step and y")
+    for order in ("sorted", "unsorted"):
+        ex(f"onnx_dynamo_packed_{order}", seed=508, exporter="dynamo", dynamic=False,
+           cfg={"packed": order, "hn": True, "heads": ("y",)}, lengths=[5, 4, 2],
+           description=f"pack_padded_sequence(enforce_sorted={order == 'sorted'})")
+    # the TorchScript exporter
+    ex("onnx_ts_fixed_stacked2", seed=511, exporter="torchscript", dynamic=False,
+       cfg={"layers": 2},
+       description="TorchScript exporter (dynamo=False), fixed shapes; 2 layers, Linear on the "
+                   "last step")
+    ex("onnx_ts_dynamic_bidir3_every", seed=512, exporter="torchscript", dynamic=True,
+       cfg={"layers": 3, "bidir": True, "heads": ("every",)},
+       description="TorchScript exporter, dynamic batch and time; 3 bidirectional layers, Linear "
+                   "on every step")
+    ex("onnx_ts_dynamic_h0_hn", seed=513, exporter="torchscript", dynamic=True,
+       cfg={"layers": 2, "h0": True, "hn": True, "heads": ("y",)},
+       description="TorchScript exporter, dynamic shapes; 2 layers, h0 given, outputs y and h_n")
+    ex("onnx_ts_fixed_bidir_h0_hn", seed=514, exporter="torchscript", dynamic=False,
+       cfg={"bidir": True, "h0": True, "hn": True},
+       description="TorchScript exporter, fixed shapes; bidirectional, h0 given, Linear on the "
+                   "last step and h_n")
+    ex("onnx_ts_dynamic_mean", seed=515, exporter="torchscript", dynamic=True,
+       cfg={"layers": 2, "heads": ("mean",)},
+       description="TorchScript exporter, dynamic shapes; 2 layers, Linear on the mean over time")
+    ex("onnx_ts_packed_sorted", seed=516, exporter="torchscript", dynamic=True,
+       cfg={"packed": "sorted", "hn": True, "heads": ("y",)}, lengths=[5, 4, 2],
+       description="TorchScript exporter, pack_padded_sequence(enforce_sorted=True), lengths "
+                   "[5, 4, 2], dynamic shapes: outputs y (zero past each end) and h_n")
+    ex("onnx_ts_packed_unsorted", seed=517, exporter="torchscript", dynamic=True,
+       cfg={"layers": 2, "bidir": True, "packed": "unsorted", "hn": True, "heads": ("y",)},
+       lengths=[3, 5, 1],
+       description="TorchScript exporter, pack_padded_sequence(enforce_sorted=False) (the graph "
+                   "sorts the batch with TopK and unsorts it with ScatterElements), lengths "
+                   "[3, 5, 1], 2 bidirectional layers, dynamic shapes: y and h_n")
+    ex("onnx_ts_packed_unsorted_fixed_heads", seed=518, exporter="torchscript", dynamic=False,
+       cfg={"packed": "unsorted", "heads": ("masked_mean", "hn_last")}, lengths=[2, 5, 4],
+       description="TorchScript exporter, enforce_sorted=False, fixed shapes, lengths [2, 5, 4]: "
+                   "Linear on the mean over the valid steps (sum / lengths) and on h_n[-1]")
+    ex("onnx_ts_f64", seed=519, exporter="torchscript", dynamic=True, dtype=np.float64,
+       cfg={"layers": 2, "heads": ("last",)},
+       description="TorchScript exporter, module.double(), dynamic shapes; 2 layers, Linear on "
+                   "the last step")
+    ex("onnx_ts_bidir_hn_cat", seed=520, exporter="torchscript", dynamic=True,
+       cfg={"layers": 2, "bidir": True, "heads": ("hn_cat",)},
+       description="TorchScript exporter, dynamic shapes; 2 bidirectional layers, Linear on "
+                   "cat(h_n[-2], h_n[-1]) (the last layer's two directions)")
+
+# --------------------------------------------------------------------------------------------
 # ONNX cases built from one GRU node
 # --------------------------------------------------------------------------------------------
 
@@ -1391,14 +1683,49 @@ name.
 """
 
 
+TF_PYTHON = os.environ.get("GRUCC_TF_PYTHON", "/work/venv-tf/bin/python")
+
+
+def tf2onnx_cases(skip):
+    """Tools/make-tf2onnx-fixtures.py in its own venv (TensorFlow and tf2onnx conflict with
+    this one); with --skip-tf2onnx the committed tf2onnx_* cases stay as they are."""
+    if skip:
+        for d in sorted(OUT.glob("tf2onnx_*")):
+            SUMMARY.append((d.name, "onnx", "keras predict", "(kept)", float("nan")))
+        return
+    if not Path(TF_PYTHON).exists():
+        sys.exit(f"{TF_PYTHON} not found: make the TensorFlow venv (see Tools/make-tf2onnx-fixtures.py), "
+                 "set GRUCC_TF_PYTHON, or pass --skip-tf2onnx to keep the committed tf2onnx cases")
+    import subprocess
+    env = dict(os.environ, KERAS_BACKEND="tensorflow")
+    run = subprocess.run([TF_PYTHON, str(ROOT / "Tools" / "make-tf2onnx-fixtures.py")],
+                         capture_output=True, text=True, check=False, env=env)
+    if run.returncode != 0:
+        sys.exit("make-tf2onnx-fixtures.py failed:\n" + run.stdout[-3000:] + run.stderr[-3000:])
+    for line in run.stdout.splitlines():
+        if not line.startswith("RESULT "):
+            continue
+        r = json.loads(line[len("RESULT "):])
+        if "case" in r:
+            SUMMARY.append((r["case"], "onnx", "keras predict", "onnxruntime vs keras", r["diff"]))
+            OP_TYPES[r["case"]] = r["ops"]
+        else:
+            PROBLEMS.append(f"tf2onnx converts {r['refused']} to a graph without a GRU node "
+                            f"({' '.join(r['ops'])}); grucc refuses its Loop")
+
+
 def main():
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
+    skip_tf = "--skip-tf2onnx" in sys.argv[1:]
+    OUT.mkdir(parents=True, exist_ok=True)
+    for d in OUT.iterdir():
+        if d.is_dir() and not d.name.startswith("tf2onnx_"):
+            shutil.rmtree(d)
     pytorch_cases()
     keras_cases()
     onnx_export_cases()
+    onnx_exporter_cases()
     onnx_node_cases()
+    tf2onnx_cases(skip_tf)
 
     rows = []
     for d in sorted(p for p in OUT.iterdir() if p.is_dir()):
@@ -1413,11 +1740,11 @@ def main():
     print("\nKeras weight paths:")
     for case, paths in KERAS_PATHS.items():
         print(f"  {case}: {', '.join(paths)}")
-    print("\nOp types of the exported graphs (torch.onnx.export, dynamo=False, opset 17):")
+    print("\nOp types of the exported graphs:")
     for case, ops in OP_TYPES.items():
         print(f"  {case}: {' '.join(ops)}")
     if PROBLEMS:
-        print("\nRefused (a fallback reference was used):")
+        print("\nRefused (by an exporter or a reference; a fallback was used where one exists):")
         for p in PROBLEMS:
             print("  " + p)
     print(f"\n{'case':40} {'source':8} {'expected from':16} {'check':22} {'max |diff|':>10} "

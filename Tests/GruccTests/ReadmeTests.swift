@@ -13,11 +13,14 @@ import Testing
   static func blocks(_ info: String) -> [String] {
     var blocks: [String] = []
     var current: [Substring]?
+    var currentInfo: Substring = ""
     for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
-      if current == nil, line == "```\(info)" {
+      // Every fence opens a block, whatever its language, so the fences stay paired.
+      if current == nil, line.hasPrefix("```") {
         current = []
+        currentInfo = line.dropFirst(3)
       } else if current != nil, line == "```" {
-        blocks.append(current!.joined(separator: "\n") + "\n")
+        if currentInfo == info { blocks.append(current!.joined(separator: "\n") + "\n") }
         current = nil
       } else {
         current?.append(line)

@@ -74,7 +74,7 @@ public struct Driver {
     case .run(let options): return runModel(options)
     case .check(let path): return check(path)
     case .identify(let options): return identify(options)
-    case .importModel(let input, let output): return importModel(input, output: output)
+    case .importModel(let input, let output, let name): return importModel(input, output: output, name: name)
     case .train(let options): return train(options, gradient: gradient)
     }
   }
@@ -109,7 +109,7 @@ public struct Driver {
 
   /// Reads and checks a model file; nil (with the errors printed) if it has errors. An ONNX file
   /// is imported first and its .gru text checked as if the user had written it.
-  mutating func frontEnd(_ path: String) -> FrontEnd? {
+  mutating func frontEnd(_ path: String, modelName: String? = nil) -> FrontEnd? {
     var bytes: [UInt8]
     switch readFile(path) {
     case .success(let b): bytes = b
@@ -119,7 +119,9 @@ public struct Driver {
     }
     var sourcePath = path
     if path.hasSuffix(".onnx") {
-      guard let imported = importOnnx(bytes, path: path, weightsBase: baseName(path)) else { return nil }
+      let name = modelName ?? ProgramWriter.identifier(baseName(path)) ?? "model"
+      guard let imported = importOnnx(bytes, path: path, modelName: name, weightsFile: baseName(path) + ".safetensors")
+      else { return nil }
       bytes = Array(imported.source.utf8)
       importedTensors = imported.tensors
       sourcePath = path + ".gru"
@@ -189,7 +191,9 @@ public struct Driver {
   // MARK: - Commands
 
   private mutating func compile(_ options: CompileOptions) -> Int32 {
-    guard let front = frontEnd(options.input) else { return 1 }
+    // An imported model is named after the file it goes to (kws.c: kws_run), unless --name says.
+    let stem = options.output.map(baseName).flatMap(ProgramWriter.identifier)
+    guard let front = frontEnd(options.input, modelName: options.name ?? stem) else { return 1 }
     switch options.emit {
     case .tokens?:
       var lexer = Lexer(source: front.source)
@@ -292,8 +296,9 @@ public struct Driver {
     return file.split(separator: ".").first.map(String.init) ?? file
   }
 
-  private mutating func importOnnx(_ bytes: [UInt8], path: String, weightsBase: String) -> ImportedModel? {
-    switch OnnxImporter.importModel(bytes, baseName: weightsBase, sourceName: path) {
+  private mutating func importOnnx(_ bytes: [UInt8], path: String, modelName: String, weightsFile: String) -> ImportedModel? {
+    guard let model = readOnnxModel(bytes, path: path) else { return nil }
+    switch OnnxImporter.importModel(model, modelName: modelName, weightsFile: weightsFile, sourceName: path) {
     case .success(let imported): return imported
     case .failure(let error):
       stderr += "\(path): error: \(error.description)\n"
@@ -302,7 +307,7 @@ public struct Driver {
   }
 
   /// `grucc import model.onnx -o model.gru`: the .gru text and its weights file beside it.
-  private mutating func importModel(_ input: String, output: String?) -> Int32 {
+  private mutating func importModel(_ input: String, output: String?, name: String?) -> Int32 {
     let gruPath = output ?? (String(input.dropLast(input.hasSuffix(".onnx") ? 5 : 0)) + ".gru")
     guard gruPath.hasSuffix(".gru") else { return fail("output file '\(gruPath)' must end in '.gru'") }
     guard input.hasSuffix(".onnx") else { return fail("'import' reads ONNX models (.onnx); '\(input)' is not one") }
@@ -311,7 +316,9 @@ public struct Driver {
     case .success(let b): bytes = b
     case .failure(let reason): return fail("cannot read '\(input)': \(reason.description)")
     }
-    guard let imported = importOnnx(bytes, path: input, weightsBase: baseName(gruPath)) else { return 1 }
+    let modelName = name ?? ProgramWriter.identifier(baseName(gruPath)) ?? "model"
+    guard let imported = importOnnx(bytes, path: input, modelName: modelName, weightsFile: baseName(gruPath) + ".safetensors")
+    else { return 1 }
     // The text must compile as written: check it before anything is written.
     let front = Compiler.frontEnd(SourceFile(path: gruPath, bytes: Array(imported.source.utf8)))
     guard front.module != nil else {

@@ -12,11 +12,13 @@ enum HelpText {
       grucc check MODEL.gru                   shapes, parameters, memory and cost report
       grucc identify WEIGHTS --input X.npy --expect Y.npy [--hidden N] [--format F] [-o FILE]
                                               which GRU variant and layout reproduce Y from X
-      grucc import MODEL.onnx [-o MODEL.gru]  write the ONNX model as a .gru file and its
+      grucc import MODEL.onnx [-o MODEL.gru] [--name PREFIX]
+                                              write the ONNX model as a .gru file and its
                                               weights (MODEL.safetensors) beside it
       grucc train MODEL.gru --data TRAIN.npz --loss LOSS --steps N [options] [-o FILE]
                                               train the weights on examples (see TRAIN OPTIONS)
-      (MODEL.onnx can stand for MODEL.gru in every command: it is imported on the fly)
+      (MODEL.onnx can stand for MODEL.gru in every command: it is imported on the fly, its
+      weights read from the external data file beside it if it has one)
       grucc --help | --version
 
     COMPILE OPTIONS:
@@ -25,6 +27,9 @@ enum HelpText {
       --emit KIND             tokens, ast, ir, ir-after=PASS, c, h, gradient-ir (the graph
                               grucc train runs for the gradient), or weights (the bound
                               weights as a safetensors file in grucc's names; needs -o)
+      --name PREFIX           for an ONNX model: its name, which prefixes every C symbol
+                              (default: the output file's name, kws.c -> kws_run_batch;
+                              also for 'import')
       --print-ir-after-all    print the IR after every pass
       --activations MODE      exact (default): sigmoid, tanh and exp from the C library;
                               fast: short polynomials that vectorise, with the maximum

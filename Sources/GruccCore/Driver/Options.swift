@@ -21,6 +21,8 @@ public struct CompileOptions: Sendable, Equatable {
   public var activations: ActivationMode = .exact
   /// Whether the weights are compiled in or written to a blob the C reads at run time.
   public var weights: WeightStorage = .embedded
+  /// `--name PREFIX`: the name (and C prefix) of a model imported from ONNX.
+  public var name: String?
 }
 
 public struct RunOptions: Sendable, Equatable {
@@ -51,8 +53,8 @@ public enum Command: Sendable, Equatable {
   case run(RunOptions)
   case check(String)
   case identify(IdentifyOptions)
-  /// `grucc import MODEL.onnx [-o MODEL.gru]`
-  case importModel(String, output: String?)
+  /// `grucc import MODEL.onnx [-o MODEL.gru] [--name PREFIX]`
+  case importModel(String, output: String?, name: String?)
   case train(TrainOptions)
   case help
   case version
@@ -93,9 +95,12 @@ public enum Options {
       args = args.dropFirst()
       var model: String?
       var output: String?
+      var name: String?
       while let a = args.popFirst() {
         if a == "-o" {
           output = try value(after: "-o", &args)
+        } else if a == "--name" {
+          name = try modelName(try value(after: "--name", &args))
         } else if a.hasPrefix("-") {
           throw UsageError(message: "unknown option '\(a)' for 'import'")
         } else if model != nil {
@@ -105,10 +110,19 @@ public enum Options {
         }
       }
       guard let model else { throw UsageError(message: "'import' needs an ONNX model file") }
-      return .importModel(model, output: output)
+      return .importModel(model, output: output, name: name)
     default:
       return .compile(try parseCompile(&args))
     }
+  }
+
+  /// A `--name` value: it prefixes every C symbol, so it must be a C identifier.
+  static func modelName(_ text: String) throws(UsageError) -> String {
+    guard ProgramWriter.identifier(text) == text else {
+      throw UsageError(
+        message: "'--name' takes a C identifier (letters, digits and '_', not starting with a digit), not '\(text)'")
+    }
+    return text
   }
 
   static func value(after option: String, _ args: inout ArraySlice<String>) throws(UsageError) -> String {
@@ -135,6 +149,7 @@ public enum Options {
           throw UsageError(message: "'--weights' takes 'embedded' or 'external', not '\(storage)'")
         }
         options.weights = s
+      case "--name": options.name = try modelName(try value(after: "--name", &args))
       case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
       case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
       case "--help", "-h": throw UsageError(message: "'--help' must come first")

@@ -90,15 +90,97 @@ struct OnnxTensor: Equatable {
   var dims: [Int]
   var dataType: OnnxDataType
   var values: [Double]
+  /// Where the values are when the file keeps them outside the model (data_location EXTERNAL);
+  /// `values` stays empty until `loadingExternal(_:)` has read them.
+  var external: OnnxExternalData? = nil
+
+  var what: String { name.isEmpty ? "tensor" : "tensor \(quoted(name))" }
 
   /// The tensor as a weight-file tensor; FLOAT, FLOAT16, BFLOAT16, DOUBLE, INT32, INT64 only.
   func namedTensor() throws(FormatError) -> NamedTensor {
+    if let external {
+      throw FormatError("\(what) stores its data in the external file \(quoted(external.location)), which was not read")
+    }
     guard let dtype = dataType.tensorDType else {
       throw FormatError(
         "tensor \(quoted(name)) has data type \(dataType.name); "
           + "grucc reads FLOAT, FLOAT16, BFLOAT16, DOUBLE, INT32 and INT64")
     }
     return NamedTensor(name: name, dtype: dtype, shape: dims, values: values)
+  }
+
+  /// The number of bytes the external data must hold: every element at its raw_data width.
+  /// nil for types grucc does not decode (their data is never read).
+  var externalByteCount: Int? {
+    guard let kind = dataType.elementKind, let count = Checked.elementCount(dims) else { return nil }
+    return Checked.multiply(count, kind.byteSize)
+  }
+
+  /// The tensor with its values decoded from `bytes`, the range `external` points to, laid out
+  /// as raw_data is.
+  func loadingExternal(_ bytes: [UInt8]) throws(FormatError) -> OnnxTensor {
+    var t = self
+    t.external = nil
+    guard let kind = dataType.elementKind else { return t }
+    guard let count = Checked.elementCount(dims), bytes.count == externalByteCount else {
+      throw FormatError(
+        "\(what) has \(bytes.count) bytes of external data, but \(dataType.name) dims \(shapeText(dims)) need "
+          + "\(Checked.elementCount(dims).map(String.init) ?? "more") elements of \(kind.byteSize) bytes")
+    }
+    t.values = try decodeRawElements(bytes, count: count, kind: kind, what: what)
+    return t
+  }
+}
+
+/// A TensorProto's `external_data` entries: the file (relative to the model's folder), where the
+/// tensor's bytes start in it, how many there are, and optionally the file's SHA-1 digest.
+struct OnnxExternalData: Equatable {
+  var location: String
+  var offset: Int
+  var length: Int?
+  var checksum: String?
+
+  /// Reads the key/value entries. The location must stay inside the model's folder: it is
+  /// relative, has no `..` component, no NUL and no backslash (a Windows separator, which
+  /// would mean something else here). Whether a symbolic link leads out is for the code that
+  /// opens the file to check.
+  init(entries: [(key: String, value: String)], tensor what: String) throws(FormatError) {
+    var location: String?
+    var offset = 0
+    var length: Int?
+    var checksum: String?
+    func number(_ key: String, _ text: String) throws(FormatError) -> Int {
+      guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(text) else {
+        throw FormatError("\(what) has external data \(key) \(quoted(text)), which is not a byte count")
+      }
+      return n
+    }
+    for (key, value) in entries {
+      switch key {
+      case "location": location = value
+      case "offset": offset = try number(key, value)
+      case "length": length = try number(key, value)
+      case "checksum": checksum = value
+      default: break  // "basepath" and other writers' notes change nothing about the bytes
+      }
+    }
+    guard let location, !location.isEmpty else {
+      throw FormatError("\(what) stores its data in an external file but names none (no 'location' entry)")
+    }
+    let refuse = { (reason: String) in
+      FormatError("\(what) has external data location \(quoted(location)), \(reason); grucc reads only files inside the model's folder")
+    }
+    if location.hasPrefix("/") { throw refuse("an absolute path") }
+    if location.contains("\\") || location.unicodeScalars.contains(where: { $0.value < 32 }) {
+      throw refuse("which contains a backslash or a control character")
+    }
+    if location.split(separator: "/", omittingEmptySubsequences: true).contains("..") {
+      throw refuse("which leaves the folder through '..'")
+    }
+    self.location = location
+    self.offset = offset
+    self.length = length
+    self.checksum = checksum
   }
 }
 
@@ -446,6 +528,8 @@ private struct RawTensor {
   /// The typed data fields present, by field number (see `fieldNames`), as raw bits.
   var data: [Int: [UInt64]] = [:]
   var hasStrings = false
+  /// external_data (13): StringStringEntryProto, key (1) and value (2).
+  var externalEntries: [(key: String, value: String)] = []
 
   static let fieldNames = [4: "float_data", 5: "int32_data", 7: "int64_data", 10: "double_data", 11: "uint64_data"]
 
@@ -461,6 +545,18 @@ private struct RawTensor {
       case 8: name = try r.string(f)
       case 9: raw = try r.bytes(f)
       case 10: try r.appendFixed(f, size: 8, to: &data[10, default: []])
+      case 13:
+        var entry = try r.message(f)
+        var key = ""
+        var value = ""
+        while let e = try entry.nextField() {
+          switch e.number {
+          case 1: key = try entry.string(e)
+          case 2: value = try entry.string(e)
+          default: try entry.skip(e)
+          }
+        }
+        externalEntries.append((key, value))
       case 14: dataLocation = try r.int32(f)
       default: try r.skip(f)
       }
@@ -470,11 +566,8 @@ private struct RawTensor {
   var what: String { name.isEmpty ? "tensor" : "tensor \(quoted(name))" }
 
   func decode() throws(FormatError) -> OnnxTensor {
-    guard dataLocation == 0 else {
-      guard dataLocation == 1 else { throw FormatError("\(what) has unknown data_location \(dataLocation)") }
-      throw FormatError(
-        "\(what) stores its data in an external file, which grucc does not read; re-export with the data "
-          + "embedded (onnx.save_model(model, path, save_as_external_data=False))")
+    guard dataLocation == 0 || dataLocation == 1 else {
+      throw FormatError("\(what) has unknown data_location \(dataLocation)")
     }
     guard let type = OnnxDataType(rawValue: Int(dataType)) else {
       throw FormatError(dataType == 0 ? "\(what) has no data type" : "\(what) has unknown data type \(dataType)")
@@ -490,6 +583,14 @@ private struct RawTensor {
       throw FormatError("\(what) has dims \(shapeText(shape)) whose size overflows")
     }
     var tensor = OnnxTensor(name: name, dims: shape, dataType: type, values: [])
+    if dataLocation == 1 {
+      let present = data.keys.sorted().map { Self.fieldNames[$0]! } + (raw == nil ? [] : ["raw_data"])
+      if let field = present.first {
+        throw FormatError("\(what) stores its data in an external file and in \(field)")
+      }
+      tensor.external = try OnnxExternalData(entries: externalEntries, tensor: what)
+      return tensor
+    }
     guard let kind = type.elementKind else { return tensor }
 
     let present =
@@ -504,7 +605,7 @@ private struct RawTensor {
           "\(what) has \(raw.count) bytes of raw_data, but \(type.name) dims \(shapeText(shape)) need \(count) "
             + "elements of \(kind.byteSize) bytes")
       }
-      tensor.values = try decodeRaw(Array(raw), count: count, kind: kind)
+      tensor.values = try decodeRawElements(Array(raw), count: count, kind: kind, what: what)
     } else {
       let field = Self.dataField(type)
       if let other = present.first, other != Self.fieldNames[field] {
@@ -531,20 +632,6 @@ private struct RawTensor {
     case .uint32, .uint64: 11
     default: 5
     }
-  }
-
-  private func decodeRaw(_ bytes: [UInt8], count: Int, kind: ElementKind) throws(FormatError) -> [Double] {
-    var out = [Double]()
-    out.reserveCapacity(count)
-    for k in 0..<count {
-      let bits = bytes.loadLE(at: k * kind.byteSize, size: kind.byteSize)
-      switch kind {
-      case .int(bytes: 8): out.append(try exact(Int64(bitPattern: bits)))
-      case .uint(bytes: 8): out.append(try exact(bits))
-      default: out.append(kind.toDouble(bits))
-      }
-    }
-    return out
   }
 
   private func convert(
@@ -581,20 +668,30 @@ private struct RawTensor {
     return out
   }
 
-  /// grucc computes in Double; a 64-bit integer it would silently round is an error instead.
-  private func exact(_ v: Int64) throws(FormatError) -> Double {
-    let d = Double(v)
-    guard Int64(exactly: d) == v else {
-      throw FormatError("\(what) has integer \(v), which a double cannot hold exactly")
-    }
-    return d
-  }
-
-  private func exact(_ v: UInt64) throws(FormatError) -> Double {
-    let d = Double(v)
-    guard UInt64(exactly: d) == v else {
-      throw FormatError("\(what) has integer \(v), which a double cannot hold exactly")
-    }
-    return d
-  }
+  private func exact(_ v: Int64) throws(FormatError) -> Double { try exactDouble(v, what: what) }
+  private func exact(_ v: UInt64) throws(FormatError) -> Double { try exactDouble(v, what: what) }
 }
+
+/// Elements laid out as raw_data (little-endian, `kind`'s width), widened to Double. The caller
+/// has checked that `bytes` holds exactly `count` of them.
+private func decodeRawElements(
+  _ bytes: [UInt8], count: Int, kind: ElementKind, what: String
+) throws(FormatError) -> [Double] {
+  var out = [Double]()
+  out.reserveCapacity(count)
+  for k in 0..<count {
+    let bits = bytes.loadLE(at: k * kind.byteSize, size: kind.byteSize)
+    switch kind {
+    case .int(bytes: 8): out.append(try exactDouble(Int64(bitPattern: bits), what: what))
+    case .uint(bytes: 8): out.append(try exactDouble(bits, what: what))
+    default: out.append(kind.toDouble(bits))
+    }
+  }
+  return out
+}
+
+/// grucc computes in Double. A 64-bit integer past 2^53 becomes the nearest double: exporters
+/// write INT64_MAX for "to the end" of a Slice, and the importer checks every integer it uses as
+/// an axis, index or size (`wholeNumber` refuses those past 2^53).
+private func exactDouble(_ v: Int64, what: String) throws(FormatError) -> Double { Double(v) }
+private func exactDouble(_ v: UInt64, what: String) throws(FormatError) -> Double { Double(v) }

@@ -454,6 +454,8 @@ import Testing
     ["run", "m.gru", "--input"], ["run", "m.gru", "--input", "x.csv", "--bogus"],
     ["run", "a.gru", "b.gru", "--input", "x"],
     ["check"], ["check", "a.gru", "b.gru"], ["check", "--verbose", "a.gru"], ["-"],
+    ["m.onnx", "--name"], ["m.onnx", "--name", "2fast"], ["m.onnx", "--name", "kws-v2"], ["import", "m.onnx", "--name", ""],
+    ["import", "m.onnx", "--name", "model"],
   ])
   func usageErrors(arguments: [String]) {
     let r = Driver.run(arguments)
@@ -476,6 +478,29 @@ import Testing
         == .run(
           RunOptions(model: "m.gru", inputs: [(nil, "x.npy"), ("len", "l.csv"), (nil, "dir/a=b.csv")], output: nil)))
     #expect(try Options.parse(["check", "m.gru"]) == .check("m.gru"))
+    #expect(try Options.parse(["m.onnx", "--name", "kws", "-o", "a.c"]) == .compile(CompileOptions(input: "m.onnx", output: "a.c", name: "kws")))
+    #expect(try Options.parse(["import", "m.onnx", "--name", "wake_word"]) == .importModel("m.onnx", output: nil, name: "wake_word"))
+    #expect(try Options.parse(["import", "m.onnx", "-o", "x.gru"]) == .importModel("m.onnx", output: "x.gru", name: nil))
+  }
+
+  /// An imported model is named after the file written (so two never both become model_*), or
+  /// after --name; the name must be a C identifier.
+  @Test func importedModelsAreNamedAfterTheirOutputOrName() throws {
+    let onnx = FrameworkFixture.root.appendingPathComponent("onnx_node_lbr0/model.onnx").path
+    try inDirectory { dir in
+      #expect(Driver.run(["import", onnx, "-o", dir + "/kws-v2.gru"]).exitCode == 0)
+      let first = try String(contentsOfFile: dir + "/kws-v2.gru", encoding: .utf8)
+      #expect(first.contains("\nmodel kws_v2\n"))
+      #expect(FileManager.default.fileExists(atPath: dir + "/kws-v2.safetensors"))
+      #expect(Driver.run(["import", onnx, "-o", dir + "/a.gru", "--name", "wake"]).exitCode == 0)
+      let second = try String(contentsOfFile: dir + "/a.gru", encoding: .utf8)
+      #expect(second.contains("\nmodel wake\n"))
+      // Without -o, the model's own file name.
+      let header = Driver.run([onnx, "--emit", "h"])
+      #expect(header.exitCode == 0 && header.stdout.contains("int model_run_batch("), "\(header.stderr)")
+      let named = Driver.run([onnx, "--emit", "h", "--name", "gate"])
+      #expect(named.stdout.contains("int gate_run_batch("))
+    }
   }
 
   /// Whatever the arguments and files, the Driver returns a status instead of crashing.

@@ -64,10 +64,11 @@ struct FrameworkFixture: Sendable {
   }
 
   /// ONNX models: `grucc import` writes a .gru and its weights, which then compile and run. The
-  /// raw GRU node's outputs are ONNX's `[T, D, B, H]` and `[D, B, H]`; grucc's are
-  /// `[T, B, D·H]` and `[B, D·H]` (the import notes say so), so the test permutes ONNX's.
+  /// import says how grucc's inputs and outputs lie in ONNX's (`ImportedTensorMap`): a GRU node's
+  /// raw `[T, D, B, H]` is grucc's `[T, B, D·H]`, a stacked GRU's h0 and h_n are one tensor in
+  /// ONNX and one per layer in grucc. The test converts ONNX's arrays by those maps.
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: onnxCases)
-  func onnxModelsMatchOnnxRuntime(name: String) throws {
+  func onnxModelsMatchTheirFramework(name: String) throws {
     let fixture = try #require(FrameworkFixture.named(name))
     let onnxPath = fixture.directory.appendingPathComponent(fixture.model).path
     let dir = try EndToEnd.temporaryDirectory("import-\(name)")
@@ -77,77 +78,59 @@ struct FrameworkFixture: Sendable {
     try #require(imported.exitCode == 0, "grucc import failed:\n\(imported.stderr)")
     #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name).safetensors").path))
 
-    let model = try Onnx.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: onnxPath))))
-    // A graph that is one GRU node exposes ONNX's own layouts; exported graphs reshape them away.
-    let gruNode = model.graph.nodes.count == 1 ? model.graph.nodes.first { $0.opType == "GRU" } : nil
-    let layoutZero = gruNode.map { $0.attribute("layout")?.value != .int(1) } ?? false
-    let initial = gruNode.flatMap { $0.inputs.count > 5 ? $0.inputs[5] : nil }
+    let model = try Driver.onnxModel([UInt8](try Data(contentsOf: URL(fileURLWithPath: onnxPath))), path: onnxPath)
+    let maps = try OnnxImporter.importModel(model, modelName: name, weightsFile: "w.safetensors", sourceName: onnxPath).get()
+    let timeMajor = maps.source.contains("layout time-major")
     var runner = FixtureRunner(fixture: fixture, modelPath: gruPath)
-    if let initial, !initial.isEmpty { runner.inputKeys = ["gru1.h0": initial] }
-    runner.convertInput = { name, a in
-      // [D, B, H] (layout 0) or [B, D, H] (layout 1) → [B, D·H]
-      name.hasSuffix(".h0") ? permute(a, layoutZero ? [1, 0, 2] : [0, 1, 2], merge: true) : a
+    func convert(_ map: ImportedTensorMap?, _ a: ArrayValue) -> ArrayValue {
+      guard let map else { return a }
+      return map.gruccArray(from: a.values, shape: a.shape, timeMajor: timeMajor) ?? ArrayValue(shape: [-1], values: [])
     }
-    runner.convert = { _, a in
-      guard layoutZero else { return a }
-      if a.shape.count == 4 { return permute(a, [0, 2, 1, 3], merge: true) }
-      if a.shape.count == 3 { return permute(a, [1, 0, 2], merge: true) }
-      return a
-    }
+    runner.inputKeys = Dictionary(uniqueKeysWithValues: maps.inputs.map { ($0.grucc, $0.framework) })
+    runner.convertInput = { grucc, a in convert(maps.inputs.first { $0.grucc == grucc }, a) }
+    runner.outputKeys = Dictionary(uniqueKeysWithValues: maps.outputs.map { ($0.grucc, $0.framework) })
+    runner.convertOutput = { grucc, a in convert(maps.outputs.first { $0.grucc == grucc }, a) }
     let table = try runner.run()
     print("fixture \(name) (onnx, \(fixture.precision)): \(table.summary)")
     table.expectWithin(fixture.tolerance, model: name)
   }
 
-  /// `grucc model.onnx -o model.c` compiles without an intermediate file.
+  /// `grucc model.onnx -o kws.c` compiles without an intermediate file, and names the model after
+  /// the file it writes (kws_run_batch); `--name` chooses the prefix instead.
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"))
-  func onnxFilesCompileDirectly() throws {
+  func onnxFilesCompileDirectlyNamedAfterTheirOutput() throws {
     let fixture = try #require(FrameworkFixture.named("onnx_torch_gru"))
     let dir = try EndToEnd.temporaryDirectory("onnx-direct")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let cPath = dir.appendingPathComponent("m.c").path
-    let result = Driver.run([fixture.directory.appendingPathComponent("model.onnx").path, "-o", cPath])
-    #expect(result.exitCode == 0, "\(result.stderr)")
-    let c = try String(contentsOfFile: cPath, encoding: .utf8)
-    #expect(c.contains("onnx_torch_gru") || c.contains("model_"), "the C names the model")
+    let onnx = fixture.directory.appendingPathComponent("model.onnx").path
     let clang = try #require(Clang.compiler)
-    let built = try clang.compile(CCompiler.strictC + ["-c", cPath, "-o", dir.appendingPathComponent("m.o").path])
-    #expect(built.exitCode == 0, "\(built.stderr)")
-  }
-}
-
-/// `a` with its axes permuted; with `merge`, the last two axes of the result are then one.
-func permute(_ a: ArrayValue, _ perm: [Int], merge: Bool) -> ArrayValue {
-  let shape = perm.map { a.shape[$0] }
-  var strides = [Int](repeating: 1, count: a.shape.count)
-  for i in stride(from: a.shape.count - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * a.shape[i + 1] }
-  var out: [Double] = []
-  out.reserveCapacity(a.values.count)
-  var index = [Int](repeating: 0, count: shape.count)
-  for _ in 0..<a.values.count {
-    var offset = 0
-    for (k, p) in perm.enumerated() { offset += index[k] * strides[p] }
-    out.append(a.values[offset])
-    var k = shape.count - 1
-    while k >= 0 {
-      index[k] += 1
-      if index[k] < shape[k] { break }
-      index[k] = 0
-      k -= 1
+    for (arguments, file, prefix) in [([String](), "kws.c", "kws"), (["--name", "wake_word"], "kws2.c", "wake_word")] {
+      let cPath = dir.appendingPathComponent(file).path
+      let result = Driver.run([onnx, "-o", cPath] + arguments)
+      #expect(result.exitCode == 0, "\(result.stderr)")
+      let c = try String(contentsOfFile: cPath, encoding: .utf8)
+      #expect(c.contains("int \(prefix)_run_batch("), "the C is named \(prefix)")
+      let built = try clang.compile(CCompiler.strictC + ["-c", cPath, "-o", dir.appendingPathComponent("\(prefix).o").path])
+      #expect(built.exitCode == 0, "\(built.stderr)")
     }
+    // Two models imported side by side link together: their symbols differ.
+    let both = try clang.compile(CCompiler.strictC + [
+      dir.appendingPathComponent("kws.o").path, dir.appendingPathComponent("wake_word.o").path, "-shared", "-o",
+      dir.appendingPathComponent("both.so").path,
+    ])
+    #expect(both.exitCode == 0, "\(both.stderr)")
   }
-  let merged = merge && shape.count >= 2 ? Array(shape.dropLast(2)) + [shape[shape.count - 2] * shape[shape.count - 1]] : shape
-  return ArrayValue(shape: merged, values: out)
 }
 
 /// Runs one compiled fixture through the interpreter (`grucc run`) and the generated C, and
-/// compares both with the framework's outputs. `convert` turns a framework output into grucc's
-/// layout where the two differ (ONNX's `[T, D, B, H]`).
+/// compares both with the framework's outputs. `convertOutput` turns a framework output into
+/// grucc's layout where the two differ (ONNX's `[T, D, B, H]`).
 struct FixtureRunner {
   var fixture: FrameworkFixture
   /// A .gru or .onnx file the Driver compiles.
   var modelPath: String
-  var convert: (String, ArrayValue) -> ArrayValue = { $1 }
+  /// Converts a framework output to grucc's layout, given grucc's output name.
+  var convertOutput: (String, ArrayValue) -> ArrayValue = { $1 }
   /// Input names of the compiled model → key in inputs.npz.
   var inputKeys: [String: String] = [:]
   /// Output names of the compiled model → key in expect.npz.
@@ -172,7 +155,7 @@ struct FixtureRunner {
     func expectation(_ name: String) throws -> [Double] {
       let key = outputKeys[name] ?? name
       let a = try #require(expected.first { $0.name == key }?.array, "expect.npz has no '\(key)' for output '\(name)'")
-      return convert(key, a).values
+      return convertOutput(name, a).values
     }
     var table = ErrorTable()
 

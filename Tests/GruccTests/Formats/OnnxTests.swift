@@ -425,26 +425,134 @@ enum ONNX {
     expectError("tensor 'w' has 4294967296 in uint64_data, outside the range of UINT32") {
       _ = try readTensor(t(12, [1]).varint(11, 1 << 32))
     }
-    expectError("tensor 'w' has integer 9007199254740993, which a double cannot hold exactly") {
-      _ = try readTensor(t(7, [1]).int(7, (1 << 53) + 1))
-    }
-    expectError("tensor 'w' has integer 9223372036854775807") {
-      _ = try readTensor(t(7, [1]).bytes(9, PB.le(UInt64(Int64.max), 8)))
-    }
-    expectError("tensor 'w' has integer 18446744073709551615") { _ = try readTensor(t(13, [1]).varint(11, UInt64.max)) }
     expectError("tensor 'w' has unknown data_location 2") { _ = try readTensor(t(1, [0]).int(14, 2)) }
     expectError("initializer #1: field 4 at byte") {
       _ = try Onnx.read(ONNX.model(ONNX.graph(initializers: [t(1, [0]), t(1, [1]).int(4, 1)])))
     }
   }
 
-  @Test func externalDataIsRejected() {
-    let entry = PB().string(1, "location").string(2, "weights.bin")
-    let tensor = ONNX.tensor("W", 1, dims: [3, 4]).message(13, entry).int(14, 1)
-    expectError(
-      "tensor 'W' stores its data in an external file, which grucc does not read; re-export with the data "
-        + "embedded (onnx.save_model(model, path, save_as_external_data=False))"
-    ) { _ = try readTensor(tensor) }
+  /// Integers past 2^53 are rounded, not refused: exporters write INT64_MAX for "to the end" of
+  /// a Slice, and the importer checks every integer it uses as one (wholeNumber).
+  @Test func hugeIntegersAreRounded() throws {
+    let t = { (type: Int, dims: [Int64]) in ONNX.tensor("w", type, dims: dims) }
+    #expect(try readTensor(t(7, [1]).int(7, (1 << 53) + 1)).values == [9_007_199_254_740_992])
+    #expect(try readTensor(t(7, [1]).bytes(9, PB.le(UInt64(Int64.max), 8))).values == [9_223_372_036_854_775_808])
+    #expect(try readTensor(t(7, [1]).bytes(9, PB.le(UInt64(bitPattern: Int64.min), 8))).values == [-9_223_372_036_854_775_808])
+    #expect(try readTensor(t(13, [1]).varint(11, UInt64.max)).values == [18_446_744_073_709_551_616])
+    #expect(wholeNumber(9_007_199_254_740_992) == nil && wholeNumber(9_007_199_254_740_991) == 9_007_199_254_740_991)
+  }
+
+  // MARK: External data
+
+  static func external(_ entries: [(String, String)], dims: [Int64] = [3, 4], type: Int = 1) -> PB {
+    var tensor = ONNX.tensor("W", type, dims: dims)
+    for (k, v) in entries { tensor = tensor.message(13, PB().string(1, k).string(2, v)) }
+    return tensor.int(14, 1)
+  }
+
+  @Test func externalDataReferences() throws {
+    let t = try readTensor(Self.external([("location", "model.onnx.data"), ("offset", "288"), ("length", "48"), ("basepath", "x")]))
+    #expect(t.values.isEmpty)
+    #expect(t.external?.location == "model.onnx.data" && t.external?.offset == 288 && t.external?.length == 48)
+    let plain = try readTensor(Self.external([("location", "sub/dir/w.bin")]))
+    #expect(plain.external?.offset == 0 && plain.external?.length == nil)
+    expectError("tensor 'W' stores its data in the external file 'w.bin', which was not read") {
+      _ = try readTensor(Self.external([("location", "w.bin")])).namedTensor()
+    }
+  }
+
+  @Test func externalDataReferenceErrors() {
+    expectError("tensor 'W' stores its data in an external file but names none (no 'location' entry)") {
+      _ = try readTensor(Self.external([("offset", "0")]))
+    }
+    expectError("tensor 'W' has external data location '/etc/passwd', an absolute path; grucc reads only files inside the model's folder") {
+      _ = try readTensor(Self.external([("location", "/etc/passwd")]))
+    }
+    expectError("tensor 'W' has external data location '../secret.bin', which leaves the folder through '..'") {
+      _ = try readTensor(Self.external([("location", "../secret.bin")]))
+    }
+    expectError("location 'a/../../b', which leaves the folder through '..'") {
+      _ = try readTensor(Self.external([("location", "a/../../b")]))
+    }
+    expectError("which contains a backslash or a control character") {
+      _ = try readTensor(Self.external([("location", "C:\\w.bin")]))
+    }
+    expectError("tensor 'W' has external data offset '-4', which is not a byte count") {
+      _ = try readTensor(Self.external([("location", "w.bin"), ("offset", "-4")]))
+    }
+    expectError("tensor 'W' has external data length '99999999999999999999999', which is not a byte count") {
+      _ = try readTensor(Self.external([("location", "w.bin"), ("length", "99999999999999999999999")]))
+    }
+    expectError("tensor 'W' stores its data in an external file and in raw_data") {
+      _ = try readTensor(Self.external([("location", "w.bin")]).bytes(9, [0, 0, 0, 0]))
+    }
+  }
+
+  /// An external file in memory, for the range checks.
+  struct MemoryFile: OnnxExternalFile {
+    var bytes: [UInt8]
+    var size: Int { bytes.count }
+    func read(offset: Int, count: Int) throws(FormatError) -> [UInt8] { Array(bytes[offset..<(offset + count)]) }
+  }
+
+  func load(_ tensor: PB, file: [UInt8]) throws(FormatError) -> OnnxTensor {
+    var model = try Onnx.read(ONNX.model(ONNX.graph(initializers: [tensor])))
+    try model.loadExternalData { (_: String) throws(FormatError) -> any OnnxExternalFile in MemoryFile(bytes: file) }
+    return model.graph.initializers[0]
+  }
+
+  @Test func externalDataIsRead() throws {
+    let floats: [Float] = [1.5, -2, 0.25]
+    let file = [UInt8](repeating: 7, count: 5) + floats.flatMap { PB.le(UInt64($0.bitPattern), 4) } + [9]
+    let t = try load(Self.external([("location", "w.bin"), ("offset", "5"), ("length", "12")], dims: [3]), file: file)
+    #expect(t.values == [1.5, -2, 0.25] && t.external == nil)
+    // Without a length, the tensor's own size is read.
+    #expect(try load(Self.external([("location", "w.bin"), ("offset", "5")], dims: [3]), file: file).values == [1.5, -2, 0.25])
+    // A checksum is the whole file's SHA-1.
+    var sha = SHA1()
+    sha.update(file)
+    let digest = sha.hexDigest()
+    #expect(try load(Self.external([("location", "w.bin"), ("offset", "5"), ("checksum", digest.uppercased())], dims: [3]), file: file).values.count == 3)
+  }
+
+  @Test func externalDataRangesAreChecked() {
+    let file = [UInt8](repeating: 0, count: 100)
+    expectError("tensor 'W': external data at offset 96, 8 bytes, runs past the end of 'w.bin' (100 bytes)") {
+      _ = try load(Self.external([("location", "w.bin"), ("offset", "96")], dims: [2]), file: file)
+    }
+    expectError("tensor 'W': external data at offset 9223372036854775807, 4 bytes, runs past the end of 'w.bin' (100 bytes)") {
+      _ = try load(Self.external([("location", "w.bin"), ("offset", "9223372036854775807")], dims: [1]), file: file)
+    }
+    expectError("tensor 'W': external data at offset 0, 12 bytes, but FLOAT dims [2] need 8 bytes") {
+      _ = try load(Self.external([("location", "w.bin"), ("length", "12")], dims: [2]), file: file)
+    }
+    expectError("tensor 'W': external data at offset 0, 4611686018427387904 bytes, runs past the end") {
+      _ = try load(Self.external([("location", "w.bin")], dims: [1 << 60]), file: file)
+    }
+    expectError("tensor 'W': external data file 'w.bin' has SHA-1 ", ", but the model's checksum is 'abc'") {
+      _ = try load(Self.external([("location", "w.bin"), ("checksum", "abc")], dims: [1]), file: file)
+    }
+    expectError("tensor 'W': external data file 'w.bin': cannot open it: no such file") {
+      var model = try Onnx.read(ONNX.model(ONNX.graph(initializers: [Self.external([("location", "w.bin")])])))
+      try model.loadExternalData { (_: String) throws(FormatError) -> any OnnxExternalFile in
+        throw FormatError("cannot open it: no such file")
+      }
+    }
+  }
+
+  @Test func sha1KnownAnswers() {
+    func digest(_ s: String) -> String {
+      var sha = SHA1()
+      sha.update(Array(s.utf8))
+      return sha.hexDigest()
+    }
+    // FIPS 180 examples, and the empty message.
+    #expect(digest("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+    #expect(digest("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
+    #expect(digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+    var sha = SHA1()
+    for _ in 0..<1000 { sha.update(Array(repeating: UInt8(ascii: "a"), count: 1000)) }
+    #expect(sha.hexDigest() == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
   }
 
   // MARK: Attributes, nodes and value infos
