@@ -69,7 +69,7 @@ public enum CEmitter {
       w.line("};")
       w.line()
     }
-    if !code.kernels.isEmpty || !code.panels.isEmpty {
+    if !code.kernels.isEmpty || !code.panels.isEmpty || !steps.isEmpty {
       w.section("kernels")
       CPrelude.emit(code.kernels, panels: code.panels, mode: activations, names: n, precision: module.precision, into: &w)
     }

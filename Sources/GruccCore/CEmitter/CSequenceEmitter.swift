@@ -107,7 +107,7 @@ enum CSequenceEmitter {
           destinations.append(vectorBuffer("\(name)_next", scan.body.type(of: v)?.features ?? 0, &w))
         }
       }
-      let work = step.workPerRow > 0 ? vectorBuffer("\(name)_work", step.workPerRow, &w) : "NULL"
+      let work = step.workPerRow > 0 ? vectorBuffer("\(name)_work", step.workPerRow, &w) : ""
       let forward = scan.direction == .forward
       // A scan without lengths (a layer that processes the padding) runs over all T steps.
       let end = scan.hasLengths ? "tmax" : "T"
@@ -133,7 +133,7 @@ enum CSequenceEmitter {
             ? "t == 0 ? \(state) : \(buffer) + (size_t)(t - 1) * nb * \(f)"
             : "t == \(end) - 1 ? \(state) : \(buffer) + (size_t)(t + 1) * nb * \(f)")
         }
-        args += destinations + [work]
+        args += destinations + step.temporaryArguments(work: work, nb: "nb")
         w.line("\(step.name)(\(args.joined(separator: ", ")));")
         let next = (0..<scan.states).map { destinations[step.yieldIndex[$0]] }
         if scan.hasLengths {
