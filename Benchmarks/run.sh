@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --o2) o2=1 ;;
     --rounds) [ $# -ge 2 ] || die "--rounds needs a count"; rounds=$2; shift ;;
     --setup-venv) setup_venv=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
   shift
