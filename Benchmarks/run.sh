@@ -8,7 +8,8 @@
 #   Benchmarks/run.sh --sizes "16 64" only these hidden sizes (the 2-thread batch needs 256)
 #   Benchmarks/run.sh --no-peers      grucc only: no PyTorch or ONNX Runtime even if a venv exists
 #   Benchmarks/run.sh --cc gcc        the C compiler (default $CC, else clang); a list such as
-#                                     --cc "clang gcc" times them side by side, interleaved
+#                                     --cc "clang gcc" times them side by side, interleaved;
+#                                     gcc:-ffp-contract=fast adds flags (':' between them)
 #   Benchmarks/run.sh --o2            also builds with -O2 -march=native and with plain -O2
 #   Benchmarks/run.sh --rounds 5      repeats every measurement 5 times, interleaved; reports the
 #                                     median of the rounds' medians
@@ -59,7 +60,7 @@ done
 case $rounds in ''|*[!0-9]*|0*) die "--rounds takes a positive integer, not '$rounds'" ;; esac
 compilers=$(echo $compilers)
 [ -n "$compilers" ] || die "--cc needs at least one compiler"
-for c in $compilers; do command -v "$c" >/dev/null || die "no C compiler '$c' in PATH"; done
+for c in $compilers; do command -v "${c%%:*}" >/dev/null || die "no C compiler '${c%%:*}' in PATH"; done
 
 # The builds compared: every compiler with the main flags and, with --o2, at -O2 with the same
 # -march and at plain -O2 (the compiler's baseline target). Build k is c<k> in the results.
@@ -69,7 +70,7 @@ for c in $compilers; do
   if [ $o2 = 1 ]; then configs+=("$c|-O2 -march=native" "$c|-O2"); fi
 done
 nconfigs=${#configs[@]}
-config_cc() { echo "${configs[$1]%%|*}"; }
+config_cc() { local c=${configs[$1]%%|*}; echo "${c//:/ }"; }   # gcc:-ffp-contract=fast → gcc -ffp-contract=fast
 config_flags() { echo "${configs[$1]#*|}"; }
 
 if [ $setup_venv = 1 ]; then
@@ -313,7 +314,7 @@ echo "read bandwidth: L1d $bw_l1 GB/s ($(pretty_bytes $l1) cache, $(pretty_bytes
 echo "                L2  $bw_l2 GB/s ($(pretty_bytes $l2) cache, $(pretty_bytes $buf_l2) buffer)"
 echo "                L3  $bw_l3 GB/s ($(pretty_bytes $l3) cache, $(pretty_bytes $buf_l3) buffer)"
 echo "                DRAM $bw_dram GB/s ($(pretty_bytes $buf_dram) buffer)"
-for c in $compilers; do
+for c in $(printf '%s\n' $compilers | sed 's/:.*//' | awk '!seen[$0]++'); do
   echo "C:              $c: $($c --version | head -n 1)"
 done
 echo "C flags:        $optimised $common$([ $o2 = 1 ] && echo '; also -O2 -march=native and -O2')"
@@ -341,7 +342,7 @@ compare() {
     END {
       nc = split(configs, cfg, ";")
       for (k = 1; k <= nc; k++) {
-        split(cfg[k], part, "|"); cc[k] = part[1]; flags[k] = part[2]
+        split(cfg[k], part, "|"); cc[k] = part[1]; flags[k] = part[2]; gsub(/:/, " ", cc[k])
         if (flags[k] == optimised) main[cc[k]] = k
       }
       first = cc[1]
