@@ -5,13 +5,19 @@
 #
 #   Benchmarks/run.sh                 the full run (one to two minutes)
 #   Benchmarks/run.sh --quick         shorter timing budgets, for a smoke test
-#   Benchmarks/run.sh --sizes "16 64" only these hidden sizes (the batched rows need 256)
+#   Benchmarks/run.sh --sizes "16 64" only these hidden sizes (the 2-thread batch needs 256)
 #   Benchmarks/run.sh --no-peers      grucc only: no PyTorch or ONNX Runtime even if a venv exists
+#   Benchmarks/run.sh --cc gcc        the C compiler (default $CC, else clang); a list such as
+#                                     --cc "clang gcc" times them side by side, interleaved;
+#                                     gcc:-ffp-contract=fast adds flags (':' between them)
+#   Benchmarks/run.sh --o2            also builds with -O2 -march=native and with plain -O2
+#   Benchmarks/run.sh --rounds 5      repeats every measurement 5 times, interleaved; reports the
+#                                     median of the rounds' medians
 #   Benchmarks/run.sh --setup-venv    creates Benchmarks/.venv with the peers' packages, then exits
 #
 # Environment: GRUCC (a grucc binary; else this script builds one with `swift build -c release`),
 # GRUCC_SCRATCH (--scratch-path for that build), GRUCC_BENCH_VENV (the Python venv of the peers),
-# CC (default clang).
+# CC (the default of --cc).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,23 +26,28 @@ root=$(dirname "$here")
 # The benchmark's shapes. Every model is a PyTorch-convention GRU with I = H, named `bench`.
 sizes="16 64 128 256"
 steps=1000                        # T of the sequence and streaming modes
-batch=64 batch_steps=100          # B and T of the batched mode ...
-batch_hidden=256                  # ... on the H=256 model
+batch=64 batch_steps=100          # B and T of the batched mode (every size) ...
+batch_hidden=256                  # ... and of its 2-thread run, on the H=256 model only
 budget=1                          # seconds of timing per measurement (after a warm-up)
 max_error=1e-5                    # largest |grucc - reference| accepted on the outputs
-cc=${CC:-clang}
-cflags="-O3 -march=native -std=c99 -D_POSIX_C_SOURCE=199309L"
+compilers=${CC:-clang}
+optimised="-O3 -march=native"     # the main build; --o2 adds "-O2 -march=native" and "-O2"
+common="-std=c99 -D_POSIX_C_SOURCE=199309L"
+rounds=1
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
-setup_venv=0 peers=1
+setup_venv=0 peers=1 o2=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) budget=0.2 ;;
     --sizes) [ $# -ge 2 ] || die "--sizes needs a list, e.g. --sizes \"16 64\""; sizes=$2; shift ;;
     --no-peers) peers=0 ;;
+    --cc) [ $# -ge 2 ] || die "--cc needs a compiler, e.g. --cc gcc"; compilers=$2; shift ;;
+    --o2) o2=1 ;;
+    --rounds) [ $# -ge 2 ] || die "--rounds needs a count"; rounds=$2; shift ;;
     --setup-venv) setup_venv=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
   shift
@@ -46,6 +57,21 @@ sizes=$(echo $sizes)              # one space between sizes, none around
 for h in $sizes; do
   case $h in ''|*[!0-9]*|0*) die "--sizes takes positive integers, not '$h'" ;; esac
 done
+case $rounds in ''|*[!0-9]*|0*) die "--rounds takes a positive integer, not '$rounds'" ;; esac
+compilers=$(echo $compilers)
+[ -n "$compilers" ] || die "--cc needs at least one compiler"
+for c in $compilers; do command -v "${c%%:*}" >/dev/null || die "no C compiler '${c%%:*}' in PATH"; done
+
+# The builds compared: every compiler with the main flags and, with --o2, at -O2 with the same
+# -march and at plain -O2 (the compiler's baseline target). Build k is c<k> in the results.
+configs=()
+for c in $compilers; do
+  configs+=("$c|$optimised")
+  if [ $o2 = 1 ]; then configs+=("$c|-O2 -march=native" "$c|-O2"); fi
+done
+nconfigs=${#configs[@]}
+config_cc() { local c=${configs[$1]%%|*}; echo "${c//:/ }"; }   # gcc:-ffp-contract=fast → gcc -ffp-contract=fast
+config_flags() { echo "${configs[$1]#*|}"; }
 
 if [ $setup_venv = 1 ]; then
   python3 -m venv "$here/.venv"
@@ -113,7 +139,7 @@ l1=$(cache_bytes 1) l2=$(cache_bytes 2) l3=$(cache_bytes 3)
 buf_l1=$((l1 / 2)) buf_l2=$((l2 / 2)) buf_l3=$((4 * l2)) buf_dram=$((512 << 20))
 [ "$l3" -eq 0 ] || [ $buf_l3 -le $((l3 / 2)) ] || buf_l3=$((l3 / 2))
 
-$cc $cflags -Wall -Wextra "$here/machine.c" -o "$tmp/machine"
+$(config_cc 0) $optimised $common -Wall -Wextra "$here/machine.c" -o "$tmp/machine"
 peak=$("$tmp/machine" peak 2>/dev/null)
 bw_l1=$("$tmp/machine" read $buf_l1 2>/dev/null)
 bw_l2=$("$tmp/machine" read $buf_l2 2>/dev/null)
@@ -178,29 +204,24 @@ else
   fast_note="grucc --activations fast: n/a ($(head -n 1 "$tmp/probe.err"))"
 fi
 
-# Compiles model (grucc) and harness (C) for every size and build, in h<H>/<build>/.
-for h in $sizes; do
-  for b in $builds; do
-    d=$tmp/h$h/$b
-    mkdir -p "$d"
-    if [ $b = fast ]; then
-      "$grucc" "$tmp/h$h/bench.gru" --activations fast -o "$d/model.c"
-    else
-      "$grucc" "$tmp/h$h/bench.gru" -o "$d/model.c"
-    fi
-    $cc $cflags -Wall -Wextra -I"$d" "$here/harness.c" "$d/model.c" -lm -lpthread -o "$d/harness"
+# Compiles model (grucc) and harness (C) for every size, build and compiler configuration:
+# h<H>/<build>/model.c (v<key>/<build>/ for the variants) and harness-c<k> for configuration k.
+compile_model() {   # MODEL.GRU DIR BUILD
+  local flags= k
+  mkdir -p "$2"
+  if [ "$3" = fast ]; then flags="--activations fast"; fi
+  "$grucc" "$1" $flags -o "$2/model.c"
+  for ((k = 0; k < nconfigs; k++)); do
+    $(config_cc $k) $(config_flags $k) $common -Wall -Wextra -I"$2" "$here/harness.c" "$2/model.c" -lm -lpthread \
+      -o "$2/harness-c$k"
   done
+}
+for h in $sizes; do
+  for b in $builds; do compile_model "$tmp/h$h/bench.gru" "$tmp/h$h/$b" $b; done
 done
-
 while IFS='|' read -r key label gates dirs layers options; do
   [ -n "$key" ] || continue
-  for b in $builds; do
-    d=$tmp/v$key/$b
-    mkdir -p "$d"
-    if [ $b = fast ]; then flags="--activations fast"; else flags=; fi
-    "$grucc" "$tmp/v$key/bench.gru" $flags -o "$d/model.c"
-    $cc $cflags -Wall -Wextra -I"$d" "$here/harness.c" "$d/model.c" -lm -lpthread -o "$d/harness"
-  done
+  for b in $builds; do compile_model "$tmp/v$key/bench.gru" "$tmp/v$key/$b" $b; done
 done <<EOF
 $variants
 EOF
@@ -208,45 +229,75 @@ EOF
 # ---- correctness, then time ---------------------------------------------------------------
 
 # The reference is PyTorch's output when the peers ran; else the exact build checks the fast
-# one (the exact build writes x.f32 and y.f32 itself).
+# one (the first configuration's exact build writes x.f32 and y.f32 itself). Every
+# configuration is checked: results lines "check H BUILD@c<k> ERRORS".
 for h in $sizes; do
   if [ -n "$python" ]; then
     checked=$builds
   else
-    "$tmp/h$h/exact/harness" dump $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32"
+    "$tmp/h$h/exact/harness-c0" dump $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32"
     checked=${builds#exact}
   fi
   for b in $checked; do
-    echo "check $h $b $("$tmp/h$h/$b/harness" check $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32")" >>"$results"
+    for ((k = 0; k < nconfigs; k++)); do
+      echo "check $h $b@c$k $("$tmp/h$h/$b/harness-c$k" check $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32")" >>"$results"
+    done
   done
 done
-
-for h in $sizes; do
-  for b in $builds; do
-    x=$tmp/h$h/$b/harness
-    echo "sequence $h $b $("$x" sequence $steps $budget)" >>"$results"
-    echo "streaming $h $b $("$x" streaming $steps $budget)" >>"$results"
-    if [ "$h" = $batch_hidden ]; then
-      echo "batch $h $b $("$x" batch $batch $batch_steps 1 $budget)" >>"$results"
-      echo "batch2 $h $b $("$x" batch $batch $batch_steps 2 $budget)" >>"$results"
-    fi
-  done
-done
-
 while IFS='|' read -r key label gates dirs layers options; do
   [ -n "$key" ] || continue
-  "$tmp/v$key/exact/harness" dump $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32"
+  "$tmp/v$key/exact/harness-c0" dump $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32"
   for b in ${builds#exact}; do
-    echo "check v$key $b $("$tmp/v$key/$b/harness" check $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32")" >>"$results"
-  done
-  for b in $builds; do
-    echo "sequence v$key $b $("$tmp/v$key/$b/harness" sequence $steps $budget)" >>"$results"
-    if [ "$dirs" = 1 ]; then echo "streaming v$key $b $("$tmp/v$key/$b/harness" streaming $steps $budget)" >>"$results"; fi
+    for ((k = 0; k < nconfigs; k++)); do
+      echo "check v$key $b@c$k $("$tmp/v$key/$b/harness-c$k" check $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32")" >>"$results"
+    done
   done
   echo "variant v$key $gates $dirs $layers $label" >>"$results"
 done <<EOF
 $variants
 EOF
+
+# timed MODE DIR BUILD ARGS...: one measurement of every configuration, back to back, so that
+# they share whatever load the machine has; appends "MODE KEY BUILD@c<k> MEDIAN P10 P90" (KEY:
+# the size, or v<key> for a variant) to the timings.
+timings=$tmp/timings
+timed() {
+  local mode=$1 dir=$2 b=$3 k
+  shift 3
+  for ((k = 0; k < nconfigs; k++)); do
+    echo "$mode ${dir#h} $b@c$k $("$tmp/$dir/$b/harness-c$k" "$@")" >>"$timings"
+  done
+}
+: >"$timings"
+for ((round = 1; round <= rounds; round++)); do
+  for h in $sizes; do
+    for b in $builds; do
+      timed sequence h$h $b sequence $steps $budget
+      timed streaming h$h $b streaming $steps $budget
+      timed batch h$h $b batch $batch $batch_steps 1 $budget
+      if [ "$h" = $batch_hidden ]; then timed batch2 h$h $b batch $batch $batch_steps 2 $budget; fi
+    done
+  done
+  while IFS='|' read -r key label gates dirs layers options; do
+    [ -n "$key" ] || continue
+    for b in $builds; do
+      timed sequence v$key $b sequence $steps $budget
+      if [ "$dirs" = 1 ]; then timed streaming v$key $b streaming $steps $budget; fi
+    done
+  done <<EOF
+$variants
+EOF
+done
+# Over the rounds: the median of each field (the median, p10 and p90 of every round).
+sort -k1,3 "$timings" | awk '
+  function middle(f,    i, j, t) {
+    for (i = 1; i <= n; i++) v[i] = val[i, f]
+    for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  function flush() { if (key != "") print key, middle(4), middle(5), middle(6) }
+  { k = $1 " " $2 " " $3; if (k != key) { flush(); key = k; n = 0 }; n++; for (f = 4; f <= 6; f++) val[n, f] = $f }
+  END { flush() }' >>"$results"
 
 # ---- report -------------------------------------------------------------------------------
 
@@ -263,7 +314,10 @@ echo "read bandwidth: L1d $bw_l1 GB/s ($(pretty_bytes $l1) cache, $(pretty_bytes
 echo "                L2  $bw_l2 GB/s ($(pretty_bytes $l2) cache, $(pretty_bytes $buf_l2) buffer)"
 echo "                L3  $bw_l3 GB/s ($(pretty_bytes $l3) cache, $(pretty_bytes $buf_l3) buffer)"
 echo "                DRAM $bw_dram GB/s ($(pretty_bytes $buf_dram) buffer)"
-echo "C:              $cc $cflags ($($cc --version | head -n 1))"
+for c in $(printf '%s\n' $compilers | sed 's/:.*//' | awk '!seen[$0]++'); do
+  echo "C:              $c: $($c --version | head -n 1)"
+done
+echo "C flags:        $optimised $common$([ $o2 = 1 ] && echo '; also -O2 -march=native and -O2')"
 echo "grucc:          $grucc; $fast_note"
 if [ -n "$python" ]; then
   echo "peers:          $("$python" -c 'import torch, onnxruntime as o; print(f"PyTorch {torch.__version__}, ONNX Runtime {o.__version__}")'), 1 thread ($python)"
@@ -272,10 +326,68 @@ elif [ $peers = 0 ]; then
 else
   echo "peers:          none (no venv with torch and onnxruntime; Benchmarks/run.sh --setup-venv makes one)"
 fi
-echo
-echo "## grucc, T=$steps (batched: B=$batch, T=$batch_steps): median ns per time step, $budget s per measurement"
-echo
 
+# compare: every configuration side by side for the sizes' three modes, with the ratios the
+# compilers are judged by: each compiler's main build over the first compiler's, and each -O2
+# build over the same compiler's main build.
+case " $builds " in *" fast "*) derived_label=fast ;; *) derived_label=exact ;; esac
+compare() {
+  local list= k
+  for ((k = 0; k < nconfigs; k++)); do list="$list${list:+;}${configs[$k]}"; done
+  awk -v sizes="$sizes" -v build=$derived_label -v configs="$list" -v optimised="$optimised" \
+      -v batch_label="batch ${batch}x$batch_steps" '
+    $3 ~ /@c/ { split($3, who, "@"); if (who[1] == build) t[$1, $2, who[2]] = $4 }
+    function ns(v) { return v == "" ? "-" : sprintf(v < 100 ? "%.1f" : "%.0f", v) }
+    function ratio(a, b) { return a == "" || b == "" ? "-" : sprintf("%.2f", a / b) }
+    END {
+      nc = split(configs, cfg, ";")
+      for (k = 1; k <= nc; k++) {
+        split(cfg[k], part, "|"); cc[k] = part[1]; flags[k] = part[2]; gsub(/:/, " ", cc[k])
+        if (flags[k] == optimised) main[cc[k]] = k
+      }
+      first = cc[1]
+      # columns: each configuration, then its ratio where it has one
+      ncol = 2; head[1] = "H"; head[2] = "mode"
+      for (k = 1; k <= nc; k++) {
+        head[++ncol] = cc[k] " " flags[k]; col[ncol] = k; base[ncol] = 0
+        if (flags[k] == optimised && cc[k] != first) { head[++ncol] = cc[k] " / " first; col[ncol] = k; base[ncol] = main[first] }
+        else if (flags[k] != optimised) { head[++ncol] = "/ " substr(optimised, 1, index(optimised " ", " ") - 1); col[ncol] = k; base[ncol] = main[cc[k]] }
+      }
+      n = split(sizes, hs, " ")
+      split("sequence|streaming|batch", modes, "|")
+      split("sequence (_run)|streaming (_step)|" batch_label " (run_batch)", labels, "|")
+      for (i = 1; i <= n; i++) for (m = 1; m <= 3; m++) {
+        rows++; cell[rows, 1] = hs[i]; cell[rows, 2] = labels[m]
+        for (c = 3; c <= ncol; c++) {
+          v = t[modes[m], hs[i], "c" (col[c] - 1)]
+          cell[rows, c] = base[c] ? ratio(v, t[modes[m], hs[i], "c" (base[c] - 1)]) : ns(v)
+        }
+      }
+      for (c = 1; c <= ncol; c++) {
+        width[c] = length(head[c])
+        for (r = 1; r <= rows; r++) if (length(cell[r, c]) > width[c]) width[c] = length(cell[r, c])
+      }
+      line = "|"; rule = "|"
+      for (c = 1; c <= ncol; c++) {
+        line = line sprintf(" %" (c == 2 ? "-" : "") width[c] "s |", head[c])
+        rule = rule sprintf(" %s%s |", substr("------------------------------------------------------------", 1, width[c] - 1), c == 2 ? "-" : ":")
+      }
+      print line; print rule
+      for (r = 1; r <= rows; r++) {
+        line = "|"
+        for (c = 1; c <= ncol; c++) line = line sprintf(" %" (c == 2 ? "-" : "") width[c] "s |", cell[r, c])
+        print line
+      }
+      print ""
+      print "Ratios are time over time, above 1 slower: \"B / A\" compiler B'"'"'s main build over compiler A'"'"'s, \"/ -O3\" an -O2 build over the same compiler'"'"'s main build."
+    }' "$results"
+}
+
+# table K: the table of configuration K, from the results of that configuration and the peers'.
+table() {
+awk -v k="c$1" '
+  $1 == "variant" || $3 !~ /@/ { print; next }
+  { n = split($3, who, "@"); if (who[2] == k) { $3 = who[1]; print } }' "$results" |
 awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_hidden -v batch_label="batch ${batch}x$batch_steps" \
     -v builds="$builds" -v peers="$python" -v max_error=$max_error -v peak="$peak" \
     -v l1="$l1" -v l2="$l2" -v l3="$l3" \
@@ -340,8 +452,8 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
       recurrent_bytes = 4 * 3 * h * h
       add_row(h, "sequence", "sequence", flops, 2 * 3 * h * i / peak + recurrent_bytes / bandwidth(recurrent_bytes), 4)
       add_row(h, "streaming", "streaming", flops, weight_bytes / bandwidth(weight_bytes), 5)
+      add_row(h, "batch", batch_label, flops, flops / peak, 6)
       if (h == batch_hidden) {
-        add_row(h, "batch", batch_label, flops, flops / peak, 6)
         add_row(h, "batch2", batch_label ", 2 threads", flops, flops / (2 * peak), 0)
         scaling = sprintf("%.2f", median["batch", h, derived] / median["batch2", h, derived])
       }
@@ -381,7 +493,25 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
     else if (fast) print "max err: largest |fast build - exact build| (no PyTorch to compare with); must be below " max_error "."
     else print "max err: - (no PyTorch and no fast build to compare with)."
     exit failed
-  }' "$results" || die "an output differs from its reference by $max_error or more (FAIL above)"
+  }'
+}
+
+what="median ns per time step, $budget s per measurement"
+[ $rounds = 1 ] || what="median ns per time step over $rounds interleaved rounds (each the median of $budget s)"
+failed=0
+for ((k = 0; k < nconfigs; k++)); do
+  echo
+  echo "## grucc, T=$steps (batched: B=$batch, T=$batch_steps), $(config_cc $k) $(config_flags $k): $what"
+  echo
+  table $k || failed=1
+done
+if [ $nconfigs -gt 1 ]; then
+  echo
+  echo "## Side by side: $derived_label build, ns per time step"
+  echo
+  compare
+fi
+[ $failed = 0 ] || die "an output differs from its reference by $max_error or more (FAIL above)"
 
 echo
 echo "total time: $SECONDS s"

@@ -302,50 +302,91 @@ static const double adder_y_b[1] = {
 
 /* ---- kernels ------------------------------------------------------------- */
 
+/* Kernels are inlined where they are called: a product is specialised to each call's sizes (10-20%
+ * faster, measured), and an activation leaves the loop that calls it free of calls, which gcc needs
+ * to vectorise it. A compiler without the attribute still gets the hint.
+ */
 #if defined(__GNUC__)
-#define ADDER_PRODUCT static inline __attribute__((always_inline))
+#define ADDER_INLINE static inline __attribute__((always_inline))
 #else
-#define ADDER_PRODUCT static inline
+#define ADDER_INLINE static inline
+#endif
+/* The step functions' pointers never overlap; saying so lets gcc -O2 vectorise their loops without
+ * run-time overlap checks, which it does not add. C++ has no restrict: its compilers spell it __restrict.
+ */
+#if !defined(__cplusplus)
+#define ADDER_RESTRICT restrict
+#elif defined(__GNUC__) || defined(_MSC_VER)
+#define ADDER_RESTRICT __restrict
+#else
+#define ADDER_RESTRICT
 #endif
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
  * W is n x k in panels of 8 rows: W[p][j][l] holds row p * 8 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
- * fewer rows go one by one, 8 sums at a time.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
+ * a0..a5); fewer rows go one by one, 8 sums at a time and 4 columns per pass over them.
  */
-ADDER_PRODUCT void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 8) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 8 ? n - p : 8;
         int r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                const double *xr[6];
                 int used = m - r < 6 ? m - r : 6;
-                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                const double *x0 = x + (size_t)r * ldx;
+                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
                 for (int c = 0; c < lanes; c += 8) {
-                    double acc[6][8];
-                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
+                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (int j = 0; j < k; j++) {
                         const double *wj = wp + (size_t)j * 8 + c;
-                        for (int q = 0; q < 6; q++) {
-                            double xj = xr[q][j];
-                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
+                        for (int l = 0; l < 8; l++) {
+                            a0[l] += wj[l] * v0;
+                            a1[l] += wj[l] * v1;
+                            a2[l] += wj[l] * v2;
+                            a3[l] += wj[l] * v3;
+                            a4[l] += wj[l] * v4;
+                            a5[l] += wj[l] * v5;
                         }
                     }
                     int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
-                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
+                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
+            const double *xr = x + (size_t)r * ldx;
             double acc[8];
+            int j = 0;
             for (int l = 0; l < 8; l++) acc[l] = 0.0;
-            for (int j = 0; j < k; j++) {
-                double xj = x[(size_t)r * ldx + j];
+            for (; j + 4 <= k; j += 4) {
+                const double *wj = wp + (size_t)j * 8;
+                double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
+                for (int l = 0; l < 8; l++) {
+                    double a = acc[l];
+                    a += wj[l] * v0;
+                    a += wj[8 + l] * v1;
+                    a += wj[16 + l] * v2;
+                    a += wj[24 + l] * v3;
+                    acc[l] = a;
+                }
+            }
+            for (; j < k; j++) {
+                double xj = xr[j];
                 for (int l = 0; l < 8; l++) acc[l] += wp[(size_t)j * 8 + l] * xj;
             }
             for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
@@ -357,40 +398,67 @@ ADDER_PRODUCT void adder_linear_p8(double *y, size_t ldy, const double *W, const
  * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
- * fewer rows go one by one, 16 sums at a time.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
+ * a0..a5); fewer rows go one by one, 16 sums at a time and 4 columns per pass over them.
  */
-ADDER_PRODUCT void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 16) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 16 ? n - p : 16;
         int r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                const double *xr[6];
                 int used = m - r < 6 ? m - r : 6;
-                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                const double *x0 = x + (size_t)r * ldx;
+                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
                 for (int c = 0; c < lanes; c += 8) {
-                    double acc[6][8];
-                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
+                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (int j = 0; j < k; j++) {
                         const double *wj = wp + (size_t)j * 16 + c;
-                        for (int q = 0; q < 6; q++) {
-                            double xj = xr[q][j];
-                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
+                        for (int l = 0; l < 8; l++) {
+                            a0[l] += wj[l] * v0;
+                            a1[l] += wj[l] * v1;
+                            a2[l] += wj[l] * v2;
+                            a3[l] += wj[l] * v3;
+                            a4[l] += wj[l] * v4;
+                            a5[l] += wj[l] * v5;
                         }
                     }
                     int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
-                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
+                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
+            const double *xr = x + (size_t)r * ldx;
             double acc[16];
+            int j = 0;
             for (int l = 0; l < 16; l++) acc[l] = 0.0;
-            for (int j = 0; j < k; j++) {
-                double xj = x[(size_t)r * ldx + j];
+            for (; j + 4 <= k; j += 4) {
+                const double *wj = wp + (size_t)j * 16;
+                double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
+                for (int l = 0; l < 16; l++) {
+                    double a = acc[l];
+                    a += wj[l] * v0;
+                    a += wj[16 + l] * v1;
+                    a += wj[32 + l] * v2;
+                    a += wj[48 + l] * v3;
+                    acc[l] = a;
+                }
+            }
+            for (; j < k; j++) {
+                double xj = xr[j];
                 for (int l = 0; l < 16; l++) acc[l] += wp[(size_t)j * 16 + l] * xj;
             }
             for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
@@ -402,40 +470,67 @@ ADDER_PRODUCT void adder_linear_p16(double *y, size_t ldy, const double *W, cons
  * W is n x k in panels of 24 rows: W[p][j][l] holds row p * 24 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
- * fewer rows go one by one, 24 sums at a time.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
+ * a0..a5); fewer rows go one by one, 24 sums at a time and 4 columns per pass over them.
  */
-ADDER_PRODUCT void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 24) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 24 ? n - p : 24;
         int r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                const double *xr[6];
                 int used = m - r < 6 ? m - r : 6;
-                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                const double *x0 = x + (size_t)r * ldx;
+                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
                 for (int c = 0; c < lanes; c += 8) {
-                    double acc[6][8];
-                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
+                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (int j = 0; j < k; j++) {
                         const double *wj = wp + (size_t)j * 24 + c;
-                        for (int q = 0; q < 6; q++) {
-                            double xj = xr[q][j];
-                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
+                        for (int l = 0; l < 8; l++) {
+                            a0[l] += wj[l] * v0;
+                            a1[l] += wj[l] * v1;
+                            a2[l] += wj[l] * v2;
+                            a3[l] += wj[l] * v3;
+                            a4[l] += wj[l] * v4;
+                            a5[l] += wj[l] * v5;
                         }
                     }
                     int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
-                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
+                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
+            const double *xr = x + (size_t)r * ldx;
             double acc[24];
+            int j = 0;
             for (int l = 0; l < 24; l++) acc[l] = 0.0;
-            for (int j = 0; j < k; j++) {
-                double xj = x[(size_t)r * ldx + j];
+            for (; j + 4 <= k; j += 4) {
+                const double *wj = wp + (size_t)j * 24;
+                double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
+                for (int l = 0; l < 24; l++) {
+                    double a = acc[l];
+                    a += wj[l] * v0;
+                    a += wj[24 + l] * v1;
+                    a += wj[48 + l] * v2;
+                    a += wj[72 + l] * v3;
+                    acc[l] = a;
+                }
+            }
+            for (; j < k; j++) {
+                double xj = xr[j];
                 for (int l = 0; l < 24; l++) acc[l] += wp[(size_t)j * 24 + l] * xj;
             }
             for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
@@ -447,40 +542,67 @@ ADDER_PRODUCT void adder_linear_p24(double *y, size_t ldy, const double *W, cons
  * W is n x k in panels of 32 rows: W[p][j][l] holds row p * 32 + l, column j (zero past row n).
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
- * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums);
- * fewer rows go one by one, 32 sums at a time.
+ * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
+ * a0..a5); fewer rows go one by one, 32 sums at a time and 4 columns per pass over them.
  */
-ADDER_PRODUCT void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
+ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
     for (int p = 0; p < n; p += 32) {
         const double *wp = W + (size_t)p * k;
         int lanes = n - p < 32 ? n - p : 32;
         int r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                const double *xr[6];
                 int used = m - r < 6 ? m - r : 6;
-                for (int q = 0; q < 6; q++) xr[q] = x + (size_t)(q < used ? r + q : m - 1) * ldx;
+                const double *x0 = x + (size_t)r * ldx;
+                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
                 for (int c = 0; c < lanes; c += 8) {
-                    double acc[6][8];
-                    for (int q = 0; q < 6; q++) for (int l = 0; l < 8; l++) acc[q][l] = 0.0;
+                    double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
+                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (int j = 0; j < k; j++) {
                         const double *wj = wp + (size_t)j * 32 + c;
-                        for (int q = 0; q < 6; q++) {
-                            double xj = xr[q][j];
-                            for (int l = 0; l < 8; l++) acc[q][l] += wj[l] * xj;
+                        double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
+                        for (int l = 0; l < 8; l++) {
+                            a0[l] += wj[l] * v0;
+                            a1[l] += wj[l] * v1;
+                            a2[l] += wj[l] * v2;
+                            a3[l] += wj[l] * v3;
+                            a4[l] += wj[l] * v4;
+                            a5[l] += wj[l] * v5;
                         }
                     }
                     int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int q = 0; q < used; q++) for (int l = 0; l < width; l++)
-                        y[(size_t)(r + q) * ldy + p + c + l] = b ? acc[q][l] + b[p + c + l] : acc[q][l];
+                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
+            const double *xr = x + (size_t)r * ldx;
             double acc[32];
+            int j = 0;
             for (int l = 0; l < 32; l++) acc[l] = 0.0;
-            for (int j = 0; j < k; j++) {
-                double xj = x[(size_t)r * ldx + j];
+            for (; j + 4 <= k; j += 4) {
+                const double *wj = wp + (size_t)j * 32;
+                double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
+                for (int l = 0; l < 32; l++) {
+                    double a = acc[l];
+                    a += wj[l] * v0;
+                    a += wj[32 + l] * v1;
+                    a += wj[64 + l] * v2;
+                    a += wj[96 + l] * v3;
+                    acc[l] = a;
+                }
+            }
+            for (; j < k; j++) {
+                double xj = xr[j];
                 for (int l = 0; l < 32; l++) acc[l] += wp[(size_t)j * 32 + l] * xj;
             }
             for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
@@ -489,7 +611,7 @@ ADDER_PRODUCT void adder_linear_p32(double *y, size_t ldy, const double *W, cons
 }
 
 /* sigmoid(x) = 1 / (1 + exp(-x)) */
-static double adder_sigmoid(double x) {
+ADDER_INLINE double adder_sigmoid(double x) {
     return 1.0 / (1.0 + exp(-x));
 }
 /* ---- one time step of each recurrence ------------------------------------ */
@@ -499,30 +621,41 @@ static double adder_sigmoid(double x) {
  *   z  = sigmoid(W_z x + b_z + U_z h)
  *   n  = tanh(W_n x + b_n + U_n (r * h))
  *   h' = (1 - z) * h + z * n
- * for nb batch elements: row b of each argument at b * its ld (states: b * size), work: nb * 64 values
+ * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void adder_h_step(int nb, const double *x_proj_t, size_t x_proj_t_ld, const double *h, double *h_next, double *work) {
+static void adder_h_step(int nb, const double *ADDER_RESTRICT x_proj_t, size_t x_proj_t_ld, const double *ADDER_RESTRICT h, double *ADDER_RESTRICT h_next, double *ADDER_RESTRICT h_rz, double *ADDER_RESTRICT rh, double *ADDER_RESTRICT h_n) {
     const double *x_r = x_proj_t + 0;
-    double *h_rz = work + (size_t)nb * 0;
     adder_linear_p32(h_rz, 32, adder_h_u_rz, NULL, h, 16, nb, 32, 16);
     const double *h_r = h_rz + 0;
     const double *x_z = x_proj_t + 16;
     const double *h_z = h_rz + 16;
     const double *x_n = x_proj_t + 32;
-    double *rh = work + (size_t)nb * 32;
-    for (int b = 0; b < nb; b++) for (int i = 0; i < 16; i++) {
-        double r_pre = x_r[b * x_proj_t_ld + i] + h_r[b * 32 + i];
-        double r = adder_sigmoid(r_pre);
-        rh[b * 16 + i] = r * h[b * 16 + i];
+    for (int b = 0; b < nb; b++) {
+        const double *x_r_b = x_r + (size_t)b * x_proj_t_ld;
+        const double *h_r_b = h_r + (size_t)b * 32;
+        const double *h_b = h + (size_t)b * 16;
+        double *rh_b = rh + (size_t)b * 16;
+        for (int i = 0; i < 16; i++) {
+            double r_pre = x_r_b[i] + h_r_b[i];
+            double r = adder_sigmoid(r_pre);
+            rh_b[i] = r * h_b[i];
+        }
     }
-    double *h_n = work + (size_t)nb * 48;
     adder_linear_p16(h_n, 16, adder_h_u_n, NULL, rh, 16, nb, 16, 16);
-    for (int b = 0; b < nb; b++) for (int i = 0; i < 16; i++) {
-        double z_pre = x_z[b * x_proj_t_ld + i] + h_z[b * 32 + i];
-        double z = adder_sigmoid(z_pre);
-        double n_pre = x_n[b * x_proj_t_ld + i] + h_n[b * 16 + i];
-        double n = tanh(n_pre);
-        h_next[b * 16 + i] = z * n + (1.0 - z) * h[b * 16 + i];
+    for (int b = 0; b < nb; b++) {
+        const double *x_z_b = x_z + (size_t)b * x_proj_t_ld;
+        const double *h_z_b = h_z + (size_t)b * 32;
+        const double *x_n_b = x_n + (size_t)b * x_proj_t_ld;
+        const double *h_n_b = h_n + (size_t)b * 16;
+        const double *h_b_2 = h + (size_t)b * 16;
+        double *h_next_b = h_next + (size_t)b * 16;
+        for (int i = 0; i < 16; i++) {
+            double z_pre = x_z_b[i] + h_z_b[i];
+            double z = adder_sigmoid(z_pre);
+            double n_pre = x_n_b[i] + h_n_b[i];
+            double n = tanh(n_pre);
+            h_next_b[i] = z * n + (1.0 - z) * h_b_2[i];
+        }
     }
 }
 
@@ -546,7 +679,7 @@ static void adder_sequence(int nb, const double *x, size_t x_b, size_t x_t, int 
         for (int b = 0; b < nb; b++) adder_linear_p24(h_x_proj + (size_t)b * 48, (size_t)nb * 48, adder_h_w_rzn, adder_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 48, 2);
         /* h: forward over the steps of this chunk, nb sequences at once */
         for (int tc = 0; tc < n; tc++) {
-            adder_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work);
+            adder_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work, h_work + (size_t)nb * 32, h_work + (size_t)nb * 48);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(double) * (size_t)nb * 16);
         for (int b = 0; b < nb; b++) adder_linear_p8(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, n, 1, 16);
@@ -583,7 +716,7 @@ int adder_step(adder_state *s, const double *x, double *y) {
     adder_linear_p24(h_x_proj, 48, adder_h_w_rzn, adder_h_b_rzn, x, 2, 1, 48, 2);
     double *h_next = s->work + 48;  /* 16 values */
     double *h_work = s->work + 64;  /* 64 values */
-    adder_h_step(1, h_x_proj, 48, s->h, h_next, h_work);
+    adder_h_step(1, h_x_proj, 48, s->h, h_next, h_work, h_work + 32, h_work + 48);
     memcpy(s->h, h_next, sizeof s->h);
     double *y_2 = s->work + 128;  /* 1 values */
     adder_linear_p8(y_2, 1, adder_y_w, adder_y_b, h_next, 16, 1, 1, 16);

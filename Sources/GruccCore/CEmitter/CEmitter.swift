@@ -63,7 +63,7 @@ public enum CEmitter {
       w.section("weights")
       CWeights.emitEmbedded(iface, &w)
     }
-    if !code.kernels.isEmpty || !code.panels.isEmpty {
+    if !code.kernels.isEmpty || !code.panels.isEmpty || !steps.isEmpty {
       w.section("kernels")
       CPrelude.emit(code.kernels, panels: code.panels, mode: activations, names: n, precision: module.precision, into: &w)
     }

@@ -64,18 +64,18 @@ enum CFastMath {
 
   static let supportF32 = """
     /* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
-    static uint32_t @m_f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
-    static float @m_u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+    @M_INLINE uint32_t @m_f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+    @M_INLINE float @m_u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
 
     /* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
      * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
      * sinks the following arithmetic into it and the loop no longer vectorises.
      * Both gcc and clang compile these to a single vminps/vmaxps. */
-    static float @m_minf(float x, float hi) {
+    @M_INLINE float @m_minf(float x, float hi) {
         uint32_t m = 0u - (uint32_t)(x > hi);
         return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(hi) & m));
     }
-    static float @m_maxf(float x, float lo) {
+    @M_INLINE float @m_maxf(float x, float lo) {
         uint32_t m = 0u - (uint32_t)(x < lo);
         return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(lo) & m));
     }
@@ -85,7 +85,7 @@ enum CFastMath {
     #define @M_LN2LO_F 1.42860677e-06f
 
     /* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P minimax (Tools/fastmath/fit.py); rel. err 1.7e-8 */
-    static float @m_expm1_poly_f(float r) {
+    @M_INLINE float @m_expm1_poly_f(float r) {
         float r2 = r * r;
         float a = 0.49999997f + 0.166665435f * r;
         float b = 0.0416672006f + 0.00836651959f * r;
@@ -95,7 +95,7 @@ enum CFastMath {
 
     /* Reduce x: returns r with x = n*ln2 + r and stores the magic sum t whose low
      * mantissa bits hold n (two's complement). */
-    static float @m_reduce_f(float x, float *t_out) {
+    @M_INLINE float @m_reduce_f(float x, float *t_out) {
         float t = x * @M_LOG2E_F + @M_MAGIC_F;
         float n = t - @M_MAGIC_F;
         float r = x - n * @M_LN2HI_F;
@@ -107,7 +107,7 @@ enum CFastMath {
   static let expF32 = """
     /* e^x, x clamped to [-104, 88.8]; 2^n is applied as 2^n1 * 2^n2 (n1 = floor(n/2))
      * so that results near overflow and in the subnormal range round once. */
-    static float @m_exp(float x) {
+    @M_INLINE float @m_exp(float x) {
         float t, r, p;
         uint32_t k, k1;
         x = @m_minf(x, 88.8f);
@@ -123,7 +123,7 @@ enum CFastMath {
   static let sigmoidF32 = """
     /* 1/(1+e^-x).  e^-x uses a single scale 2^n, n in [-126, 128]; n = 128 gives
      * +inf and hence an exact 0. */
-    static float @m_sigmoid(float x) {
+    @M_INLINE float @m_sigmoid(float x) {
         float y = -x, t, r, e;
         y = @m_minf(y, 88.8f);
         y = @m_maxf(y, -87.0f);
@@ -136,7 +136,7 @@ enum CFastMath {
   static let tanhF32 = """
     /* tanh|x| = E/(E+2), E = expm1(2|x|) = 2^n q + (2^n - 1): no cancellation near
      * 0, so the relative error stays small; the sign of x is OR-ed back in. */
-    static float @m_tanh(float x) {
+    @M_INLINE float @m_tanh(float x) {
         uint32_t xb = @m_f2u(x);
         float a = @m_u2f(xb & 0x7FFFFFFFu), t, r, q, s, em1;
         a = @m_minf(a, 9.1f);
@@ -150,18 +150,18 @@ enum CFastMath {
 
   static let supportF64 = """
     /* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
-    static uint64_t @m_d2u(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-    static double @m_u2d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+    @M_INLINE uint64_t @m_d2u(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+    @M_INLINE double @m_u2d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
     /* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
      * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
      * sinks the following arithmetic into it and the loop no longer vectorises.
      * Both gcc and clang compile these to a single vminps/vmaxps. */
-    static double @m_mind(double x, double hi) {
+    @M_INLINE double @m_mind(double x, double hi) {
         uint64_t m = 0u - (uint64_t)(x > hi);
         return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(hi) & m));
     }
-    static double @m_maxd(double x, double lo) {
+    @M_INLINE double @m_maxd(double x, double lo) {
         uint64_t m = 0u - (uint64_t)(x < lo);
         return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(lo) & m));
     }
@@ -172,7 +172,7 @@ enum CFastMath {
     #define @M_LN2LO_D 1.9082149292705877e-10
 
     /* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P degree 9 minimax; rel. err 3.5e-17 */
-    static double @m_expm1_poly_d(double r) {
+    @M_INLINE double @m_expm1_poly_d(double r) {
         double r2 = r * r, r4 = r2 * r2;
         double a = 0.50000000000000056 + 0.16666666666666588 * r;
         double b = 0.041666666666576826 + 0.0083333333333895036 * r;
@@ -183,7 +183,7 @@ enum CFastMath {
         return r + r2 * p;
     }
 
-    static double @m_reduce_d(double x, double *t_out) {
+    @M_INLINE double @m_reduce_d(double x, double *t_out) {
         double t = x * @M_LOG2E_D + @M_MAGIC_D;
         double n = t - @M_MAGIC_D;
         double r = x - n * @M_LN2HI_D;
@@ -194,7 +194,7 @@ enum CFastMath {
 
   static let expF64 = """
     /* e^x, x clamped to [-746, 709.9]; scale split as in @m_expf. */
-    static double @m_exp(double x) {
+    @M_INLINE double @m_exp(double x) {
         double t, r, p;
         uint64_t k, k1;
         x = @m_mind(x, 709.9);
@@ -208,7 +208,7 @@ enum CFastMath {
     """
 
   static let sigmoidF64 = """
-    static double @m_sigmoid(double x) {
+    @M_INLINE double @m_sigmoid(double x) {
         double y = -x, t, r, e;
         y = @m_mind(y, 709.9);
         y = @m_maxd(y, -708.0);
@@ -219,7 +219,7 @@ enum CFastMath {
     """
 
   static let tanhF64 = """
-    static double @m_tanh(double x) {
+    @M_INLINE double @m_tanh(double x) {
         uint64_t xb = @m_d2u(x);
         double a = @m_u2d(xb & UINT64_C(0x7FFFFFFFFFFFFFFF)), t, r, q, s, em1;
         a = @m_mind(a, 19.5);

@@ -119,12 +119,12 @@ struct CNames {
     return names
   }()
 
-  /// The fixed macros (the API's sizes and status codes, the product attribute, the fast math's
-  /// constants).
+  /// The fixed macros (the API's sizes and status codes, the inlining and restrict attributes, the
+  /// fast math's constants).
   static let fixedMacros: [String] =
     [
       "INPUT_SIZE", "STEPS", "STATE_SIZE", "STATE_BYTES", "PARAMETER_COUNT", "WEIGHT_BYTES", "MACS_PER_STEP",
-      "MACS_PER_SEQUENCE", "SCRATCH_SIZE", "SCRATCH_BYTES", "STACK_BYTES", "STATE_INIT", "WEIGHTS_BYTES", "WEIGHTS_LAYOUT", "ERROR_WEIGHTS", "OK", "ERROR_ARGUMENT", "ERROR_STEPS", "PRODUCT",
+      "MACS_PER_SEQUENCE", "SCRATCH_SIZE", "SCRATCH_BYTES", "STACK_BYTES", "STATE_INIT", "WEIGHTS_BYTES", "WEIGHTS_LAYOUT", "ERROR_WEIGHTS", "OK", "ERROR_ARGUMENT", "ERROR_STEPS", "PRODUCT", "INLINE", "RESTRICT",
     ] + CFastMath.macroNames
 
   /// Words a generated local or parameter must not be: C and C++ keywords, the library functions,

@@ -323,7 +323,6 @@ enum CSequenceEmitter {
       case .buffer(let b): return b.name
       }
     }
-    let work = memory.work?.name ?? "NULL"
     let forward = scan.direction == .forward
     // A scan with lengths stops after the longest sequence; one without (a layer that processes
     // the padding) runs over every step.
@@ -356,7 +355,7 @@ enum CSequenceEmitter {
           ? "tc == 0 ? \(state.name) : \(out.name) + (size_t)(tc - 1) * nb * \(out.features)"
           : "tc == \(steps) - 1 ? \(state.name) : \(out.name) + (size_t)(tc + 1) * nb * \(out.features)")
       }
-      args += destinations + [work]
+      args += destinations + step.temporaryArguments(work: memory.work?.name ?? "", nb: "nb")
       w.line("\(step.name)(\(args.joined(separator: ", ")));")
       let next = (0..<scan.states).map { destinations[step.yieldIndex[$0]] }
       if scan.hasLengths {

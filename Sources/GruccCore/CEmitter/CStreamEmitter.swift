@@ -62,9 +62,7 @@ enum CStreamEmitter {
           if step.workPerRow > 0 {
             let work = locals.fresh("\(scan.name)_work")
             w.line("\(real) *\(work) = s->work + \(offsets[step.yields.count]);  /* \(step.workPerRow) values */")
-            args.append(work)
-          } else {
-            args.append("NULL")
+            args += step.temporaryArguments(work: work, nb: "1")
           }
           w.line("\(step.name)(\(args.joined(separator: ", ")));")
           for j in 0..<scan.states {

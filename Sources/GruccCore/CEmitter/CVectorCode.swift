@@ -108,25 +108,34 @@ struct CVectorCode {
     let features = node.types[0]?.features ?? 0
     let single = rows == "1"
     func ld(_ k: Int) -> String { operands[k].rowStride ?? String(graph.type(of: node.operands[k])?.features ?? 0) }
-    // Element i of row b of operand k, as an lvalue-free expression.
-    let contiguous = operands.allSatisfy { $0.rowStride == nil }
-    let flat = single || contiguous
     // A pointer expression (`p + t * n`) is parenthesised before it is subscripted.
     func base(_ p: String) -> String { p.contains(" ") && !(p.hasPrefix("(") && p.hasSuffix(")")) ? "(\(p))" : p }
-    func element(_ k: Int) -> String {
-      flat ? "\(base(operands[k].pointer))[i]" : "\(base(operands[k].pointer))[b * \(ld(k)) + i]"
+    // Elementwise loops run over one row at a time, through a pointer to each operand's row: the
+    // inner loop is then unit-stride over a constant count with one index type, the shape both
+    // compilers vectorise (gcc does not vectorise `p[b * ld + i]` with b an int and ld a size_t,
+    // nor at -O2 a loop over `nb * features` whose count is not a multiple of its vector).
+    var rowPointers: [String] = []
+    var destRow = dest
+    func nameRows() {
+      guard !single else { return }
+      rowPointers = operands.map { locals.fresh(Self.rowName($0.pointer)) }
+      destRow = locals.fresh(Self.rowName(dest))
     }
-    let target = flat ? "\(base(dest))[i]" : "\(base(dest))[b * \(features) + i]"
-    // The loop header(s): one loop over all elements when every row is contiguous.
     func loop(_ w: inout CWriter, _ body: (inout CWriter) -> Void) {
       if single {
         w.block("for (int i = 0; i < \(features); i++)", body)
-      } else if contiguous {
-        w.block("for (int i = 0; i < \(rows) * \(features); i++)", body)
-      } else {
-        w.block("for (int b = 0; b < \(rows); b++) for (int i = 0; i < \(features); i++)", body)
+        return
+      }
+      w.block("for (int b = 0; b < \(rows); b++)") { w in
+        for (k, v) in operands.enumerated() {
+          w.line("const \(real) *\(rowPointers[k]) = \(base(v.pointer)) + (size_t)b * \(ld(k));")
+        }
+        w.line("\(real) *\(destRow) = \(base(dest)) + (size_t)b * \(features);")
+        w.block("for (int i = 0; i < \(features); i++)", body)
       }
     }
+    func element(_ k: Int) -> String { single ? "\(base(operands[k].pointer))[i]" : "\(rowPointers[k])[i]" }
+    func target() -> String { single ? "\(base(dest))[i]" : "\(destRow)[i]" }
     func perRow(_ w: inout CWriter, _ line: (String, (Int) -> String) -> String) {
       if single {
         w.line(line(dest) { operands[$0].pointer })
@@ -144,6 +153,7 @@ struct CVectorCode {
         x: operands[0].pointer, ldx: ld(0), rows: rows, k: k))
     case .fused(let f):
       // One loop, one named scalar per step: the equations read as written, in one pass over memory.
+      nameRows()
       let inputs = operands.indices.map(element)
       loop(&w) { w in
         var steps: [String] = []
@@ -156,7 +166,7 @@ struct CVectorCode {
           }
           guard let e = elementwise(step.op, args) else { preconditionFailure("fused step '\(step.op.mnemonic)'") }
           if j == f.steps.count - 1 {
-            w.line("\(target) = \(e);")
+            w.line("\(target()) = \(e);")
           } else {
             let name = locals.fresh(step.hint ?? "s\(j)")
             w.line("\(real) \(name) = \(e);")
@@ -193,18 +203,27 @@ struct CVectorCode {
     case .zeros:
       w.line("memset(\(dest), 0, sizeof(\(real)) * \(single ? "" : "(size_t)\(rows) * ")\(features));")
     case .activation, .add, .mul, .scale, .blend:
+      nameRows()
       guard let e = elementwise(node.op, operands.indices.map(element)) else {
         preconditionFailure("op '\(node.op.mnemonic)' has no elementwise form")
       }
       if single {
-        w.line("for (int i = 0; i < \(features); i++) \(target) = \(e);")
+        w.line("for (int i = 0; i < \(features); i++) \(target()) = \(e);")
       } else {
-        loop(&w) { w in w.line("\(target) = \(e);") }
+        loop(&w) { w in w.line("\(target()) = \(e);") }
       }
     case .argument, .parameter, .slice, .gru, .dense, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime,
       .gradient:
       // Views, high-level ops and time-axis ops: the function emitters handle these themselves.
       preconditionFailure("op '\(node.op.mnemonic)' is not a vector op")
     }
+  }
+
+  /// The name of a row pointer into `pointer`: `h_b` for `h`, `row` for an expression.
+  static func rowName(_ pointer: String) -> String {
+    var p = Substring(pointer)
+    while p.hasPrefix("(") && p.hasSuffix(")") { p = p.dropFirst().dropLast() }
+    let identifier = !p.isEmpty && p.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    return identifier ? "\(p)_b" : "row"
   }
 }

@@ -5,6 +5,14 @@ struct CWriter {
   private(set) var text = ""
   private var depth = 0
 
+  init() {}
+
+  /// A writer whose lines start `depth` levels in: a function body written before its signature.
+  init(depth: Int) { self.depth = depth }
+
+  /// The text of `other`, line for line (its own indentation kept).
+  mutating func append(_ other: CWriter) { text += other.text }
+
   mutating func line(_ s: String = "") {
     text += s.isEmpty ? "\n" : String(repeating: "    ", count: depth) + s + "\n"
   }
