@@ -165,10 +165,11 @@ enum CPrelude {
 
   /// The product with panel-packed weights (PackWeights), for `m` rows at once.
   ///
-  /// Its loops are shaped so that clang and gcc (at -O2 too) both keep the sums in vector
-  /// registers: every sum lives in a small array that only a unit-stride loop of constant length
-  /// touches, once vectorised a register. An array indexed by a row number from an outer loop
-  /// (`acc[q][l]`) stays in memory under gcc, a load and a store per multiply-add.
+  /// Its loops are shaped so that clang and gcc (at -O2 too) both vectorise them and keep the
+  /// register block's sums in registers: each row's sums are a small array (a0..a5) that only one
+  /// unit-stride loop of constant length touches, so once vectorised it is a register. An array
+  /// indexed by a row number from an outer loop (`acc[q][l]`) stayed in memory under gcc: a load
+  /// and a store per multiply-add.
   private static func emitPackedLinear(panel: Int, names: CNames, precision: Precision, into w: inout CWriter) {
     let real = precision == .f32 ? "float" : "double"
     let zero = CLiteral.real(0, precision)
@@ -221,6 +222,8 @@ enum CPrelude {
         }
         // One row: the whole panel's sums in one array, updated by `unroll` columns per pass, so that
         // without unrolling (gcc -O2) its loads and stores are shared by `unroll` multiply-adds.
+        // (Small arrays as in the block would be unrolled by gcc -O3 before it vectorises, for a
+        // narrow panel, and then not vectorised: 3x slower at H = 16.)
         w.block("for (; r < m; r++)") { w in
           w.line("const \(real) *xr = x + (size_t)r * ldx;")
           w.line("\(real) acc[\(panel)];")
