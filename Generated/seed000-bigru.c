@@ -5165,6 +5165,9 @@ SEED000_BIGRU_INLINE void seed000_bigru_linear_p64(float *y, size_t ldy, const f
             float acc[64];
             int j = 0;
             for (int l = 0; l < 64; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 64;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];

@@ -30,7 +30,11 @@ extern "C" {
 #define SEED000_BIGRU_WEIGHT_BYTES 121008   /* size of the constant weight arrays */
 #define SEED000_BIGRU_MACS_PER_STEP 23400   /* multiply-adds per time step */
 #define SEED000_BIGRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)(T) * 600 + 600)) /* scratch values for B sequences of T steps (all at once) */
-#define SEED000_BIGRU_STACK_BYTES 4800      /* most stack any function uses, with all it calls */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define SEED000_BIGRU_STACK_BYTES 7360      /* most stack a function uses, with all it calls (64-bit) */
+#else
+#define SEED000_BIGRU_STACK_BYTES 4800      /* the same on a 32-bit target (a microcontroller) */
+#endif
 #define SEED000_BIGRU_SCRATCH_BYTES(B, T) (SEED000_BIGRU_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define SEED000_BIGRU_OK 0                  /* success */
 #define SEED000_BIGRU_ERROR_ARGUMENT (-1)   /* a NULL pointer, B < 1, T < 1, a bad T or length */

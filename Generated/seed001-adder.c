@@ -373,6 +373,9 @@ ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const 
             double acc[8];
             int j = 0;
             for (int l = 0; l < 8; l++) acc[l] = 0.0;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const double *wj = wp + (size_t)j * 8;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -445,6 +448,9 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
             double acc[16];
             int j = 0;
             for (int l = 0; l < 16; l++) acc[l] = 0.0;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const double *wj = wp + (size_t)j * 16;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -517,6 +523,9 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
             double acc[24];
             int j = 0;
             for (int l = 0; l < 24; l++) acc[l] = 0.0;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const double *wj = wp + (size_t)j * 24;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -589,6 +598,9 @@ ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const
             double acc[32];
             int j = 0;
             for (int l = 0; l < 32; l++) acc[l] = 0.0;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const double *wj = wp + (size_t)j * 32;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];

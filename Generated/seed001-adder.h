@@ -27,7 +27,11 @@ extern "C" {
 #define ADDER_WEIGHT_BYTES 8328             /* size of the constant weight arrays */
 #define ADDER_MACS_PER_STEP 880             /* multiply-adds per time step */
 #define ADDER_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 65 + 80)) /* scratch values for B sequences of T steps (32-step chunks) */
-#define ADDER_STACK_BYTES 4800              /* most stack any function uses, with all it calls */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define ADDER_STACK_BYTES 7360              /* most stack a function uses, with all it calls (64-bit) */
+#else
+#define ADDER_STACK_BYTES 4800              /* the same on a 32-bit target (a microcontroller) */
+#endif
 #define ADDER_SCRATCH_BYTES(B, T) (ADDER_SCRATCH_SIZE(B, T) * sizeof(double)) /* the same in bytes */
 #define ADDER_OK 0                          /* success */
 #define ADDER_ERROR_ARGUMENT (-1)           /* a NULL pointer, B < 1, T < 1, a bad T or length */

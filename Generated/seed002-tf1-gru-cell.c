@@ -509,6 +509,9 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
             float acc[16];
             int j = 0;
             for (int l = 0; l < 16; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 16;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -581,6 +584,9 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
             float acc[32];
             int j = 0;
             for (int l = 0; l < 32; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 32;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -653,6 +659,9 @@ TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, c
             float acc[48];
             int j = 0;
             for (int l = 0; l < 48; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 48;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];

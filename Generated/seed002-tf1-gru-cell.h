@@ -28,7 +28,11 @@ extern "C" {
 #define TF1_CELL_WEIGHT_BYTES 9472          /* size of the constant weight arrays */
 #define TF1_CELL_MACS_PER_STEP 1088         /* multiply-adds per time step */
 #define TF1_CELL_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 72 + 80)) /* scratch values for B sequences of T steps (32-step chunks) */
-#define TF1_CELL_STACK_BYTES 4032           /* most stack any function uses, with all it calls */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define TF1_CELL_STACK_BYTES 6336           /* most stack a function uses, with all it calls (64-bit) */
+#else
+#define TF1_CELL_STACK_BYTES 4032           /* the same on a 32-bit target (a microcontroller) */
+#endif
 #define TF1_CELL_SCRATCH_BYTES(B, T) (TF1_CELL_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define TF1_CELL_OK 0                       /* success */
 #define TF1_CELL_ERROR_ARGUMENT (-1)        /* a NULL pointer, B < 1, T < 1, a bad T or length */

@@ -1241,6 +1241,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *
             float acc[16];
             int j = 0;
             for (int l = 0; l < 16; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 16;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -1313,6 +1316,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
             float acc[32];
             int j = 0;
             for (int l = 0; l < 32; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 32;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -1385,6 +1391,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
             float acc[48];
             int j = 0;
             for (int l = 0; l < 48; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 48;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
@@ -1457,6 +1466,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *
             float acc[64];
             int j = 0;
             for (int l = 0; l < 64; l++) acc[l] = 0.0f;
+            #if defined(__clang__)
+            #pragma clang loop unroll_count(2)
+            #endif
             for (; j + 4 <= k; j += 4) {
                 const float *wj = wp + (size_t)j * 64;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];

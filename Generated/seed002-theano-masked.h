@@ -29,7 +29,11 @@ extern "C" {
 #define THEANO_GRU_MACS_PER_STEP 6144       /* multiply-adds per time step */
 #define THEANO_GRU_MACS_PER_SEQUENCE 64     /* multiply-adds once per sequence (heads) */
 #define THEANO_GRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 128 + 196)) /* scratch values for B sequences of T steps (32-step chunks) */
-#define THEANO_GRU_STACK_BYTES 4800         /* most stack any function uses, with all it calls */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define THEANO_GRU_STACK_BYTES 7360         /* most stack a function uses, with all it calls (64-bit) */
+#else
+#define THEANO_GRU_STACK_BYTES 4800         /* the same on a 32-bit target (a microcontroller) */
+#endif
 #define THEANO_GRU_SCRATCH_BYTES(B, T) (THEANO_GRU_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define THEANO_GRU_OK 0                     /* success */
 #define THEANO_GRU_ERROR_ARGUMENT (-1)      /* a NULL pointer, B < 1, T < 1, a bad T or length */

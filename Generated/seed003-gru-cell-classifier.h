@@ -29,7 +29,11 @@ extern "C" {
 #define GRU_CLASSIFIER_MACS_PER_STEP 1800   /* multiply-adds per time step */
 #define GRU_CLASSIFIER_MACS_PER_SEQUENCE 100 /* multiply-adds once per sequence (heads) */
 #define GRU_CLASSIFIER_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 80 + 125)) /* scratch values for B sequences of T steps (32-step chunks) */
-#define GRU_CLASSIFIER_STACK_BYTES 4800     /* most stack any function uses, with all it calls */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define GRU_CLASSIFIER_STACK_BYTES 7360     /* most stack a function uses, with all it calls (64-bit) */
+#else
+#define GRU_CLASSIFIER_STACK_BYTES 4800     /* the same on a 32-bit target (a microcontroller) */
+#endif
 #define GRU_CLASSIFIER_SCRATCH_BYTES(B, T) (GRU_CLASSIFIER_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define GRU_CLASSIFIER_OK 0                 /* success */
 #define GRU_CLASSIFIER_ERROR_ARGUMENT (-1)  /* a NULL pointer, B < 1, T < 1, a bad T or length */

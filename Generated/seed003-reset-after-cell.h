@@ -27,7 +27,11 @@ extern "C" {
 #define AI_SUMMER_CELL_WEIGHT_BYTES 8160    /* size of the constant weight arrays */
 #define AI_SUMMER_CELL_MACS_PER_STEP 1800   /* multiply-adds per time step */
 #define AI_SUMMER_CELL_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 80 + 80)) /* scratch values for B sequences of T steps (32-step chunks) */
-#define AI_SUMMER_CELL_STACK_BYTES 3264     /* most stack any function uses, with all it calls */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define AI_SUMMER_CELL_STACK_BYTES 5312     /* most stack a function uses, with all it calls (64-bit) */
+#else
+#define AI_SUMMER_CELL_STACK_BYTES 3264     /* the same on a 32-bit target (a microcontroller) */
+#endif
 #define AI_SUMMER_CELL_SCRATCH_BYTES(B, T) (AI_SUMMER_CELL_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define AI_SUMMER_CELL_OK 0                 /* success */
 #define AI_SUMMER_CELL_ERROR_ARGUMENT (-1)  /* a NULL pointer, B < 1, T < 1, a bad T or length */

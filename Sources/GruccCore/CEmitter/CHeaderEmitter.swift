@@ -86,8 +86,13 @@ enum CHeaderEmitter {
       "scratch_size", iface.scratchSizeExpression,
       iface.plan.sequence.chunkSteps.map { "scratch values for B sequences of T steps (\($0)-step chunks)" }
         ?? "scratch values for B sequences of T steps (all at once)", parameters: "(B, T)")
-    define(
-      "stack_bytes", String(iface.plan.stack.bytes), "most stack any function uses, with all it calls")
+    // Most stack any function uses with all it calls: wide vector registers make 64-bit targets'
+    // optimised frames bigger (MemoryPlan.swift, StackPlan).
+    w.line("#if UINTPTR_MAX > 0xFFFFFFFFu")
+    define("stack_bytes", String(iface.plan.stack.wide), "most stack a function uses, with all it calls (64-bit)")
+    w.line("#else")
+    define("stack_bytes", String(iface.plan.stack.narrow), "the same on a 32-bit target (a microcontroller)")
+    w.line("#endif")
     define("scratch_bytes", "(\(n.constant("scratch_size"))(B, T) * sizeof(\(real)))", "the same in bytes", parameters: "(B, T)")
     define("ok", "0", "success")
     define("error_argument", "(-1)", "a NULL pointer, B < 1, T < 1, a bad T or length")

@@ -229,6 +229,12 @@ enum CPrelude {
           w.line("\(real) acc[\(panel)];")
           w.line("int j = 0;")
           w.line("for (int l = 0; l < \(panel); l++) acc[l] = \(zero);")
+          // Once inlined, k is a constant and clang unrolls this loop fully when it is short (k = 50:
+          // 12 passes), spilling the panel's sums: a 13 KB frame and a step 1.5x slower (measured
+          // on a model with H = 50). Two passes per iteration keep the speed of longer panels.
+          w.line("#if defined(__clang__)")
+          w.line("#pragma clang loop unroll_count(2)")
+          w.line("#endif")
           w.block("for (; j + \(unroll) <= k; j += \(unroll))") { w in
             w.line("const \(real) *wj = wp + (size_t)j * \(panel);")
             w.line("\(real) " + (0..<unroll).map { "v\($0) = xr[\($0 == 0 ? "j" : "j + \($0)")]" }.joined(separator: ", ") + ";")

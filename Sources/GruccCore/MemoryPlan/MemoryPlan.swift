@@ -95,37 +95,49 @@ struct StreamPlan: Sendable {
 }
 
 /// The stack the generated functions use: small by construction (every array that grows with
-/// the model is in the scratch or the state), but not zero. A bound for the deepest call chain
-/// of each API function, from what the C puts on the stack: each function's scalars and
-/// spills, and in each packed product inlined into it a register block of sums (6 × 16 floats
-/// or 6 × 8 doubles) and one panel of them (at most 64 floats or 32 doubles), 640 bytes, which
-/// unoptimised builds keep on the stack. Checked with -fstack-usage for clang and gcc from -O0 to
-/// -O3 (Tests/GruccTests/CEmitter/StackUsageTests.swift).
+/// the model is in the scratch or the state), but not zero, and not the same on every target. A
+/// bound for the deepest call chain of each API function, from what the C puts on the stack: each
+/// function's scalars and spills, and for each packed product inlined into it, its register block
+/// of sums (6 × 16 floats or 6 × 8 doubles) and one panel of them (at most 64 floats or 32
+/// doubles), 640 bytes, which unoptimised builds keep on the stack. On 64-bit targets optimisers
+/// also vectorise the inlined products into wide registers (AVX-512 here) and spill some of them
+/// (gcc -O3 versions its loops), so a product there is allowed more. (clang -O3 would fully unroll
+/// a short product's columns and spill 13 KB of sums: the product's loop asks it not to, CPrelude.)
+/// Checked with -fstack-usage for clang and
+/// gcc from -O0 to -O3 on x86-64 (Tests/GruccTests/CEmitter/StackUsageTests.swift), and for a
+/// Cortex-M4 build (CrossCompileTests).
 struct StackPlan: Sendable {
-  static let perFunction = 512
-  static let perProduct = 768
+  /// Bytes per function and per product inlined into it, on 32-bit and 64-bit targets.
+  static let perFunction = (narrow: 512, wide: 1024)
+  static let perProduct = (narrow: 768, wide: 1024)
   /// A leaf kernel the products do not inline: linear, softmax, an activation.
   static let leafKernel = 128
 
-  /// Bytes for the deepest chain of any API function.
-  var bytes: Int
+  /// Bytes for the deepest chain of any API function, on a 32-bit target (microcontrollers) and
+  /// on a 64-bit one.
+  var narrow: Int
+  var wide: Int
 
   init(_ module: Module) {
     let graph = module.graph
     func products(_ g: Graph, where keep: (Node) -> Bool = { _ in true }) -> Int {
       g.nodes.filter { if case .packedLinear = $0.op { return keep($0) } else { return false } }.count
     }
-    func frame(_ sites: Int) -> Int { StackPlan.perFunction + StackPlan.perProduct * sites }
-    let scanFrames = graph.nodes.compactMap { node -> Int? in
-      if case .scan(let s) = node.op { return frame(products(s.body)) } else { return nil }
+    let scanProducts = graph.nodes.compactMap { node -> Int? in
+      if case .scan(let s) = node.op { return products(s.body) } else { return nil }
     }
-    let deepestScan = scanFrames.max() ?? 0
-    // run → run_batch → sequence → a scan's step function → a leaf kernel.
-    let whole = 64 + frame(0) + frame(products(graph)) + deepestScan + StackPlan.leafKernel
-    // step → a scan's step function → a leaf kernel; read → a leaf kernel.
-    let stream = frame(products(graph) { $0.types[0]?.isSequence == true }) + deepestScan + StackPlan.leafKernel
-    let read = frame(products(graph) { $0.types[0]?.isSequence != true }) + StackPlan.leafKernel
-    bytes = max(whole, stream, read)
+    func deepest(_ base: Int, _ product: Int) -> Int {
+      func frame(_ sites: Int) -> Int { base + product * sites }
+      let deepestScan = scanProducts.map(frame).max() ?? 0
+      // run → run_batch → sequence → a scan's step function → a leaf kernel.
+      let whole = 64 + frame(0) + frame(products(graph)) + deepestScan + StackPlan.leafKernel
+      // step → a scan's step function → a leaf kernel; read → a leaf kernel.
+      let stream = frame(products(graph) { $0.types[0]?.isSequence == true }) + deepestScan + StackPlan.leafKernel
+      let read = frame(products(graph) { $0.types[0]?.isSequence != true }) + StackPlan.leafKernel
+      return max(whole, stream, read)
+    }
+    narrow = deepest(StackPlan.perFunction.narrow, StackPlan.perProduct.narrow)
+    wide = deepest(StackPlan.perFunction.wide, StackPlan.perProduct.wide)
   }
 }
 

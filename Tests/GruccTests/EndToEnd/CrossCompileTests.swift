@@ -51,8 +51,7 @@ enum CrossTools {
     #expect(built.succeeded && built.stderr.isEmpty, "\(spec) for Cortex-M4:\n\(built.summary)")
     guard built.succeeded else { return }
     let header = try String(contentsOfFile: emitted.header, encoding: .utf8)
-    let declared = header.split(separator: "\n").first { $0.contains("_STACK_BYTES ") }
-      .flatMap { $0.split(separator: " ").dropFirst(2).first.flatMap { Int($0) } } ?? 0
+    let declared = StackUsageTests.declared(header).narrow
     let calls = StackUsageTests.callGraph(try String(contentsOfFile: emitted.source, encoding: .utf8))
     let su = try String(contentsOfFile: emitted.path("m4.su"), encoding: .utf8)
     let (stack, chain) = StackUsageTests.deepestChain(calls: calls, frames: StackUsageTests.frames(su))
