@@ -5121,27 +5121,27 @@ static const float seed000_bigru_h_bw_u_n[3200] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 64 sums at a time and 4 columns per pass over them.
  */
-SEED000_BIGRU_INLINE void seed000_bigru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 64) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 64 ? n - p : 64;
-        int r = 0;
+SEED000_BIGRU_INLINE void seed000_bigru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 64) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 64 ? n - p : 64;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 64 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 64 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -5150,28 +5150,28 @@ SEED000_BIGRU_INLINE void seed000_bigru_linear_p64(float *y, size_t ldy, const f
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[64];
-            int j = 0;
-            for (int l = 0; l < 64; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 64; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 64;
+                const float *wj = wp + j * 64;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 64; l++) {
+                for (size_t l = 0; l < 64; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[64 + l] * v1;
@@ -5182,9 +5182,9 @@ SEED000_BIGRU_INLINE void seed000_bigru_linear_p64(float *y, size_t ldy, const f
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 64; l++) acc[l] += wp[(size_t)j * 64 + l] * xj;
+                for (size_t l = 0; l < 64; l++) acc[l] += wp[j * 64 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -5202,14 +5202,14 @@ SEED000_BIGRU_INLINE float seed000_bigru_sigmoid(float x) {
  *   h' = z * h + (1 - z) * n
  * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void seed000_bigru_h_fw_step(int nb, const float *SEED000_BIGRU_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *SEED000_BIGRU_RESTRICT h, float *SEED000_BIGRU_RESTRICT h_next, float *SEED000_BIGRU_RESTRICT h_rz, float *SEED000_BIGRU_RESTRICT rh, float *SEED000_BIGRU_RESTRICT h_n) {
+static void seed000_bigru_h_fw_step(size_t nb, const float *SEED000_BIGRU_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *SEED000_BIGRU_RESTRICT h, float *SEED000_BIGRU_RESTRICT h_next, float *SEED000_BIGRU_RESTRICT h_rz, float *SEED000_BIGRU_RESTRICT rh, float *SEED000_BIGRU_RESTRICT h_n) {
     const float *x_r = x_proj_t + 0;
     seed000_bigru_linear_p64(h_rz, 100, seed000_bigru_h_fw_u_rz, NULL, h, 50, nb, 100, 50);
     const float *h_r = h_rz + 0;
     const float *x_z = x_proj_t + 50;
     const float *h_z = h_rz + 50;
     const float *x_n = x_proj_t + 100;
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_r_b = x_r + (size_t)b * x_proj_t_ld;
         const float *h_r_b = h_r + (size_t)b * 100;
         const float *h_b = h + (size_t)b * 50;
@@ -5221,7 +5221,7 @@ static void seed000_bigru_h_fw_step(int nb, const float *SEED000_BIGRU_RESTRICT 
         }
     }
     seed000_bigru_linear_p64(h_n, 50, seed000_bigru_h_fw_u_n, NULL, rh, 50, nb, 50, 50);
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_z_b = x_z + (size_t)b * x_proj_t_ld;
         const float *h_z_b = h_z + (size_t)b * 100;
         const float *x_n_b = x_n + (size_t)b * x_proj_t_ld;
@@ -5232,8 +5232,8 @@ static void seed000_bigru_h_fw_step(int nb, const float *SEED000_BIGRU_RESTRICT 
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = seed000_bigru_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n = tanhf(n_pre);
-            h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n;
+            float n_2 = tanhf(n_pre);
+            h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n_2;
         }
     }
 }
@@ -5245,14 +5245,14 @@ static void seed000_bigru_h_fw_step(int nb, const float *SEED000_BIGRU_RESTRICT 
  *   h' = z * h + (1 - z) * n
  * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void seed000_bigru_h_bw_step(int nb, const float *SEED000_BIGRU_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *SEED000_BIGRU_RESTRICT h, float *SEED000_BIGRU_RESTRICT h_next, float *SEED000_BIGRU_RESTRICT h_rz, float *SEED000_BIGRU_RESTRICT rh, float *SEED000_BIGRU_RESTRICT h_n) {
+static void seed000_bigru_h_bw_step(size_t nb, const float *SEED000_BIGRU_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *SEED000_BIGRU_RESTRICT h, float *SEED000_BIGRU_RESTRICT h_next, float *SEED000_BIGRU_RESTRICT h_rz, float *SEED000_BIGRU_RESTRICT rh, float *SEED000_BIGRU_RESTRICT h_n) {
     const float *x_r = x_proj_t + 0;
     seed000_bigru_linear_p64(h_rz, 100, seed000_bigru_h_bw_u_rz, NULL, h, 50, nb, 100, 50);
     const float *h_r = h_rz + 0;
     const float *x_z = x_proj_t + 50;
     const float *h_z = h_rz + 50;
     const float *x_n = x_proj_t + 100;
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_r_b = x_r + (size_t)b * x_proj_t_ld;
         const float *h_r_b = h_r + (size_t)b * 100;
         const float *h_b = h + (size_t)b * 50;
@@ -5264,7 +5264,7 @@ static void seed000_bigru_h_bw_step(int nb, const float *SEED000_BIGRU_RESTRICT 
         }
     }
     seed000_bigru_linear_p64(h_n, 50, seed000_bigru_h_bw_u_n, NULL, rh, 50, nb, 50, 50);
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_z_b = x_z + (size_t)b * x_proj_t_ld;
         const float *h_z_b = h_z + (size_t)b * 100;
         const float *x_n_b = x_n + (size_t)b * x_proj_t_ld;
@@ -5275,8 +5275,8 @@ static void seed000_bigru_h_bw_step(int nb, const float *SEED000_BIGRU_RESTRICT 
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = seed000_bigru_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n = tanhf(n_pre);
-            h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n;
+            float n_2 = tanhf(n_pre);
+            h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n_2;
         }
     }
 }
@@ -5287,8 +5287,8 @@ static void seed000_bigru_h_bw_step(int nb, const float *SEED000_BIGRU_RESTRICT 
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in one chunk of all T steps: 'h.bw' reads its sequence backwards.
  */
-static void seed000_bigru_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
-    const int cs = T;  /* steps per chunk: all of them */
+static void seed000_bigru_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
+    const size_t cs = T;  /* steps per chunk: all of them */
     float *h_fw_x_proj = scratch;  /* [cs][nb][150] */
     float *h_fw_out = h_fw_x_proj + (size_t)cs * nb * 150;  /* [cs][nb][50] */
     float *h_bw_x_proj = h_fw_out + (size_t)cs * nb * 50;  /* [cs][nb][150] */
@@ -5300,24 +5300,24 @@ static void seed000_bigru_sequence(int nb, const float *x, size_t x_b, size_t x_
     float *h_bw_state = h_fw_work + (size_t)nb * 200;  /* [nb][50] */
     float *h_bw_work = h_bw_state + (size_t)nb * 50;  /* [nb][200] */
     float *mean_state_2 = h_bw_work + (size_t)nb * 200;  /* [nb][100] */
-    int tmax = T;
+    size_t tmax = T;
     if (lengths) {
         tmax = 0;
-        for (int b = 0; b < nb; b++) if (lengths[b] > tmax) tmax = lengths[b];
+        for (size_t b = 0; b < nb; b++) if ((size_t)lengths[b] > tmax) tmax = (size_t)lengths[b];
     }
     memset(h_fw_state, 0, sizeof(float) * (size_t)nb * 50);
     memset(h_bw_state, 0, sizeof(float) * (size_t)nb * 50);
     memset(mean_state_2, 0, sizeof(float) * (size_t)nb * 100);
-    for (int t0 = 0; t0 < T; t0 += cs) /* one chunk: the whole sequence */ {
-        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
-        for (int b = 0; b < nb; b++) seed000_bigru_linear_p64(h_fw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_fw_w_rzn, seed000_bigru_h_fw_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
+    for (size_t t0 = 0; t0 < T; t0 += cs) /* one chunk: the whole sequence */ {
+        size_t n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (size_t b = 0; b < nb; b++) seed000_bigru_linear_p64(h_fw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_fw_w_rzn, seed000_bigru_h_fw_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
         /* h.fw: forward over the valid steps of this chunk, nb sequences at once */
-        int h_fw_steps = (tmax - t0 < n ? tmax - t0 : n) > 0 ? (tmax - t0 < n ? tmax - t0 : n) : 0;
-        for (int tc = 0; tc < h_fw_steps; tc++) {
-            int t = t0 + tc;
+        size_t h_fw_steps = (tmax > t0 ? (tmax - t0 < n ? tmax - t0 : n) : 0);
+        for (size_t tc = 0; tc < h_fw_steps; tc++) {
+            size_t t = t0 + tc;
             seed000_bigru_h_fw_step(nb, h_fw_x_proj + (size_t)tc * nb * 150, 150, h_fw_state, h_fw_out + (size_t)tc * nb * 50, h_fw_work, h_fw_work + (size_t)nb * 100, h_fw_work + (size_t)nb * 150);
-            for (int b = 0; b < nb; b++) {
-                if (!lengths || t < lengths[b]) {
+            for (size_t b = 0; b < nb; b++) {
+                if (!lengths || t < (size_t)lengths[b]) {
                     memcpy(h_fw_state + (size_t)b * 50, h_fw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
                 }
                 else {
@@ -5326,14 +5326,14 @@ static void seed000_bigru_sequence(int nb, const float *x, size_t x_b, size_t x_
             }
         }
         if (h_fw_steps < n) memset(h_fw_out + (size_t)h_fw_steps * nb * 50, 0, sizeof(float) * (size_t)(n - h_fw_steps) * nb * 50);
-        for (int b = 0; b < nb; b++) seed000_bigru_linear_p64(h_bw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_bw_w_rzn, seed000_bigru_h_bw_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
+        for (size_t b = 0; b < nb; b++) seed000_bigru_linear_p64(h_bw_x_proj + (size_t)b * 150, (size_t)nb * 150, seed000_bigru_h_bw_w_rzn, seed000_bigru_h_bw_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 150, 28);
         /* h.bw: backward over the valid steps of this chunk, nb sequences at once */
-        int h_bw_steps = (tmax - t0 < n ? tmax - t0 : n) > 0 ? (tmax - t0 < n ? tmax - t0 : n) : 0;
-        for (int tc = h_bw_steps - 1; tc >= 0; tc--) {
-            int t = t0 + tc;
+        size_t h_bw_steps = (tmax > t0 ? (tmax - t0 < n ? tmax - t0 : n) : 0);
+        for (size_t tc = h_bw_steps; tc-- > 0;) {
+            size_t t = t0 + tc;
             seed000_bigru_h_bw_step(nb, h_bw_x_proj + (size_t)tc * nb * 150, 150, h_bw_state, h_bw_out + (size_t)tc * nb * 50, h_bw_work, h_bw_work + (size_t)nb * 100, h_bw_work + (size_t)nb * 150);
-            for (int b = 0; b < nb; b++) {
-                if (!lengths || t < lengths[b]) {
+            for (size_t b = 0; b < nb; b++) {
+                if (!lengths || t < (size_t)lengths[b]) {
                     memcpy(h_bw_state + (size_t)b * 50, h_bw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
                 }
                 else {
@@ -5342,27 +5342,27 @@ static void seed000_bigru_sequence(int nb, const float *x, size_t x_b, size_t x_
             }
         }
         if (h_bw_steps < n) memset(h_bw_out + (size_t)h_bw_steps * nb * 50, 0, sizeof(float) * (size_t)(n - h_bw_steps) * nb * 50);
-        for (int tc = 0; tc < n; tc++) {
-            for (int b = 0; b < nb; b++) {
+        for (size_t tc = 0; tc < n; tc++) {
+            for (size_t b = 0; b < nb; b++) {
                 memcpy((h + (size_t)tc * nb * 100) + (size_t)b * 100 + 0, h_fw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
                 memcpy((h + (size_t)tc * nb * 100) + (size_t)b * 100 + 50, h_bw_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
             }
         }
-        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) {
-            int t = t0 + tc;
-            float *d = states_masked + ((size_t)tc * nb + b) * 100;
-            if (lengths && t >= lengths[b]) memset(d, 0, sizeof(float) * 100);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) {
+            size_t t = t0 + tc;
+            float *d = states_masked + (tc * nb + b) * 100;
+            if (lengths && t >= (size_t)lengths[b]) memset(d, 0, sizeof(float) * 100);
             else memcpy(d, h + (size_t)tc * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
         }
         /* mean_state_2: mean over the valid steps, accumulated chunk by chunk */
-        for (int b = 0; b < nb; b++) {
-            int valid = (lengths ? lengths[b] : T);
+        for (size_t b = 0; b < nb; b++) {
+            size_t valid = (lengths ? (size_t)lengths[b] : T);
             float *acc = mean_state_2 + (size_t)b * 100;
-            for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)(t - t0) * nb * 100 + (size_t)b * 100)[i];
+            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)(t - t0) * nb * 100 + (size_t)b * 100)[i];
         }
-        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, states_masked + (size_t)tc * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, states_masked + (size_t)tc * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
     }
-    for (int b = 0; b < nb; b++) { int valid = (lengths ? lengths[b] : T); if (valid > 0) for (int i = 0; i < 100; i++) mean_state_2[(size_t)b * 100 + i] /= (float)valid; }
+    for (size_t b = 0; b < nb; b++) { size_t valid = (lengths ? (size_t)lengths[b] : T); if (valid > 0) for (int i = 0; i < 100; i++) mean_state_2[b * 100 + (size_t)i] /= (float)valid; }
     /* vector outputs */
     memcpy(mean_state, mean_state_2, sizeof(float) * (size_t)nb * 100);
 }
@@ -5370,7 +5370,7 @@ static void seed000_bigru_sequence(int nb, const float *x, size_t x_b, size_t x_
 int seed000_bigru_run_batch(const float *x, int B, int T, const int *lengths, float *states, float *mean_state, float *scratch) {
     if (!x || B < 1 || T < 1 || !scratch || !states || !mean_state) return SEED000_BIGRU_ERROR_ARGUMENT;
     if (lengths) for (int b = 0; b < B; b++) if (lengths[b] < 0 || lengths[b] > T) return SEED000_BIGRU_ERROR_ARGUMENT;
-    seed000_bigru_sequence(B, x, (size_t)T * 28, 28, T, lengths, states, (size_t)T * 100, 100, mean_state, scratch);
+    seed000_bigru_sequence((size_t)B, x, (size_t)T * 28, 28, (size_t)T, lengths, states, (size_t)T * 100, 100, mean_state, scratch);
     return SEED000_BIGRU_OK;
 }
 

@@ -1739,27 +1739,27 @@ static const float seed000_no_reset_h_u_zn[6400] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 64 sums at a time and 4 columns per pass over them.
  */
-SEED000_NO_RESET_INLINE void seed000_no_reset_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 64) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 64 ? n - p : 64;
-        int r = 0;
+SEED000_NO_RESET_INLINE void seed000_no_reset_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 64) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 64 ? n - p : 64;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 64 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 64 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -1768,28 +1768,28 @@ SEED000_NO_RESET_INLINE void seed000_no_reset_linear_p64(float *y, size_t ldy, c
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[64];
-            int j = 0;
-            for (int l = 0; l < 64; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 64; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 64;
+                const float *wj = wp + j * 64;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 64; l++) {
+                for (size_t l = 0; l < 64; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[64 + l] * v1;
@@ -1800,9 +1800,9 @@ SEED000_NO_RESET_INLINE void seed000_no_reset_linear_p64(float *y, size_t ldy, c
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 64; l++) acc[l] += wp[(size_t)j * 64 + l] * xj;
+                for (size_t l = 0; l < 64; l++) acc[l] += wp[j * 64 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -1819,13 +1819,13 @@ SEED000_NO_RESET_INLINE float seed000_no_reset_sigmoid(float x) {
  *   h' = z * h + (1 - z) * n
  * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void seed000_no_reset_h_step(int nb, const float *SEED000_NO_RESET_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *SEED000_NO_RESET_RESTRICT h, float *SEED000_NO_RESET_RESTRICT h_next, float *SEED000_NO_RESET_RESTRICT h_zn) {
+static void seed000_no_reset_h_step(size_t nb, const float *SEED000_NO_RESET_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *SEED000_NO_RESET_RESTRICT h, float *SEED000_NO_RESET_RESTRICT h_next, float *SEED000_NO_RESET_RESTRICT h_zn) {
     const float *x_z = x_proj_t + 0;
     seed000_no_reset_linear_p64(h_zn, 100, seed000_no_reset_h_u_zn, NULL, h, 50, nb, 100, 50);
     const float *h_z = h_zn + 0;
     const float *x_n = x_proj_t + 50;
     const float *h_n = h_zn + 50;
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_z_b = x_z + (size_t)b * x_proj_t_ld;
         const float *h_z_b = h_z + (size_t)b * 100;
         const float *x_n_b = x_n + (size_t)b * x_proj_t_ld;
@@ -1836,8 +1836,8 @@ static void seed000_no_reset_h_step(int nb, const float *SEED000_NO_RESET_RESTRI
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = seed000_no_reset_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n = tanhf(n_pre);
-            h_next_b[i] = z * h_b[i] + (1.0f - z) * n;
+            float n_2 = tanhf(n_pre);
+            h_next_b[i] = z * h_b[i] + (1.0f - z) * n_2;
         }
     }
 }
@@ -1848,8 +1848,8 @@ static void seed000_no_reset_h_step(int nb, const float *SEED000_NO_RESET_RESTRI
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
-static void seed000_no_reset_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
-    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+static void seed000_no_reset_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, float *states, size_t states_b, size_t states_t, float *mean_state, float *scratch) {
+    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][100] */
     float *h_out = h_x_proj + (size_t)cs * nb * 100;  /* [cs][nb][50] */
     float *h_state = h_out + (size_t)cs * nb * 50;  /* [nb][50] */
@@ -1858,30 +1858,30 @@ static void seed000_no_reset_sequence(int nb, const float *x, size_t x_b, size_t
     (void)lengths; /* the model takes no lengths: every step is valid */
     memset(h_state, 0, sizeof(float) * (size_t)nb * 50);
     memset(mean_state_2, 0, sizeof(float) * (size_t)nb * 50);
-    for (int t0 = 0; t0 < T; t0 += cs) {
-        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
-        for (int b = 0; b < nb; b++) seed000_no_reset_linear_p64(h_x_proj + (size_t)b * 100, (size_t)nb * 100, seed000_no_reset_h_w_zn, seed000_no_reset_h_b_zn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 100, 28);
+    for (size_t t0 = 0; t0 < T; t0 += cs) {
+        size_t n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (size_t b = 0; b < nb; b++) seed000_no_reset_linear_p64(h_x_proj + (size_t)b * 100, (size_t)nb * 100, seed000_no_reset_h_w_zn, seed000_no_reset_h_b_zn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 100, 28);
         /* h: forward over the steps of this chunk, nb sequences at once */
-        for (int tc = 0; tc < n; tc++) {
+        for (size_t tc = 0; tc < n; tc++) {
             seed000_no_reset_h_step(nb, h_x_proj + (size_t)tc * nb * 100, 100, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 50, h_out + (size_t)tc * nb * 50, h_work);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 50, sizeof(float) * (size_t)nb * 50);
         /* mean_state_2: mean over the steps, accumulated chunk by chunk */
-        for (int b = 0; b < nb; b++) {
-            int valid = T;
+        for (size_t b = 0; b < nb; b++) {
+            size_t valid = T;
             float *acc = mean_state_2 + (size_t)b * 50;
-            for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 50 + (size_t)b * 50)[i];
+            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 50 + (size_t)b * 50)[i];
         }
-        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, h_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, h_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
     }
-    for (int b = 0; b < nb; b++) { int valid = T; if (valid > 0) for (int i = 0; i < 50; i++) mean_state_2[(size_t)b * 50 + i] /= (float)valid; }
+    for (size_t b = 0; b < nb; b++) { size_t valid = T; if (valid > 0) for (int i = 0; i < 50; i++) mean_state_2[b * 50 + (size_t)i] /= (float)valid; }
     /* vector outputs */
     memcpy(mean_state, mean_state_2, sizeof(float) * (size_t)nb * 50);
 }
 
 int seed000_no_reset_run_batch(const float *x, int B, int T, float *states, float *mean_state, float *scratch) {
     if (!x || B < 1 || T < 1 || !scratch || !states || !mean_state) return SEED000_NO_RESET_ERROR_ARGUMENT;
-    seed000_no_reset_sequence(B, x, (size_t)T * 28, 28, T, NULL, states, (size_t)T * 50, 50, mean_state, scratch);
+    seed000_no_reset_sequence((size_t)B, x, (size_t)T * 28, 28, (size_t)T, NULL, states, (size_t)T * 50, 50, mean_state, scratch);
     return SEED000_NO_RESET_OK;
 }
 

@@ -329,27 +329,27 @@ static const double adder_y_b[1] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
  * a0..a5); fewer rows go one by one, 8 sums at a time and 4 columns per pass over them.
  */
-ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 8) {
-        const double *wp = W + (size_t)p * k;
-        int lanes = n - p < 8 ? n - p : 8;
-        int r = 0;
+ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 8) {
+        const double *wp = W + p * k;
+        size_t lanes = n - p < 8 ? n - p : 8;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const double *x0 = x + (size_t)r * ldx;
-                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 8) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const double *x0 = x + r * ldx;
+                const double *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 8) {
                     double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
-                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
-                    for (int j = 0; j < k; j++) {
-                        const double *wj = wp + (size_t)j * 8 + c;
+                    for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
+                    for (size_t j = 0; j < k; j++) {
+                        const double *wj = wp + j * 8 + c;
                         double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 8; l++) {
+                        for (size_t l = 0; l < 8; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -358,28 +358,28 @@ ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const 
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 8 ? lanes - c : 8;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const double *xr = x + (size_t)r * ldx;
+            const double *xr = x + r * ldx;
             double acc[8];
-            int j = 0;
-            for (int l = 0; l < 8; l++) acc[l] = 0.0;
+            size_t j = 0;
+            for (size_t l = 0; l < 8; l++) acc[l] = 0.0;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const double *wj = wp + (size_t)j * 8;
+                const double *wj = wp + j * 8;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 8; l++) {
+                for (size_t l = 0; l < 8; l++) {
                     double a = acc[l];
                     a += wj[l] * v0;
                     a += wj[8 + l] * v1;
@@ -390,9 +390,9 @@ ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const 
             }
             for (; j < k; j++) {
                 double xj = xr[j];
-                for (int l = 0; l < 8; l++) acc[l] += wp[(size_t)j * 8 + l] * xj;
+                for (size_t l = 0; l < 8; l++) acc[l] += wp[j * 8 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -404,27 +404,27 @@ ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const 
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
  * a0..a5); fewer rows go one by one, 16 sums at a time and 4 columns per pass over them.
  */
-ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 16) {
-        const double *wp = W + (size_t)p * k;
-        int lanes = n - p < 16 ? n - p : 16;
-        int r = 0;
+ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 16) {
+        const double *wp = W + p * k;
+        size_t lanes = n - p < 16 ? n - p : 16;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const double *x0 = x + (size_t)r * ldx;
-                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 8) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const double *x0 = x + r * ldx;
+                const double *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 8) {
                     double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
-                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
-                    for (int j = 0; j < k; j++) {
-                        const double *wj = wp + (size_t)j * 16 + c;
+                    for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
+                    for (size_t j = 0; j < k; j++) {
+                        const double *wj = wp + j * 16 + c;
                         double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 8; l++) {
+                        for (size_t l = 0; l < 8; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -433,28 +433,28 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 8 ? lanes - c : 8;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const double *xr = x + (size_t)r * ldx;
+            const double *xr = x + r * ldx;
             double acc[16];
-            int j = 0;
-            for (int l = 0; l < 16; l++) acc[l] = 0.0;
+            size_t j = 0;
+            for (size_t l = 0; l < 16; l++) acc[l] = 0.0;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const double *wj = wp + (size_t)j * 16;
+                const double *wj = wp + j * 16;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 16; l++) {
+                for (size_t l = 0; l < 16; l++) {
                     double a = acc[l];
                     a += wj[l] * v0;
                     a += wj[16 + l] * v1;
@@ -465,9 +465,9 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
             }
             for (; j < k; j++) {
                 double xj = xr[j];
-                for (int l = 0; l < 16; l++) acc[l] += wp[(size_t)j * 16 + l] * xj;
+                for (size_t l = 0; l < 16; l++) acc[l] += wp[j * 16 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -479,27 +479,27 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
  * a0..a5); fewer rows go one by one, 24 sums at a time and 4 columns per pass over them.
  */
-ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 24) {
-        const double *wp = W + (size_t)p * k;
-        int lanes = n - p < 24 ? n - p : 24;
-        int r = 0;
+ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 24) {
+        const double *wp = W + p * k;
+        size_t lanes = n - p < 24 ? n - p : 24;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const double *x0 = x + (size_t)r * ldx;
-                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 8) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const double *x0 = x + r * ldx;
+                const double *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 8) {
                     double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
-                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
-                    for (int j = 0; j < k; j++) {
-                        const double *wj = wp + (size_t)j * 24 + c;
+                    for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
+                    for (size_t j = 0; j < k; j++) {
+                        const double *wj = wp + j * 24 + c;
                         double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 8; l++) {
+                        for (size_t l = 0; l < 8; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -508,28 +508,28 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 8 ? lanes - c : 8;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const double *xr = x + (size_t)r * ldx;
+            const double *xr = x + r * ldx;
             double acc[24];
-            int j = 0;
-            for (int l = 0; l < 24; l++) acc[l] = 0.0;
+            size_t j = 0;
+            for (size_t l = 0; l < 24; l++) acc[l] = 0.0;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const double *wj = wp + (size_t)j * 24;
+                const double *wj = wp + j * 24;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 24; l++) {
+                for (size_t l = 0; l < 24; l++) {
                     double a = acc[l];
                     a += wj[l] * v0;
                     a += wj[24 + l] * v1;
@@ -540,9 +540,9 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
             }
             for (; j < k; j++) {
                 double xj = xr[j];
-                for (int l = 0; l < 24; l++) acc[l] += wp[(size_t)j * 24 + l] * xj;
+                for (size_t l = 0; l < 24; l++) acc[l] += wp[j * 24 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -554,27 +554,27 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
  * a0..a5); fewer rows go one by one, 32 sums at a time and 4 columns per pass over them.
  */
-ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 32) {
-        const double *wp = W + (size_t)p * k;
-        int lanes = n - p < 32 ? n - p : 32;
-        int r = 0;
+ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 32) {
+        const double *wp = W + p * k;
+        size_t lanes = n - p < 32 ? n - p : 32;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const double *x0 = x + (size_t)r * ldx;
-                const double *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const double *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const double *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const double *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const double *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 8) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const double *x0 = x + r * ldx;
+                const double *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const double *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 8) {
                     double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
-                    for (int l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
-                    for (int j = 0; j < k; j++) {
-                        const double *wj = wp + (size_t)j * 32 + c;
+                    for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
+                    for (size_t j = 0; j < k; j++) {
+                        const double *wj = wp + j * 32 + c;
                         double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 8; l++) {
+                        for (size_t l = 0; l < 8; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -583,28 +583,28 @@ ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 8 ? lanes - c : 8;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 8 ? lanes - c : 8;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const double *xr = x + (size_t)r * ldx;
+            const double *xr = x + r * ldx;
             double acc[32];
-            int j = 0;
-            for (int l = 0; l < 32; l++) acc[l] = 0.0;
+            size_t j = 0;
+            for (size_t l = 0; l < 32; l++) acc[l] = 0.0;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const double *wj = wp + (size_t)j * 32;
+                const double *wj = wp + j * 32;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 32; l++) {
+                for (size_t l = 0; l < 32; l++) {
                     double a = acc[l];
                     a += wj[l] * v0;
                     a += wj[32 + l] * v1;
@@ -615,9 +615,9 @@ ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const
             }
             for (; j < k; j++) {
                 double xj = xr[j];
-                for (int l = 0; l < 32; l++) acc[l] += wp[(size_t)j * 32 + l] * xj;
+                for (size_t l = 0; l < 32; l++) acc[l] += wp[j * 32 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -635,14 +635,14 @@ ADDER_INLINE double adder_sigmoid(double x) {
  *   h' = (1 - z) * h + z * n
  * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void adder_h_step(int nb, const double *ADDER_RESTRICT x_proj_t, size_t x_proj_t_ld, const double *ADDER_RESTRICT h, double *ADDER_RESTRICT h_next, double *ADDER_RESTRICT h_rz, double *ADDER_RESTRICT rh, double *ADDER_RESTRICT h_n) {
+static void adder_h_step(size_t nb, const double *ADDER_RESTRICT x_proj_t, size_t x_proj_t_ld, const double *ADDER_RESTRICT h, double *ADDER_RESTRICT h_next, double *ADDER_RESTRICT h_rz, double *ADDER_RESTRICT rh, double *ADDER_RESTRICT h_n) {
     const double *x_r = x_proj_t + 0;
     adder_linear_p32(h_rz, 32, adder_h_u_rz, NULL, h, 16, nb, 32, 16);
     const double *h_r = h_rz + 0;
     const double *x_z = x_proj_t + 16;
     const double *h_z = h_rz + 16;
     const double *x_n = x_proj_t + 32;
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const double *x_r_b = x_r + (size_t)b * x_proj_t_ld;
         const double *h_r_b = h_r + (size_t)b * 32;
         const double *h_b = h + (size_t)b * 16;
@@ -654,7 +654,7 @@ static void adder_h_step(int nb, const double *ADDER_RESTRICT x_proj_t, size_t x
         }
     }
     adder_linear_p16(h_n, 16, adder_h_u_n, NULL, rh, 16, nb, 16, 16);
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const double *x_z_b = x_z + (size_t)b * x_proj_t_ld;
         const double *h_z_b = h_z + (size_t)b * 32;
         const double *x_n_b = x_n + (size_t)b * x_proj_t_ld;
@@ -665,8 +665,8 @@ static void adder_h_step(int nb, const double *ADDER_RESTRICT x_proj_t, size_t x
             double z_pre = x_z_b[i] + h_z_b[i];
             double z = adder_sigmoid(z_pre);
             double n_pre = x_n_b[i] + h_n_b[i];
-            double n = tanh(n_pre);
-            h_next_b[i] = z * n + (1.0 - z) * h_b_2[i];
+            double n_2 = tanh(n_pre);
+            h_next_b[i] = z * n_2 + (1.0 - z) * h_b_2[i];
         }
     }
 }
@@ -677,8 +677,8 @@ static void adder_h_step(int nb, const double *ADDER_RESTRICT x_proj_t, size_t x
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
-static void adder_sequence(int nb, const double *x, size_t x_b, size_t x_t, int T, const int *lengths, double *y, size_t y_b, size_t y_t, double *scratch) {
-    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+static void adder_sequence(size_t nb, const double *x, size_t x_b, size_t x_t, size_t T, const int *lengths, double *y, size_t y_b, size_t y_t, double *scratch) {
+    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
     double *h_x_proj = scratch;  /* [cs][nb][48] */
     double *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
     double *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][1] */
@@ -686,22 +686,22 @@ static void adder_sequence(int nb, const double *x, size_t x_b, size_t x_t, int 
     double *h_work = h_state + (size_t)nb * 16;  /* [nb][64] */
     (void)lengths; /* the model takes no lengths: every step is valid */
     memset(h_state, 0, sizeof(double) * (size_t)nb * 16);
-    for (int t0 = 0; t0 < T; t0 += cs) {
-        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
-        for (int b = 0; b < nb; b++) adder_linear_p24(h_x_proj + (size_t)b * 48, (size_t)nb * 48, adder_h_w_rzn, adder_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 48, 2);
+    for (size_t t0 = 0; t0 < T; t0 += cs) {
+        size_t n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (size_t b = 0; b < nb; b++) adder_linear_p24(h_x_proj + (size_t)b * 48, (size_t)nb * 48, adder_h_w_rzn, adder_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 48, 2);
         /* h: forward over the steps of this chunk, nb sequences at once */
-        for (int tc = 0; tc < n; tc++) {
+        for (size_t tc = 0; tc < n; tc++) {
             adder_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work, h_work + (size_t)nb * 32, h_work + (size_t)nb * 48);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(double) * (size_t)nb * 16);
-        for (int b = 0; b < nb; b++) adder_linear_p8(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, n, 1, 16);
-        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 1 + (size_t)b * 1, sizeof(double) * 1);
+        for (size_t b = 0; b < nb; b++) adder_linear_p8(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, n, 1, 16);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 1 + (size_t)b * 1, sizeof(double) * 1);
     }
 }
 
 int adder_run_batch(const double *x, int B, int T, double *y, double *scratch) {
     if (!x || B < 1 || T < 1 || !scratch || !y) return ADDER_ERROR_ARGUMENT;
-    adder_sequence(B, x, (size_t)T * 2, 2, T, NULL, y, (size_t)T * 1, 1, scratch);
+    adder_sequence((size_t)B, x, (size_t)T * 2, 2, (size_t)T, NULL, y, (size_t)T * 1, 1, scratch);
     return ADDER_OK;
 }
 

@@ -465,27 +465,27 @@ static const float tf1_cell_y_b[80] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 16 sums at a time and 4 columns per pass over them.
  */
-TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 16) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 16 ? n - p : 16;
-        int r = 0;
+TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 16) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 16 ? n - p : 16;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 16 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 16 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -494,28 +494,28 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[16];
-            int j = 0;
-            for (int l = 0; l < 16; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 16; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 16;
+                const float *wj = wp + j * 16;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 16; l++) {
+                for (size_t l = 0; l < 16; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[16 + l] * v1;
@@ -526,9 +526,9 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 16; l++) acc[l] += wp[(size_t)j * 16 + l] * xj;
+                for (size_t l = 0; l < 16; l++) acc[l] += wp[j * 16 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -540,27 +540,27 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 32 sums at a time and 4 columns per pass over them.
  */
-TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 32) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 32 ? n - p : 32;
-        int r = 0;
+TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 32) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 32 ? n - p : 32;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 32 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 32 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -569,28 +569,28 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[32];
-            int j = 0;
-            for (int l = 0; l < 32; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 32; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 32;
+                const float *wj = wp + j * 32;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 32; l++) {
+                for (size_t l = 0; l < 32; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[32 + l] * v1;
@@ -601,9 +601,9 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 32; l++) acc[l] += wp[(size_t)j * 32 + l] * xj;
+                for (size_t l = 0; l < 32; l++) acc[l] += wp[j * 32 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -615,27 +615,27 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 48 sums at a time and 4 columns per pass over them.
  */
-TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 48) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 48 ? n - p : 48;
-        int r = 0;
+TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 48) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 48 ? n - p : 48;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 48 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 48 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -644,28 +644,28 @@ TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, c
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[48];
-            int j = 0;
-            for (int l = 0; l < 48; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 48; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 48;
+                const float *wj = wp + j * 48;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 48; l++) {
+                for (size_t l = 0; l < 48; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[48 + l] * v1;
@@ -676,9 +676,9 @@ TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, c
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 48; l++) acc[l] += wp[(size_t)j * 48 + l] * xj;
+                for (size_t l = 0; l < 48; l++) acc[l] += wp[j * 48 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -686,8 +686,8 @@ TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, c
 /* y (n) = W (n, k) @ x (k) + b (n), W row-major; b may be NULL.
  * The sum runs from j = 0 up and the bias is added last, as in the interpreter.
  */
-static void tf1_cell_linear(float *y, const float *W, const float *b, const float *x, int n, int k) {
-    int i, j;
+static void tf1_cell_linear(float *y, const float *W, const float *b, const float *x, size_t n, size_t k) {
+    size_t i, j;
     for (i = 0; i < n; i++) {
         float acc = 0.0f;
         for (j = 0; j < k; j++) acc += W[i * k + j] * x[j];
@@ -708,14 +708,14 @@ TF1_CELL_INLINE float tf1_cell_sigmoid(float x) {
  *   h' = z * h + (1 - z) * n
  * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void tf1_cell_h_step(int nb, const float *TF1_CELL_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *TF1_CELL_RESTRICT h, float *TF1_CELL_RESTRICT h_next, float *TF1_CELL_RESTRICT h_rz, float *TF1_CELL_RESTRICT rh, float *TF1_CELL_RESTRICT h_n) {
+static void tf1_cell_h_step(size_t nb, const float *TF1_CELL_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *TF1_CELL_RESTRICT h, float *TF1_CELL_RESTRICT h_next, float *TF1_CELL_RESTRICT h_rz, float *TF1_CELL_RESTRICT rh, float *TF1_CELL_RESTRICT h_n) {
     const float *x_r = x_proj_t + 0;
     tf1_cell_linear_p32(h_rz, 32, tf1_cell_h_u_rz, NULL, h, 16, nb, 32, 16);
     const float *h_r = h_rz + 0;
     const float *x_z = x_proj_t + 16;
     const float *h_z = h_rz + 16;
     const float *x_n = x_proj_t + 32;
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_r_b = x_r + (size_t)b * x_proj_t_ld;
         const float *h_r_b = h_r + (size_t)b * 32;
         const float *h_b = h + (size_t)b * 16;
@@ -727,7 +727,7 @@ static void tf1_cell_h_step(int nb, const float *TF1_CELL_RESTRICT x_proj_t, siz
         }
     }
     tf1_cell_linear_p16(h_n, 16, tf1_cell_h_u_n, NULL, rh, 16, nb, 16, 16);
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_z_b = x_z + (size_t)b * x_proj_t_ld;
         const float *h_z_b = h_z + (size_t)b * 32;
         const float *x_n_b = x_n + (size_t)b * x_proj_t_ld;
@@ -738,8 +738,8 @@ static void tf1_cell_h_step(int nb, const float *TF1_CELL_RESTRICT x_proj_t, siz
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = tf1_cell_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n = tanhf(n_pre);
-            h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n;
+            float n_2 = tanhf(n_pre);
+            h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n_2;
         }
     }
 }
@@ -750,8 +750,8 @@ static void tf1_cell_h_step(int nb, const float *TF1_CELL_RESTRICT x_proj_t, siz
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
-static void tf1_cell_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *y, size_t y_b, size_t y_t, float *scratch) {
-    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+static void tf1_cell_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, float *y, size_t y_b, size_t y_t, float *scratch) {
+    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][48] */
     float *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
     float *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][8] */
@@ -759,22 +759,22 @@ static void tf1_cell_sequence(int nb, const float *x, size_t x_b, size_t x_t, in
     float *h_work = h_state + (size_t)nb * 16;  /* [nb][64] */
     (void)lengths; /* the model takes no lengths: every step is valid */
     memset(h_state, 0, sizeof(float) * (size_t)nb * 16);
-    for (int t0 = 0; t0 < T; t0 += cs) {
-        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
-        for (int b = 0; b < nb; b++) tf1_cell_linear_p48(h_x_proj + (size_t)b * 48, (size_t)nb * 48, tf1_cell_h_w_rzn, tf1_cell_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 48, 4);
+    for (size_t t0 = 0; t0 < T; t0 += cs) {
+        size_t n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (size_t b = 0; b < nb; b++) tf1_cell_linear_p48(h_x_proj + (size_t)b * 48, (size_t)nb * 48, tf1_cell_h_w_rzn, tf1_cell_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 48, 4);
         /* h: forward over the steps of this chunk, nb sequences at once */
-        for (int tc = 0; tc < n; tc++) {
+        for (size_t tc = 0; tc < n; tc++) {
             tf1_cell_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work, h_work + (size_t)nb * 32, h_work + (size_t)nb * 48);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(float) * (size_t)nb * 16);
-        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) tf1_cell_linear(y_2 + ((size_t)tc * nb + b) * 8, tf1_cell_y_w + (size_t)(t0 + tc) * 128, tf1_cell_y_b + (size_t)(t0 + tc) * 8, h_out + (size_t)((t0 + tc) - t0) * nb * 16 + (size_t)b * 16, 8, 16);
-        for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 8 + (size_t)b * 8, sizeof(float) * 8);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) tf1_cell_linear(y_2 + (tc * nb + b) * 8, tf1_cell_y_w + (size_t)(t0 + tc) * 128, tf1_cell_y_b + (size_t)(t0 + tc) * 8, h_out + (size_t)((t0 + tc) - t0) * nb * 16 + (size_t)b * 16, 8, 16);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 8 + (size_t)b * 8, sizeof(float) * 8);
     }
 }
 
 int tf1_cell_run_batch(const float *x, int B, int T, float *y, float *scratch) {
     if (!x || B < 1 || T < 1 || !scratch || !y || T != 10) return TF1_CELL_ERROR_ARGUMENT;
-    tf1_cell_sequence(B, x, (size_t)T * 4, 4, T, NULL, y, (size_t)T * 8, 8, scratch);
+    tf1_cell_sequence((size_t)B, x, (size_t)T * 4, 4, (size_t)T, NULL, y, (size_t)T * 8, 8, scratch);
     return TF1_CELL_OK;
 }
 

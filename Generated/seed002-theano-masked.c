@@ -1197,27 +1197,27 @@ static const float theano_gru_p_b[2] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 16 sums at a time and 4 columns per pass over them.
  */
-THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 16) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 16 ? n - p : 16;
-        int r = 0;
+THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 16) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 16 ? n - p : 16;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 16 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 16 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -1226,28 +1226,28 @@ THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[16];
-            int j = 0;
-            for (int l = 0; l < 16; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 16; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 16;
+                const float *wj = wp + j * 16;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 16; l++) {
+                for (size_t l = 0; l < 16; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[16 + l] * v1;
@@ -1258,9 +1258,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 16; l++) acc[l] += wp[(size_t)j * 16 + l] * xj;
+                for (size_t l = 0; l < 16; l++) acc[l] += wp[j * 16 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -1272,27 +1272,27 @@ THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 32 sums at a time and 4 columns per pass over them.
  */
-THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 32) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 32 ? n - p : 32;
-        int r = 0;
+THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 32) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 32 ? n - p : 32;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 32 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 32 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -1301,28 +1301,28 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[32];
-            int j = 0;
-            for (int l = 0; l < 32; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 32; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 32;
+                const float *wj = wp + j * 32;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 32; l++) {
+                for (size_t l = 0; l < 32; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[32 + l] * v1;
@@ -1333,9 +1333,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 32; l++) acc[l] += wp[(size_t)j * 32 + l] * xj;
+                for (size_t l = 0; l < 32; l++) acc[l] += wp[j * 32 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -1347,27 +1347,27 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 48 sums at a time and 4 columns per pass over them.
  */
-THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 48) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 48 ? n - p : 48;
-        int r = 0;
+THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 48) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 48 ? n - p : 48;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 48 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 48 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -1376,28 +1376,28 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[48];
-            int j = 0;
-            for (int l = 0; l < 48; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 48; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 48;
+                const float *wj = wp + j * 48;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 48; l++) {
+                for (size_t l = 0; l < 48; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[48 + l] * v1;
@@ -1408,9 +1408,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 48; l++) acc[l] += wp[(size_t)j * 48 + l] * xj;
+                for (size_t l = 0; l < 48; l++) acc[l] += wp[j * 48 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -1422,27 +1422,27 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 64 sums at a time and 4 columns per pass over them.
  */
-THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 64) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 64 ? n - p : 64;
-        int r = 0;
+THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 64) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 64 ? n - p : 64;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 64 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 64 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -1451,28 +1451,28 @@ THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[64];
-            int j = 0;
-            for (int l = 0; l < 64; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 64; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 64;
+                const float *wj = wp + j * 64;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 64; l++) {
+                for (size_t l = 0; l < 64; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[64 + l] * v1;
@@ -1483,9 +1483,9 @@ THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 64; l++) acc[l] += wp[(size_t)j * 64 + l] * xj;
+                for (size_t l = 0; l < 64; l++) acc[l] += wp[j * 64 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -1496,8 +1496,8 @@ THEANO_GRU_INLINE float theano_gru_sigmoid(float x) {
 }
 
 /* y (n) = softmax(x (n)) = exp(x - max x) / sum exp(x - max x); y may alias x. */
-static void theano_gru_softmax(float *y, const float *x, int n) {
-    int i;
+static void theano_gru_softmax(float *y, const float *x, size_t n) {
+    size_t i;
     float m = x[0], sum = 0.0f;
     for (i = 1; i < n; i++) if (x[i] > m) m = x[i];
     for (i = 0; i < n; i++) {
@@ -1515,14 +1515,14 @@ static void theano_gru_softmax(float *y, const float *x, int n) {
  *   h' = (1 - z) * h + z * n
  * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void theano_gru_h_step(int nb, const float *THEANO_GRU_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *THEANO_GRU_RESTRICT h, float *THEANO_GRU_RESTRICT h_next, float *THEANO_GRU_RESTRICT h_rz, float *THEANO_GRU_RESTRICT rh, float *THEANO_GRU_RESTRICT h_n) {
+static void theano_gru_h_step(size_t nb, const float *THEANO_GRU_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *THEANO_GRU_RESTRICT h, float *THEANO_GRU_RESTRICT h_next, float *THEANO_GRU_RESTRICT h_rz, float *THEANO_GRU_RESTRICT rh, float *THEANO_GRU_RESTRICT h_n) {
     const float *x_r = x_proj_t + 0;
     theano_gru_linear_p64(h_rz, 64, theano_gru_h_u_rz, NULL, h, 32, nb, 64, 32);
     const float *h_r = h_rz + 0;
     const float *x_z = x_proj_t + 32;
     const float *h_z = h_rz + 32;
     const float *x_n = x_proj_t + 64;
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_r_b = x_r + (size_t)b * x_proj_t_ld;
         const float *h_r_b = h_r + (size_t)b * 64;
         const float *h_b = h + (size_t)b * 32;
@@ -1534,7 +1534,7 @@ static void theano_gru_h_step(int nb, const float *THEANO_GRU_RESTRICT x_proj_t,
         }
     }
     theano_gru_linear_p32(h_n, 32, theano_gru_h_u_n, NULL, rh, 32, nb, 32, 32);
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_z_b = x_z + (size_t)b * x_proj_t_ld;
         const float *h_z_b = h_z + (size_t)b * 64;
         const float *x_n_b = x_n + (size_t)b * x_proj_t_ld;
@@ -1545,8 +1545,8 @@ static void theano_gru_h_step(int nb, const float *THEANO_GRU_RESTRICT x_proj_t,
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = theano_gru_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n = tanhf(n_pre);
-            h_next_b[i] = z * n + (1.0f - z) * h_b_2[i];
+            float n_2 = tanhf(n_pre);
+            h_next_b[i] = z * n_2 + (1.0f - z) * h_b_2[i];
         }
     }
 }
@@ -1557,8 +1557,8 @@ static void theano_gru_h_step(int nb, const float *THEANO_GRU_RESTRICT x_proj_t,
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
-static void theano_gru_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, float *p, float *scratch) {
-    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+static void theano_gru_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, float *p, float *scratch) {
+    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][96] */
     float *h_out = h_x_proj + (size_t)cs * nb * 96;  /* [cs][nb][32] */
     float *h_state = h_out + (size_t)cs * nb * 32;  /* [nb][32] */
@@ -1566,23 +1566,23 @@ static void theano_gru_sequence(int nb, const float *x, size_t x_b, size_t x_t, 
     float *pooled = h_work + (size_t)nb * 128;  /* [nb][32] */
     float *p_dense = pooled + (size_t)nb * 32;  /* [nb][2] */
     float *p_2 = p_dense + (size_t)nb * 2;  /* [nb][2] */
-    int tmax = T;
+    size_t tmax = T;
     if (lengths) {
         tmax = 0;
-        for (int b = 0; b < nb; b++) if (lengths[b] > tmax) tmax = lengths[b];
+        for (size_t b = 0; b < nb; b++) if ((size_t)lengths[b] > tmax) tmax = (size_t)lengths[b];
     }
     memset(h_state, 0, sizeof(float) * (size_t)nb * 32);
     memset(pooled, 0, sizeof(float) * (size_t)nb * 32);
-    for (int t0 = 0; t0 < T; t0 += cs) {
-        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
-        for (int b = 0; b < nb; b++) theano_gru_linear_p48(h_x_proj + (size_t)b * 96, (size_t)nb * 96, theano_gru_h_w_rzn, theano_gru_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 96, 32);
+    for (size_t t0 = 0; t0 < T; t0 += cs) {
+        size_t n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (size_t b = 0; b < nb; b++) theano_gru_linear_p48(h_x_proj + (size_t)b * 96, (size_t)nb * 96, theano_gru_h_w_rzn, theano_gru_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 96, 32);
         /* h: forward over the valid steps of this chunk, nb sequences at once */
-        int h_steps = (tmax - t0 < n ? tmax - t0 : n) > 0 ? (tmax - t0 < n ? tmax - t0 : n) : 0;
-        for (int tc = 0; tc < h_steps; tc++) {
-            int t = t0 + tc;
+        size_t h_steps = (tmax > t0 ? (tmax - t0 < n ? tmax - t0 : n) : 0);
+        for (size_t tc = 0; tc < h_steps; tc++) {
+            size_t t = t0 + tc;
             theano_gru_h_step(nb, h_x_proj + (size_t)tc * nb * 96, 96, h_state, h_out + (size_t)tc * nb * 32, h_work, h_work + (size_t)nb * 64, h_work + (size_t)nb * 96);
-            for (int b = 0; b < nb; b++) {
-                if (!lengths || t < lengths[b]) {
+            for (size_t b = 0; b < nb; b++) {
+                if (!lengths || t < (size_t)lengths[b]) {
                     memcpy(h_state + (size_t)b * 32, h_out + (size_t)tc * nb * 32 + (size_t)b * 32, sizeof(float) * 32);
                 }
                 else {
@@ -1592,15 +1592,15 @@ static void theano_gru_sequence(int nb, const float *x, size_t x_b, size_t x_t, 
         }
         if (h_steps < n) memset(h_out + (size_t)h_steps * nb * 32, 0, sizeof(float) * (size_t)(n - h_steps) * nb * 32);
         /* pooled: mean over the valid steps, accumulated chunk by chunk */
-        for (int b = 0; b < nb; b++) {
-            int valid = (lengths ? lengths[b] : T);
+        for (size_t b = 0; b < nb; b++) {
+            size_t valid = (lengths ? (size_t)lengths[b] : T);
             float *acc = pooled + (size_t)b * 32;
-            for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 32; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 32 + (size_t)b * 32)[i];
+            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 32; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 32 + (size_t)b * 32)[i];
         }
     }
-    for (int b = 0; b < nb; b++) { int valid = (lengths ? lengths[b] : T); if (valid > 0) for (int i = 0; i < 32; i++) pooled[(size_t)b * 32 + i] /= (float)valid; }
+    for (size_t b = 0; b < nb; b++) { size_t valid = (lengths ? (size_t)lengths[b] : T); if (valid > 0) for (int i = 0; i < 32; i++) pooled[b * 32 + (size_t)i] /= (float)valid; }
     theano_gru_linear_p16(p_dense, 2, theano_gru_p_w, theano_gru_p_b, pooled, 32, nb, 2, 32);
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         theano_gru_softmax(p_2 + (size_t)b * 2, p_dense + (size_t)b * 2, 2);
     }
     /* vector outputs */
@@ -1610,7 +1610,7 @@ static void theano_gru_sequence(int nb, const float *x, size_t x_b, size_t x_t, 
 int theano_gru_run_batch(const float *x, int B, int T, const int *lengths, float *p, float *scratch) {
     if (!x || B < 1 || T < 1 || !scratch || !p) return THEANO_GRU_ERROR_ARGUMENT;
     if (lengths) for (int b = 0; b < B; b++) if (lengths[b] < 0 || lengths[b] > T) return THEANO_GRU_ERROR_ARGUMENT;
-    theano_gru_sequence(B, x, 32, (size_t)B * 32, T, lengths, p, scratch);
+    theano_gru_sequence((size_t)B, x, 32, (size_t)B * 32, (size_t)T, lengths, p, scratch);
     return THEANO_GRU_OK;
 }
 

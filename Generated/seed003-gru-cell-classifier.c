@@ -507,27 +507,27 @@ static const float gru_classifier_logits_b[5] = {
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 16 sums at a time and 4 columns per pass over them.
  */
-GRU_CLASSIFIER_INLINE void gru_classifier_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 16) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 16 ? n - p : 16;
-        int r = 0;
+GRU_CLASSIFIER_INLINE void gru_classifier_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 16) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 16 ? n - p : 16;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 16 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 16 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -536,28 +536,28 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p16(float *y, size_t ldy, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[16];
-            int j = 0;
-            for (int l = 0; l < 16; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 16; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 16;
+                const float *wj = wp + j * 16;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 16; l++) {
+                for (size_t l = 0; l < 16; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[16 + l] * v1;
@@ -568,9 +568,9 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p16(float *y, size_t ldy, const
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 16; l++) acc[l] += wp[(size_t)j * 16 + l] * xj;
+                for (size_t l = 0; l < 16; l++) acc[l] += wp[j * 16 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -582,27 +582,27 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p16(float *y, size_t ldy, const
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 32 sums at a time and 4 columns per pass over them.
  */
-GRU_CLASSIFIER_INLINE void gru_classifier_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 32) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 32 ? n - p : 32;
-        int r = 0;
+GRU_CLASSIFIER_INLINE void gru_classifier_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 32) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 32 ? n - p : 32;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 32 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 32 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -611,28 +611,28 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p32(float *y, size_t ldy, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[32];
-            int j = 0;
-            for (int l = 0; l < 32; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 32; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 32;
+                const float *wj = wp + j * 32;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 32; l++) {
+                for (size_t l = 0; l < 32; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[32 + l] * v1;
@@ -643,9 +643,9 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p32(float *y, size_t ldy, const
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 32; l++) acc[l] += wp[(size_t)j * 32 + l] * xj;
+                for (size_t l = 0; l < 32; l++) acc[l] += wp[j * 32 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -657,27 +657,27 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p32(float *y, size_t ldy, const
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 48 sums at a time and 4 columns per pass over them.
  */
-GRU_CLASSIFIER_INLINE void gru_classifier_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 48) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 48 ? n - p : 48;
-        int r = 0;
+GRU_CLASSIFIER_INLINE void gru_classifier_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 48) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 48 ? n - p : 48;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 48 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 48 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -686,28 +686,28 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p48(float *y, size_t ldy, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[48];
-            int j = 0;
-            for (int l = 0; l < 48; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 48; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 48;
+                const float *wj = wp + j * 48;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 48; l++) {
+                for (size_t l = 0; l < 48; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[48 + l] * v1;
@@ -718,9 +718,9 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p48(float *y, size_t ldy, const
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 48; l++) acc[l] += wp[(size_t)j * 48 + l] * xj;
+                for (size_t l = 0; l < 48; l++) acc[l] += wp[j * 48 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -732,27 +732,27 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p48(float *y, size_t ldy, const
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
  * a0..a5); fewer rows go one by one, 64 sums at a time and 4 columns per pass over them.
  */
-GRU_CLASSIFIER_INLINE void gru_classifier_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, int m, int n, int k) {
-    for (int p = 0; p < n; p += 64) {
-        const float *wp = W + (size_t)p * k;
-        int lanes = n - p < 64 ? n - p : 64;
-        int r = 0;
+GRU_CLASSIFIER_INLINE void gru_classifier_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 64) {
+        const float *wp = W + p * k;
+        size_t lanes = n - p < 64 ? n - p : 64;
+        size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
-                int used = m - r < 6 ? m - r : 6;
-                const float *x0 = x + (size_t)r * ldx;
-                const float *x1 = x + (size_t)(1 < used ? r + 1 : m - 1) * ldx;
-                const float *x2 = x + (size_t)(2 < used ? r + 2 : m - 1) * ldx;
-                const float *x3 = x + (size_t)(3 < used ? r + 3 : m - 1) * ldx;
-                const float *x4 = x + (size_t)(4 < used ? r + 4 : m - 1) * ldx;
-                const float *x5 = x + (size_t)(5 < used ? r + 5 : m - 1) * ldx;
-                for (int c = 0; c < lanes; c += 16) {
+                size_t used = m - r < 6 ? m - r : 6;
+                const float *x0 = x + r * ldx;
+                const float *x1 = x + (1 < used ? r + 1 : m - 1) * ldx;
+                const float *x2 = x + (2 < used ? r + 2 : m - 1) * ldx;
+                const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
+                const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
+                const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
+                for (size_t c = 0; c < lanes; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (int l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
-                    for (int j = 0; j < k; j++) {
-                        const float *wj = wp + (size_t)j * 64 + c;
+                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                    for (size_t j = 0; j < k; j++) {
+                        const float *wj = wp + j * 64 + c;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (int l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 16; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -761,28 +761,28 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p64(float *y, size_t ldy, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    int width = lanes - c < 16 ? lanes - c : 16;
-                    for (int l = 0; l < width; l++) y[(size_t)r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (int l = 0; l < width; l++) y[(size_t)(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    size_t width = lanes - c < 16 ? lanes - c : 16;
+                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
-            const float *xr = x + (size_t)r * ldx;
+            const float *xr = x + r * ldx;
             float acc[64];
-            int j = 0;
-            for (int l = 0; l < 64; l++) acc[l] = 0.0f;
+            size_t j = 0;
+            for (size_t l = 0; l < 64; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + (size_t)j * 64;
+                const float *wj = wp + j * 64;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (int l = 0; l < 64; l++) {
+                for (size_t l = 0; l < 64; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
                     a += wj[64 + l] * v1;
@@ -793,9 +793,9 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p64(float *y, size_t ldy, const
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (int l = 0; l < 64; l++) acc[l] += wp[(size_t)j * 64 + l] * xj;
+                for (size_t l = 0; l < 64; l++) acc[l] += wp[j * 64 + l] * xj;
             }
-            for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -813,14 +813,14 @@ GRU_CLASSIFIER_INLINE float gru_classifier_sigmoid(float x) {
  *   h' = (1 - z) * h + z * n
  * for nb batch elements: row b of each argument at b * its ld (states, yields and temporaries: b * size)
  */
-static void gru_classifier_h_step(int nb, const float *GRU_CLASSIFIER_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *GRU_CLASSIFIER_RESTRICT h, float *GRU_CLASSIFIER_RESTRICT h_next, float *GRU_CLASSIFIER_RESTRICT h_rz, float *GRU_CLASSIFIER_RESTRICT rh, float *GRU_CLASSIFIER_RESTRICT h_n) {
+static void gru_classifier_h_step(size_t nb, const float *GRU_CLASSIFIER_RESTRICT x_proj_t, size_t x_proj_t_ld, const float *GRU_CLASSIFIER_RESTRICT h, float *GRU_CLASSIFIER_RESTRICT h_next, float *GRU_CLASSIFIER_RESTRICT h_rz, float *GRU_CLASSIFIER_RESTRICT rh, float *GRU_CLASSIFIER_RESTRICT h_n) {
     const float *x_r = x_proj_t + 0;
     gru_classifier_linear_p48(h_rz, 40, gru_classifier_h_u_rz, NULL, h, 20, nb, 40, 20);
     const float *h_r = h_rz + 0;
     const float *x_z = x_proj_t + 20;
     const float *h_z = h_rz + 20;
     const float *x_n = x_proj_t + 40;
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_r_b = x_r + (size_t)b * x_proj_t_ld;
         const float *h_r_b = h_r + (size_t)b * 40;
         const float *h_b = h + (size_t)b * 20;
@@ -832,7 +832,7 @@ static void gru_classifier_h_step(int nb, const float *GRU_CLASSIFIER_RESTRICT x
         }
     }
     gru_classifier_linear_p32(h_n, 20, gru_classifier_h_u_n, NULL, rh, 20, nb, 20, 20);
-    for (int b = 0; b < nb; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const float *x_z_b = x_z + (size_t)b * x_proj_t_ld;
         const float *h_z_b = h_z + (size_t)b * 40;
         const float *x_n_b = x_n + (size_t)b * x_proj_t_ld;
@@ -843,8 +843,8 @@ static void gru_classifier_h_step(int nb, const float *GRU_CLASSIFIER_RESTRICT x
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = gru_classifier_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n = tanhf(n_pre);
-            h_next_b[i] = z * n + (1.0f - z) * h_b_2[i];
+            float n_2 = tanhf(n_pre);
+            h_next_b[i] = z * n_2 + (1.0f - z) * h_b_2[i];
         }
     }
 }
@@ -855,8 +855,8 @@ static void gru_classifier_h_step(int nb, const float *GRU_CLASSIFIER_RESTRICT x
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
  */
-static void gru_classifier_sequence(int nb, const float *x, size_t x_b, size_t x_t, int T, const int *lengths, const float *h_h0, float *logits, float *scratch) {
-    const int cs = T < 32 ? T : 32;  /* steps per chunk */
+static void gru_classifier_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, const float *h_h0, float *logits, float *scratch) {
+    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][60] */
     float *h_out = h_x_proj + (size_t)cs * nb * 60;  /* [cs][nb][20] */
     float *h_state = h_out + (size_t)cs * nb * 20;  /* [nb][20] */
@@ -866,17 +866,17 @@ static void gru_classifier_sequence(int nb, const float *x, size_t x_b, size_t x
     (void)lengths; /* the model takes no lengths: every step is valid */
     memcpy(h_state, h_h0, sizeof(float) * (size_t)nb * 20);
     memset(logits_last, 0, sizeof(float) * (size_t)nb * 20);
-    for (int t0 = 0; t0 < T; t0 += cs) {
-        int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
-        for (int b = 0; b < nb; b++) gru_classifier_linear_p64(h_x_proj + (size_t)b * 60, (size_t)nb * 60, gru_classifier_h_w_rzn, gru_classifier_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 60, 10);
+    for (size_t t0 = 0; t0 < T; t0 += cs) {
+        size_t n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */
+        for (size_t b = 0; b < nb; b++) gru_classifier_linear_p64(h_x_proj + (size_t)b * 60, (size_t)nb * 60, gru_classifier_h_w_rzn, gru_classifier_h_b_rzn, x + (size_t)t0 * x_t + (size_t)b * x_b, x_t, n, 60, 10);
         /* h: forward over the steps of this chunk, nb sequences at once */
-        for (int tc = 0; tc < n; tc++) {
+        for (size_t tc = 0; tc < n; tc++) {
             gru_classifier_h_step(nb, h_x_proj + (size_t)tc * nb * 60, 60, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 20, h_out + (size_t)tc * nb * 20, h_work, h_work + (size_t)nb * 40, h_work + (size_t)nb * 60);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 20, sizeof(float) * (size_t)nb * 20);
         /* logits_last: last over the steps, accumulated chunk by chunk */
-        for (int b = 0; b < nb; b++) {
-            int valid = T;
+        for (size_t b = 0; b < nb; b++) {
+            size_t valid = T;
             float *acc = logits_last + (size_t)b * 20;
             if (valid > t0 && valid <= t0 + n) memcpy(acc, h_out + (size_t)((valid - 1) - t0) * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
         }
@@ -888,7 +888,7 @@ static void gru_classifier_sequence(int nb, const float *x, size_t x_b, size_t x
 
 int gru_classifier_run_batch(const float *x, int B, int T, const float *h_h0, float *logits, float *scratch) {
     if (!x || B < 1 || T < 1 || !scratch || !h_h0 || !logits) return GRU_CLASSIFIER_ERROR_ARGUMENT;
-    gru_classifier_sequence(B, x, 10, (size_t)B * 10, T, NULL, h_h0, logits, scratch);
+    gru_classifier_sequence((size_t)B, x, 10, (size_t)B * 10, (size_t)T, NULL, h_h0, logits, scratch);
     return GRU_CLASSIFIER_OK;
 }
 

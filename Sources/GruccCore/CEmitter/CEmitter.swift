@@ -100,9 +100,9 @@ public enum CEmitter {
         w.line("if (lengths) for (int b = 0; b < B; b++) if (lengths[b] < 0 || lengths[b] > T) return \(n.constant("error_argument"));")
       }
       // The whole batch at once: x is [B, T, F] or [T, B, F], so a sequence and a step are strided.
-      var args = ["B"] + iface.weightArgument + ["x"]
+      var args = ["(size_t)B"] + iface.weightArgument + ["x"]
       args += batchMajor ? ["(size_t)T * \(inputSize)", "\(inputSize)"] : ["\(inputSize)", "(size_t)B * \(inputSize)"]
-      args += ["T", iface.lengths != nil ? "lengths" : "NULL"]
+      args += ["(size_t)T", iface.lengths != nil ? "lengths" : "NULL"]
       args += iface.initialStates.map { iface.names.parameter($0.name) }
       for o in iface.outputs {
         let p = iface.names.parameter(o.name)

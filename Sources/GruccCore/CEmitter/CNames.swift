@@ -138,6 +138,9 @@ struct CNames {
     "tanh", "tanhf", "expm1", "expm1f", "log1p", "log1pf", "fabs", "fabsf", "size_t", "uint32_t", "uint64_t",
     "NAN", "i", "j", "t", "b", "s", "x", "x_b", "x_t", "x_stride", "T", "B", "nb", "tmax", "work", "len", "lengths",
     "scratch", "state", "w", "weights", "uintptr_t",
+    // The fixed locals of the functions that see the API's parameters (the sequence function's
+    // chunk loop, masks and reductions): a parameter named like one would be shadowed.
+    "d", "acc", "valid", "from", "cs", "t0", "tc", "n",
   ]
 }
 

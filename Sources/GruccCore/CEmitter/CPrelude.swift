@@ -68,8 +68,8 @@ enum CPrelude {
     if kernels.contains(.linear) {
       w.comment(["y (n) = W (n, k) @ x (k) + b (n), W row-major; b may be NULL.",
                  "The sum runs from j = 0 up and the bias is added last, as in the interpreter."])
-      w.block("static void \(names.global("linear"))(\(real) *y, const \(real) *W, const \(real) *b, const \(real) *x, int n, int k)") { w in
-        w.line("int i, j;")
+      w.block("static void \(names.global("linear"))(\(real) *y, const \(real) *W, const \(real) *b, const \(real) *x, size_t n, size_t k)") { w in
+        w.line("size_t i, j;")
         w.block("for (i = 0; i < n; i++)") { w in
           w.line("\(real) acc = \(zero);")
           w.line("for (j = 0; j < k; j++) acc += W[i * k + j] * x[j];")
@@ -121,8 +121,8 @@ enum CPrelude {
     }
     if kernels.contains(.softmax) {
       w.comment(["y (n) = softmax(x (n)) = exp(x - max x) / sum exp(x - max x); y may alias x."])
-      w.block("static void \(names.global("softmax"))(\(real) *y, const \(real) *x, int n)") { w in
-        w.line("int i;")
+      w.block("static void \(names.global("softmax"))(\(real) *y, const \(real) *x, size_t n)") { w in
+        w.line("size_t i;")
         w.line("\(real) m = x[0], sum = \(zero);")
         w.line("for (i = 1; i < n; i++) if (x[i] > m) m = x[i];")
         w.block("for (i = 0; i < n; i++)") { w in
@@ -186,35 +186,35 @@ enum CPrelude {
       "a0..a\(rows - 1)); fewer rows go one by one, \(panel) sums at a time and \(unroll) columns per pass over them.",
     ])
     let signature = "\(names.macro)_INLINE void \(names.global("linear_p\(panel)"))(\(real) *y, size_t ldy, const \(real) *W, const \(real) *b, "
-      + "const \(real) *x, size_t ldx, int m, int n, int k)"
+      + "const \(real) *x, size_t ldx, size_t m, size_t n, size_t k)"
     w.block(signature) { w in
-      w.block("for (int p = 0; p < n; p += \(panel))") { w in
-        w.line("const \(real) *wp = W + (size_t)p * k;")
-        w.line("int lanes = n - p < \(panel) ? n - p : \(panel);")
-        w.line("int r = 0;")
+      w.block("for (size_t p = 0; p < n; p += \(panel))") { w in
+        w.line("const \(real) *wp = W + p * k;")
+        w.line("size_t lanes = n - p < \(panel) ? n - p : \(panel);")
+        w.line("size_t r = 0;")
         // From 6 rows on, blocks of 6; a last partial block repeats its last row (computed, not stored)
         // so that it still shares each load of W.
         w.block("if (m >= \(rows))") { w in
           w.block("for (; r < m; r += \(rows))") { w in
-            w.line("int used = m - r < \(rows) ? m - r : \(rows);")
-            w.line("const \(real) *x0 = x + (size_t)r * ldx;")
+            w.line("size_t used = m - r < \(rows) ? m - r : \(rows);")
+            w.line("const \(real) *x0 = x + r * ldx;")
             for i in q.dropFirst() {
-              w.line("const \(real) *x\(i) = x + (size_t)(\(i) < used ? r + \(i) : m - 1) * ldx;")
+              w.line("const \(real) *x\(i) = x + (\(i) < used ? r + \(i) : m - 1) * ldx;")
             }
-            w.block("for (int c = 0; c < lanes; c += \(block))") { w in
+            w.block("for (size_t c = 0; c < lanes; c += \(block))") { w in
               w.line("\(real) " + q.map { "a\($0)[\(block)]" }.joined(separator: ", ") + ";")
-              w.line("for (int l = 0; l < \(block); l++) { " + q.map { "a\($0)[l] = \(zero);" }.joined(separator: " ") + " }")
-              w.block("for (int j = 0; j < k; j++)") { w in
-                w.line("const \(real) *wj = wp + (size_t)j * \(panel) + c;")
+              w.line("for (size_t l = 0; l < \(block); l++) { " + q.map { "a\($0)[l] = \(zero);" }.joined(separator: " ") + " }")
+              w.block("for (size_t j = 0; j < k; j++)") { w in
+                w.line("const \(real) *wj = wp + j * \(panel) + c;")
                 w.line("\(real) " + q.map { "v\($0) = x\($0)[j]" }.joined(separator: ", ") + ";")
-                w.block("for (int l = 0; l < \(block); l++)") { w in
+                w.block("for (size_t l = 0; l < \(block); l++)") { w in
                   for i in q { w.line("a\(i)[l] += wj[l] * v\(i);") }
                 }
               }
-              w.line("int width = lanes - c < \(block) ? lanes - c : \(block);")
+              w.line("size_t width = lanes - c < \(block) ? lanes - c : \(block);")
               for i in q {
-                let row = i == 0 ? "(size_t)r" : "(size_t)(r + \(i))"
-                let store = "for (int l = 0; l < width; l++) y[\(row) * ldy + p + c + l] = b ? a\(i)[l] + b[p + c + l] : a\(i)[l];"
+                let row = i == 0 ? "r" : "(r + \(i))"
+                let store = "for (size_t l = 0; l < width; l++) y[\(row) * ldy + p + c + l] = b ? a\(i)[l] + b[p + c + l] : a\(i)[l];"
                 w.line(i == 0 ? store : "if (\(i) < used) " + store)
               }
             }
@@ -225,10 +225,10 @@ enum CPrelude {
         // (Small arrays as in the block would be unrolled by gcc -O3 before it vectorises, for a
         // narrow panel, and then not vectorised: 3x slower at H = 16.)
         w.block("for (; r < m; r++)") { w in
-          w.line("const \(real) *xr = x + (size_t)r * ldx;")
+          w.line("const \(real) *xr = x + r * ldx;")
           w.line("\(real) acc[\(panel)];")
-          w.line("int j = 0;")
-          w.line("for (int l = 0; l < \(panel); l++) acc[l] = \(zero);")
+          w.line("size_t j = 0;")
+          w.line("for (size_t l = 0; l < \(panel); l++) acc[l] = \(zero);")
           // Once inlined, k is a constant and clang unrolls this loop fully when it is short (k = 50:
           // 12 passes), spilling the panel's sums: a 13 KB frame and a step 1.5x slower (measured
           // on a model with H = 50). Two passes per iteration keep the speed of longer panels.
@@ -236,9 +236,9 @@ enum CPrelude {
           w.line("#pragma clang loop unroll_count(2)")
           w.line("#endif")
           w.block("for (; j + \(unroll) <= k; j += \(unroll))") { w in
-            w.line("const \(real) *wj = wp + (size_t)j * \(panel);")
+            w.line("const \(real) *wj = wp + j * \(panel);")
             w.line("\(real) " + (0..<unroll).map { "v\($0) = xr[\($0 == 0 ? "j" : "j + \($0)")]" }.joined(separator: ", ") + ";")
-            w.block("for (int l = 0; l < \(panel); l++)") { w in
+            w.block("for (size_t l = 0; l < \(panel); l++)") { w in
               w.line("\(real) a = acc[l];")
               for u in 0..<unroll { w.line("a += wj[\(u == 0 ? "" : "\(u * panel) + ")l] * v\(u);") }
               w.line("acc[l] = a;")
@@ -246,9 +246,9 @@ enum CPrelude {
           }
           w.block("for (; j < k; j++)") { w in
             w.line("\(real) xj = xr[j];")
-            w.line("for (int l = 0; l < \(panel); l++) acc[l] += wp[(size_t)j * \(panel) + l] * xj;")
+            w.line("for (size_t l = 0; l < \(panel); l++) acc[l] += wp[j * \(panel) + l] * xj;")
           }
-          w.line("for (int l = 0; l < lanes; l++) y[(size_t)r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];")
+          w.line("for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];")
         }
       }
     }

@@ -48,7 +48,7 @@ enum CScanEmitter {
     }
   }
 
-  /// Emits `static void <model>_<scan>_step(int nb, seq, seq_ld, ..., states..., yields...,
+  /// Emits `static void <model>_<scan>_step(size_t nb, seq, seq_ld, ..., states..., yields...,
   /// temporaries...)`: row b of sequence argument k at `seq_k + b * seq_k_ld`; states, yields and
   /// temporaries are contiguous rows.
   static func emit(_ scan: Scan, iface: CInterface, code: inout CVectorCode, w: inout CWriter) -> CStepFunction {
@@ -63,7 +63,7 @@ enum CScanEmitter {
     // vectorise the step's loops at -O2. Each temporary is a pointer of its own for the same
     // reason: gcc cannot tell apart two pieces of one restrict buffer.
     let restrict = "\(names.macro)_RESTRICT"
-    var parameters = ["int nb"] + iface.weightParameter
+    var parameters = ["size_t nb"] + iface.weightParameter
     for (k, a) in body.argumentNodes.enumerated() {
       let name = locals.fresh(body.nodes[a].hint ?? "arg\(a)")
       parameters.append("const \(real) *\(restrict) \(name)")
@@ -124,7 +124,7 @@ enum CScanEmitter {
       let f = body.type(of: v)?.features ?? 0
       let source = values[v.node]
       if let ld = source.rowStride {
-        text.line("for (int b = 0; b < nb; b++) memcpy(\(yieldNames[k]) + (size_t)b * \(f), \(source.pointer) + (size_t)b * \(ld), sizeof(\(real)) * \(f));")
+        text.line("for (size_t b = 0; b < nb; b++) memcpy(\(yieldNames[k]) + b * \(f), \(source.pointer) + b * \(ld), sizeof(\(real)) * \(f));")
       } else {
         text.line("memcpy(\(yieldNames[k]), \(source.pointer), sizeof(\(real)) * (size_t)nb * \(f));")
       }

@@ -22,7 +22,9 @@ enum CSequenceEmitter {
     let real = iface.real
     var locals = LocalNames(reserved: reservedNames + iface.parameterNames + plan.buffers.map(\.name), names: iface.names)
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
-    var parameters = ["int nb"] + iface.weightParameter + ["const \(real) *x", "size_t x_b", "size_t x_t", "int T", "const int *lengths"]
+    // Every count and index is a size_t (lengths, checked by run_batch, are converted where read),
+    // so the arithmetic never mixes signed and unsigned (-Wsign-conversion).
+    var parameters = ["size_t nb"] + iface.weightParameter + ["const \(real) *x", "size_t x_b", "size_t x_t", "size_t T", "const int *lengths"]
     for s in iface.initialStates { parameters.append("const \(real) *\(iface.names.parameter(s.name))") }
     for o in iface.outputs {
       let p = iface.names.parameter(o.name)
@@ -58,10 +60,10 @@ enum CSequenceEmitter {
       if iface.lengths == nil {
         w.line("(void)lengths; /* the model takes no lengths: every step is valid */")
       } else if scansStopEarly {
-        w.line("int tmax = T;")
+        w.line("size_t tmax = T;")
         w.block("if (lengths)") { w in
           w.line("tmax = 0;")
-          w.line("for (int b = 0; b < nb; b++) if (lengths[b] > tmax) tmax = lengths[b];")
+          w.line("for (size_t b = 0; b < nb; b++) if ((size_t)lengths[b] > tmax) tmax = (size_t)lengths[b];")
         }
       } else {
         w.line("(void)lengths; /* every layer processes the padding too: lengths only reorder steps, if anything */")
@@ -74,9 +76,9 @@ enum CSequenceEmitter {
       }
 
       let loopHead = chunked
-        ? "for (int t0 = 0; t0 < T; t0 += cs)" : "for (int t0 = 0; t0 < T; t0 += cs) /* one chunk: the whole sequence */"
+        ? "for (size_t t0 = 0; t0 < T; t0 += cs)" : "for (size_t t0 = 0; t0 < T; t0 += cs) /* one chunk: the whole sequence */"
       w.block(loopHead) { w in
-        w.line("int n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */")
+        w.line("size_t n = T - t0 < cs ? T - t0 : cs;  /* steps in this chunk */")
         for (i, node) in graph.nodes.enumerated() where plan.phases[i] == .perChunk {
           let operands = node.operands.map { values[$0.node][$0.result] }
           let features = node.types[0]?.features ?? 0
@@ -92,56 +94,58 @@ enum CSequenceEmitter {
               weightArgument: iface.weightArgument, stepRows: stepRows, locals: &locals, &w)
           case (.reduce(let r), .vector(let acc)):
             let x = operands[0]
-            let valid = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
+            let valid = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : T)" : "T"
             w.comment(["\(acc.name): \(r.rawValue) over the \(valid == "T" ? "steps" : "valid steps"), accumulated chunk by chunk"])
-            w.block("for (int b = 0; b < nb; b++)") { w in
-              w.line("int valid = \(valid);")
+            w.block("for (size_t b = 0; b < nb; b++)") { w in
+              w.line("size_t valid = \(valid);")
               w.line("\(real) *acc = \(acc.name) + (size_t)b * \(features);")
               switch r {
               case .mean:
-                w.line("for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++) acc[i] += (\(row(x, "t")))[i];")
+                w.line("for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++) acc[i] += (\(row(x, "t")))[i];")
               case .max:
-                w.line("for (int t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++)")
+                w.line("for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++)")
                 w.line("    if (t == 0 || (\(row(x, "t")))[i] > acc[i]) acc[i] = (\(row(x, "t")))[i];")
               case .last:
                 w.line("if (valid > t0 && valid <= t0 + n) memcpy(acc, \(row(x, "(valid - 1)")), sizeof(\(real)) * \(features));")
               }
             }
           case (.mask, .sequence(let out)):
-            w.block("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++)") { w in
-              w.line("int t = t0 + tc;")
-              w.line("\(real) *d = \(out.name) + ((size_t)tc * nb + b) * \(features);")
-              w.line("if (lengths && t >= lengths[b]) memset(d, 0, sizeof(\(real)) * \(features));")
+            w.block("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++)") { w in
+              w.line("size_t t = t0 + tc;")
+              w.line("\(real) *d = \(out.name) + (tc * nb + b) * \(features);")
+              w.line("if (lengths && t >= (size_t)lengths[b]) memset(d, 0, sizeof(\(real)) * \(features));")
               w.line("else memcpy(d, \(row(operands[0], "t0 + tc")), sizeof(\(real)) * \(features));")
             }
             values[i] = [scratchSequence(out)]
           case (.hold, .sequence(let out)):
             // A whole-sequence op (the plan gives such models one chunk): step L-1 is in it.
             w.comment(["\(out.name): steps past each sequence's end repeat its last valid step"])
-            w.block("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++)") { w in
-              w.line("int t = t0 + tc;")
-              w.line("\(real) *d = \(out.name) + ((size_t)tc * nb + b) * \(features);")
-              w.line("int from = lengths && t >= lengths[b] ? lengths[b] - 1 : t;")
-              w.line("if (from < 0) memset(d, 0, sizeof(\(real)) * \(features));")
-              w.line("else memcpy(d, \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
+            w.block("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++)") { w in
+              w.line("size_t t = t0 + tc;")
+              w.line("\(real) *d = \(out.name) + (tc * nb + b) * \(features);")
+              w.line("if (lengths && lengths[b] == 0) memset(d, 0, sizeof(\(real)) * \(features));")
+              w.block("else") { w in
+                w.line("size_t from = lengths && t >= (size_t)lengths[b] ? (size_t)lengths[b] - 1 : t;")
+                w.line("memcpy(d, \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
+              }
             }
             values[i] = [scratchSequence(out)]
           case (.reverseTime, .sequence(let out)):
-            let length = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
+            let length = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : T)" : "T"
             w.comment(["\(out.name): the first \(length == "T" ? "T" : "lengths[b]") steps of each sequence in reverse order, the rest in place"])
-            w.block("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++)") { w in
-              w.line("int t = t0 + tc;")
-              w.line("int len = \(length);")
-              w.line("int from = t < len ? len - 1 - t : t;")
-              w.line("memcpy(\(out.name) + ((size_t)tc * nb + b) * \(features), \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
+            w.block("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++)") { w in
+              w.line("size_t t = t0 + tc;")
+              w.line("size_t len = \(length);")
+              w.line("size_t from = t < len ? len - 1 - t : t;")
+              w.line("memcpy(\(out.name) + (tc * nb + b) * \(features), \(row(operands[0], "from")), sizeof(\(real)) * \(features));")
             }
             values[i] = [scratchSequence(out)]
           case (.linearUnshared, .sequence(let out)):
             code.kernels.insert(.linear)
             let k = graph.type(of: node.operands[0])?.features ?? 0
             let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)(t0 + tc) * \(features)" : "NULL"
-            w.line("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) \(iface.names.global("linear"))("
-              + "\(out.name) + ((size_t)tc * nb + b) * \(features), \(operands[1].pointer) + (size_t)(t0 + tc) * \(features * k), \(bias), "
+            w.line("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) \(iface.names.global("linear"))("
+              + "\(out.name) + (tc * nb + b) * \(features), \(operands[1].pointer) + (size_t)(t0 + tc) * \(features * k), \(bias), "
               + "\(row(operands[0], "(t0 + tc)")), \(features), \(k));")
             values[i] = [scratchSequence(out)]
           case (.packedLinear(let p), .sequence(let out)):
@@ -152,10 +156,10 @@ enum CSequenceEmitter {
             let call = code.packedLinear(
               p, dest: "\(out.name) + (size_t)b * \(features)", ldy: "(size_t)nb * \(features)", weights: operands[1].pointer,
               bias: operands.count > 2 ? operands[2].pointer : nil, x: row(operands[0], "t0"), ldx: stride, rows: "n", k: k)
-            w.line("for (int b = 0; b < nb; b++) \(call)")
+            w.line("for (size_t b = 0; b < nb; b++) \(call)")
             values[i] = [scratchSequence(out)]
           case (_, .sequence(let out)):
-            w.block("for (int tc = 0; tc < n; tc++)") { w in
+            w.block("for (size_t tc = 0; tc < n; tc++)") { w in
               let rows = operands.map { v -> CValue in
                 if case .weights = v { return v }
                 return stepRows(v)
@@ -171,7 +175,7 @@ enum CSequenceEmitter {
         for o in iface.outputs where o.isSequence {
           let v = values[o.value.node][o.value.result]
           let name = iface.names.parameter(o.name)
-          w.line("for (int tc = 0; tc < n; tc++) for (int b = 0; b < nb; b++) "
+          w.line("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) "
             + "memcpy(\(name) + (size_t)b * \(name)_b + (size_t)(t0 + tc) * \(name)_t, \(row(v, "t0 + tc")), sizeof(\(real)) * \(o.features));")
         }
       }
@@ -180,8 +184,8 @@ enum CSequenceEmitter {
       for (i, node) in graph.nodes.enumerated() {
         if case .reduce(.mean) = node.op, case .vector(let acc) = plan.storage[i] {
           let features = node.types[0]?.features ?? 0
-          let valid = node.operands.count > 1 ? "(lengths ? lengths[b] : T)" : "T"
-          w.line("for (int b = 0; b < nb; b++) { int valid = \(valid); if (valid > 0) for (int i = 0; i < \(features); i++) \(acc.name)[(size_t)b * \(features) + i] /= (\(real))valid; }")
+          let valid = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : T)" : "T"
+          w.line("for (size_t b = 0; b < nb; b++) { size_t valid = \(valid); if (valid > 0) for (int i = 0; i < \(features); i++) \(acc.name)[b * \(features) + (size_t)i] /= (\(real))valid; }")
         }
         guard plan.phases[i] == .after else { continue }
         let operands = node.operands.map { values[$0.node][$0.result] }
@@ -195,7 +199,7 @@ enum CSequenceEmitter {
         if case .zero = v {
           w.line("memset(\(name), 0, sizeof(\(real)) * (size_t)nb * \(f));")
         } else if let ld = v.rowStride {
-          w.line("for (int b = 0; b < nb; b++) memcpy(\(name) + (size_t)b * \(f), \(v.pointer) + (size_t)b * \(ld), sizeof(\(real)) * \(f));")
+          w.line("for (size_t b = 0; b < nb; b++) memcpy(\(name) + b * \(f), \(v.pointer) + b * \(ld), sizeof(\(real)) * \(f));")
         } else {
           w.line("memcpy(\(name), \(v.pointer), sizeof(\(real)) * (size_t)nb * \(f));")
         }
@@ -221,9 +225,9 @@ enum CSequenceEmitter {
   /// each per-sequence one [nb][features], one after the other.
   private static func emitLayout(_ plan: SequencePlan, real: String, _ w: inout CWriter) {
     if let chunk = plan.chunkSteps {
-      w.line("const int cs = T < \(chunk) ? T : \(chunk);  /* steps per chunk */")
+      w.line("const size_t cs = T < \(chunk) ? T : \(chunk);  /* steps per chunk */")
     } else {
-      w.line("const int cs = T;  /* steps per chunk: all of them */")
+      w.line("const size_t cs = T;  /* steps per chunk: all of them */")
     }
     var previous: ScratchBuffer?
     for b in plan.buffers.filter(\.perStep) + plan.buffers.filter({ !$0.perStep }) {
@@ -266,7 +270,7 @@ enum CSequenceEmitter {
         if case .zero = initial {
           w.line("memset(\(state.name), 0, sizeof(\(real)) * (size_t)nb * \(f));")
         } else if let ld = initial.rowStride {
-          w.line("for (int b = 0; b < nb; b++) memcpy(\(state.name) + (size_t)b * \(f), \(initial.pointer) + (size_t)b * \(ld), sizeof(\(real)) * \(f));")
+          w.line("for (size_t b = 0; b < nb; b++) memcpy(\(state.name) + b * \(f), \(initial.pointer) + b * \(ld), sizeof(\(real)) * \(f));")
         } else {
           w.line("memcpy(\(state.name), \(initial.pointer), sizeof(\(real)) * (size_t)nb * \(f));")
         }
@@ -326,20 +330,20 @@ enum CSequenceEmitter {
     let forward = scan.direction == .forward
     // A scan with lengths stops after the longest sequence; one without (a layer that processes
     // the padding) runs over every step.
-    let end = scan.hasLengths ? "(tmax - t0 < n ? tmax - t0 : n)" : "n"
+    let end = "(tmax > t0 ? (tmax - t0 < n ? tmax - t0 : n) : 0)"
     var steps = "n"
     if scan.hasLengths {
       steps = locals.fresh("\(scan.name)_steps")
-      w.line("int \(steps) = \(end) > 0 ? \(end) : 0;")
+      w.line("size_t \(steps) = \(end);")
     }
-    let loop = forward ? "for (int tc = 0; tc < \(steps); tc++)" : "for (int tc = \(steps) - 1; tc >= 0; tc--)"
+    let loop = forward ? "for (size_t tc = 0; tc < \(steps); tc++)" : "for (size_t tc = \(steps); tc-- > 0;)"
     // Without lengths, a state that is also yielded as an output is that output's previous row:
     // the step reads it there, and the state buffer is written once, after the chunk.
     let aliased: [Int?] = (0..<scan.states).map { j in
       scan.hasLengths ? nil : (0..<scan.outputs).first { step.yieldIndex[scan.states + $0] == step.yieldIndex[j] }
     }
     w.block(loop) { w in
-      if scan.hasLengths { w.line("int t = t0 + tc;") }
+      if scan.hasLengths { w.line("size_t t = t0 + tc;") }
       var args = ["nb"] + weightArgument
       for k in 0..<scan.sequences {
         let rows = stepRows(operands[k])
@@ -360,8 +364,8 @@ enum CSequenceEmitter {
       let next = (0..<scan.states).map { destinations[step.yieldIndex[$0]] }
       if scan.hasLengths {
         // A sequence that has ended keeps its state and outputs zeros.
-        w.block("for (int b = 0; b < nb; b++)") { w in
-          w.block("if (!lengths || t < lengths[b])") { w in
+        w.block("for (size_t b = 0; b < nb; b++)") { w in
+          w.block("if (!lengths || t < (size_t)lengths[b])") { w in
             for (j, state) in memory.states.enumerated() {
               w.line("memcpy(\(state.name) + (size_t)b * \(state.features), \(next[j]) + (size_t)b * \(state.features), sizeof(\(real)) * \(state.features));")
             }

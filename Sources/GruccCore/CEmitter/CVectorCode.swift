@@ -126,7 +126,7 @@ struct CVectorCode {
         w.block("for (int i = 0; i < \(features); i++)", body)
         return
       }
-      w.block("for (int b = 0; b < \(rows); b++)") { w in
+      w.block("for (size_t b = 0; b < \(rows); b++)") { w in
         for (k, v) in operands.enumerated() {
           w.line("const \(real) *\(rowPointers[k]) = \(base(v.pointer)) + (size_t)b * \(ld(k));")
         }
@@ -140,7 +140,7 @@ struct CVectorCode {
       if single {
         w.line(line(dest) { operands[$0].pointer })
       } else {
-        w.block("for (int b = 0; b < \(rows); b++)") { w in
+        w.block("for (size_t b = 0; b < \(rows); b++)") { w in
           w.line(line("\(dest) + (size_t)b * \(features)") { "\(operands[$0].pointer) + (size_t)b * \(ld($0))" })
         }
       }
@@ -194,7 +194,7 @@ struct CVectorCode {
       if single {
         for (k, at, f) in parts { w.line("memcpy(\(dest) + \(at), \(operands[k].pointer), sizeof(\(real)) * \(f));") }
       } else {
-        w.block("for (int b = 0; b < \(rows); b++)") { w in
+        w.block("for (size_t b = 0; b < \(rows); b++)") { w in
           for (k, at, f) in parts {
             w.line("memcpy(\(dest) + (size_t)b * \(features) + \(at), \(operands[k].pointer) + (size_t)b * \(ld(k)), sizeof(\(real)) * \(f));")
           }

@@ -17,16 +17,16 @@ import Testing
     func remove() { try? FileManager.default.removeItem(at: directory) }
   }
 
-  static func emit(modelPath: String, name: String) throws -> Emitted {
+  static func emit(modelPath: String, name: String, flags: [String] = []) throws -> Emitted {
     let emitted = Emitted(directory: try EndToEnd.temporaryDirectory("c-\(name)"), name: name)
-    let result = Driver.run([modelPath, "-o", emitted.source])
+    let result = Driver.run([modelPath, "-o", emitted.source] + flags)
     try #require(result.exitCode == 0, "grucc failed on \(modelPath):\n\(result.stderr)")
     return emitted
   }
 
-  static func emitSpec(_ spec: String) throws -> (Emitted, RefModel) {
+  static func emitSpec(_ spec: String, flags: [String] = [], label: String = "") throws -> (Emitted, RefModel) {
     let model = try #require(SpecTests.descriptions[spec], "Specs/\(spec).gru has no description in SpecTests")
-    return (try emit(modelPath: EndToEnd.specPath(spec), name: model.name), model)
+    return (try emit(modelPath: EndToEnd.specPath(spec), name: model.name, flags: flags), model)
   }
 
   /// Compiles to an object file and requires success with nothing at all on stderr.
@@ -40,24 +40,33 @@ import Testing
 
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: EndToEnd.specNames)
   func specCompilesWithoutWarnings(spec: String) throws {
-    let (emitted, _) = try Self.emitSpec(spec)
-    defer { emitted.remove() }
     let clang = try #require(Clang.compiler)
-    for level in ["-O0", "-O3"] {
-      try Self.expectClean(clang, CCompiler.strictC + [level], emitted, what: "as C99 with clang \(level)")
+    for (mode, flags) in Self.modes {
+      let (emitted, _) = try Self.emitSpec(spec, flags: flags, label: mode)
+      defer { emitted.remove() }
+      for level in ["-O0", "-O3"] {
+        try Self.expectClean(clang, CCompiler.firmwareC + [level], emitted, what: "\(mode) as C99 with clang \(level)")
+      }
+      try Self.expectClean(clang, CCompiler.firmwareCXX + ["-O2"], emitted, what: "\(mode) as C++11 with clang")
     }
-    try Self.expectClean(clang, CCompiler.strictCXX + ["-O2"], emitted, what: "as C++11 with clang")
   }
 
   @Test(.enabled(if: Clang.gcc != nil, "needs gcc in PATH"), arguments: EndToEnd.specNames)
   func specCompilesWithoutWarningsUnderGCC(spec: String) throws {
-    let (emitted, _) = try Self.emitSpec(spec)
-    defer { emitted.remove() }
     let gcc = try #require(Clang.gcc)
-    // gcc's flow-based warnings (-Wmaybe-uninitialized, array bounds) only run when optimising.
-    try Self.expectClean(gcc, CCompiler.strictC + ["-O2"], emitted, what: "as C99 with gcc -O2")
-    try Self.expectClean(gcc, CCompiler.strictCXX + ["-O2"], emitted, what: "as C++11 with g++ -O2")
+    for (mode, flags) in Self.modes {
+      let (emitted, _) = try Self.emitSpec(spec, flags: flags, label: mode)
+      defer { emitted.remove() }
+      // gcc's flow-based warnings (-Wmaybe-uninitialized, array bounds) only run when optimising.
+      try Self.expectClean(gcc, CCompiler.firmwareC + ["-O2"], emitted, what: "\(mode) as C99 with gcc -O2")
+      try Self.expectClean(gcc, CCompiler.firmwareCXX + ["-O2"], emitted, what: "\(mode) as C++11 with g++ -O2")
+    }
   }
+
+  /// The ways grucc writes C: the default, the fast activations, and the weights in a blob.
+  static let modes: [(String, [String])] = [
+    ("default", []), ("--activations fast", ["--activations", "fast"]), ("--weights external", ["--weights", "external"]),
+  ]
 
   /// The option-coverage models reach emitter paths the Specs do not (unshared with lengths,
   /// time-major stacks, given initial states), so they get the same warning checks.
@@ -72,9 +81,9 @@ import Testing
     let emitted = try Self.emit(modelPath: path, name: name)
     defer { emitted.remove() }
     try Self.expectClean(
-      try #require(Clang.compiler), CCompiler.strictCXX + ["-O1"], emitted, what: "as C++11 with clang")
+      try #require(Clang.compiler), CCompiler.firmwareCXX + ["-O1"], emitted, what: "as C++11 with clang")
     if let gcc = Clang.gcc {
-      try Self.expectClean(gcc, CCompiler.strictC + ["-O2"], emitted, what: "as C99 with gcc -O2")
+      try Self.expectClean(gcc, CCompiler.firmwareC + ["-O2"], emitted, what: "as C99 with gcc -O2")
     }
   }
 

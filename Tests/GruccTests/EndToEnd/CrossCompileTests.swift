@@ -47,7 +47,7 @@ enum CrossTools {
     let object = emitted.path("m4.o")
     let built = try ProcessRunner.run(
       CrossTools.armGCC!,
-      CrossTools.cortexM4Flags + CCompiler.strictC + ["-ffunction-sections", "-fdata-sections", "-fstack-usage", "-c", emitted.source, "-o", object])
+      CrossTools.cortexM4Flags + CCompiler.firmwareC + ["-ffunction-sections", "-fdata-sections", "-fstack-usage", "-c", emitted.source, "-o", object])
     #expect(built.succeeded && built.stderr.isEmpty, "\(spec) for Cortex-M4:\n\(built.summary)")
     guard built.succeeded else { return }
     let header = try String(contentsOfFile: emitted.header, encoding: .utf8)

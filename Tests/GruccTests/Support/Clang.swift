@@ -80,6 +80,15 @@ struct CCompiler: Sendable {
   static let strictC = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
   static let strictCXX = ["-x", "c++", "-std=c++11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
 
+  /// What firmware builds add: implicit conversions of either kind, shadowing, float promoted to
+  /// double, casts that raise alignment, old-style prototypes. The generated C must pass these
+  /// too (the test harnesses need not).
+  static let firmwareWarnings = [
+    "-Wconversion", "-Wsign-conversion", "-Wshadow", "-Wdouble-promotion", "-Wcast-align",
+  ]
+  static let firmwareC = strictC + firmwareWarnings + ["-Wstrict-prototypes"]
+  static let firmwareCXX = strictCXX + firmwareWarnings
+
   func compile(_ arguments: [String], timeout: Double = 120) throws -> ProcessOutput {
     try ProcessRunner.run(path, arguments, timeout: timeout)
   }
