@@ -88,7 +88,9 @@ import Testing
     #expect(loops.gates.count == 1)
     #expect(loops.products.count == 2, "the block loop and the single-row loop of the one panel width")
     let lines = c.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    for loop in loops.all { #expect(lines[loop.header - 1].contains("for (int ")) }
+    for loop in loops.all {
+      #expect(lines[loop.header - 1].contains("for (int ") || lines[loop.header - 1].contains("for (size_t "))
+    }
   }
 }
 
@@ -145,7 +147,7 @@ struct HotLoops {
       // The loop right after the row values are read: the register block's (x0[j]) and the single
       // row's (xr[j], four columns per pass).
       for (anchor, what) in [("v0 = x0[j]", "product register block"), ("v0 = xr[j]", "product single row")] {
-        guard let i = range.first(where: { lines[$0].contains(anchor) }), lines[i + 1].contains("for (int l = 0;") else {
+        guard let i = range.first(where: { lines[$0].contains(anchor) }), lines[i + 1].contains("for (size_t l = 0;") else {
           throw NotFound(description: "no '\(anchor)' followed by the lane loop in \(lines[range.lowerBound])")
         }
         let outer = range.last { $0 < i && lines[$0].contains("for (") }
