@@ -26,13 +26,13 @@ extern "C" {
 #define SEED000_NO_RESET_LAYER_H_HIDDEN_SIZE 50 /* hidden size (recurrent state) of 'h' */
 #define SEED000_NO_RESET_STATE_SIZE 50      /* all recurrent states, as get_state/set_state see them */
 #define SEED000_NO_RESET_PARAMETER_COUNT 7900 /* weights and biases */
-#define SEED000_NO_RESET_WEIGHT_BYTES 40336 /* size of the constant weight arrays */
+#define SEED000_NO_RESET_WEIGHT_BYTES 31600 /* size of the constant weight arrays */
 #define SEED000_NO_RESET_MACS_PER_STEP 7800 /* multiply-adds per time step */
 #define SEED000_NO_RESET_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 150 + 200)) /* scratch values for B sequences of T steps (32-step chunks) */
 #if UINTPTR_MAX > 0xFFFFFFFFu
-#define SEED000_NO_RESET_STACK_BYTES 5312   /* most stack a function uses, with all it calls (64-bit) */
+#define SEED000_NO_RESET_STACK_BYTES 7360   /* most stack a function uses, with all it calls (64-bit) */
 #else
-#define SEED000_NO_RESET_STACK_BYTES 3264   /* the same on a 32-bit target (a microcontroller) */
+#define SEED000_NO_RESET_STACK_BYTES 4800   /* the same on a 32-bit target (a microcontroller) */
 #endif
 #define SEED000_NO_RESET_SCRATCH_BYTES(B, T) (SEED000_NO_RESET_SCRATCH_SIZE(B, T) * sizeof(float)) /* the same in bytes */
 #define SEED000_NO_RESET_OK 0               /* success */

@@ -4,7 +4,7 @@
  * gru h = x -> hidden 16: reset before, update takes-candidate, bias single, forward
  * output y = dense(h, 1)
  *
- * 929 parameters (8328 bytes of double as stored), 880 multiply-adds per step.
+ * 929 parameters (7432 bytes of double as stored), 880 multiply-adds per step.
  * Activations use the C library's exp and tanh.
  * The API is described in seed001-adder.h.
  */
@@ -15,7 +15,7 @@
 
 /* ---- weights ------------------------------------------------------------- */
 
-/* h.w_rzn (2, 2, 24): stacked along axis 0: h.w_r | h.w_z | h.w_n; packed as 2 panels of 24 rows: [p][k][l] = row p*24+l */
+/* h.w_rzn (48, 2): stacked along axis 0: h.w_r | h.w_z | h.w_n; in 2 panels of 24 rows, [k][l] each */
 static const double adder_h_w_rzn[96] = {
     1.1582776961948231, 1.085258222942817, -0.21328699547361846, -1.2509592630621618,
     0.7903768846675646, 0.6856730851804124, -0.9671486447451596, 1.3841648127990223,
@@ -59,7 +59,7 @@ static const double adder_h_b_rzn[48] = {
     -0.021902817815504825, 0.3091211622042972, 0.2767009687867489, 0.17676446821456557
 };
 
-/* h.u_rz (1, 16, 32): stacked along axis 0: h.u_r | h.u_z; packed as 1 panel of 32 rows: [p][k][l] = row p*32+l */
+/* h.u_rz (32, 16): stacked along axis 0: h.u_r | h.u_z; in 1 panel of 32 rows, [k][l] each */
 static const double adder_h_u_rz[512] = {
     -0.17450179553955056, 0.5061146824809817, 0.09877615099613431, 0.5117972923525952,
     0.7646653201277709, 0.37323233537259687, 0.09148613247737912, -0.10122581872818485,
@@ -191,7 +191,7 @@ static const double adder_h_u_rz[512] = {
     0.3955532901870327, 0.19612659077310213, 0.050859602411070445, 0.001365709101816602
 };
 
-/* h.u_n (1, 16, 16): candidate n: recurrent weights U_n; packed as 1 panel of 16 rows: [p][k][l] = row p*16+l */
+/* h.u_n (16, 16): candidate n: recurrent weights U_n; in 1 panel of 16 rows, [k][l] each */
 static const double adder_h_u_n[256] = {
     -0.1544346670744295, -0.43084214355813133, 0.03848890222483322, 0.08191047514876651,
     0.43051633839125353, 0.18493427477304983, 0.23312640701916887, -0.06985258345038896,
@@ -259,40 +259,12 @@ static const double adder_h_u_n[256] = {
     -0.0669145382258071, 0.10452989828548331, 0.025386383829297407, -0.08503702484597299
 };
 
-/* y.w (1, 16, 8): dense 'y': weights (out, in); packed as 1 panel of 8 rows: [p][k][l] = row p*8+l */
-static const double adder_y_w[128] = {
-    0.17126440472198695, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.7837179896758627, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    0.4479490994474443, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    0.2626600889664564, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    0.6148586280427183, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.5785886299380566, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.35059496166559007, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    0.45641032716605334, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.2887690562667779, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -1.5177244030684875, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.42256476947104976, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.5032080932047862, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    0.29650962876671866, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    0.14504471751130857, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.11883158076611784, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0,
-    -0.5546619264283216, 0.0, 0.0, 0.0,
-    0.0, 0.0, 0.0, 0.0
+/* y.w (1, 16): dense 'y': weights (out, in); in 1 panel of 1 row, [k][l] each */
+static const double adder_y_w[16] = {
+    0.17126440472198695, -0.7837179896758627, 0.4479490994474443, 0.2626600889664564,
+    0.6148586280427183, -0.5785886299380566, -0.35059496166559007, 0.45641032716605334,
+    -0.2887690562667779, -1.5177244030684875, -0.42256476947104976, -0.5032080932047862,
+    0.29650962876671866, 0.14504471751130857, -0.11883158076611784, -0.5546619264283216
 };
 
 /* y.b (1): dense 'y': bias */
@@ -323,16 +295,15 @@ static const double adder_y_b[1] = {
 #endif
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 8 rows: W[p][j][l] holds row p * 8 + l, column j (zero past row n).
+ * W is n x k in panels of 1 rows (n a multiple of 1): W[p][j][l] holds row p * 1 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
- * a0..a5); fewer rows go one by one, 8 sums at a time and 4 columns per pass over them.
+ * a0..a5); fewer rows go one by one, 1 sums at a time and 4 columns per pass over them.
  */
-ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
-    for (size_t p = 0; p < n; p += 8) {
+ADDER_INLINE void adder_linear_p1(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 1) {
         const double *wp = W + p * k;
-        size_t lanes = n - p < 8 ? n - p : 8;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -343,13 +314,13 @@ ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const 
                 const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 8) {
-                    double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
-                    for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
+                /* the panel's last 1 lanes */ {
+                    double a0[1], a1[1], a2[1], a3[1], a4[1], a5[1];
+                    for (size_t l = 0; l < 1; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (size_t j = 0; j < k; j++) {
-                        const double *wj = wp + j * 8 + c;
+                        const double *wj = wp + j * 1 + 0;
                         double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (size_t l = 0; l < 8; l++) {
+                        for (size_t l = 0; l < 1; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -358,47 +329,46 @@ ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const 
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 8 ? lanes - c : 8;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 1; l++) y[r * ldy + p + 0 + l] = b ? a0[l] + b[p + 0 + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 1; l++) y[(r + 1) * ldy + p + 0 + l] = b ? a1[l] + b[p + 0 + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 1; l++) y[(r + 2) * ldy + p + 0 + l] = b ? a2[l] + b[p + 0 + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 1; l++) y[(r + 3) * ldy + p + 0 + l] = b ? a3[l] + b[p + 0 + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 1; l++) y[(r + 4) * ldy + p + 0 + l] = b ? a4[l] + b[p + 0 + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 1; l++) y[(r + 5) * ldy + p + 0 + l] = b ? a5[l] + b[p + 0 + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
             const double *xr = x + r * ldx;
-            double acc[8];
+            double acc[1];
             size_t j = 0;
-            for (size_t l = 0; l < 8; l++) acc[l] = 0.0;
+            for (size_t l = 0; l < 1; l++) acc[l] = 0.0;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const double *wj = wp + j * 8;
+                const double *wj = wp + j * 1;
                 double v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (size_t l = 0; l < 8; l++) {
+                for (size_t l = 0; l < 1; l++) {
                     double a = acc[l];
                     a += wj[l] * v0;
-                    a += wj[8 + l] * v1;
-                    a += wj[16 + l] * v2;
-                    a += wj[24 + l] * v3;
+                    a += wj[1 + l] * v1;
+                    a += wj[2 + l] * v2;
+                    a += wj[3 + l] * v3;
                     acc[l] = a;
                 }
             }
             for (; j < k; j++) {
                 double xj = xr[j];
-                for (size_t l = 0; l < 8; l++) acc[l] += wp[j * 8 + l] * xj;
+                for (size_t l = 0; l < 1; l++) acc[l] += wp[j * 1 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 1; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
+ * W is n x k in panels of 16 rows (n a multiple of 16): W[p][j][l] holds row p * 16 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
@@ -407,7 +377,6 @@ ADDER_INLINE void adder_linear_p8(double *y, size_t ldy, const double *W, const 
 ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 16) {
         const double *wp = W + p * k;
-        size_t lanes = n - p < 16 ? n - p : 16;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -418,7 +387,7 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
                 const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 8) {
+                for (size_t c = 0; c < 16; c += 8) {
                     double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
                     for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (size_t j = 0; j < k; j++) {
@@ -433,13 +402,12 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 8 ? lanes - c : 8;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 8; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 8; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 8; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 8; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 8; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 8; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -467,13 +435,13 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
                 double xj = xr[j];
                 for (size_t l = 0; l < 16; l++) acc[l] += wp[j * 16 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 16; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 24 rows: W[p][j][l] holds row p * 24 + l, column j (zero past row n).
+ * W is n x k in panels of 24 rows (n a multiple of 24): W[p][j][l] holds row p * 24 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
@@ -482,7 +450,6 @@ ADDER_INLINE void adder_linear_p16(double *y, size_t ldy, const double *W, const
 ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 24) {
         const double *wp = W + p * k;
-        size_t lanes = n - p < 24 ? n - p : 24;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -493,7 +460,7 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
                 const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 8) {
+                for (size_t c = 0; c < 24; c += 8) {
                     double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
                     for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (size_t j = 0; j < k; j++) {
@@ -508,13 +475,12 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 8 ? lanes - c : 8;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 8; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 8; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 8; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 8; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 8; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 8; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -542,13 +508,13 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
                 double xj = xr[j];
                 for (size_t l = 0; l < 24; l++) acc[l] += wp[j * 24 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 24; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 32 rows: W[p][j][l] holds row p * 32 + l, column j (zero past row n).
+ * W is n x k in panels of 32 rows (n a multiple of 32): W[p][j][l] holds row p * 32 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 8 sums,
@@ -557,7 +523,6 @@ ADDER_INLINE void adder_linear_p24(double *y, size_t ldy, const double *W, const
 ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const double *b, const double *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 32) {
         const double *wp = W + p * k;
-        size_t lanes = n - p < 32 ? n - p : 32;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -568,7 +533,7 @@ ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const
                 const double *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const double *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const double *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 8) {
+                for (size_t c = 0; c < 32; c += 8) {
                     double a0[8], a1[8], a2[8], a3[8], a4[8], a5[8];
                     for (size_t l = 0; l < 8; l++) { a0[l] = 0.0; a1[l] = 0.0; a2[l] = 0.0; a3[l] = 0.0; a4[l] = 0.0; a5[l] = 0.0; }
                     for (size_t j = 0; j < k; j++) {
@@ -583,13 +548,12 @@ ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 8 ? lanes - c : 8;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 8; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 8; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 8; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 8; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 8; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 8; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -617,7 +581,7 @@ ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const
                 double xj = xr[j];
                 for (size_t l = 0; l < 32; l++) acc[l] += wp[j * 32 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 32; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -694,7 +658,7 @@ static void adder_sequence(size_t nb, const double *x, size_t x_b, size_t x_t, s
             adder_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work, h_work + (size_t)nb * 32, h_work + (size_t)nb * 48);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(double) * (size_t)nb * 16);
-        for (size_t b = 0; b < nb; b++) adder_linear_p8(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, n, 1, 16);
+        for (size_t b = 0; b < nb; b++) adder_linear_p1(y_2 + (size_t)b * 1, (size_t)nb * 1, adder_y_w, adder_y_b, h_out + (size_t)b * 16, nb * 16, n, 1, 16);
         for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 1 + (size_t)b * 1, sizeof(double) * 1);
     }
 }
@@ -731,7 +695,7 @@ int adder_step(adder_state *s, const double *x, double *y) {
     adder_h_step(1, h_x_proj, 48, s->h, h_next, h_work, h_work + 32, h_work + 48);
     memcpy(s->h, h_next, sizeof s->h);
     double *y_2 = s->work + 128;  /* 1 values */
-    adder_linear_p8(y_2, 1, adder_y_w, adder_y_b, h_next, 16, 1, 1, 16);
+    adder_linear_p1(y_2, 1, adder_y_w, adder_y_b, h_next, 16, 1, 1, 16);
     memcpy(y, y_2, sizeof(double) * 1);
     s->steps++;
     return ADDER_OK;

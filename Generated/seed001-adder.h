@@ -24,7 +24,7 @@ extern "C" {
 #define ADDER_LAYER_H_HIDDEN_SIZE 16        /* hidden size (recurrent state) of 'h' */
 #define ADDER_STATE_SIZE 16                 /* all recurrent states, as get_state/set_state see them */
 #define ADDER_PARAMETER_COUNT 929           /* weights and biases */
-#define ADDER_WEIGHT_BYTES 8328             /* size of the constant weight arrays */
+#define ADDER_WEIGHT_BYTES 7432             /* size of the constant weight arrays */
 #define ADDER_MACS_PER_STEP 880             /* multiply-adds per time step */
 #define ADDER_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 65 + 80)) /* scratch values for B sequences of T steps (32-step chunks) */
 #if UINTPTR_MAX > 0xFFFFFFFFu

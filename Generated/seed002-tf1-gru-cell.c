@@ -15,7 +15,7 @@
 
 /* ---- weights ------------------------------------------------------------- */
 
-/* h.w_rzn (1, 4, 48): stacked along axis 0: h.w_r | h.w_z | h.w_n; packed as 1 panel of 48 rows: [p][k][l] = row p*48+l */
+/* h.w_rzn (48, 4): stacked along axis 0: h.w_r | h.w_z | h.w_n; in 1 panel of 48 rows, [k][l] each */
 static const float tf1_cell_h_w_rzn[192] = {
     -0.2870687f, -0.16534713f, 0.23545606f, 0.32513803f, -0.18525909f, -0.0023909009f,
     0.10131837f, 0.045598745f, -0.15566494f, -0.25164264f, 0.09015562f, 0.014357875f,
@@ -63,7 +63,7 @@ static const float tf1_cell_h_b_rzn[48] = {
     0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f
 };
 
-/* h.u_rz (1, 16, 32): stacked along axis 0: h.u_r | h.u_z; packed as 1 panel of 32 rows: [p][k][l] = row p*32+l */
+/* h.u_rz (32, 16): stacked along axis 0: h.u_r | h.u_z; in 1 panel of 32 rows, [k][l] each */
 static const float tf1_cell_h_u_rz[512] = {
     0.115958564f, 0.094777964f, 0.13459806f, 0.18962595f, 0.30866262f, 0.05073918f,
     -0.27885488f, -0.11541343f, -0.24793956f, 0.13501951f, -0.21552104f, 0.022857092f,
@@ -153,7 +153,7 @@ static const float tf1_cell_h_u_rz[512] = {
     0.13479206f, -0.29534528f
 };
 
-/* h.u_n (1, 16, 16): candidate n: recurrent weights U_n; packed as 1 panel of 16 rows: [p][k][l] = row p*16+l */
+/* h.u_n (16, 16): candidate n: recurrent weights U_n; in 1 panel of 16 rows, [k][l] each */
 static const float tf1_cell_h_u_n[256] = {
     0.33332068f, 0.18450704f, -0.2676483f, 0.31066504f, -0.003770187f, -0.172574f,
     -0.30126545f, 0.13531798f, -0.13311268f, -0.07858618f, -0.3147108f, 0.36143085f,
@@ -459,7 +459,7 @@ static const float tf1_cell_y_b[80] = {
 #endif
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
+ * W is n x k in panels of 16 rows (n a multiple of 16): W[p][j][l] holds row p * 16 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
@@ -468,7 +468,6 @@ static const float tf1_cell_y_b[80] = {
 TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 16) {
         const float *wp = W + p * k;
-        size_t lanes = n - p < 16 ? n - p : 16;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -479,7 +478,7 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
                 const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 16) {
+                for (size_t c = 0; c < 16; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
                     for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
                     for (size_t j = 0; j < k; j++) {
@@ -494,13 +493,12 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 16 ? lanes - c : 16;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 16; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 16; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 16; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 16; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 16; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 16; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -528,13 +526,13 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
                 float xj = xr[j];
                 for (size_t l = 0; l < 16; l++) acc[l] += wp[j * 16 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 16; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 32 rows: W[p][j][l] holds row p * 32 + l, column j (zero past row n).
+ * W is n x k in panels of 32 rows (n a multiple of 32): W[p][j][l] holds row p * 32 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
@@ -543,7 +541,6 @@ TF1_CELL_INLINE void tf1_cell_linear_p16(float *y, size_t ldy, const float *W, c
 TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 32) {
         const float *wp = W + p * k;
-        size_t lanes = n - p < 32 ? n - p : 32;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -554,7 +551,7 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
                 const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 16) {
+                for (size_t c = 0; c < 32; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
                     for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
                     for (size_t j = 0; j < k; j++) {
@@ -569,13 +566,12 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 16 ? lanes - c : 16;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 16; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 16; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 16; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 16; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 16; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 16; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -603,13 +599,13 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
                 float xj = xr[j];
                 for (size_t l = 0; l < 32; l++) acc[l] += wp[j * 32 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 32; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 48 rows: W[p][j][l] holds row p * 48 + l, column j (zero past row n).
+ * W is n x k in panels of 48 rows (n a multiple of 48): W[p][j][l] holds row p * 48 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
@@ -618,7 +614,6 @@ TF1_CELL_INLINE void tf1_cell_linear_p32(float *y, size_t ldy, const float *W, c
 TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 48) {
         const float *wp = W + p * k;
-        size_t lanes = n - p < 48 ? n - p : 48;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -629,7 +624,7 @@ TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, c
                 const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 16) {
+                for (size_t c = 0; c < 48; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
                     for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
                     for (size_t j = 0; j < k; j++) {
@@ -644,13 +639,12 @@ TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, c
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 16 ? lanes - c : 16;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 16; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 16; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 16; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 16; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 16; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 16; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -678,7 +672,7 @@ TF1_CELL_INLINE void tf1_cell_linear_p48(float *y, size_t ldy, const float *W, c
                 float xj = xr[j];
                 for (size_t l = 0; l < 48; l++) acc[l] += wp[j * 48 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 48; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }

@@ -5,7 +5,7 @@
  * let pooled = mean(h)
  * output p = softmax(dense(pooled, 2))
  *
- * 6306 parameters (27016 bytes of float as stored), 6144 multiply-adds per step.
+ * 6306 parameters (25224 bytes of float as stored), 6144 multiply-adds per step.
  * Activations use the C library's exp and tanh.
  * The API is described in seed002-theano-masked.h.
  */
@@ -16,7 +16,7 @@
 
 /* ---- weights ------------------------------------------------------------- */
 
-/* h.w_rzn (2, 32, 48): stacked along axis 0: h.w_r | h.w_z | h.w_n; packed as 2 panels of 48 rows: [p][k][l] = row p*48+l */
+/* h.w_rzn (96, 32): stacked along axis 0: h.w_r | h.w_z | h.w_n; in 2 panels of 48 rows, [k][l] each */
 static const float theano_gru_h_w_rzn[3072] = {
     -0.13586882f, 0.08504594f, -0.13486813f, 0.24803224f, -0.26972842f, -0.19141372f,
     -0.008745772f, -0.24652414f, 0.21730818f, 0.10699804f, 0.20504871f, 0.11224588f,
@@ -552,7 +552,7 @@ static const float theano_gru_h_b_rzn[96] = {
     0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f
 };
 
-/* h.u_rz (1, 32, 64): stacked along axis 0: h.u_r | h.u_z; packed as 1 panel of 64 rows: [p][k][l] = row p*64+l */
+/* h.u_rz (64, 32): stacked along axis 0: h.u_r | h.u_z; in 1 panel of 64 rows, [k][l] each */
 static const float theano_gru_h_u_rz[2048] = {
     0.31203705f, 0.09577592f, -0.28213397f, -0.017554805f, -0.120699316f, 0.028613243f,
     0.18179515f, -0.2546259f, -0.025084231f, -0.28701964f, 0.050844654f, -0.09700897f,
@@ -898,7 +898,7 @@ static const float theano_gru_h_u_rz[2048] = {
     -0.17741868f, 0.04068616f
 };
 
-/* h.u_n (1, 32, 32): candidate n: recurrent weights U_n; packed as 1 panel of 32 rows: [p][k][l] = row p*32+l */
+/* h.u_n (32, 32): candidate n: recurrent weights U_n; in 1 panel of 32 rows, [k][l] each */
 static const float theano_gru_h_u_n[1024] = {
     -0.34309763f, -0.124339625f, 0.1871622f, -0.21866111f, -0.31226823f, 0.13598818f,
     -0.05944128f, -0.0049067587f, -0.11606704f, 0.09259614f, 0.26581007f, 0.041657925f,
@@ -1073,94 +1073,19 @@ static const float theano_gru_h_u_n[1024] = {
     -0.027229242f, -0.22414523f, -0.07550672f, -0.031994153f
 };
 
-/* p.w (1, 32, 16): dense 'p': weights (out, in); packed as 1 panel of 16 rows: [p][k][l] = row p*16+l */
-static const float theano_gru_p_w[512] = {
-    -0.017044988f, -0.0005087802f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, -0.016600532f, 0.005492911f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.011867606f, -0.00802282f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    -0.012237017f, -0.013251643f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.010865359f, -0.017838212f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, -0.0013395126f, -0.0064933295f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    -0.007901882f, -0.001969421f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, -0.007170297f, -0.014911887f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, -0.004527738f, -0.0070379013f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    -0.0030001088f, 0.005348163f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0038579341f, 0.01938233f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, -0.006581786f, -0.0024652788f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0041211396f, -0.022704788f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.018197622f, -0.013226756f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.013318482f, 0.009436369f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.010239525f, 0.010673128f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.01263195f, 0.0118015865f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, -0.00071904523f, -0.005843199f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0060064606f, -0.0031658977f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, -0.0065781134f, -0.00095032743f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, -0.0061971154f, 0.009169091f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    -0.0189018f, 0.0034925442f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0038132546f, -0.014676302f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, -0.010615813f, -0.0049914964f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    -0.000117739895f, -0.00309569f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, -0.0056802663f, 0.006009563f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, -0.000114988f, -0.024644788f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    -0.0068572382f, 0.00027838157f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, -0.01491344f, 0.006303912f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.00512367f, -0.0015154056f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.00019633664f, -0.0048566223f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.00112087f, 0.009128129f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
-    0.0f, 0.0f
+/* p.w (2, 32): dense 'p': weights (out, in); in 1 panel of 2 rows, [k][l] each */
+static const float theano_gru_p_w[64] = {
+    -0.017044988f, -0.0005087802f, -0.016600532f, 0.005492911f, 0.011867606f, -0.00802282f,
+    -0.012237017f, -0.013251643f, 0.010865359f, -0.017838212f, -0.0013395126f, -0.0064933295f,
+    -0.007901882f, -0.001969421f, -0.007170297f, -0.014911887f, -0.004527738f, -0.0070379013f,
+    -0.0030001088f, 0.005348163f, 0.0038579341f, 0.01938233f, -0.006581786f, -0.0024652788f,
+    0.0041211396f, -0.022704788f, 0.018197622f, -0.013226756f, 0.013318482f, 0.009436369f,
+    0.010239525f, 0.010673128f, 0.01263195f, 0.0118015865f, -0.00071904523f, -0.005843199f,
+    0.0060064606f, -0.0031658977f, -0.0065781134f, -0.00095032743f, -0.0061971154f, 0.009169091f,
+    -0.0189018f, 0.0034925442f, 0.0038132546f, -0.014676302f, -0.010615813f, -0.0049914964f,
+    -0.000117739895f, -0.00309569f, -0.0056802663f, 0.006009563f, -0.000114988f, -0.024644788f,
+    -0.0068572382f, 0.00027838157f, -0.01491344f, 0.006303912f, 0.00512367f, -0.0015154056f,
+    0.00019633664f, -0.0048566223f, 0.00112087f, 0.009128129f
 };
 
 /* p.b (2): dense 'p': bias */
@@ -1191,16 +1116,15 @@ static const float theano_gru_p_b[2] = {
 #endif
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 16 rows: W[p][j][l] holds row p * 16 + l, column j (zero past row n).
+ * W is n x k in panels of 2 rows (n a multiple of 2): W[p][j][l] holds row p * 2 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
- * a0..a5); fewer rows go one by one, 16 sums at a time and 4 columns per pass over them.
+ * a0..a5); fewer rows go one by one, 2 sums at a time and 4 columns per pass over them.
  */
-THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
-    for (size_t p = 0; p < n; p += 16) {
+THEANO_GRU_INLINE void theano_gru_linear_p2(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
+    for (size_t p = 0; p < n; p += 2) {
         const float *wp = W + p * k;
-        size_t lanes = n - p < 16 ? n - p : 16;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -1211,13 +1135,13 @@ THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *
                 const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 16) {
-                    float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
-                    for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
+                /* the panel's last 2 lanes */ {
+                    float a0[2], a1[2], a2[2], a3[2], a4[2], a5[2];
+                    for (size_t l = 0; l < 2; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
                     for (size_t j = 0; j < k; j++) {
-                        const float *wj = wp + j * 16 + c;
+                        const float *wj = wp + j * 2 + 0;
                         float v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j], v4 = x4[j], v5 = x5[j];
-                        for (size_t l = 0; l < 16; l++) {
+                        for (size_t l = 0; l < 2; l++) {
                             a0[l] += wj[l] * v0;
                             a1[l] += wj[l] * v1;
                             a2[l] += wj[l] * v2;
@@ -1226,47 +1150,46 @@ THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 16 ? lanes - c : 16;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 2; l++) y[r * ldy + p + 0 + l] = b ? a0[l] + b[p + 0 + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 2; l++) y[(r + 1) * ldy + p + 0 + l] = b ? a1[l] + b[p + 0 + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 2; l++) y[(r + 2) * ldy + p + 0 + l] = b ? a2[l] + b[p + 0 + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 2; l++) y[(r + 3) * ldy + p + 0 + l] = b ? a3[l] + b[p + 0 + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 2; l++) y[(r + 4) * ldy + p + 0 + l] = b ? a4[l] + b[p + 0 + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 2; l++) y[(r + 5) * ldy + p + 0 + l] = b ? a5[l] + b[p + 0 + l] : a5[l];
                 }
             }
         }
         for (; r < m; r++) {
             const float *xr = x + r * ldx;
-            float acc[16];
+            float acc[2];
             size_t j = 0;
-            for (size_t l = 0; l < 16; l++) acc[l] = 0.0f;
+            for (size_t l = 0; l < 2; l++) acc[l] = 0.0f;
             #if defined(__clang__)
             #pragma clang loop unroll_count(2)
             #endif
             for (; j + 4 <= k; j += 4) {
-                const float *wj = wp + j * 16;
+                const float *wj = wp + j * 2;
                 float v0 = xr[j], v1 = xr[j + 1], v2 = xr[j + 2], v3 = xr[j + 3];
-                for (size_t l = 0; l < 16; l++) {
+                for (size_t l = 0; l < 2; l++) {
                     float a = acc[l];
                     a += wj[l] * v0;
-                    a += wj[16 + l] * v1;
-                    a += wj[32 + l] * v2;
-                    a += wj[48 + l] * v3;
+                    a += wj[2 + l] * v1;
+                    a += wj[4 + l] * v2;
+                    a += wj[6 + l] * v3;
                     acc[l] = a;
                 }
             }
             for (; j < k; j++) {
                 float xj = xr[j];
-                for (size_t l = 0; l < 16; l++) acc[l] += wp[j * 16 + l] * xj;
+                for (size_t l = 0; l < 2; l++) acc[l] += wp[j * 2 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 2; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 32 rows: W[p][j][l] holds row p * 32 + l, column j (zero past row n).
+ * W is n x k in panels of 32 rows (n a multiple of 32): W[p][j][l] holds row p * 32 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
@@ -1275,7 +1198,6 @@ THEANO_GRU_INLINE void theano_gru_linear_p16(float *y, size_t ldy, const float *
 THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 32) {
         const float *wp = W + p * k;
-        size_t lanes = n - p < 32 ? n - p : 32;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -1286,7 +1208,7 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
                 const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 16) {
+                for (size_t c = 0; c < 32; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
                     for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
                     for (size_t j = 0; j < k; j++) {
@@ -1301,13 +1223,12 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 16 ? lanes - c : 16;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 16; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 16; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 16; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 16; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 16; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 16; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -1335,13 +1256,13 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
                 float xj = xr[j];
                 for (size_t l = 0; l < 32; l++) acc[l] += wp[j * 32 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 32; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 48 rows: W[p][j][l] holds row p * 48 + l, column j (zero past row n).
+ * W is n x k in panels of 48 rows (n a multiple of 48): W[p][j][l] holds row p * 48 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
@@ -1350,7 +1271,6 @@ THEANO_GRU_INLINE void theano_gru_linear_p32(float *y, size_t ldy, const float *
 THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 48) {
         const float *wp = W + p * k;
-        size_t lanes = n - p < 48 ? n - p : 48;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -1361,7 +1281,7 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
                 const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 16) {
+                for (size_t c = 0; c < 48; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
                     for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
                     for (size_t j = 0; j < k; j++) {
@@ -1376,13 +1296,12 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 16 ? lanes - c : 16;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 16; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 16; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 16; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 16; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 16; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 16; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -1410,13 +1329,13 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
                 float xj = xr[j];
                 for (size_t l = 0; l < 48; l++) acc[l] += wp[j * 48 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 48; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
 
 /* y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).
- * W is n x k in panels of 64 rows: W[p][j][l] holds row p * 64 + l, column j (zero past row n).
+ * W is n x k in panels of 64 rows (n a multiple of 64): W[p][j][l] holds row p * 64 + l, column j.
  * Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes
  * of a panel are independent sums, so the loops vectorise without reassociating any sum.
  * From 6 rows on, 6 rows at a time share each load of W (a register block of 6 x 16 sums,
@@ -1425,7 +1344,6 @@ THEANO_GRU_INLINE void theano_gru_linear_p48(float *y, size_t ldy, const float *
 THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *W, const float *b, const float *x, size_t ldx, size_t m, size_t n, size_t k) {
     for (size_t p = 0; p < n; p += 64) {
         const float *wp = W + p * k;
-        size_t lanes = n - p < 64 ? n - p : 64;
         size_t r = 0;
         if (m >= 6) {
             for (; r < m; r += 6) {
@@ -1436,7 +1354,7 @@ THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *
                 const float *x3 = x + (3 < used ? r + 3 : m - 1) * ldx;
                 const float *x4 = x + (4 < used ? r + 4 : m - 1) * ldx;
                 const float *x5 = x + (5 < used ? r + 5 : m - 1) * ldx;
-                for (size_t c = 0; c < lanes; c += 16) {
+                for (size_t c = 0; c < 64; c += 16) {
                     float a0[16], a1[16], a2[16], a3[16], a4[16], a5[16];
                     for (size_t l = 0; l < 16; l++) { a0[l] = 0.0f; a1[l] = 0.0f; a2[l] = 0.0f; a3[l] = 0.0f; a4[l] = 0.0f; a5[l] = 0.0f; }
                     for (size_t j = 0; j < k; j++) {
@@ -1451,13 +1369,12 @@ THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *
                             a5[l] += wj[l] * v5;
                         }
                     }
-                    size_t width = lanes - c < 16 ? lanes - c : 16;
-                    for (size_t l = 0; l < width; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
-                    if (1 < used) for (size_t l = 0; l < width; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
-                    if (2 < used) for (size_t l = 0; l < width; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
-                    if (3 < used) for (size_t l = 0; l < width; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
-                    if (4 < used) for (size_t l = 0; l < width; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
-                    if (5 < used) for (size_t l = 0; l < width; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
+                    for (size_t l = 0; l < 16; l++) y[r * ldy + p + c + l] = b ? a0[l] + b[p + c + l] : a0[l];
+                    if (1 < used) for (size_t l = 0; l < 16; l++) y[(r + 1) * ldy + p + c + l] = b ? a1[l] + b[p + c + l] : a1[l];
+                    if (2 < used) for (size_t l = 0; l < 16; l++) y[(r + 2) * ldy + p + c + l] = b ? a2[l] + b[p + c + l] : a2[l];
+                    if (3 < used) for (size_t l = 0; l < 16; l++) y[(r + 3) * ldy + p + c + l] = b ? a3[l] + b[p + c + l] : a3[l];
+                    if (4 < used) for (size_t l = 0; l < 16; l++) y[(r + 4) * ldy + p + c + l] = b ? a4[l] + b[p + c + l] : a4[l];
+                    if (5 < used) for (size_t l = 0; l < 16; l++) y[(r + 5) * ldy + p + c + l] = b ? a5[l] + b[p + c + l] : a5[l];
                 }
             }
         }
@@ -1485,7 +1402,7 @@ THEANO_GRU_INLINE void theano_gru_linear_p64(float *y, size_t ldy, const float *
                 float xj = xr[j];
                 for (size_t l = 0; l < 64; l++) acc[l] += wp[j * 64 + l] * xj;
             }
-            for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
+            for (size_t l = 0; l < 64; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];
         }
     }
 }
@@ -1599,7 +1516,7 @@ static void theano_gru_sequence(size_t nb, const float *x, size_t x_b, size_t x_
         }
     }
     for (size_t b = 0; b < nb; b++) { size_t valid = (lengths ? (size_t)lengths[b] : T); if (valid > 0) for (int i = 0; i < 32; i++) pooled[b * 32 + (size_t)i] /= (float)valid; }
-    theano_gru_linear_p16(p_dense, 2, theano_gru_p_w, theano_gru_p_b, pooled, 32, nb, 2, 32);
+    theano_gru_linear_p2(p_dense, 2, theano_gru_p_w, theano_gru_p_b, pooled, 32, nb, 2, 32);
     for (size_t b = 0; b < nb; b++) {
         theano_gru_softmax(p_2 + (size_t)b * 2, p_dense + (size_t)b * 2, 2);
     }
@@ -1648,7 +1565,7 @@ int theano_gru_read(theano_gru_state *s, float *p) {
     float *pooled = s->work + 0;  /* 32 values */
     for (int i = 0; i < 32; i++) pooled[i] = s->steps > 0 ? s->pooled_acc[i] / (float)s->steps : 0.0f;
     float *p_dense = s->work + 32;  /* 2 values */
-    theano_gru_linear_p16(p_dense, 2, theano_gru_p_w, theano_gru_p_b, pooled, 32, 1, 2, 32);
+    theano_gru_linear_p2(p_dense, 2, theano_gru_p_w, theano_gru_p_b, pooled, 32, 1, 2, 32);
     float *p_2 = s->work + 34;  /* 2 values */
     theano_gru_softmax(p_2, p_dense, 2);
     memcpy(p, p_2, sizeof(float) * 2);

@@ -25,7 +25,7 @@ extern "C" {
 #define THEANO_GRU_LAYER_H_HIDDEN_SIZE 32   /* hidden size (recurrent state) of 'h' */
 #define THEANO_GRU_STATE_SIZE 32            /* all recurrent states, as get_state/set_state see them */
 #define THEANO_GRU_PARAMETER_COUNT 6306     /* weights and biases */
-#define THEANO_GRU_WEIGHT_BYTES 27016       /* size of the constant weight arrays */
+#define THEANO_GRU_WEIGHT_BYTES 25224       /* size of the constant weight arrays */
 #define THEANO_GRU_MACS_PER_STEP 6144       /* multiply-adds per time step */
 #define THEANO_GRU_MACS_PER_SEQUENCE 64     /* multiply-adds once per sequence (heads) */
 #define THEANO_GRU_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 128 + 196)) /* scratch values for B sequences of T steps (32-step chunks) */

@@ -25,7 +25,7 @@ extern "C" {
 #define GRU_CLASSIFIER_LAYER_H_HIDDEN_SIZE 20 /* hidden size (recurrent state) of 'h' */
 #define GRU_CLASSIFIER_STATE_SIZE 20        /* all recurrent states, as get_state/set_state see them */
 #define GRU_CLASSIFIER_PARAMETER_COUNT 1965 /* weights and biases */
-#define GRU_CLASSIFIER_WEIGHT_BYTES 10500   /* size of the constant weight arrays */
+#define GRU_CLASSIFIER_WEIGHT_BYTES 7860    /* size of the constant weight arrays */
 #define GRU_CLASSIFIER_MACS_PER_STEP 1800   /* multiply-adds per time step */
 #define GRU_CLASSIFIER_MACS_PER_SEQUENCE 100 /* multiply-adds once per sequence (heads) */
 #define GRU_CLASSIFIER_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 80 + 125)) /* scratch values for B sequences of T steps (32-step chunks) */

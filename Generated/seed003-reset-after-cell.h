@@ -24,7 +24,7 @@ extern "C" {
 #define AI_SUMMER_CELL_LAYER_H_HIDDEN_SIZE 20 /* hidden size (recurrent state) of 'h' */
 #define AI_SUMMER_CELL_STATE_SIZE 20        /* all recurrent states, as get_state/set_state see them */
 #define AI_SUMMER_CELL_PARAMETER_COUNT 1920 /* weights and biases */
-#define AI_SUMMER_CELL_WEIGHT_BYTES 8160    /* size of the constant weight arrays */
+#define AI_SUMMER_CELL_WEIGHT_BYTES 7680    /* size of the constant weight arrays */
 #define AI_SUMMER_CELL_MACS_PER_STEP 1800   /* multiply-adds per time step */
 #define AI_SUMMER_CELL_SCRATCH_SIZE(B, T) ((size_t)(B) * ((size_t)((T) < 32 ? (T) : 32) * 80 + 80)) /* scratch values for B sequences of T steps (32-step chunks) */
 #if UINTPTR_MAX > 0xFFFFFFFFu

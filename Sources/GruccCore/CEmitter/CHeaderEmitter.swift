@@ -76,7 +76,7 @@ enum CHeaderEmitter {
       define("weights_bytes", String(layout.bytes), "size of the weights blob (--weights external)")
       define("weights_layout", CWeights.hex(layout.checksum) + "u", "the blob layout's checksum, in its header")
     } else {
-      define("weight_bytes", String(iface.storedValues * iface.elementBytes), "size of the constant weight arrays")
+      define("weight_bytes", String(iface.parameterCount * iface.elementBytes), "size of the constant weight arrays")
     }
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {
@@ -102,7 +102,7 @@ enum CHeaderEmitter {
       w.section("weights")
       w.comment([
         "The weights are not compiled in: every function that reads them takes the blob grucc wrote",
-        "beside this header (\(n.constant("weights_bytes")) bytes, aligned to at least 8 bytes; 64 is best) as `weights`, checks",
+        "beside this header (\(n.constant("weights_bytes")) bytes, aligned to 8 bytes or more) as `weights`, checks",
         "its header (\(n.constant("weights_layout"))) and returns \(n.constant("error_weights")) when it is not this model's.",
         "check_weights also checks the size and the data's CRC-32: call it once after loading a blob.",
       ])

@@ -182,11 +182,9 @@ struct CInterface {
 
   var stateSize: Int { scans.reduce(0) { $0 + $1.stateSizes.reduce(0, +) } }
 
-  /// The model's weights and biases, not counting the zeros that pad packed panels.
-  var parameterCount: Int { module.parameters.reduce(0) { $0 + $1.count - $1.padding } }
+  /// The model's weights and biases: what the weight arrays hold (packing adds no zeros).
+  var parameterCount: Int { module.parameters.reduce(0) { $0 + $1.count } }
 
-  /// Values in the weight arrays, padding included.
-  var storedValues: Int { module.parameters.reduce(0) { $0 + $1.count } }
 
   var elementBytes: Int { module.precision == .f32 ? 4 : 8 }
 }

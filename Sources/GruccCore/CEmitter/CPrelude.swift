@@ -179,7 +179,7 @@ enum CPrelude {
     let q = Array(0..<rows)
     w.comment([
       "y = x W^T + b for m rows: row r of y at y + r * ldy (n values), of x at x + r * ldx (k values).",
-      "W is n x k in panels of \(panel) rows: W[p][j][l] holds row p * \(panel) + l, column j (zero past row n).",
+      "W is n x k in panels of \(panel) rows (n a multiple of \(panel)): W[p][j][l] holds row p * \(panel) + l, column j.",
       "Each output is summed from j = 0 up and the bias added last, as in the interpreter; the lanes",
       "of a panel are independent sums, so the loops vectorise without reassociating any sum.",
       "From \(rows) rows on, \(rows) rows at a time share each load of W (a register block of \(rows) x \(block) sums,",
@@ -190,7 +190,6 @@ enum CPrelude {
     w.block(signature) { w in
       w.block("for (size_t p = 0; p < n; p += \(panel))") { w in
         w.line("const \(real) *wp = W + p * k;")
-        w.line("size_t lanes = n - p < \(panel) ? n - p : \(panel);")
         w.line("size_t r = 0;")
         // From 6 rows on, blocks of 6; a last partial block repeats its last row (computed, not stored)
         // so that it still shares each load of W.
@@ -201,22 +200,30 @@ enum CPrelude {
             for i in q.dropFirst() {
               w.line("const \(real) *x\(i) = x + (\(i) < used ? r + \(i) : m - 1) * ldx;")
             }
-            w.block("for (size_t c = 0; c < lanes; c += \(block))") { w in
-              w.line("\(real) " + q.map { "a\($0)[\(block)]" }.joined(separator: ", ") + ";")
-              w.line("for (size_t l = 0; l < \(block); l++) { " + q.map { "a\($0)[l] = \(zero);" }.joined(separator: " ") + " }")
+            // Full blocks of `block` lanes, then the panel's last few lanes as a narrower block
+            // (each a constant width, so no load reaches past the panel).
+            let full = panel / block * block
+            func emitBlock(width: Int, at column: String, _ w: inout CWriter) {
+              w.line("\(real) " + q.map { "a\($0)[\(width)]" }.joined(separator: ", ") + ";")
+              w.line("for (size_t l = 0; l < \(width); l++) { " + q.map { "a\($0)[l] = \(zero);" }.joined(separator: " ") + " }")
               w.block("for (size_t j = 0; j < k; j++)") { w in
-                w.line("const \(real) *wj = wp + j * \(panel) + c;")
+                w.line("const \(real) *wj = wp + j * \(panel) + \(column);")
                 w.line("\(real) " + q.map { "v\($0) = x\($0)[j]" }.joined(separator: ", ") + ";")
-                w.block("for (size_t l = 0; l < \(block); l++)") { w in
+                w.block("for (size_t l = 0; l < \(width); l++)") { w in
                   for i in q { w.line("a\(i)[l] += wj[l] * v\(i);") }
                 }
               }
-              w.line("size_t width = lanes - c < \(block) ? lanes - c : \(block);")
               for i in q {
                 let row = i == 0 ? "r" : "(r + \(i))"
-                let store = "for (size_t l = 0; l < width; l++) y[\(row) * ldy + p + c + l] = b ? a\(i)[l] + b[p + c + l] : a\(i)[l];"
+                let store = "for (size_t l = 0; l < \(width); l++) y[\(row) * ldy + p + \(column) + l] = b ? a\(i)[l] + b[p + \(column) + l] : a\(i)[l];"
                 w.line(i == 0 ? store : "if (\(i) < used) " + store)
               }
+            }
+            if full > 0 {
+              w.block("for (size_t c = 0; c < \(full); c += \(block))") { w in emitBlock(width: block, at: "c", &w) }
+            }
+            if panel > full {
+              w.block("/* the panel's last \(panel - full) lanes */") { w in emitBlock(width: panel - full, at: "\(full)", &w) }
             }
           }
         }
@@ -248,7 +255,7 @@ enum CPrelude {
             w.line("\(real) xj = xr[j];")
             w.line("for (size_t l = 0; l < \(panel); l++) acc[l] += wp[j * \(panel) + l] * xj;")
           }
-          w.line("for (size_t l = 0; l < lanes; l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];")
+          w.line("for (size_t l = 0; l < \(panel); l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];")
         }
       }
     }

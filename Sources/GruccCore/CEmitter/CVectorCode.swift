@@ -85,17 +85,28 @@ struct CVectorCode {
     }
   }
 
-  /// The call of the packed product for `rows` rows: y rows `ldy` apart, x rows `ldx` apart.
+  /// The call of the packed product for `rows` rows: y rows `ldy` apart, x rows `ldx` apart. Each
+  /// kernel is specialised to one panel width, so the full panels are one call and a narrower last
+  /// panel a second, on the rows, weights and bias that follow.
   mutating func packedLinear(
     _ p: PackedLinear, dest: String, ldy: String, weights: String, bias: String?, x: String, ldx: String, rows: String,
     k: Int
   ) -> String {
-    if !panels.contains(p.panel) {
-      panels.append(p.panel)
-      panels.sort()
+    let full = p.lastPanel == p.panel ? p.outputs : (p.panels - 1) * p.panel
+    var calls: [(width: Int, at: Int, n: Int)] = []
+    if full > 0 { calls.append((p.panel, 0, full)) }
+    if full < p.outputs { calls.append((p.lastPanel, full, p.outputs - full)) }
+    func offset(_ base: String, _ by: Int) -> String { by == 0 ? base : "\(base) + \(by)" }
+    let text = calls.map { c in
+      if !panels.contains(c.width) {
+        panels.append(c.width)
+        panels.sort()
+      }
+      return "\(iface.names.global("linear_p\(c.width)"))(\(offset(dest, c.at)), \(ldy), \(offset(weights, c.at * k)), "
+        + "\(bias.map { offset($0, c.at) } ?? "NULL"), \(x), \(ldx), \(rows), \(c.n), \(k));"
     }
-    return "\(iface.names.global("linear_p\(p.panel)"))(\(dest), \(ldy), \(weights), \(bias ?? "NULL"), \(x), \(ldx), "
-      + "\(rows), \(p.outputs), \(k));"
+    // One statement either way, so a caller may put it after a loop header.
+    return text.count == 1 ? text[0] : "{ " + text.joined(separator: " ") + " }"
   }
 
   /// Emits `dest = op(operands)` for `rows` rows ("1", or a C expression such as `nb`): row b of

@@ -27,7 +27,7 @@ enum CWeights {
     let real = iface.real
     w.comment([
       "Each tensor's first value in the blob's data, which starts \(WeightLayout.headerBytes) bytes in. The data of this",
-      "model: \(layout.values) values of \(real), each tensor 64-byte aligned (\(layout.bytes) bytes with the header).",
+      "model: \(layout.values) values of \(real), each tensor 16-byte aligned (\(layout.bytes) bytes with the header).",
     ])
     w.block("enum", tail: ";") { w in
       for (k, p) in iface.module.parameters.enumerated() {

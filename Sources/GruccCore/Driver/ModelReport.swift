@@ -33,9 +33,6 @@ enum ModelReport {
     }
     let bytes = iface.elementBytes
     out += "parameters: \(iface.parameterCount) (\(iface.parameterCount * bytes) bytes of \(real)"
-    if iface.storedValues != iface.parameterCount {
-      out += "; \(iface.storedValues * bytes) as stored, in panels padded with zeros"
-    }
     out += ")\n"
     out += "state: \(iface.stateSize) values (\(iface.stateSize * bytes) bytes) per stream or sequence\n"
     let plan = iface.plan.sequence

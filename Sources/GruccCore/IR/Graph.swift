@@ -88,15 +88,16 @@ public struct Parameter: Sendable {
   public var values: [Double]
   /// What the tensor is, for comments in the generated C: `reset gate r: input weights W_r`.
   public var role: String
-  /// How many of the values are zeros added to fill a packed panel (not weights of the model).
-  public var padding: Int
+  /// The width of the panels the values are stored in (PackWeights), or nil when they are in
+  /// row-major order.
+  public var panel: Int?
 
-  public init(name: String, shape: [Int], values: [Double], role: String, padding: Int = 0) {
+  public init(name: String, shape: [Int], values: [Double], role: String, panel: Int? = nil) {
     self.name = name
     self.shape = shape
     self.values = values
     self.role = role
-    self.padding = padding
+    self.panel = panel
   }
 
   public var count: Int { values.count }

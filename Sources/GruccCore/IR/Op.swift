@@ -48,16 +48,20 @@ public struct Scan: Sendable {
   public var outputs: Int { body.outputs.count - states }
 }
 
-/// A `linear` whose weights are stored in panels for SIMD: `W` has shape `[panels, K, panel]`,
-/// element `[p, k, l]` holding row `p·panel + l` of the `[outputs, K]` matrix (zero past the last
-/// row). One panel's rows are contiguous for each k, so the product runs down k once per panel
-/// with `panel` independent sums: vector lanes, with no reassociation of any sum.
+/// A `linear` whose weights are stored in panels for SIMD: `W` holds the `[outputs, K]` matrix's
+/// values in panels of `panel` rows, the last panel holding what is left (`lastPanel` rows, no
+/// zeros added): panel p's element `[k, l]` is row `p·panel + l`, column k, at `p·panel·K + k·width
+/// + l` with `width` that panel's rows. One panel's rows are contiguous for each k, so the
+/// product runs down k once per panel with `width` independent sums: vector lanes, with no
+/// reassociation of any sum.
 public struct PackedLinear: Sendable, Hashable {
   public var outputs: Int
   public var panel: Int
 
   /// How many panels hold `outputs` rows.
   public var panels: Int { (outputs + panel - 1) / panel }
+  /// The rows of the last panel.
+  public var lastPanel: Int { outputs - (panels - 1) * panel }
 }
 
 /// Where one step of a fused loop reads a value: an operand of the fused op, or an earlier step.

@@ -74,8 +74,8 @@ public enum TypeRules {
     case .packedLinear(let p):
       try count(2...3)
       let (x, w) = (t[0], t[1])
-      guard p.panel >= 1, p.outputs >= 1, w.rank == 3, w.dims[0] == .fixed(p.panels), w.dims[1].fixedValue == x.features,
-        w.dims[2] == .fixed(p.panel), x.dtype == w.dtype
+      guard p.panel >= 1, p.outputs >= 1, w.rank == 2, w.dims[0] == .fixed(p.outputs), w.dims[1].fixedValue == x.features,
+        x.dtype == w.dtype
       else { throw .internal("linear_packed: weight \(w) does not fit input \(x) and \(p.outputs) outputs in panels of \(p.panel)") }
       if t.count == 3 {
         guard t[2] == TensorType(x.dtype, [.fixed(p.outputs)]) else {

@@ -315,7 +315,8 @@ struct Evaluator<S: InterpreterScalar> {
     var w = [S](repeating: 0, count: p.outputs * k)
     for n in 0..<p.outputs {
       let (panel, lane) = n.quotientAndRemainder(dividingBy: p.panel)
-      for j in 0..<k { w[n * k + j] = packed.data[(panel * k + j) * p.panel + lane] }
+      let width = panel == p.panels - 1 ? p.lastPanel : p.panel
+      for j in 0..<k { w[n * k + j] = packed.data[panel * p.panel * k + j * width + lane] }
     }
     return linear(x, Tensor(shape: [p.outputs, k], data: w), b)
   }

@@ -120,8 +120,12 @@ struct StackPlan: Sendable {
 
   init(_ module: Module) {
     let graph = module.graph
+    // Kernel calls: a product whose last panel is narrower is two (CVectorCode.packedLinear).
     func products(_ g: Graph, where keep: (Node) -> Bool = { _ in true }) -> Int {
-      g.nodes.filter { if case .packedLinear = $0.op { return keep($0) } else { return false } }.count
+      g.nodes.reduce(0) { sum, node in
+        guard case .packedLinear(let p) = node.op, keep(node) else { return sum }
+        return sum + (p.lastPanel == p.panel ? 1 : 2)
+      }
     }
     let scanProducts = graph.nodes.compactMap { node -> Int? in
       if case .scan(let s) = node.op { return products(s.body) } else { return nil }
@@ -148,7 +152,8 @@ public enum WeightStorage: String, Sendable {
 }
 
 /// The layout of the external weights blob: a 64-byte header, then every weight tensor in module
-/// order, each starting on a 64-byte boundary (so the data may be read with aligned loads).
+/// order, each starting on a 16-byte boundary (a vector of floats), which costs a few bytes per
+/// tensor rather than up to 60.
 /// Little-endian, like the targets grucc generates for; a big-endian reader sees the wrong magic.
 ///
 ///     0  magic "GRUW"       4  version (1)        8  bytes per value (4 or 8)
@@ -172,7 +177,7 @@ struct WeightLayout: Sendable {
 
   init(_ module: Module) {
     elementBytes = module.precision == .f32 ? 4 : 8
-    let align = 64 / elementBytes
+    let align = 16 / elementBytes
     var offsets: [String: Int] = [:]
     var at = 0
     var description = "grucc weights \(WeightLayout.version)\nmodel \(module.name)\nprecision \(module.precision.rawValue)\n"

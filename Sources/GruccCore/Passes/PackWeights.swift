@@ -2,11 +2,13 @@
 // contiguous weights for a vector of independent outputs and vectorises without -ffast-math.
 
 /// Requires: weights bound. Guarantees: every `linear` whose weights are a parameter is a
-/// `linear_packed`, and that parameter (same name) holds the panels: shape `[panels, K, panel]`,
-/// element `[p, k, l]` = row `p·panel + l`, column k of the old `[N, K]` tensor, zero past row N.
+/// `linear_packed`, and that parameter (same name, same `[N, K]` shape and values) holds them in
+/// panels (PackedLinear): panels of `panel` rows, `[k][l]` each, the last one holding what is
+/// left. Nothing is padded, so the weights take exactly the bytes of their values.
 ///
-/// Panels are at most 64 floats (32 doubles) wide, a multiple of 16 floats (8 doubles), and as
-/// even as that allows: 150 rows are 3 panels of 64, 48 rows one panel of 48.
+/// Panels are at most 64 floats (32 doubles) wide, whole register blocks (16 floats, 8 doubles)
+/// when there are several, as even as that allows, the last one narrower when the rows do not
+/// fill it: 144 rows are three panels of 48, 150 rows panels of 64, 64 and 22, 50 rows one of 50.
 public struct PackWeights: Pass {
   public let name = "pack-weights"
 
@@ -22,13 +24,15 @@ public struct PackWeights: Pass {
     return result
   }
 
-  /// The panel width for a product with `rows` outputs.
+  /// The panel width for a product with `rows` outputs: the rows split as evenly as the fewest
+  /// panels allow, rounded up to whole register blocks (16 floats, 8 doubles), never wider than
+  /// the rows; the last panel takes what is left.
   static func panel(rows: Int, precision: Precision) -> Int {
     let widest = CPrelude.widestPanel(precision)
     let block = CPrelude.block(precision)
     let panels = (rows + widest - 1) / widest
     let perPanel = (rows + panels - 1) / panels
-    return (perPanel + block - 1) / block * block
+    return min(rows, (perPanel + block - 1) / block * block)
   }
 
   /// Parameters used only as the weights of `linear`s, anywhere in the graph.
@@ -50,14 +54,16 @@ public struct PackWeights: Pass {
 
   private func pack(_ p: Parameter, panel: Int) -> Parameter {
     let (rows, k) = (p.shape[0], p.shape[1])
-    let panels = (rows + panel - 1) / panel
-    var values = [Double](repeating: 0, count: panels * k * panel)
+    let layout = PackedLinear(outputs: rows, panel: panel)
+    var values = [Double](repeating: 0, count: rows * k)
     for n in 0..<rows {
       let (q, lane) = n.quotientAndRemainder(dividingBy: panel)
-      for j in 0..<k { values[(q * k + j) * panel + lane] = p.values[n * k + j] }
+      let width = q == layout.panels - 1 ? layout.lastPanel : panel
+      for j in 0..<k { values[q * panel * k + j * width + lane] = p.values[n * k + j] }
     }
-    let role = "\(p.role); packed as \(panels) panel\(panels == 1 ? "" : "s") of \(panel) rows: [p][k][l] = row p*\(panel)+l"
-    return Parameter(name: p.name, shape: [panels, k, panel], values: values, role: role, padding: values.count - p.count)
+    let last = layout.lastPanel == panel ? "" : " (the last of \(layout.lastPanel))"
+    let role = "\(p.role); in \(layout.panels) panel\(layout.panels == 1 ? "" : "s") of \(panel) row\(panel == 1 ? "" : "s")\(last), [k][l] each"
+    return Parameter(name: p.name, shape: p.shape, values: values, role: role, panel: panel)
   }
 
   private func rewrite(_ graph: Graph, module: Module) -> Graph {
@@ -66,9 +72,9 @@ public struct PackWeights: Pass {
       // Parameter nodes are typed again, from the packed shapes.
       if case .parameter = node.op { return [r.builder.add(node.op, [], range: node.range, hint: node.hint)] }
       guard case .linear = node.op, case .parameter(let name) = input.nodes[node.operands[1].node].op,
-        let p = module.parameter(named: name), p.shape.count == 3
+        let p = module.parameter(named: name), let panel = p.panel
       else { return nil }
-      let packed = PackedLinear(outputs: p.shape[0] * p.shape[2] - p.padding / p.shape[1], panel: p.shape[2])
+      let packed = PackedLinear(outputs: p.shape[0], panel: panel)
       return [r.builder.add(.packedLinear(packed), r.mapped(node), range: node.range, hint: node.hint)]
     }
   }

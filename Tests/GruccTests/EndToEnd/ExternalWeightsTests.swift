@@ -33,7 +33,7 @@ import Testing
     print("external weights \(name): \(table.summary)")
   }
 
-  /// The blob as LANGUAGE-independent bytes: header words, 64-byte aligned tensors, the data's CRC.
+  /// The blob as LANGUAGE-independent bytes: header words, 16-byte aligned tensors, the data's CRC.
   @Test func blobHeaderDescribesItsData() throws {
     let module = try #require(InProcess.optimised(String(contentsOfFile: EndToEnd.specPath("seed001-adder"), encoding: .utf8)))
     let layout = WeightLayout(module)
@@ -45,7 +45,7 @@ import Testing
     #expect(word(5) == CRC32.checksum(blob[WeightLayout.headerBytes...]))
     for p in module.parameters {
       let at = try #require(layout.offsets[p.name])
-      #expect((WeightLayout.headerBytes + at * 8) % 64 == 0, "\(p.name) is not 64-byte aligned")
+      #expect((WeightLayout.headerBytes + at * 8) % 16 == 0, "\(p.name) is not 16-byte aligned")
       let first = (0..<8).reduce(UInt64(0)) { $0 | UInt64(blob[WeightLayout.headerBytes + at * 8 + $1]) << (8 * UInt64($1)) }
       #expect(Double(bitPattern: first) == p.values[0], "\(p.name)'s first value")
     }
