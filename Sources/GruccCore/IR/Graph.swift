@@ -113,13 +113,16 @@ public struct Module: Sendable {
   /// The .gru file's base name, for dumps and generated-file headers.
   public var sourceName: String
   public var graph: Graph
-  public var parameters: [Parameter] = []
+  public var parameters: [Parameter] = [] { didSet { parameterIndex = ParameterIndex() } }
   /// The model in a few lines (ModelSummary), for the header of generated files.
   public var summary: [String] = []
 
+  /// Finds parameters by name without a search; see ParameterIndex.
+  var parameterIndex = ParameterIndex()
+
   public var dtype: DType { DType(precision) }
 
-  public func parameter(named name: String) -> Parameter? { parameters.first { $0.name == name } }
+  public func parameter(named name: String) -> Parameter? { parameterIndex(named: name).map { parameters[$0] } }
 
-  public func parameterIndex(named name: String) -> Int? { parameters.firstIndex { $0.name == name } }
+  public func parameterIndex(named name: String) -> Int? { parameterIndex.position(of: name, in: parameters) }
 }

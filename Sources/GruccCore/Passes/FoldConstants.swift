@@ -36,7 +36,7 @@ public struct FoldConstants: Pass {
         name = "\(node.hint ?? "folded\(i)")\(suffix)"
         suffix += 1
       }
-      module.parameters.append(concatenate(parameters, axis: axis, name: name))
+      module.appendParameter(concatenate(parameters, axis: axis, name: name))
       folded[i] = name
     }
     guard !folded.isEmpty else { return graph }
