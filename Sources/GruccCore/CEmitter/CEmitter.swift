@@ -7,6 +7,7 @@ public enum CEmitter {
   public static func emit(
     _ module: Module, headerName: String, activations: ActivationMode = .exact
   ) -> (source: String, header: String) {
+    precondition(!module.parameters.contains(where: \.isPlaceholder), "weights without values cannot be emitted")
     let iface = CInterface(module)
     let n = iface.names
     let real = iface.real

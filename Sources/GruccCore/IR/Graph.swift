@@ -90,16 +90,21 @@ public struct Parameter: Sendable {
   public var role: String
   /// How many of the values are zeros added to fill a packed panel (not weights of the model).
   public var padding: Int
+  /// A tensor known by its shape only, with no values (`grucc check` works out sizes without
+  /// making weights it does not print). Passes carry it through; nothing may read its values.
+  public var isPlaceholder: Bool
 
-  public init(name: String, shape: [Int], values: [Double], role: String, padding: Int = 0) {
+  public init(name: String, shape: [Int], values: [Double], role: String, padding: Int = 0, isPlaceholder: Bool = false) {
     self.name = name
     self.shape = shape
     self.values = values
     self.role = role
     self.padding = padding
+    self.isPlaceholder = isPlaceholder
   }
 
-  public var count: Int { values.count }
+  /// The number of elements, from the shape (placeholders have no values to count).
+  public var count: Int { shape.reduce(1, *) }
 }
 
 /// The unit every pass transforms: the graph plus the weights and what the model file said about

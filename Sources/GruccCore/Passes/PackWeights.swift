@@ -51,12 +51,17 @@ public struct PackWeights: Pass {
   private func pack(_ p: Parameter, panel: Int) -> Parameter {
     let (rows, k) = (p.shape[0], p.shape[1])
     let panels = (rows + panel - 1) / panel
+    let role = "\(p.role); packed as \(panels) panel\(panels == 1 ? "" : "s") of \(panel) rows: [p][k][l] = row p*\(panel)+l"
+    if p.isPlaceholder {
+      return Parameter(
+        name: p.name, shape: [panels, k, panel], values: [], role: role, padding: panels * k * panel - p.count,
+        isPlaceholder: true)
+    }
     var values = [Double](repeating: 0, count: panels * k * panel)
     for n in 0..<rows {
       let (q, lane) = n.quotientAndRemainder(dividingBy: panel)
       for j in 0..<k { values[(q * k + j) * panel + lane] = p.values[n * k + j] }
     }
-    let role = "\(p.role); packed as \(panels) panel\(panels == 1 ? "" : "s") of \(panel) rows: [p][k][l] = row p*\(panel)+l"
     return Parameter(name: p.name, shape: [panels, k, panel], values: values, role: role, padding: values.count - p.count)
   }
 

@@ -31,9 +31,10 @@ public struct PassPipeline: Sendable {
   ]
 
   /// Front end to C-ready IR: types, weights, lowering and the optimisations.
-  static func standard(weights: WeightSource) -> PassPipeline {
+  /// With `materialise` false, weights drawn from init rules are placeholders (sizes only).
+  static func standard(weights: WeightSource, budget: MemoryBudget = .standard, materialise: Bool = true) -> PassPipeline {
     PassPipeline([
-      ShapeInference(), BindWeights(source: weights), LowerGRU(), LowerDense(), FoldBiases(), HoistInputProjections(),
+      ShapeInference(), BindWeights(source: weights, budget: budget, materialise: materialise), LowerGRU(), LowerDense(), FoldBiases(), HoistInputProjections(),
       MergeRecurrentProducts(), FoldConstants(), FuseElementwise(), PackWeights(), DeadCodeElimination(),
     ])
   }
