@@ -56,15 +56,21 @@ typedef struct seed000_no_reset_state {
 } seed000_no_reset_state;
 #define SEED000_NO_RESET_STATE_BYTES (sizeof(seed000_no_reset_state)) /* size of the streaming state */
 
-/* Starts a new stream: zero states, no steps taken. */
+/* Starts a new stream: zero states, no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void seed000_no_reset_reset(seed000_no_reset_state *s);
 /* Sets / reads the recurrent states: SEED000_NO_RESET_STATE_SIZE values, layers in model order. */
 void seed000_no_reset_set_state(seed000_no_reset_state *s, const float *state);
 void seed000_no_reset_get_state(const seed000_no_reset_state *s, float *state);
-/* Advances one step: x holds SEED000_NO_RESET_INPUT_SIZE values; writes this step of 'states'. */
+/* Advances one step: x holds SEED000_NO_RESET_INPUT_SIZE values; writes this step of 'states'.
+ * Returns SEED000_NO_RESET_ERROR_ARGUMENT for a NULL pointer.
+ */
 int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *states);
-/* Computes 'mean_state' over the steps taken so far. */
-void seed000_no_reset_read(const seed000_no_reset_state *s, float *mean_state);
+/* Computes 'mean_state' over the steps taken so far.
+ * Returns SEED000_NO_RESET_ERROR_ARGUMENT for a NULL pointer.
+ */
+int seed000_no_reset_read(const seed000_no_reset_state *s, float *mean_state);
 
 #ifdef __cplusplus
 }

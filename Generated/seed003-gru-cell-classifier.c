@@ -757,18 +757,22 @@ int gru_classifier_run(const float *x, int T, float *logits, float *scratch) {
 /* ---- streaming ----------------------------------------------------------- */
 
 void gru_classifier_reset(gru_classifier_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void gru_classifier_set_state(gru_classifier_state *s, const float *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void gru_classifier_get_state(const gru_classifier_state *s, float *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int gru_classifier_step(gru_classifier_state *s, const float *x) {
+    if (!s || !x) return GRU_CLASSIFIER_ERROR_ARGUMENT;
     float h_x_proj[60];
     gru_classifier_linear_p64(h_x_proj, 60, gru_classifier_h_w_rzn, gru_classifier_h_b_rzn, x, 10, 1, 60, 10);
     float h_next[20];
@@ -782,10 +786,12 @@ int gru_classifier_step(gru_classifier_state *s, const float *x) {
     return GRU_CLASSIFIER_OK;
 }
 
-void gru_classifier_read(const gru_classifier_state *s, float *logits) {
+int gru_classifier_read(const gru_classifier_state *s, float *logits) {
+    if (!s || !logits) return GRU_CLASSIFIER_ERROR_ARGUMENT;
     float logits_last[20];
     memcpy(logits_last, s->logits_last_acc, sizeof logits_last);
     float logits_2[5];
     gru_classifier_linear_p16(logits_2, 5, gru_classifier_logits_w, gru_classifier_logits_b, logits_last, 20, 1, 5, 20);
     memcpy(logits, logits_2, sizeof(float) * 5);
+    return GRU_CLASSIFIER_OK;
 }

@@ -54,15 +54,21 @@ typedef struct gru_classifier_state {
 } gru_classifier_state;
 #define GRU_CLASSIFIER_STATE_BYTES (sizeof(gru_classifier_state)) /* size of the streaming state */
 
-/* Starts a new stream: zero states, no steps taken. */
+/* Starts a new stream: zero states, no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void gru_classifier_reset(gru_classifier_state *s);
 /* Sets / reads the recurrent states: GRU_CLASSIFIER_STATE_SIZE values, layers in model order. */
 void gru_classifier_set_state(gru_classifier_state *s, const float *state);
 void gru_classifier_get_state(const gru_classifier_state *s, float *state);
-/* Advances one step: x holds GRU_CLASSIFIER_INPUT_SIZE values. */
+/* Advances one step: x holds GRU_CLASSIFIER_INPUT_SIZE values.
+ * Returns GRU_CLASSIFIER_ERROR_ARGUMENT for a NULL pointer.
+ */
 int gru_classifier_step(gru_classifier_state *s, const float *x);
-/* Computes 'logits' over the steps taken so far. */
-void gru_classifier_read(const gru_classifier_state *s, float *logits);
+/* Computes 'logits' over the steps taken so far.
+ * Returns GRU_CLASSIFIER_ERROR_ARGUMENT for a NULL pointer.
+ */
+int gru_classifier_read(const gru_classifier_state *s, float *logits);
 
 #ifdef __cplusplus
 }

@@ -107,7 +107,10 @@ enum CHeaderEmitter {
       }
       define("state_bytes", "(sizeof(\(n.symbol)_state))", "size of the streaming state")
       w.line()
-      w.comment(["Starts a new stream: zero states\(iface.initialStates.isEmpty ? "" : " (call set_state for a given initial state)"), no steps taken."])
+      w.comment([
+        "Starts a new stream: zero states\(iface.initialStates.isEmpty ? "" : " (call set_state for a given initial state)"), no steps taken.",
+        "reset, set_state and get_state do nothing when a pointer is NULL.",
+      ])
       w.line("void \(n.global("reset"))(\(n.symbol)_state *s);")
       w.comment(["Sets / reads the recurrent states: \(n.constant("state_size")) values, layers in model order."])
       w.line("void \(n.global("set_state"))(\(n.symbol)_state *s, const \(real) *state);")
@@ -116,13 +119,16 @@ enum CHeaderEmitter {
       w.comment([
         "Advances one step: x holds \(n.constant("input_size")) values"
           + (sequenceOutputs.isEmpty ? "." : "; writes this step of \(sequenceOutputs.joined(separator: ", ")).")
-      ] + (module.steps != nil ? ["Returns \(n.constant("error_steps")) after \(n.constant("steps")) steps."] : []))
+      ] + ["Returns \(n.constant("error_argument")) for a NULL pointer\(module.steps != nil ? ", \(n.constant("error_steps")) after \(n.constant("steps")) steps" : "")."])
       w.line("int \(n.global("step"))(\(stepParameters(iface).joined(separator: ", ")));")
       let vectorOutputs = iface.outputs.filter { !$0.isSequence }
       if !vectorOutputs.isEmpty {
-        w.comment(["Computes \(vectorOutputs.map { "'\($0.name)'" }.joined(separator: ", ")) over the steps taken so far."])
+        w.comment([
+          "Computes \(vectorOutputs.map { "'\($0.name)'" }.joined(separator: ", ")) over the steps taken so far.",
+          "Returns \(n.constant("error_argument")) for a NULL pointer.",
+        ])
         let parameters = ["const \(n.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(CNames.parameter($0.name))" }
-        w.line("void \(n.global("read"))(\(parameters.joined(separator: ", ")));")
+        w.line("int \(n.global("read"))(\(parameters.joined(separator: ", ")));")
       }
     }
     w.line()

@@ -21,6 +21,8 @@ enum CStreamEmitter {
     let fixedSteps = iface.module.steps
 
     w.block("int \(names.global("step"))(\(parameters.joined(separator: ", ")))") { w in
+      let pointers = ["s", "x"] + sequenceOutputs.map { CNames.parameter($0.name) }
+      w.line("if (\(pointers.map { "!\($0)" }.joined(separator: " || "))) return \(names.constant("error_argument"));")
       if let fixedSteps {
         w.line("if (s->steps >= \(fixedSteps)) return \(names.constant("error_steps"));")
       }
@@ -129,7 +131,9 @@ enum CStreamEmitter {
     }
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
     let parameters = ["const \(names.symbol)_state *s"] + vectorOutputs.map { "\(real) *\(CNames.parameter($0.name))" }
-    w.block("void \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
+    w.block("int \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
+      let pointers = ["s"] + vectorOutputs.map { CNames.parameter($0.name) }
+      w.line("if (\(pointers.map { "!\($0)" }.joined(separator: " || "))) return \(names.constant("error_argument"));")
       for (i, node) in graph.nodes.enumerated() where needed[i] {
         let operands = node.operands.map { values[$0.node].isEmpty ? CValue.unavailable : values[$0.node][$0.result] }
         let features = node.types[0]?.features ?? 0
@@ -171,6 +175,7 @@ enum CStreamEmitter {
           w.line("memcpy(\(CNames.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
         }
       }
+      w.line("return \(names.constant("ok"));")
     }
     w.line()
   }
