@@ -126,7 +126,9 @@ enum CStreamEmitter {
     for i in graph.nodes.indices.reversed() where needed[i] {
       switch graph.nodes[i].op {
       case .scan, .reduce: continue
-      default: for v in graph.nodes[i].operands { needed[v.node] = true }
+      case .argument, .parameter, .zeros, .gru, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
+        .scale, .blend, .slice, .concat, .mask, .fused, .gradient:
+        for v in graph.nodes[i].operands { needed[v.node] = true }
       }
     }
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
@@ -159,7 +161,11 @@ enum CStreamEmitter {
           values[i] = [.vector(name)]
         case .slice(let start, _):
           values[i] = [.vector("(\(operands[0].pointer) + \(start))")]
-        default:
+        case .argument, .gru, .dense, .linearUnshared, .mask, .gradient:
+          // Vector outputs read the input only through scans and reductions (the state), never
+          // directly; high-level and gradient ops never reach the C backend.
+          preconditionFailure("'\(node.op.mnemonic)' cannot feed a vector output read from the stream state")
+        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           let name = locals.fresh(node.hint ?? "v\(i)")
           w.line("\(real) \(name)[\(features)];")
           let materialised = code.materialisingZeros(operands, of: node, graph: graph, locals: &locals, w: &w)

@@ -174,12 +174,19 @@ public struct Driver {
     switch result {
     case .success(let m): return m
     case .failure(.diagnostics): return nil
-    case .failure(.verifier(let pass, let errors, let dump)):
-      stderr += "grucc: error: internal: IR verification failed after pass '\(pass)':\n"
-      for e in errors { stderr += "  \(e)\n" }
-      stderr += dump
+    case .failure(let failure):
+      _ = internalFailure(failure)
       return nil
     }
+  }
+
+  /// Prints a verifier failure (a bug in grucc, not in the model) with the IR that broke.
+  mutating func internalFailure(_ failure: PipelineFailure) -> Int32 {
+    guard case .verifier(let pass, let errors, let dump) = failure else { return 1 }
+    stderr += "grucc: error: internal: IR verification failed after pass '\(pass)':\n"
+    for e in errors { stderr += "  \(e)\n" }
+    stderr += dump
+    return 1
   }
 
   // MARK: - Commands
@@ -202,7 +209,11 @@ public struct Driver {
       return deliver(IRPrinter.print(module), to: options.output, input: options.input)
     case .gradientIR?:
       guard let module = optimise(front, through: "lower-dense") else { return 1 }
-      return deliver(IRPrinter.print(Autodiff.gradientModule(module)), to: options.output, input: options.input)
+      do throws(PipelineFailure) {
+        return deliver(IRPrinter.print(try Autodiff.gradientModule(module)), to: options.output, input: options.input)
+      } catch {
+        return internalFailure(error)
+      }
     case .weights?:
       guard let path = options.output, path.hasSuffix(".safetensors") else {
         return fail("--emit weights writes a safetensors file: give it with -o FILE.safetensors")
