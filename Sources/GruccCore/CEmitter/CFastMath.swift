@@ -34,6 +34,7 @@ enum CFastMath {
   static func emit(exp: Bool, sigmoid: Bool, tanh: Bool, names: CNames, precision: Precision, into w: inout CWriter) {
     let f32 = precision == .f32
     var parts = [f32 ? supportF32 : supportF64]
+    if exp || sigmoid { parts.append(f32 ? maxF32 : maxF64) }
     if exp { parts.append(f32 ? expF32 : expF64) }
     if sigmoid { parts.append(f32 ? sigmoidF32 : sigmoidF64) }
     if tanh { parts.append(f32 ? tanhF32 : tanhF64) }
@@ -56,10 +57,6 @@ enum CFastMath {
     static float @m_minf(float x, float hi) {
         uint32_t m = 0u - (uint32_t)(x > hi);
         return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(hi) & m));
-    }
-    static float @m_maxf(float x, float lo) {
-        uint32_t m = 0u - (uint32_t)(x < lo);
-        return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(lo) & m));
     }
     #define @M_LOG2E_F 1.44269502f
     #define @M_MAGIC_F 12582912.0f      /* 1.5 * 2^23: x + MAGIC rounds x to an integer */
@@ -130,6 +127,15 @@ enum CFastMath {
     }
     """
 
+  /// The lower clamp, apart: only exp and sigmoid use it, and an unused static function is a
+  /// warning (tanh alone needs only the upper one).
+  static let maxF32 = """
+    static float @m_maxf(float x, float lo) {
+        uint32_t m = 0u - (uint32_t)(x < lo);
+        return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(lo) & m));
+    }
+    """
+
   static let supportF64 = """
     /* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
     static uint64_t @m_d2u(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
@@ -142,10 +148,6 @@ enum CFastMath {
     static double @m_mind(double x, double hi) {
         uint64_t m = 0u - (uint64_t)(x > hi);
         return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(hi) & m));
-    }
-    static double @m_maxd(double x, double lo) {
-        uint64_t m = 0u - (uint64_t)(x < lo);
-        return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(lo) & m));
     }
 
     #define @M_LOG2E_D 1.4426950408889634
@@ -171,6 +173,13 @@ enum CFastMath {
         double r = x - n * @M_LN2HI_D;
         *t_out = t;
         return r - n * @M_LN2LO_D;
+    }
+    """
+
+  static let maxF64 = """
+    static double @m_maxd(double x, double lo) {
+        uint64_t m = 0u - (uint64_t)(x < lo);
+        return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(lo) & m));
     }
     """
 
