@@ -8,10 +8,11 @@
 #                                    two targets at a time
 #
 # Targets: npy npz safetensors onnx csv json gru (Fuzz/Targets/). Fuzz/build.sh builds them
-# first. Each target keeps its corpus in Fuzz/.build/corpus/TARGET (it grows from run to run)
-# and writes any crashing input to Fuzz/.build/crashes/TARGET/. A crash makes the script exit 1
-# after printing the input's path; reproduce it with Fuzz/.build/fuzz-TARGET FILE, then add the
-# file to Tests/Fixtures/hostile/fuzz/ (HostileInputTests reads every file there).
+# first (FUZZ_OPT=-Onone for a quicker build). Each target keeps its corpus in
+# Fuzz/.build/corpus/TARGET (it grows from run to run) and writes any crashing input to
+# Fuzz/.build/crashes/TARGET/. A crash makes the script exit 1 after printing the input's path;
+# reproduce it with Fuzz/.build/O/fuzz-TARGET FILE, then add the file to
+# Tests/Fixtures/hostile/fuzz/TARGET/ (HostileInputTests reads every file there).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -32,6 +33,8 @@ done
 
 "$here/build.sh" 2> >(grep -v 'ld.gold: warning: Cannot export local symbol' >&2)
 out=$here/.build
+opt=${FUZZ_OPT:--O}
+binaries=$out/${opt#-}
 
 # Seeds: the fixtures of each format (the JSON seeds are the safetensors headers and the
 # import cases' JSON; the .gru seeds are the Specs and the golden models).
@@ -66,7 +69,7 @@ run() {
   local dict=()
   [ -f "$here/$target.dict" ] && dict=(-dict="$here/$target.dict")
   # Leak checks need ptrace, which containers often forbid; the readers allocate nothing unsafe.
-  ASAN_OPTIONS=detect_leaks=0 "$out/fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
+  ASAN_OPTIONS=detect_leaks=0 "$binaries/fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/$target/" \
     "$out/corpus/$target" >"$log" 2>&1 || true
 }
