@@ -153,7 +153,6 @@ struct RandomModelRun {
     var keep = false
     defer { if !keep && ProcessInfo.processInfo.environment["GRUCC_E2E_KEEP"] == nil { try? FileManager.default.removeItem(at: dir) } }
     func file(_ name: String) -> String { dir.appendingPathComponent(name).path }
-    let started = Date()
 
     // The models, their C (through the Driver) and one harness per compiled model.
     var entries: [Entry] = []
@@ -204,14 +203,11 @@ struct RandomModelRun {
     main += "    default: return 2;\n    }\n}\n"
     try main.write(toFile: file("main.c"), atomically: false, encoding: .utf8)
     let binary = file("random")
-    let compileStart = Date()
-    defer { if ProcessInfo.processInfo.environment["GRUCC_RANDOM_TIMING"] != nil { print("timing: generate+grucc \(compileStart.timeIntervalSince(started)) s, clang+check \(Date().timeIntervalSince(compileStart)) s") } }
     // -O0 by default: clang's time is most of this test's, and without -ffast-math or FMA
     // contraction the numbers are the same at any level. GRUCC_RANDOM_CFLAGS picks others (the
     // script runs -O2 with the sanitizers too).
     let flags = ProcessInfo.processInfo.environment["GRUCC_RANDOM_CFLAGS"].map { $0.split(separator: " ").map(String.init) } ?? ["-O0"]
     let built = try clang.compile(CCompiler.strictC + flags + sources + harnesses + [file("main.c"), "-o", binary, "-lm"], timeout: 1200)
-    if ProcessInfo.processInfo.environment["GRUCC_RANDOM_TIMING"] != nil { print("timing: clang \(Date().timeIntervalSince(compileStart)) s") }
     guard built.succeeded else {
       keep = true
       summary.failures.append("seeds \(seeds.first!)...\(seeds.last!): C compile failed (files kept in \(dir.path)):\n\(built.summary)")

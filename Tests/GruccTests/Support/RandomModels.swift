@@ -133,8 +133,8 @@ enum RandomModels {
 
   // MARK: - Models
 
-  /// A valid model from `seed`, named `r<seed>` (the C prefix; `suffix` makes a second copy of the
-  /// same model under another name), and the options to spell it with.
+  /// A valid model from `seed`, named `r<seed>` (the C prefix), and whether its text spells out
+  /// the options it leaves at their defaults.
   static func model(seed: UInt64) -> (model: RefModel, spellDefaults: Bool) {
     var d = RandomDraw(seed: seed)
     var m = RefModel(name: "r\(seed)", features: d.int(1...5))
