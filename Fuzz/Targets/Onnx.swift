@@ -8,7 +8,8 @@
 public func fuzzOnnx(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   let bytes = FuzzInput.bytes(data, size)
   if let model = try? Onnx.read(bytes) {
-    for tensor in model.graph.initializers {
+    // Tensors of types grucc does not read (strings, complex numbers) keep their dims, no values.
+    for tensor in model.graph.initializers where tensor.dataType.tensorDType != nil {
       FuzzInput.require(Checked.elementCount(tensor.dims) == tensor.values.count, "values do not fill the dims")
     }
   }
