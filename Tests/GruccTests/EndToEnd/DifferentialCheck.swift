@@ -118,13 +118,17 @@ struct ErrorTable {
   private(set) var entries: [(label: String, entry: Entry)] = []
 
   /// Compares two arrays value by value; a NaN or a size mismatch counts as an infinite error.
-  mutating func compare(_ label: String, _ actual: [Double], _ expected: [Double], at place: String) {
+  /// With `relativeAboveOne`, an error is divided by |expected| where that exceeds 1: absolute
+  /// for values up to 1, relative beyond (for models whose values grow large).
+  mutating func compare(
+    _ label: String, _ actual: [Double], _ expected: [Double], at place: String, relativeAboveOne: Bool = false
+  ) {
     var worst = (error: 0.0, index: -1)
     if actual.count != expected.count {
       worst = (.infinity, -1)
     } else {
       for i in actual.indices {
-        let e = abs(actual[i] - expected[i])
+        let e = abs(actual[i] - expected[i]) / (relativeAboveOne ? max(1, abs(expected[i])) : 1)
         let error = e.isNaN ? Double.infinity : e
         if error > worst.error { worst = (error, i) }
       }

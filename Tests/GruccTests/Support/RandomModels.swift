@@ -62,9 +62,12 @@ enum RandomModels {
     }
   }
 
-  /// Gate activations map into a bounded range most of the time, as a gate should.
+  /// Gate activations keep r and z in [0, 1], as gates: with z outside it, h' = z·h + (1 − z)·n
+  /// can multiply the state at every step (an affine gate took one to 2e10 in six steps), and
+  /// then a comparison with a fixed tolerance measures only f32's rounding of huge numbers. The
+  /// other activations are drawn as candidate and output activations and as head functions.
   static func gateActivation(_ d: inout RandomDraw, _ c: LayerContext) -> RefActivation {
-    d.chance(0.5) ? d.pick([.sigmoid, .hardSigmoid(0.2, 0.5), .hardSigmoid(0.3, 0.4)]) : activation(&d, c)
+    d.chance(0.3) ? .sigmoid : .hardSigmoid(d.round(0.1...0.5), d.round(0.3...0.7))
   }
 
   static let layerOptions: [LayerOption] = [
