@@ -51,8 +51,10 @@ public struct BindWeights: Pass {
     var result = module
     let specs = ParameterSpecs.required(by: module)
     var parameters: [Parameter] = []
-    if case .initialise = source, !materialise {
-    } else if let (refusal, largest) = refusal(specs) {
+    // Placeholders take no memory; weights read or drawn are counted before they are made.
+    var makesValues = true
+    if case .initialise = source { makesValues = materialise }
+    if makesValues, let (refusal, largest) = refusal(specs) {
       diagnostics.error(.memoryLimit(refusal), at: range(needing: largest, module))
       return result
     }
