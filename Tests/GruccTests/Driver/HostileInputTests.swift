@@ -12,6 +12,8 @@ import Testing
   static let directory = Golden.root + "/Tests/Fixtures/hostile"
   static let adder = Golden.root + "/Specs/seed001-adder.gru"
   static var executable: String? { DeterminismTests.executable }
+  /// The child processes are measured through a small C helper (MeasuredProcess).
+  static var canMeasure: Bool { executable != nil && Clang.isAvailable }
 
   /// 2 s of CPU and 300 MB for a release build. The tests run the debug build, several times
   /// slower on the passes (the memory is the same), so its time limit is scaled.
@@ -78,7 +80,7 @@ import Testing
       says: ["f32ovf.csv: input 'x' has the value 1e+39 (element 0), beyond the range of f32"]),
   ]
 
-  @Test(.enabled(if: executable != nil, "no grucc executable beside the tests"), arguments: cases)
+  @Test(.enabled(if: canMeasure, "needs the grucc executable and clang"), arguments: cases)
   func reproducerEndsCleanlyWithinTheLimits(_ c: Case) throws {
     let run = try MeasuredProcess.run(try #require(Self.executable), c.arguments)
     print("hostile: \(c.name): exit \(run.status), \(String(format: "%.2f", run.cpuSeconds)) s CPU, \(String(format: "%.0f", run.peakMegabytes)) MB")
@@ -89,6 +91,18 @@ import Testing
     if c.status != 0 { #expect(run.stdout.isEmpty) }
     #expect(run.cpuSeconds <= Self.cpuLimit, "\(run.summary)")
     #expect(run.peakMegabytes <= Self.memoryLimit, "\(run.summary)")
+  }
+
+  /// The measurement is the child's own: with 300 MB held here, a child that holds almost nothing
+  /// must not be reported with this process's memory (a plain wait4 would report 300 MB).
+  @Test(.enabled(if: canMeasure, "needs the grucc executable and clang"))
+  func theMeasurementIsTheChildsOwn() throws {
+    var held = [UInt8](repeating: 1, count: 300 << 20)
+    for i in stride(from: 0, to: held.count, by: 4096) { held[i] = UInt8(i & 0x7f) }
+    let run = try MeasuredProcess.run(try #require(Self.executable), ["--version"])
+    #expect(run.status == 0, "\(run.summary)")
+    #expect(run.peakMegabytes < 100, "\(run.summary)")
+    #expect(held[4096] == 0)
   }
 
   // MARK: - Linear time
@@ -108,7 +122,7 @@ import Testing
 
   /// Four times the layers or lets must cost about four times as much (quadratic would be 16):
   /// checking 1,000 layers took 11 s in a release build, 2,000 took 52 s.
-  @Test(.enabled(if: executable != nil, "no grucc executable beside the tests"), arguments: [("layers", 250, 1000), ("lets", 5000, 20000)])
+  @Test(.enabled(if: canMeasure, "needs the grucc executable and clang"), arguments: [("layers", 250, 1000), ("lets", 5000, 20000)])
   func checkingIsLinearInTheModelSize(kind: String, small: Int, large: Int) throws {
     try withScratchDirectory { dir in
       func cost(_ n: Int) throws -> MeasuredRun {
