@@ -2487,18 +2487,22 @@ int seed000_run(const float *x, int T, float *states, float *mean_state, float *
 /* ---- streaming ----------------------------------------------------------- */
 
 void seed000_reset(seed000_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void seed000_set_state(seed000_state *s, const float *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void seed000_get_state(const seed000_state *s, float *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int seed000_step(seed000_state *s, const float *x, float *states) {
+    if (!s || !x || !states) return SEED000_ERROR_ARGUMENT;
     float *h_x_proj = s->work + 0;  /* 150 values */
     { seed000_linear_p64(h_x_proj, 150, seed000_h_w_rzn, seed000_h_b_rzn, x, 28, 1, 128, 28); seed000_linear_p22(h_x_proj + 128, 150, seed000_h_w_rzn + 3584, seed000_h_b_rzn + 128, x, 28, 1, 22, 28); }
     float *h_next = s->work + 150;  /* 50 values */
@@ -2512,6 +2516,7 @@ int seed000_step(seed000_state *s, const float *x, float *states) {
 }
 
 int seed000_read(seed000_state *s, float *mean_state) {
+    if (!s || !mean_state) return SEED000_ERROR_ARGUMENT;
     float *mean_state_2 = s->work + 0;  /* 50 values */
     for (int i = 0; i < 50; i++) mean_state_2[i] = s->steps > 0 ? s->mean_state_acc[i] / (float)s->steps : 0.0f;
     memcpy(mean_state, mean_state_2, sizeof(float) * 50);

@@ -67,15 +67,20 @@ typedef struct seed000_state {
 #define SEED000_STATE_BYTES (sizeof(seed000_state)) /* size of the streaming state */
 #define SEED000_STATE_INIT {0}              /* static initialiser: a zeroed state, as reset makes it */
 
-/* Starts a new stream: zero states, no steps taken. */
+/* Starts a new stream: zero states, no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void seed000_reset(seed000_state *s);
 /* Sets / reads the recurrent states: SEED000_STATE_SIZE values, layers in model order. */
 void seed000_set_state(seed000_state *s, const float *state);
 void seed000_get_state(const seed000_state *s, float *state);
-/* Advances one step: x holds SEED000_INPUT_SIZE values; writes this step of 'states'. */
+/* Advances one step: x holds SEED000_INPUT_SIZE values; writes this step of 'states'.
+ * Returns SEED000_ERROR_ARGUMENT for a NULL pointer.
+ */
 int seed000_step(seed000_state *s, const float *x, float *states);
 /* Computes 'mean_state' over the steps taken so far. It computes
  * in the state's work area (the stream itself is unchanged), so the state is not const.
+ * Returns SEED000_ERROR_ARGUMENT for a NULL pointer.
  */
 int seed000_read(seed000_state *s, float *mean_state);
 

@@ -1621,18 +1621,22 @@ int seed000_no_reset_run(const float *x, int T, float *states, float *mean_state
 /* ---- streaming ----------------------------------------------------------- */
 
 void seed000_no_reset_reset(seed000_no_reset_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void seed000_no_reset_set_state(seed000_no_reset_state *s, const float *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void seed000_no_reset_get_state(const seed000_no_reset_state *s, float *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *states) {
+    if (!s || !x || !states) return SEED000_NO_RESET_ERROR_ARGUMENT;
     float *h_x_proj = s->work + 0;  /* 100 values */
     { seed000_no_reset_linear_p64(h_x_proj, 100, seed000_no_reset_h_w_zn, seed000_no_reset_h_b_zn, x, 28, 1, 64, 28); seed000_no_reset_linear_p36(h_x_proj + 64, 100, seed000_no_reset_h_w_zn + 1792, seed000_no_reset_h_b_zn + 64, x, 28, 1, 36, 28); }
     float *h_next = s->work + 100;  /* 50 values */
@@ -1646,6 +1650,7 @@ int seed000_no_reset_step(seed000_no_reset_state *s, const float *x, float *stat
 }
 
 int seed000_no_reset_read(seed000_no_reset_state *s, float *mean_state) {
+    if (!s || !mean_state) return SEED000_NO_RESET_ERROR_ARGUMENT;
     float *mean_state_2 = s->work + 0;  /* 50 values */
     for (int i = 0; i < 50; i++) mean_state_2[i] = s->steps > 0 ? s->mean_state_acc[i] / (float)s->steps : 0.0f;
     memcpy(mean_state, mean_state_2, sizeof(float) * 50);

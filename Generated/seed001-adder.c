@@ -676,18 +676,22 @@ int adder_run(const double *x, int T, double *y, double *scratch) {
 /* ---- streaming ----------------------------------------------------------- */
 
 void adder_reset(adder_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void adder_set_state(adder_state *s, const double *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void adder_get_state(const adder_state *s, double *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int adder_step(adder_state *s, const double *x, double *y) {
+    if (!s || !x || !y) return ADDER_ERROR_ARGUMENT;
     double *h_x_proj = s->work + 0;  /* 48 values */
     adder_linear_p24(h_x_proj, 48, adder_h_w_rzn, adder_h_b_rzn, x, 2, 1, 48, 2);
     double *h_next = s->work + 48;  /* 16 values */

@@ -63,12 +63,16 @@ typedef struct adder_state {
 #define ADDER_STATE_BYTES (sizeof(adder_state)) /* size of the streaming state */
 #define ADDER_STATE_INIT {0}                /* static initialiser: a zeroed state, as reset makes it */
 
-/* Starts a new stream: zero states, no steps taken. */
+/* Starts a new stream: zero states, no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void adder_reset(adder_state *s);
 /* Sets / reads the recurrent states: ADDER_STATE_SIZE values, layers in model order. */
 void adder_set_state(adder_state *s, const double *state);
 void adder_get_state(const adder_state *s, double *state);
-/* Advances one step: x holds ADDER_INPUT_SIZE values; writes this step of 'y'. */
+/* Advances one step: x holds ADDER_INPUT_SIZE values; writes this step of 'y'.
+ * Returns ADDER_ERROR_ARGUMENT for a NULL pointer.
+ */
 int adder_step(adder_state *s, const double *x, double *y);
 
 #ifdef __cplusplus

@@ -779,18 +779,22 @@ int tf1_cell_run(const float *x, int T, float *y, float *scratch) {
 /* ---- streaming ----------------------------------------------------------- */
 
 void tf1_cell_reset(tf1_cell_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void tf1_cell_set_state(tf1_cell_state *s, const float *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void tf1_cell_get_state(const tf1_cell_state *s, float *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int tf1_cell_step(tf1_cell_state *s, const float *x, float *y) {
+    if (!s || !x || !y) return TF1_CELL_ERROR_ARGUMENT;
     if (s->steps >= 10) return TF1_CELL_ERROR_STEPS;
     float *h_x_proj = s->work + 0;  /* 48 values */
     tf1_cell_linear_p48(h_x_proj, 48, tf1_cell_h_w_rzn, tf1_cell_h_b_rzn, x, 4, 1, 48, 4);

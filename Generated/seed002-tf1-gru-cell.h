@@ -65,13 +65,15 @@ typedef struct tf1_cell_state {
 #define TF1_CELL_STATE_BYTES (sizeof(tf1_cell_state)) /* size of the streaming state */
 #define TF1_CELL_STATE_INIT {0}             /* static initialiser: a zeroed state, as reset makes it */
 
-/* Starts a new stream: zero states, no steps taken. */
+/* Starts a new stream: zero states, no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void tf1_cell_reset(tf1_cell_state *s);
 /* Sets / reads the recurrent states: TF1_CELL_STATE_SIZE values, layers in model order. */
 void tf1_cell_set_state(tf1_cell_state *s, const float *state);
 void tf1_cell_get_state(const tf1_cell_state *s, float *state);
 /* Advances one step: x holds TF1_CELL_INPUT_SIZE values; writes this step of 'y'.
- * Returns TF1_CELL_ERROR_STEPS after TF1_CELL_STEPS steps.
+ * Returns TF1_CELL_ERROR_ARGUMENT for a NULL pointer, TF1_CELL_ERROR_STEPS after TF1_CELL_STEPS steps.
  */
 int tf1_cell_step(tf1_cell_state *s, const float *x, float *y);
 

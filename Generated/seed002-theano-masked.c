@@ -1538,18 +1538,22 @@ int theano_gru_run(const float *x, int T, float *p, float *scratch) {
 /* ---- streaming ----------------------------------------------------------- */
 
 void theano_gru_reset(theano_gru_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void theano_gru_set_state(theano_gru_state *s, const float *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void theano_gru_get_state(const theano_gru_state *s, float *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int theano_gru_step(theano_gru_state *s, const float *x) {
+    if (!s || !x) return THEANO_GRU_ERROR_ARGUMENT;
     float *h_x_proj = s->work + 0;  /* 96 values */
     theano_gru_linear_p48(h_x_proj, 96, theano_gru_h_w_rzn, theano_gru_h_b_rzn, x, 32, 1, 96, 32);
     float *h_next = s->work + 96;  /* 32 values */
@@ -1562,6 +1566,7 @@ int theano_gru_step(theano_gru_state *s, const float *x) {
 }
 
 int theano_gru_read(theano_gru_state *s, float *p) {
+    if (!s || !p) return THEANO_GRU_ERROR_ARGUMENT;
     float *pooled = s->work + 0;  /* 32 values */
     for (int i = 0; i < 32; i++) pooled[i] = s->steps > 0 ? s->pooled_acc[i] / (float)s->steps : 0.0f;
     float *p_dense = s->work + 32;  /* 2 values */

@@ -67,15 +67,20 @@ typedef struct theano_gru_state {
 #define THEANO_GRU_STATE_BYTES (sizeof(theano_gru_state)) /* size of the streaming state */
 #define THEANO_GRU_STATE_INIT {0}           /* static initialiser: a zeroed state, as reset makes it */
 
-/* Starts a new stream: zero states, no steps taken. */
+/* Starts a new stream: zero states, no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void theano_gru_reset(theano_gru_state *s);
 /* Sets / reads the recurrent states: THEANO_GRU_STATE_SIZE values, layers in model order. */
 void theano_gru_set_state(theano_gru_state *s, const float *state);
 void theano_gru_get_state(const theano_gru_state *s, float *state);
-/* Advances one step: x holds THEANO_GRU_INPUT_SIZE values. */
+/* Advances one step: x holds THEANO_GRU_INPUT_SIZE values.
+ * Returns THEANO_GRU_ERROR_ARGUMENT for a NULL pointer.
+ */
 int theano_gru_step(theano_gru_state *s, const float *x);
 /* Computes 'p' over the steps taken so far. It computes
  * in the state's work area (the stream itself is unchanged), so the state is not const.
+ * Returns THEANO_GRU_ERROR_ARGUMENT for a NULL pointer.
  */
 int theano_gru_read(theano_gru_state *s, float *p);
 

@@ -847,18 +847,22 @@ int gru_classifier_run(const float *x, int T, const float *h_h0, float *logits, 
 /* ---- streaming ----------------------------------------------------------- */
 
 void gru_classifier_reset(gru_classifier_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void gru_classifier_set_state(gru_classifier_state *s, const float *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void gru_classifier_get_state(const gru_classifier_state *s, float *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int gru_classifier_step(gru_classifier_state *s, const float *x) {
+    if (!s || !x) return GRU_CLASSIFIER_ERROR_ARGUMENT;
     float *h_x_proj = s->work + 0;  /* 60 values */
     gru_classifier_linear_p60(h_x_proj, 60, gru_classifier_h_w_rzn, gru_classifier_h_b_rzn, x, 10, 1, 60, 10);
     float *h_next = s->work + 60;  /* 20 values */
@@ -871,6 +875,7 @@ int gru_classifier_step(gru_classifier_state *s, const float *x) {
 }
 
 int gru_classifier_read(gru_classifier_state *s, float *logits) {
+    if (!s || !logits) return GRU_CLASSIFIER_ERROR_ARGUMENT;
     float *logits_last = s->work + 0;  /* 20 values */
     memcpy(logits_last, s->logits_last_acc, sizeof(float) * 20);
     float *logits_2 = s->work + 20;  /* 5 values */

@@ -67,15 +67,20 @@ typedef struct gru_classifier_state {
 #define GRU_CLASSIFIER_STATE_BYTES (sizeof(gru_classifier_state)) /* size of the streaming state */
 #define GRU_CLASSIFIER_STATE_INIT {0}       /* static initialiser: a zeroed state, as reset makes it */
 
-/* Starts a new stream: zero states (call set_state for a given initial state), no steps taken. */
+/* Starts a new stream: zero states (call set_state for a given initial state), no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void gru_classifier_reset(gru_classifier_state *s);
 /* Sets / reads the recurrent states: GRU_CLASSIFIER_STATE_SIZE values, layers in model order. */
 void gru_classifier_set_state(gru_classifier_state *s, const float *state);
 void gru_classifier_get_state(const gru_classifier_state *s, float *state);
-/* Advances one step: x holds GRU_CLASSIFIER_INPUT_SIZE values. */
+/* Advances one step: x holds GRU_CLASSIFIER_INPUT_SIZE values.
+ * Returns GRU_CLASSIFIER_ERROR_ARGUMENT for a NULL pointer.
+ */
 int gru_classifier_step(gru_classifier_state *s, const float *x);
 /* Computes 'logits' over the steps taken so far. It computes
  * in the state's work area (the stream itself is unchanged), so the state is not const.
+ * Returns GRU_CLASSIFIER_ERROR_ARGUMENT for a NULL pointer.
  */
 int gru_classifier_read(gru_classifier_state *s, float *logits);
 

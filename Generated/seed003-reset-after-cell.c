@@ -550,18 +550,22 @@ int ai_summer_cell_run(const float *x, int T, float *states, float *scratch) {
 /* ---- streaming ----------------------------------------------------------- */
 
 void ai_summer_cell_reset(ai_summer_cell_state *s) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
 }
 
 void ai_summer_cell_set_state(ai_summer_cell_state *s, const float *state) {
+    if (!s || !state) return;
     memcpy(s->h, state + 0, sizeof s->h);
 }
 
 void ai_summer_cell_get_state(const ai_summer_cell_state *s, float *state) {
+    if (!s || !state) return;
     memcpy(state + 0, s->h, sizeof s->h);
 }
 
 int ai_summer_cell_step(ai_summer_cell_state *s, const float *x, float *states) {
+    if (!s || !x || !states) return AI_SUMMER_CELL_ERROR_ARGUMENT;
     float *h_x_proj = s->work + 0;  /* 60 values */
     ai_summer_cell_linear_p60(h_x_proj, 60, ai_summer_cell_h_w_rzn, ai_summer_cell_h_b_rzin, x, 10, 1, 60, 10);
     float *h_next = s->work + 60;  /* 20 values */

@@ -63,12 +63,16 @@ typedef struct ai_summer_cell_state {
 #define AI_SUMMER_CELL_STATE_BYTES (sizeof(ai_summer_cell_state)) /* size of the streaming state */
 #define AI_SUMMER_CELL_STATE_INIT {0}       /* static initialiser: a zeroed state, as reset makes it */
 
-/* Starts a new stream: zero states, no steps taken. */
+/* Starts a new stream: zero states, no steps taken.
+ * reset, set_state and get_state do nothing when a pointer is NULL.
+ */
 void ai_summer_cell_reset(ai_summer_cell_state *s);
 /* Sets / reads the recurrent states: AI_SUMMER_CELL_STATE_SIZE values, layers in model order. */
 void ai_summer_cell_set_state(ai_summer_cell_state *s, const float *state);
 void ai_summer_cell_get_state(const ai_summer_cell_state *s, float *state);
-/* Advances one step: x holds AI_SUMMER_CELL_INPUT_SIZE values; writes this step of 'states'. */
+/* Advances one step: x holds AI_SUMMER_CELL_INPUT_SIZE values; writes this step of 'states'.
+ * Returns AI_SUMMER_CELL_ERROR_ARGUMENT for a NULL pointer.
+ */
 int ai_summer_cell_step(ai_summer_cell_state *s, const float *x, float *states);
 
 #ifdef __cplusplus

@@ -6,15 +6,23 @@ public struct Autodiff: LossGradient {
   public init() {}
 
   /// The gradient graph of a lowered module, without what no gradient needs (the forward
-  /// outputs themselves); build it once and reuse it for every batch.
-  public static func gradientModule(_ module: Module) -> Module {
+  /// outputs themselves); build it once and reuse it for every batch. The verifier checks it
+  /// after each step, as it checks the pipeline's passes: a failure is a bug in grucc.
+  public static func gradientModule(_ module: Module) throws(PipelineFailure) -> Module {
     var diagnostics = DiagnosticEngine()
-    let graph = Differentiate().run(module, diagnostics: &diagnostics)
-    return DeadCodeElimination().run(graph, diagnostics: &diagnostics)
+    var current = module
+    for pass in [Differentiate(), DeadCodeElimination()] as [any Pass] {
+      current = pass.run(current, diagnostics: &diagnostics)
+      let errors = Verifier.verify(current, requireTypes: true)
+      if !errors.isEmpty {
+        throw .verifier(pass: pass.name, errors: errors, dump: IRPrinter.print(current))
+      }
+    }
+    return current
   }
 
   public func evaluate(_ module: Module, batch: TrainingBatch, loss: Loss) throws -> (loss: Double, gradients: [String: [Double]]) {
-    try Self.evaluate(module, gradientModule: Self.gradientModule(module), batch: batch, loss: loss)
+    try Self.evaluate(module, gradientModule: try Self.gradientModule(module), batch: batch, loss: loss)
   }
 
   /// As `evaluate`, with the gradient graph already built.

@@ -117,7 +117,11 @@ private struct GradientBuilder {
       accumulateParameter(name, dy)
     case .argument, .zeros:
       break
-    default:
+    case .gru, .dense, .scan, .packedLinear, .fused, .gradient:
+      // The gradient graph is built from the IR lowered through lower-dense; scans return above.
+      preconditionFailure("'\(node.op.mnemonic)' is not differentiated here")
+    case .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask, .hold,
+      .reverseTime:
       var rules = AdjointRules(builder: b, range: node.range)
       let contributions = rules.adjoints(node.op, operands: x, result: results[0], dy: dy)
       b = rules.builder
@@ -226,7 +230,9 @@ enum BackwardBody {
       guard let dy = adjoint[forward[i][0]] else { continue }
       switch node.op {
       case .argument, .parameter, .zeros: continue
-      default: break
+      case .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask: break
+      case .gru, .dense, .scan, .packedLinear, .fused, .gradient, .hold, .reverseTime:
+        preconditionFailure("'\(node.op.mnemonic)' cannot be in the body of a scan being differentiated")
       }
       let x = node.operands.map { forward[$0.node][$0.result] }
       var rules = AdjointRules(builder: b, range: range, inBody: true)

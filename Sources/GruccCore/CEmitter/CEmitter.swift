@@ -8,6 +8,7 @@ public enum CEmitter {
   public static func emit(
     _ module: Module, headerName: String, activations: ActivationMode = .exact, weights: WeightStorage = .embedded
   ) -> (source: String, header: String, blob: [UInt8]?) {
+    precondition(!module.parameters.contains(where: \.isPlaceholder), "weights without values cannot be emitted")
     let iface = CInterface(module, headerName: headerName, weights: weights)
     let n = iface.names
     let real = iface.real
@@ -120,7 +121,9 @@ public enum CEmitter {
 
   private static func emitStateFunctions(_ iface: CInterface, _ w: inout CWriter) {
     let n = iface.names
+    // These return nothing to check, so a NULL pointer makes them do nothing rather than crash.
     w.block("void \(n.global("reset"))(\(n.symbol)_state *s)") { w in
+      w.line("if (!s) return;")
       w.line("memset(s, 0, sizeof *s);")
     }
     w.line()
@@ -129,6 +132,7 @@ public enum CEmitter {
       for (j, size) in scan.stateSizes.enumerated() { members.append((CStreamEmitter.stateMember(scan, j), size)) }
     }
     w.block("void \(n.global("set_state"))(\(n.symbol)_state *s, const \(iface.real) *state)") { w in
+      w.line("if (!s || !state) return;")
       var offset = 0
       for (m, size) in members {
         w.line("memcpy(s->\(m), state + \(offset), sizeof s->\(m));")
@@ -138,6 +142,7 @@ public enum CEmitter {
     }
     w.line()
     w.block("void \(n.global("get_state"))(const \(n.symbol)_state *s, \(iface.real) *state)") { w in
+      w.line("if (!s || !state) return;")
       var offset = 0
       for (m, size) in members {
         w.line("memcpy(state + \(offset), s->\(m), sizeof s->\(m));")

@@ -34,6 +34,9 @@ enum CFastMath {
   static func emit(exp: Bool, sigmoid: Bool, tanh: Bool, names: CNames, precision: Precision, into w: inout CWriter) {
     let f32 = precision == .f32
     var parts = [f32 ? supportF32 : supportF64]
+    // Only exp and sigmoid clamp from below: with tanh alone the lower clamp would be an unused
+    // static function, which -Wunused-function reports.
+    if exp || sigmoid { parts.append(f32 ? maxF32 : maxF64) }
     if exp { parts.append(f32 ? expF32 : expF64) }
     if sigmoid { parts.append(f32 ? sigmoidF32 : sigmoidF64) }
     if tanh { parts.append(f32 ? tanhF32 : tanhF64) }
@@ -51,7 +54,7 @@ enum CFastMath {
 
   private static func placeholders(_ marker: String) -> [String] {
     var found = Set<String>()
-    for text in [supportF32, supportF64, expF32, expF64, sigmoidF32, sigmoidF64, tanhF32, tanhF64] {
+    for text in [supportF32, supportF64, maxF32, maxF64, expF32, expF64, sigmoidF32, sigmoidF64, tanhF32, tanhF64] {
       var rest = Substring(text)
       while let r = rest.range(of: marker) {
         let name = rest[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
@@ -75,10 +78,6 @@ enum CFastMath {
         uint32_t m = 0u - (uint32_t)(x > hi);
         return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(hi) & m));
     }
-    @M_INLINE float @m_maxf(float x, float lo) {
-        uint32_t m = 0u - (uint32_t)(x < lo);
-        return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(lo) & m));
-    }
     #define @M_LOG2E_F 1.44269502f
     #define @M_MAGIC_F 12582912.0f      /* 1.5 * 2^23: x + MAGIC rounds x to an integer */
     #define @M_LN2HI_F 0.693145751953125f /* 15 significant bits: n*LN2HI exact for |n| < 512 */
@@ -101,6 +100,14 @@ enum CFastMath {
         float r = x - n * @M_LN2HI_F;
         *t_out = t;
         return r - n * @M_LN2LO_F;
+    }
+    """
+
+  static let maxF32 = """
+    /* The lower clamp, the same mask select as the upper one. */
+    @M_INLINE float @m_maxf(float x, float lo) {
+        uint32_t m = 0u - (uint32_t)(x < lo);
+        return @m_u2f((@m_f2u(x) & ~m) | (@m_f2u(lo) & m));
     }
     """
 
@@ -161,10 +168,6 @@ enum CFastMath {
         uint64_t m = 0u - (uint64_t)(x > hi);
         return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(hi) & m));
     }
-    @M_INLINE double @m_maxd(double x, double lo) {
-        uint64_t m = 0u - (uint64_t)(x < lo);
-        return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(lo) & m));
-    }
 
     #define @M_LOG2E_D 1.4426950408889634
     #define @M_MAGIC_D 6755399441055744.0   /* 1.5 * 2^52 */
@@ -189,6 +192,14 @@ enum CFastMath {
         double r = x - n * @M_LN2HI_D;
         *t_out = t;
         return r - n * @M_LN2LO_D;
+    }
+    """
+
+  static let maxF64 = """
+    /* The lower clamp, the same mask select as the upper one. */
+    @M_INLINE double @m_maxd(double x, double lo) {
+        uint64_t m = 0u - (uint64_t)(x < lo);
+        return @m_u2d((@m_d2u(x) & ~m) | (@m_d2u(lo) & m));
     }
     """
 

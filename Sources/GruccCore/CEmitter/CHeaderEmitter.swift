@@ -149,7 +149,10 @@ enum CHeaderEmitter {
       define("state_bytes", "(sizeof(\(n.symbol)_state))", "size of the streaming state")
       define("state_init", "{0}", "static initialiser: a zeroed state, as reset makes it")
       w.line()
-      w.comment(["Starts a new stream: zero states\(iface.initialStates.isEmpty ? "" : " (call set_state for a given initial state)"), no steps taken."])
+      w.comment([
+        "Starts a new stream: zero states\(iface.initialStates.isEmpty ? "" : " (call set_state for a given initial state)"), no steps taken.",
+        "reset, set_state and get_state do nothing when a pointer is NULL.",
+      ])
       w.line("void \(n.global("reset"))(\(n.symbol)_state *s);")
       w.comment(["Sets / reads the recurrent states: \(n.constant("state_size")) values, layers in model order."])
       w.line("void \(n.global("set_state"))(\(n.symbol)_state *s, const \(real) *state);")
@@ -158,13 +161,14 @@ enum CHeaderEmitter {
       w.comment([
         "Advances one step: x holds \(n.constant("input_size")) values"
           + (sequenceOutputs.isEmpty ? "." : "; writes this step of \(sequenceOutputs.joined(separator: ", ")).")
-      ] + (module.steps != nil ? ["Returns \(n.constant("error_steps")) after \(n.constant("steps")) steps."] : []))
+      ] + ["Returns \(n.constant("error_argument")) for a NULL pointer\(module.steps != nil ? ", \(n.constant("error_steps")) after \(n.constant("steps")) steps" : "")."])
       w.line("int \(n.global("step"))(\(stepParameters(iface).joined(separator: ", ")));")
       let vectorOutputs = iface.outputs.filter { !$0.isSequence }
       if !vectorOutputs.isEmpty {
         w.comment([
           "Computes \(vectorOutputs.map { "'\($0.name)'" }.joined(separator: ", ")) over the steps taken so far. It computes",
           "in the state's work area (the stream itself is unchanged), so the state is not const.",
+          "Returns \(n.constant("error_argument")) for a NULL pointer.",
         ])
         w.line("int \(n.global("read"))(\(readParameters(iface).joined(separator: ", ")));")
       }

@@ -172,7 +172,17 @@ struct CInterface {
       let k = graph.type(of: node.operands[0])?.features ?? 0
       return (graph.type(of: node.operands[1])?.fixedShape?.first ?? 0) * k
     case .packedLinear(let p): return p.outputs * (graph.type(of: node.operands[0])?.features ?? 0)
-    default: return 0
+    case .linearUnshared:
+      // One [N, K] product per step, like a linear; the C calls it once per step.
+      let k = graph.type(of: node.operands[0])?.features ?? 0
+      return (graph.type(of: node.operands[1])?.fixedShape.map { $0.count == 3 ? $0[1] : 0 } ?? 0) * k
+    case .argument, .parameter, .zeros, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask,
+      .hold, .reverseTime, .fused:
+      return 0
+    case .gru, .dense, .scan, .gradient:
+      // Lowered before the C backend (gru, dense), counted through their bodies (scan), or
+      // never compiled to C (gradient): counting them here would be a mistake.
+      preconditionFailure("'\(node.op.mnemonic)' has no multiply-add count of its own")
     }
   }
 

@@ -43,10 +43,17 @@ enum CScanEmitter {
       let node = scan.body.nodes[i]
       switch node.op {
       case .argument, .parameter, .slice: return sum
-      default: return yielded.contains(i) ? sum : sum + (node.types[0]?.features ?? 0)
+      case .zeros, .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+        return yielded.contains(i) ? sum : sum + (node.types[0]?.features ?? 0)
+      case .gru, .dense, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime, .gradient:
+        preconditionFailure(notInABody(node.op))
       }
     }
   }
+
+  /// High-level ops are lowered before the C backend, time-axis ops act on whole sequences and
+  /// gradient ops are interpreted only: none of them can be in a step of a scan.
+  static func notInABody(_ op: Op) -> String { "'\(op.mnemonic)' cannot be in the body of a scan the C backend compiles" }
 
   /// Emits `static void <model>_<scan>_step(size_t nb, seq, seq_ld, ..., states..., yields...,
   /// temporaries...)`: row b of sequence argument k at `seq_k + b * seq_k_ld`; states, yields and
@@ -104,7 +111,10 @@ enum CScanEmitter {
         let ld = operands[0].rowStride ?? String(body.type(of: node.operands[0])?.features ?? 0)
         values[i] = .rows(name, ld: ld)
         continue
-      default: break
+      case .zeros, .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+        break
+      case .gru, .dense, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime, .gradient:
+        preconditionFailure(Self.notInABody(node.op))
       }
       let dest: String
       let features = node.types[0]?.features ?? 0

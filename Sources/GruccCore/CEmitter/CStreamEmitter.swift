@@ -21,6 +21,8 @@ enum CStreamEmitter {
     let fixedSteps = iface.module.steps
 
     w.block("int \(names.global("step"))(\(parameters.joined(separator: ", ")))") { w in
+      let pointers = ["s", "x"] + sequenceOutputs.map { iface.names.parameter($0.name) }
+      w.line("if (\(pointers.map { "!\($0)" }.joined(separator: " || "))) return \(names.constant("error_argument"));")
       CWeights.emitBlobCheck(iface, &w)
       if let fixedSteps {
         w.line("if (s->steps >= \(fixedSteps)) return \(names.constant("error_steps"));")
@@ -125,6 +127,8 @@ enum CStreamEmitter {
     var values = [[CValue]](repeating: [], count: graph.nodes.count)
     let parameters = CHeaderEmitter.readParameters(iface)
     w.block("int \(names.global("read"))(\(parameters.joined(separator: ", ")))") { w in
+      let pointers = ["s"] + vectorOutputs.map { iface.names.parameter($0.name) }
+      w.line("if (\(pointers.map { "!\($0)" }.joined(separator: " || "))) return \(names.constant("error_argument"));")
       CWeights.emitBlobCheck(iface, &w)
       for (i, node) in graph.nodes.enumerated() where needed[i] {
         let operands = node.operands.map { values[$0.node].isEmpty ? CValue.unavailable : values[$0.node][$0.result] }
@@ -151,7 +155,11 @@ enum CStreamEmitter {
           values[i] = [.vector(name)]
         case .slice(let start, _):
           values[i] = [.vector("(\(operands[0].pointer) + \(start))")]
-        default:
+        case .argument, .gru, .dense, .linearUnshared, .mask, .hold, .reverseTime, .gradient:
+          // Vector outputs read the input only through scans and reductions (the state), never
+          // directly; high-level and gradient ops never reach the C backend.
+          preconditionFailure("'\(node.op.mnemonic)' cannot feed a vector output read from the stream state")
+        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           let offsets = iface.plan.stream.read[i]!
           var inputs = operands
           var zeros = offsets.dropLast().makeIterator()

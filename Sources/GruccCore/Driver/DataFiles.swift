@@ -4,36 +4,49 @@
 
 enum WeightFiles {
   /// The tensors of a weights file, by file extension.
-  static func read(_ bytes: [UInt8], path: String) throws(FormatError) -> [NamedTensor] {
+  static func read(_ bytes: [UInt8], path: String, budget: MemoryBudget = .standard) throws(FormatError) -> [NamedTensor] {
     if path.hasSuffix(".npz") {
-      return try Npz.read(bytes).map { member in
+      return try Npz.read(bytes, budget: budget).map { member in
         NamedTensor(name: member.name, dtype: member.array.dtype.hasSuffix("f4") ? .f32 : .f64,
                     shape: member.array.shape, values: member.array.values)
       }
     }
-    return try Safetensors.read(bytes).tensors
+    return try Safetensors.read(bytes, budget: budget).tensors
   }
 }
 
 enum DataFiles {
   /// The arrays in an input file; a name is given only by formats that carry one (.npz).
-  static func read(_ bytes: [UInt8], path: String) throws(FormatError) -> [(String?, ArrayValue)] {
+  static func read(
+    _ bytes: [UInt8], path: String, budget: MemoryBudget = .standard
+  ) throws(FormatError) -> [(String?, ArrayValue)] {
     if path.hasSuffix(".npz") {
-      return try Npz.read(bytes).map { ($0.name, ArrayValue(shape: $0.array.shape, values: $0.array.values)) }
+      return try Npz.read(bytes, budget: budget).map { ($0.name, ArrayValue(shape: $0.array.shape, values: $0.array.values)) }
     }
-    if path.hasSuffix(".csv") || path.hasSuffix(".txt") {
-      let rows = try CSV.read(bytes)
-      let columns = rows.first?.count ?? 0
-      return [(nil, ArrayValue(shape: [rows.count, columns], values: rows.flatMap { $0 }))]
+    if isText(path) {
+      let table = try CSV.readTable(bytes, budget: budget)
+      guard let columns = table.rows.first?.count else {
+        let header = table.header.map { " (its first line, \(quoted($0.joined(separator: ","), limit: 40)), is a header of column names)" }
+        throw FormatError("no rows of numbers\(header ?? "")")
+      }
+      return [(nil, ArrayValue(shape: [table.rows.count, columns], values: table.rows.flatMap { $0 }))]
     }
-    let array = try Npy.read(bytes)
+    let array = try Npy.read(bytes, budget: budget)
     return [(nil, ArrayValue(shape: array.shape, values: array.values))]
   }
 
+  /// Whether `read` takes the file as CSV text.
+  static func isText(_ path: String) -> Bool { path.hasSuffix(".csv") || path.hasSuffix(".txt") }
+
   /// The user's array in the interpreter's form: sequences `[B, T, F]` (a 2-D array is one
-  /// sequence `[T, F]`), lengths `[B]`, states `[B, F]` (a 1-D array is one state).
-  static func canonical(_ a: ArrayValue, for type: TensorType, layout: SequenceLayout) -> ArrayValue {
-    if type.dtype == .i32 { return ArrayValue(shape: [a.values.count], values: a.values) }
+  /// sequence `[T, F]`), lengths `[B]`, states `[B, F]` (a 1-D array is one state). Lengths
+  /// must be one-dimensional, except from a CSV file (`text`), where one length per line or
+  /// all on one line are both lists.
+  static func canonical(_ a: ArrayValue, for type: TensorType, layout: SequenceLayout, text: Bool = false) -> ArrayValue {
+    if type.dtype == .i32 {
+      guard text, a.shape.count == 2, a.shape.contains(1) else { return a }
+      return ArrayValue(shape: [a.values.count], values: a.values)
+    }
     if type.isSequence {
       if a.shape.count == 2 { return ArrayValue(shape: [1] + a.shape, values: a.values) }
       if a.shape.count == 3 && layout == .timeMajor { return swapLeadingAxes(a) }

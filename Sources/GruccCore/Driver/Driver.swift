@@ -34,6 +34,8 @@ public struct Driver {
   var gradient: any LossGradient
   /// The weights of a model imported from an ONNX file in this run; they never touch the disk.
   private var importedTensors: [NamedTensor]?
+  /// How much memory files, weights and interpreter runs may take (`--max-memory`).
+  var budget = MemoryBudget.standard
 
   private init(colors: Bool, progress: ProgressOutput?, gradient: any LossGradient) {
     self.colors = colors
@@ -58,7 +60,9 @@ public struct Driver {
   private mutating func execute(_ arguments: [String]) -> Int32 {
     let command: Command
     do {
-      command = try Options.parse(arguments)
+      let (budget, rest) = try Options.memoryBudget(arguments)
+      self.budget = budget
+      command = try Options.parse(rest)
     } catch {
       stderr += "grucc: error: \(error.message)\nrun 'grucc --help' for usage\n"
       return 1
@@ -91,15 +95,7 @@ public struct Driver {
   }
 
   func readFile(_ path: String) -> Result<[UInt8], ReadError> {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      return .failure(ReadError(description: "no such file"))
-    }
-    if isDirectory.boolValue { return .failure(ReadError(description: "it is a directory")) }
-    guard let data = FileManager.default.contents(atPath: path) else {
-      return .failure(ReadError(description: "permission denied"))
-    }
-    return .success([UInt8](data))
+    FileAccess.read(path, budget: budget)
   }
 
   private mutating func report(_ diagnostics: DiagnosticEngine, source: SourceFile?) {
@@ -143,7 +139,7 @@ public struct Driver {
       return (Compiler.weightSource(for: model, file: nil), diagnostics)
     case .success(let bytes):
       do throws(FormatError) {
-        let tensors = try WeightFiles.read(bytes, path: spec.path)
+        let tensors = try WeightFiles.read(bytes, path: spec.path, budget: budget)
         return (Compiler.weightSource(for: model, file: tensors), diagnostics)
       } catch {
         diagnostics.error(.weightFileInvalid(spec.path, reason: error.message), at: spec.range)
@@ -159,7 +155,7 @@ public struct Driver {
 
   /// Runs the pass pipeline (or its prefix up to `through`), printing IR dumps if asked.
   mutating func optimise(
-    _ front: FrontEnd, through: String? = nil, printAfterAll: Bool = false
+    _ front: FrontEnd, through: String? = nil, printAfterAll: Bool = false, materialise: Bool = true
   ) -> Module? {
     guard let model = front.model, let module = front.module else { return nil }
     let (source, weightDiagnostics) = weights(for: model, modelPath: front.source.path)
@@ -167,7 +163,7 @@ public struct Driver {
       report(weightDiagnostics, source: front.source)
       return nil
     }
-    var pipeline = PassPipeline.standard(weights: source)
+    var pipeline = PassPipeline.standard(weights: source, budget: budget, materialise: materialise)
     if let through, let prefix = pipeline.prefix(through: through) { pipeline = prefix }
     var diagnostics = weightDiagnostics
     var dumps = ""
@@ -180,12 +176,19 @@ public struct Driver {
     switch result {
     case .success(let m): return m
     case .failure(.diagnostics): return nil
-    case .failure(.verifier(let pass, let errors, let dump)):
-      stderr += "grucc: error: internal: IR verification failed after pass '\(pass)':\n"
-      for e in errors { stderr += "  \(e)\n" }
-      stderr += dump
+    case .failure(let failure):
+      _ = internalFailure(failure)
       return nil
     }
+  }
+
+  /// Prints a verifier failure (a bug in grucc, not in the model) with the IR that broke.
+  mutating func internalFailure(_ failure: PipelineFailure) -> Int32 {
+    guard case .verifier(let pass, let errors, let dump) = failure else { return 1 }
+    stderr += "grucc: error: internal: IR verification failed after pass '\(pass)':\n"
+    for e in errors { stderr += "  \(e)\n" }
+    stderr += dump
+    return 1
   }
 
   // MARK: - Commands
@@ -210,7 +213,11 @@ public struct Driver {
       return deliver(IRPrinter.print(module), to: options.output, input: options.input)
     case .gradientIR?:
       guard let module = optimise(front, through: "lower-dense") else { return 1 }
-      return deliver(IRPrinter.print(Autodiff.gradientModule(module)), to: options.output, input: options.input)
+      do throws(PipelineFailure) {
+        return deliver(IRPrinter.print(try Autodiff.gradientModule(module)), to: options.output, input: options.input)
+      } catch {
+        return internalFailure(error)
+      }
     case .weights?:
       guard let path = options.output, path.hasSuffix(".safetensors") else {
         return fail("--emit weights writes a safetensors file: give it with -o FILE.safetensors")
@@ -265,9 +272,11 @@ public struct Driver {
     func cleanUp() { for t in temporaries { unlink(t) } }
     for f in files {
       let temporary = "\(f.path).grucc-\(getpid()).tmp"
-      guard FileManager.default.createFile(atPath: temporary, contents: Data(f.bytes)) else {
+      unlink(temporary)  // left by a run of the same process id that was killed
+      if let reason = FileAccess.create(temporary, f.bytes) {
+        unlink(temporary)
         cleanUp()
-        return fail("cannot write '\(f.path)'")
+        return fail("cannot write '\(f.path)': \(reason)")
       }
       temporaries.append(temporary)
     }
@@ -346,7 +355,7 @@ public struct Driver {
     case .failure(let reason): return fail("cannot read '\(options.weights)': \(reason.description)")
     case .success(let bytes):
       do throws(FormatError) {
-        tensors = try WeightFiles.read(bytes, path: options.weights)
+        tensors = try WeightFiles.read(bytes, path: options.weights, budget: budget)
       } catch {
         return fail("\(options.weights): \(error.message)")
       }
@@ -357,7 +366,8 @@ public struct Driver {
       case .failure(let reason): return fail("cannot read '\(path)': \(reason.description)")
       case .success(let bytes):
         do throws(FormatError) {
-          let members = path.hasSuffix(".npz") ? try Npz.read(bytes).map(\.array) : [try Npy.read(bytes)]
+          let members =
+            path.hasSuffix(".npz") ? try Npz.read(bytes, budget: budget).map(\.array) : [try Npy.read(bytes, budget: budget)]
           guard members.count == 1 else { return fail("\(path): expected one array, found \(members.count)") }
           let a = members[0]
           let isDouble = !a.dtype.hasSuffix("f4") && !a.dtype.hasSuffix("f2")
@@ -385,7 +395,8 @@ public struct Driver {
   }
 
   private mutating func check(_ path: String) -> Int32 {
-    guard let front = frontEnd(path), let module = optimise(front) else { return 1 }
+    // The report needs the weights' shapes, not their values: init rules are checked, not drawn.
+    guard let front = frontEnd(path), let module = optimise(front, materialise: false) else { return 1 }
     stdout += ModelReport.text(front: front, optimised: module)
     return 0
   }
@@ -393,6 +404,7 @@ public struct Driver {
   private mutating func runModel(_ options: RunOptions) -> Int32 {
     guard let front = frontEnd(options.model), let module = optimise(front) else { return 1 }
     var inputs: [String: ArrayValue] = [:]
+    var files: [String: String] = [:]
     let layout = module.layout
     let arguments = module.graph.argumentNodes.compactMap { i -> (String, TensorType)? in
       if case .argument(let name, let type) = module.graph.nodes[i].op { return (name, type) }
@@ -405,14 +417,15 @@ public struct Driver {
       case .failure(let reason): return fail("cannot read '\(path)': \(reason.description)")
       }
       do throws(FormatError) {
-        for (member, array) in try DataFiles.read(bytes, path: path) {
+        for (member, array) in try DataFiles.read(bytes, path: path, budget: budget) {
           let target = name ?? member ?? arguments.first { $0.1.isSequence }!.0
           guard let argument = arguments.first(where: { $0.0 == target }) else {
             let names = arguments.map { "'\($0.0)'" }.joined(separator: ", ")
             return fail("the model has no input named '\(target)' (its inputs are \(names))")
           }
           guard inputs[target] == nil else { return fail("input '\(target)' is given twice") }
-          inputs[target] = DataFiles.canonical(array, for: argument.1, layout: layout)
+          files[target] = path
+          inputs[target] = DataFiles.canonical(array, for: argument.1, layout: layout, text: DataFiles.isText(path))
         }
       } catch {
         return fail("\(path): \(error.message)")
@@ -420,9 +433,9 @@ public struct Driver {
     }
     let outputs: [(name: String, value: ArrayValue)]
     do throws(InterpreterError) {
-      outputs = try Interpreter.run(module, inputs: inputs)
+      outputs = try Interpreter.run(module, inputs: inputs, budget: budget)
     } catch {
-      return fail(error.message)
+      return fail((error.input.flatMap { files[$0] }.map { "\($0): " } ?? "") + error.message)
     }
     let presented = outputs.map { ($0.name, DataFiles.presented($0.value, layout: layout)) }
     guard let path = options.output else {

@@ -70,6 +70,12 @@ enum HelpText {
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)
 
+    EVERY COMMAND:
+      --max-memory SIZE       the most memory grucc may set aside for numbers (files as
+                              decoded, weights, an interpreter run): bytes, or with K, M, G
+                              or T (1K = 1024); default 4G. Beyond it, grucc stops with an
+                              error naming what needed the memory, before allocating it
+
     The language is described in Specs/LANGUAGE.md.
 
     """

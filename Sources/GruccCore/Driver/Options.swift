@@ -66,6 +66,31 @@ public struct UsageError: Error, Sendable, Equatable {
 }
 
 public enum Options {
+  /// Takes `--max-memory SIZE` (or `--max-memory=SIZE`), which every command accepts anywhere on
+  /// its command line, out of `arguments`; the budget and the other arguments.
+  public static func memoryBudget(_ arguments: [String]) throws(UsageError) -> (MemoryBudget, [String]) {
+    var budget = MemoryBudget.standard
+    var rest: [String] = []
+    var args = arguments[...]
+    while let a = args.popFirst() {
+      let text: String
+      if a == MemoryBudget.option {
+        text = try value(after: a, &args)
+      } else if a.hasPrefix(MemoryBudget.option + "=") {
+        text = String(a.dropFirst(MemoryBudget.option.count + 1))
+      } else {
+        rest.append(a)
+        continue
+      }
+      guard let limit = MemoryBudget.parse(text) else {
+        throw UsageError(
+          message: "'\(MemoryBudget.option)' takes a size in bytes, or with K, M, G or T (binary: 1K = 1024), not '\(text)'")
+      }
+      budget = MemoryBudget(limit: limit)
+    }
+    return (budget, rest)
+  }
+
   public static func parse(_ arguments: [String]) throws(UsageError) -> Command {
     var args = arguments[...]
     guard let first = args.first else { throw UsageError(message: "no input file") }

@@ -79,7 +79,7 @@ extension Driver {
     case .success(let bytes):
       let members: [(String?, ArrayValue)]
       do throws(FormatError) {
-        members = try DataFiles.read(bytes, path: path)
+        members = try DataFiles.read(bytes, path: path, budget: budget)
       } catch {
         _ = fail("\(path): \(error.message)")
         return nil

@@ -1,5 +1,5 @@
-// Little-endian byte access, overflow-checked size arithmetic and safe quoting of
-// untrusted names for error messages, shared by all the format readers and writers.
+// Little-endian byte access and safe quoting of untrusted names for error messages, shared by
+// all the format readers and writers (their size arithmetic is in Limits/Checked.swift).
 
 extension Array where Element == UInt8 {
   /// Little-endian unsigned integer of `size` (1...8) bytes at `offset`.
@@ -29,32 +29,6 @@ extension Array where Element == UInt8 {
 
   mutating func appendASCII(_ text: String) {
     append(contentsOf: text.utf8)
-  }
-}
-
-/// Overflow-checked arithmetic for sizes taken from untrusted headers: `nil` means the
-/// result does not fit in an `Int`, which the caller reports instead of trapping.
-enum Checked {
-  static func add(_ a: Int, _ b: Int) -> Int? {
-    let (r, overflow) = a.addingReportingOverflow(b)
-    return overflow ? nil : r
-  }
-
-  static func multiply(_ a: Int, _ b: Int) -> Int? {
-    let (r, overflow) = a.multipliedReportingOverflow(by: b)
-    return overflow ? nil : r
-  }
-
-  /// Product of non-negative dimensions (1 for a scalar), or `nil` on overflow.
-  static func elementCount(_ shape: [Int]) -> Int? {
-    // An empty axis makes the array empty whatever the other axes say, even huge ones.
-    if shape.contains(0) { return 0 }
-    var n = 1
-    for d in shape {
-      guard let m = multiply(n, d) else { return nil }
-      n = m
-    }
-    return n
   }
 }
 

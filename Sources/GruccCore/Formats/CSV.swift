@@ -4,18 +4,21 @@
 /// Entry points for reading and writing numeric CSV.
 enum CSV {
   /// The numeric rows of a CSV file; see `readTable(_:)` for the rules.
-  static func read(_ bytes: [UInt8]) throws(FormatError) -> [[Double]] {
-    try readTable(bytes).rows
+  static func read(_ bytes: [UInt8], budget: MemoryBudget = .standard) throws(FormatError) -> [[Double]] {
+    try readTable(bytes, budget: budget).rows
   }
 
   /// Parses numeric CSV. Fields are separated by commas and may be surrounded by spaces or
   /// tabs; lines may end in "\n" or "\r\n"; blank lines and lines whose first non-blank
   /// character is '#' are skipped. The first remaining line is a header (returned, not as
   /// data) when none of its fields is a number. Every row, header included, must have the
-  /// same number of fields. Numbers use Swift's `Double(String)` syntax, but NaN and
-  /// infinities (spelled out or overflowing) are rejected. Line and column numbers in
-  /// errors start at 1.
-  static func readTable(_ bytes: [UInt8]) throws(FormatError) -> (header: [String]?, rows: [[Double]]) {
+  /// same number of fields. Numbers are decimal (`-1`, `.5`, `2.`, `1e-3`: what numpy and
+  /// spreadsheets write); hexadecimal, NaN and infinities (spelled out or overflowing) are
+  /// rejected. Line and column numbers in errors start at 1. The rows, at 8 bytes a value and a
+  /// few words per row, must fit `budget`.
+  static func readTable(
+    _ bytes: [UInt8], budget: MemoryBudget = .standard
+  ) throws(FormatError) -> (header: [String]?, rows: [[Double]]) {
     if let bad = firstInvalidUTF8(bytes) {
       let line = bytes[..<bad].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
       throw FormatError("line \(line): invalid UTF-8 at byte \(bad)")
@@ -27,6 +30,7 @@ enum CSV {
     var rows: [[Double]] = []
     var expected: (columns: Int, line: Int)?
     var lineNumber = 0
+    var held = 0
     while start < bytes.count {
       lineNumber += 1
       var end = start
@@ -46,11 +50,14 @@ enum CSV {
       }
       if expected == nil {
         expected = (fields.count, lineNumber)
-        if fields.contains(where: { !$0.isEmpty }) && !fields.contains(where: { Double(String($0)) != nil }) {
+        if fields.contains(where: { !$0.isEmpty }) && !fields.contains(where: { Double(String($0)) != nil || isDecimal($0) }) {
           header = fields.map(unquote)
           continue
         }
       }
+      // A row is an array: its values and about 64 bytes of bookkeeping.
+      held += 64 + 8 * fields.count
+      if let refusal = budget.refusal(held, for: "the rows up to line \(lineNumber)") { throw FormatError(refusal) }
       var row: [Double] = []
       row.reserveCapacity(fields.count)
       for (column, field) in fields.enumerated() {
@@ -79,17 +86,44 @@ enum CSV {
   private static func parseNumber(_ field: Substring, line: Int, column: Int) throws(FormatError) -> Double {
     let position = "line \(line), column \(column)"
     guard !field.isEmpty else { throw FormatError("\(position): empty field") }
-    guard let value = Double(String(field)) else {
-      throw FormatError("\(position): \(quoted(String(field), limit: 40)) is not a number")
+    let lower = field.lowercased()
+    if lower.contains("nan") || lower.contains("inf") {
+      throw FormatError("\(position): non-finite value \(quoted(String(field), limit: 40)) is not allowed")
+    }
+    guard isDecimal(field), let value = Double(String(field)) else {
+      let hex = lower.hasPrefix("0x") || lower.hasPrefix("-0x") || lower.hasPrefix("+0x")
+      throw FormatError(
+        "\(position): \(quoted(String(field), limit: 40)) is not a \(hex ? "decimal number (hexadecimal is not accepted)" : "number")")
     }
     if !value.isFinite {
-      let lower = field.lowercased()
-      if lower.contains("nan") || lower.contains("inf") {
-        throw FormatError("\(position): non-finite value \(quoted(String(field), limit: 40)) is not allowed")
-      }
       throw FormatError("\(position): \(quoted(String(field), limit: 40)) is out of range for a double")
     }
     return value
+  }
+
+  /// Whether a field is a decimal number: an optional sign, digits with at most one point
+  /// (at least one digit in all), and an optional exponent `e`/`E`, sign, digits. Swift's
+  /// `Double(String)` also takes hexadecimal (`0x10` is 16), which no CSV writer means.
+  static func isDecimal(_ field: Substring) -> Bool {
+    var bytes = field.utf8[...]
+    if let c = bytes.first, c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+    func digits() -> Int {
+      let n = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+      bytes = bytes.dropFirst(n)
+      return n
+    }
+    var mantissa = digits()
+    if bytes.first == UInt8(ascii: ".") {
+      bytes = bytes.dropFirst()
+      mantissa += digits()
+    }
+    guard mantissa > 0 else { return false }
+    if let c = bytes.first, c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+      bytes = bytes.dropFirst()
+      if let c = bytes.first, c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+      guard digits() > 0 else { return false }
+    }
+    return bytes.isEmpty
   }
 
   /// Formats rows with Swift's shortest round-trip `Double.description`, so reading the

@@ -10,6 +10,25 @@ enum Inflate {
     try state.run()
     return state.output
   }
+
+  /// The first `count` bytes `input` inflates to (fewer if it is shorter), decoding no further:
+  /// enough to read what a member holds before deciding to inflate all of it.
+  static func inflatePrefix(_ input: ArraySlice<UInt8>, count: Int) throws(FormatError) -> [UInt8] {
+    var state = InflateState(input: input, limit: count, stopAtLimit: true)
+    do throws(FormatError) {
+      try state.run()
+    } catch {
+      guard state.stopped else { throw error }
+    }
+    return state.output
+  }
+
+  /// The most bytes `compressedSize` bytes of DEFLATE data can inflate to. The densest code
+  /// spends at least 2 bits on a 258-byte copy, so no stream expands more than 1032 times (plus
+  /// a little for the first literal and the block headers).
+  static func maximumOutput(compressedSize: Int) -> Int? {
+    Checked.multiply(compressedSize, 1032).flatMap { Checked.add($0, 1032) }
+  }
 }
 
 /// A canonical Huffman code as a direct lookup table indexed by the next `maxLength`
@@ -56,14 +75,18 @@ private struct Huffman {
 private struct InflateState {
   let input: ArraySlice<UInt8>
   let limit: Int
+  /// Reaching `limit` ends decoding (setting `stopped`) instead of being an error.
+  let stopAtLimit: Bool
+  var stopped = false
   var pos: Int
   var bitBuffer: UInt64 = 0
   var bitCount = 0
   var output: [UInt8] = []
 
-  init(input: ArraySlice<UInt8>, limit: Int) {
+  init(input: ArraySlice<UInt8>, limit: Int, stopAtLimit: Bool = false) {
     self.input = input
     self.limit = limit
+    self.stopAtLimit = stopAtLimit
     self.pos = input.startIndex
     // Reserve only what the input could plausibly expand to, not a hostile declared size.
     output.reserveCapacity(min(limit, 1 << 20))
@@ -136,10 +159,13 @@ private struct InflateState {
   }
 
   mutating func emit(_ byte: UInt8) throws(FormatError) {
-    guard output.count < limit else {
-      throw FormatError("deflate: data inflates to more than the declared \(limit) bytes")
-    }
+    guard output.count < limit else { throw overLimit() }
     output.append(byte)
+  }
+
+  mutating func overLimit() -> FormatError {
+    stopped = stopAtLimit
+    return FormatError("deflate: data inflates to more than the declared \(limit) bytes")
   }
 
   mutating func fixedBlock() throws(FormatError) {
@@ -217,15 +243,14 @@ private struct InflateState {
       guard distance <= output.count else {
         throw FormatError("deflate: back-reference distance \(distance) before the start of the data")
       }
-      guard length <= limit - output.count else {
-        throw FormatError("deflate: data inflates to more than the declared \(limit) bytes")
-      }
+      guard length <= limit - output.count || stopAtLimit else { throw overLimit() }
       // Byte by byte, because a copy may overlap the bytes it produces (distance < length).
       var from = output.count - distance
-      for _ in 0..<length {
+      for _ in 0..<min(length, limit - output.count) {
         output.append(output[from])
         from += 1
       }
+      if output.count == limit && stopAtLimit { throw overLimit() }
     }
   }
 }

@@ -31,10 +31,36 @@ enum Npy {
   static let supportedDescrs =
     "float (f2, f4, f8), signed integer (i1, i2, i4, i8), unsigned integer (u1, u2, u4, u8) and bool (b1)"
 
-  /// Parses and validates a whole .npy file. Big-endian data is byte-swapped and
-  /// Fortran-ordered data transposed, so `values` is always row-major. The data must
-  /// exactly fill the rest of the file.
-  static func read(_ bytes: [UInt8]) throws(FormatError) -> NpyArray {
+  /// What a .npy header says, checked: where the data starts and how many elements it holds.
+  struct Header {
+    var descr: String
+    var kind: ElementKind
+    var bigEndian: Bool
+    var fortranOrder: Bool
+    var shape: [Int]
+    var dataStart: Int
+    /// Elements and data bytes, known to fit in an Int.
+    var count: Int
+    var byteCount: Int
+
+    /// Bytes of the values once decoded (8 per element), and again if they must be reordered
+    /// from Fortran order: what `read` allocates beyond the file.
+    var decodedBytes: Int? {
+      Checked.multiply(count, MemoryLayout<Double>.size * (fortranOrder && shape.count > 1 ? 2 : 1))
+    }
+
+    var what: String { "array \(shapeText(shape)) of dtype \(quoted(descr))" }
+  }
+
+  /// The bytes of a header that starts `bytes`: 10 or 12 plus the header length, or nil when
+  /// `bytes` is too short to say.
+  static func headerLength(_ bytes: [UInt8]) -> Int? {
+    guard bytes.count >= 12, bytes[0..<6].elementsEqual(magic) else { return nil }
+    return bytes[6] == 1 ? 10 + Int(bytes.le16(at: 8)) : 12 + Int(bytes.le32(at: 8))
+  }
+
+  /// Parses and checks the header of a .npy file; `bytes` may stop after the header.
+  static func header(_ bytes: [UInt8]) throws(FormatError) -> Header {
     guard bytes.count >= 10 else {
       throw FormatError("file has \(bytes.count) bytes, too short for a .npy header")
     }
@@ -57,25 +83,38 @@ enum Npy {
     let header = try PyLiteralParser.parse(bytes[headerStart..<dataStart], utf8: major == 3)
     let (descr, fortranOrder, shape) = try interpretHeader(header)
     let (kind, bigEndian) = try elementKind(descr: descr)
-
     guard let count = Checked.elementCount(shape), let byteCount = Checked.multiply(count, kind.byteSize),
-      let dataEnd = Checked.add(dataStart, byteCount)
+      Checked.add(dataStart, byteCount) != nil
     else {
       throw FormatError("shape \(shapeText(shape)) of dtype \(quoted(descr)) is too large")
     }
+    return Header(
+      descr: descr, kind: kind, bigEndian: bigEndian, fortranOrder: fortranOrder, shape: shape, dataStart: dataStart,
+      count: count, byteCount: byteCount)
+  }
+
+  /// Parses and validates a whole .npy file. Big-endian data is byte-swapped and
+  /// Fortran-ordered data transposed, so `values` is always row-major. The data must
+  /// exactly fill the rest of the file, and its values (8 bytes each) must fit `budget`.
+  static func read(_ bytes: [UInt8], budget: MemoryBudget = .standard) throws(FormatError) -> NpyArray {
+    let h = try header(bytes)
+    let dataEnd = h.dataStart + h.byteCount
     guard dataEnd <= bytes.count else {
       throw FormatError(
-        "truncated: data of shape \(shapeText(shape)) and dtype \(quoted(descr)) ends at byte \(dataEnd) but the file has \(bytes.count) bytes")
+        "truncated: data of shape \(shapeText(h.shape)) and dtype \(quoted(h.descr)) ends at byte \(dataEnd) but the file has \(bytes.count) bytes")
     }
     guard dataEnd == bytes.count else {
       throw FormatError(
-        "file has \(bytes.count - dataEnd) unexpected bytes after the data of shape \(shapeText(shape)) and dtype \(quoted(descr))")
+        "file has \(bytes.count - dataEnd) unexpected bytes after the data of shape \(shapeText(h.shape)) and dtype \(quoted(h.descr))")
     }
-    var values = decodeElements(bytes, from: dataStart, count: count, kind: kind, bigEndian: bigEndian)
-    if fortranOrder && shape.count > 1 {
-      values = fortranToRowMajor(values, shape: shape)
+    if let refusal = budget.refusal(h.decodedBytes, for: "the \(h.what), as 8-byte values,") {
+      throw FormatError(refusal)
     }
-    return NpyArray(dtype: descr, shape: shape, values: values)
+    var values = decodeElements(bytes, from: h.dataStart, count: h.count, kind: h.kind, bigEndian: h.bigEndian)
+    if h.fortranOrder && h.shape.count > 1 {
+      values = fortranToRowMajor(values, shape: h.shape)
+    }
+    return NpyArray(dtype: h.descr, shape: h.shape, values: values)
   }
 
   /// Checks that the header is exactly numpy's three-key dict and extracts its fields.
@@ -164,6 +203,9 @@ enum Npy {
 
   /// Reorders column-major values into row-major order.
   static func fortranToRowMajor(_ values: [Double], shape: [Int]) -> [Double] {
+    // With an empty axis beside huge ones, the strides below would overflow although there is
+    // nothing to move; with at least one value, every stride is at most the value count.
+    if values.isEmpty { return values }
     let rank = shape.count
     var strides = [Int](repeating: 1, count: rank)
     for k in 1..<rank { strides[k] = strides[k - 1] * shape[k - 1] }

@@ -22,23 +22,59 @@ enum Npz {
   }
 
   /// Reads every member of the archive in central-directory order, checking sizes and
-  /// CRC-32s, and parses each as .npy. Array names are member names minus ".npy".
-  static func read(_ bytes: [UInt8]) throws(FormatError) -> [(name: String, array: NpyArray)] {
+  /// CRC-32s, and parses each as .npy. Array names are member names minus ".npy". Before a
+  /// member is inflated, its .npy header is read from the first bytes of its data, so what the
+  /// archive holds (its members' data and their values at 8 bytes each) is held to `budget`
+  /// whatever sizes the archive declares.
+  static func read(_ bytes: [UInt8], budget: MemoryBudget = .standard) throws(FormatError) -> [(name: String, array: NpyArray)] {
     var result: [(name: String, array: NpyArray)] = []
     var seen = Set<String>()
+    var held = 0
     for member in try centralDirectory(bytes) {
       let what = "member \(quoted(member.name))"
       guard member.name.hasSuffix(".npy") else { throw FormatError("\(what) is not a .npy file") }
       let name = String(member.name.dropLast(4))
       guard seen.insert(name).inserted else { throw FormatError("archive has more than one \(what)") }
+      let header: Npy.Header
+      do throws(FormatError) {
+        header = try Npy.header(memberPrefix(bytes, member))
+      } catch {
+        throw error.prefixed(what)
+      }
+      let need = Checked.sum([held, member.size, header.decodedBytes])
+      let holding = "\(what) (the \(header.what)), as data and as 8-byte values" + (result.isEmpty ? "," : " with the members before it,")
+      if let refusal = budget.refusal(need, for: holding) { throw FormatError(refusal) }
+      held = need ?? held
       let data = try memberData(bytes, member)
       do throws(FormatError) {
-        result.append((name, try Npy.read(data)))
+        result.append((name, try Npy.read(data, budget: budget)))
       } catch {
         throw error.prefixed(what)
       }
     }
     return result
+  }
+
+  /// The start of a member's data, inflated if need be: at least its whole .npy header when the
+  /// member is long enough to hold one.
+  static func memberPrefix(_ bytes: [UInt8], _ member: Member) throws(FormatError) -> [UInt8] {
+    let (start, end) = try dataRange(bytes, member)
+    guard member.method == 8 else {
+      let first = Array(bytes[start..<min(end, start + 4096)])
+      if let length = Npy.headerLength(first), length > first.count { return Array(bytes[start..<min(end, start + length)]) }
+      return first
+    }
+    func inflated(_ count: Int) throws(FormatError) -> [UInt8] {
+      do throws(FormatError) {
+        return try Inflate.inflatePrefix(bytes[start..<end], count: min(count, member.size))
+      } catch {
+        throw error.prefixed("member \(quoted(member.name))")
+      }
+    }
+    let prefix = try inflated(4096)
+    // A header longer than the first guess (numpy pads it to 64 bytes, so that is rare).
+    if let length = Npy.headerLength(prefix), length > prefix.count { return try inflated(length) }
+    return prefix
   }
 
   /// Locates the end-of-central-directory record and parses the central directory.
@@ -167,19 +203,7 @@ enum Npz {
   /// placeholder sizes.
   static func memberData(_ bytes: [UInt8], _ member: Member) throws(FormatError) -> [UInt8] {
     let what = "member \(quoted(member.name))"
-    let h = member.localHeaderOffset
-    guard h <= bytes.count - 30, bytes.le32(at: h) == localHeaderSignature else {
-      throw FormatError("\(what) has no local header at byte \(h)")
-    }
-    let nameLength = Int(bytes.le16(at: h + 26))
-    let nameStart = h + 30
-    let dataStart = nameStart + nameLength + Int(bytes.le16(at: h + 28))
-    guard let dataEnd = Checked.add(dataStart, member.compressedSize), dataEnd <= bytes.count else {
-      throw FormatError("truncated: data of \(what) ends past the end of the file (\(bytes.count) bytes)")
-    }
-    guard bytes[nameStart..<(nameStart + nameLength)].elementsEqual(member.name.utf8) else {
-      throw FormatError("\(what) has a different name in its local header")
-    }
+    let (dataStart, dataEnd) = try dataRange(bytes, member)
     let compressed = bytes[dataStart..<dataEnd]
     let data: [UInt8]
     switch member.method {
@@ -189,6 +213,12 @@ enum Npz {
       }
       data = Array(compressed)
     case 8:
+      // The declared size bounds the output, but is itself checked against what the
+      // compressed bytes could possibly hold rather than believed.
+      guard let most = Inflate.maximumOutput(compressedSize: member.compressedSize), member.size <= most else {
+        throw FormatError(
+          "\(what) declares \(member.size) bytes uncompressed, more than its \(member.compressedSize) compressed bytes can hold")
+      }
       do throws(FormatError) {
         data = try Inflate.inflate(compressed, limit: member.size)
       } catch {
@@ -205,6 +235,25 @@ enum Npz {
       throw FormatError("\(what) is corrupt: CRC-32 is \(hex(crc)) but the archive records \(hex(member.crc))")
     }
     return data
+  }
+
+  /// Where a member's (compressed) data lies in the archive, found through its local header.
+  static func dataRange(_ bytes: [UInt8], _ member: Member) throws(FormatError) -> (start: Int, end: Int) {
+    let what = "member \(quoted(member.name))"
+    let h = member.localHeaderOffset
+    guard h <= bytes.count - 30, bytes.le32(at: h) == localHeaderSignature else {
+      throw FormatError("\(what) has no local header at byte \(h)")
+    }
+    let nameLength = Int(bytes.le16(at: h + 26))
+    let nameStart = h + 30
+    let dataStart = nameStart + nameLength + Int(bytes.le16(at: h + 28))
+    guard let dataEnd = Checked.add(dataStart, member.compressedSize), dataEnd <= bytes.count else {
+      throw FormatError("truncated: data of \(what) ends past the end of the file (\(bytes.count) bytes)")
+    }
+    guard bytes[nameStart..<(nameStart + nameLength)].elementsEqual(member.name.utf8) else {
+      throw FormatError("\(what) has a different name in its local header")
+    }
+    return (dataStart, dataEnd)
   }
 
   static func hex(_ v: UInt32) -> String {

@@ -56,7 +56,9 @@ enum Safetensors {
   /// Parses and validates a whole safetensors file. Tensors come back ordered by their data
   /// offsets (then name); metadata in header order. Sizes from the header are checked
   /// against the file before anything is allocated.
-  static func read(_ bytes: [UInt8]) throws(FormatError) -> (tensors: [NamedTensor], metadata: [(String, String)]) {
+  static func read(
+    _ bytes: [UInt8], budget: MemoryBudget = .standard
+  ) throws(FormatError) -> (tensors: [NamedTensor], metadata: [(String, String)]) {
     guard bytes.count >= 8 else {
       throw FormatError("file has \(bytes.count) bytes, too short for the 8-byte header length")
     }
@@ -97,6 +99,11 @@ enum Safetensors {
           + "\(quoted(next.name)) (data bytes \(next.begin)..<\(next.end)) overlap")
     }
 
+    // The data fits in the file, but f16 and bf16 values take four times their bytes once widened.
+    let decoded = Checked.sum(entries.map { Checked.multiply($0.count, MemoryLayout<Double>.size) })
+    if let refusal = budget.refusal(decoded, for: "the \(entries.count) tensors, as 8-byte values,") {
+      throw FormatError(refusal)
+    }
     var tensors: [NamedTensor] = []
     tensors.reserveCapacity(entries.count)
     for e in entries {

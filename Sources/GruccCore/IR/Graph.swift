@@ -91,16 +91,23 @@ public struct Parameter: Sendable {
   /// The width of the panels the values are stored in (PackWeights), or nil when they are in
   /// row-major order.
   public var panel: Int?
+  /// A tensor known by its shape only, with no values (`grucc check` works out sizes without
+  /// making weights it does not print). Passes carry it through; nothing may read its values.
+  public var isPlaceholder: Bool
 
-  public init(name: String, shape: [Int], values: [Double], role: String, panel: Int? = nil) {
+  public init(
+    name: String, shape: [Int], values: [Double], role: String, panel: Int? = nil, isPlaceholder: Bool = false
+  ) {
     self.name = name
     self.shape = shape
     self.values = values
     self.role = role
     self.panel = panel
+    self.isPlaceholder = isPlaceholder
   }
 
-  public var count: Int { values.count }
+  /// The number of elements, from the shape (placeholders have no values to count).
+  public var count: Int { shape.reduce(1, *) }
 }
 
 /// The unit every pass transforms: the graph plus the weights and what the model file said about
@@ -114,13 +121,16 @@ public struct Module: Sendable {
   /// The .gru file's base name, for dumps and generated-file headers.
   public var sourceName: String
   public var graph: Graph
-  public var parameters: [Parameter] = []
+  public var parameters: [Parameter] = [] { didSet { parameterIndex = ParameterIndex() } }
   /// The model in a few lines (ModelSummary), for the header of generated files.
   public var summary: [String] = []
 
+  /// Finds parameters by name without a search; see ParameterIndex.
+  var parameterIndex = ParameterIndex()
+
   public var dtype: DType { DType(precision) }
 
-  public func parameter(named name: String) -> Parameter? { parameters.first { $0.name == name } }
+  public func parameter(named name: String) -> Parameter? { parameterIndex(named: name).map { parameters[$0] } }
 
-  public func parameterIndex(named name: String) -> Int? { parameters.firstIndex { $0.name == name } }
+  public func parameterIndex(named name: String) -> Int? { parameterIndex.position(of: name, in: parameters) }
 }

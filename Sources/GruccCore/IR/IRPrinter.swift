@@ -20,6 +20,8 @@ public enum IRPrinter {
 
   private static func name(_ v: ValueRef, in graph: Graph, depth: Int) -> String {
     let base = prefix(depth) + String(v.node)
+    // The printer also dumps graphs the verifier rejected, whose operands may point anywhere.
+    guard graph.nodes.indices.contains(v.node) else { return "\(base)#\(v.result)?" }
     return graph.nodes[v.node].types.count > 1 ? "\(base)#\(v.result)" : base
   }
 

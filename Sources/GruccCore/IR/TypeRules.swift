@@ -96,9 +96,12 @@ public enum TypeRules {
         }
         let arity: Int
         switch step.op {
+        case .activation, .scale: arity = 1
         case .add, .mul: arity = 2
         case .blend: arity = 3
-        default: arity = 1
+        case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+          .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
+          throw .internal("fused step \(i) is '\(step.op.mnemonic)', not elementwise")
         }
         guard step.inputs.count == arity else { throw .internal("fused step \(i) has \(step.inputs.count) inputs") }
       }

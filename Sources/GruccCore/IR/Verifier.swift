@@ -18,7 +18,7 @@ public enum Verifier {
     var names = Set<String>()
     for p in module.parameters {
       if !names.insert(p.name).inserted { errors.append(VerifierError(path: "@\(p.name)", problem: "parameter defined twice")) }
-      if p.shape.reduce(1, *) != p.values.count {
+      if !p.isPlaceholder && p.shape.reduce(1, *) != p.values.count {
         errors.append(VerifierError(path: "@\(p.name)", problem: "\(p.values.count) values for shape \(shapeText(p.shape))"))
       }
     }

@@ -5,6 +5,14 @@
 /// Bad inputs given to the interpreter.
 public struct InterpreterError: Error, Sendable, CustomStringConvertible {
   public var message: String
+  /// The argument whose value is wrong, when the problem is one input's (the driver names its file).
+  public var input: String?
+
+  public init(message: String, input: String? = nil) {
+    self.message = message
+    self.input = input
+  }
+
   public var description: String { message }
 }
 
@@ -12,16 +20,19 @@ public enum Interpreter {
   /// Runs the module's graph. Inputs are keyed by argument name: the sequence as `[B, T, F]`
   /// (batch-major whatever the model's layout), lengths as `[B]` whole numbers in 0...T, initial
   /// states as `[B, F]`. Outputs come back in graph order, sequences as `[B, T, F]`.
+  ///
+  /// B and T must be at least 1, and everything the run holds (weights, every node's result,
+  /// the outputs) must fit `budget`; both are checked before anything is allocated.
   public static func run(
-    _ module: Module, inputs: [String: ArrayValue]
+    _ module: Module, inputs: [String: ArrayValue], budget: MemoryBudget = .standard
   ) throws(InterpreterError) -> [(name: String, value: ArrayValue)] {
     switch module.precision {
     case .f32:
       var evaluator = Evaluator<Float>(module: module)
-      return try evaluator.run(inputs)
+      return try evaluator.run(inputs, budget: budget)
     case .f64:
       var evaluator = Evaluator<Double>(module: module)
-      return try evaluator.run(inputs)
+      return try evaluator.run(inputs, budget: budget)
     }
   }
 }
@@ -50,12 +61,11 @@ struct Evaluator<S: InterpreterScalar> {
 
   init(module: Module) {
     self.module = module
-    for p in module.parameters {
-      parameters[p.name] = Tensor(shape: p.shape, data: p.values.map { S($0) })
-    }
   }
 
-  mutating func run(_ inputs: [String: ArrayValue]) throws(InterpreterError) -> [(name: String, value: ArrayValue)] {
+  mutating func run(
+    _ inputs: [String: ArrayValue], budget: MemoryBudget
+  ) throws(InterpreterError) -> [(name: String, value: ArrayValue)] {
     let graph = module.graph
     var arguments: [RuntimeValue<S>] = []
     let argumentNodes = graph.argumentNodes
@@ -66,11 +76,32 @@ struct Evaluator<S: InterpreterScalar> {
     for i in argumentNodes {
       guard case .argument(let name, let type) = graph.nodes[i].op, type.rank == 3 else { continue }
       guard let value = inputs[name] else { throw InterpreterError(message: "missing input '\(name)'") }
-      guard value.shape.count == 3 else {
-        throw InterpreterError(message: "input '\(name)' has shape \(shapeText(value.shape)), expected [B, T, \(type.features)]")
+      guard value.shape.count == 3, value.shape[2] == type.features else {
+        let expected = value.shape.count == 3 ? "[\(value.shape[0]), \(value.shape[1]), \(type.features)]" : "[B, T, \(type.features)]"
+        throw InterpreterError(message: "input '\(name)' has shape \(shapeText(value.shape)), expected \(expected)", input: name)
+      }
+      // An empty batch or sequence has nothing to compute, and beside a huge other axis its
+      // sizes overflow: both are mistakes worth a message rather than an empty result.
+      guard value.shape[0] >= 1 else {
+        throw InterpreterError(
+          message: "input '\(name)' has shape \(shapeText(value.shape)): no sequences (B = 0); give at least one",
+          input: name)
+      }
+      guard value.shape[1] >= 1 else {
+        throw InterpreterError(
+          message: "input '\(name)' has shape \(shapeText(value.shape)): sequences of no steps (T = 0); give at least one step",
+          input: name)
       }
       batch = value.shape[0]
       steps = value.shape[1]
+    }
+    let need = memoryNeeded()
+    if let refusal = budget.refusal(need.bytes, for: need.what) {
+      throw InterpreterError(message: refusal)
+    }
+    for p in module.parameters {
+      guard !p.isPlaceholder else { throw InterpreterError(message: "internal: weight @\(p.name) has no values") }
+      parameters[p.name] = Tensor(shape: p.shape, data: p.values.map { S($0) })
     }
     for i in argumentNodes {
       guard case .argument(let name, let type) = graph.nodes[i].op else { continue }
@@ -89,6 +120,37 @@ struct Evaluator<S: InterpreterScalar> {
     return nil
   }
 
+  /// What a run holds at most, in bytes (nil: more than an Int counts): the weights, every
+  /// node's results (the evaluator keeps them all), the largest step of each scan body, and the
+  /// outputs as Doubles. With a description naming the largest tensor, for the message.
+  private func memoryNeeded() -> (bytes: Int?, what: String) {
+    let size = MemoryLayout<S>.size
+    var largest: (bytes: Int, what: String)?
+    var sizes: [Int?] = module.parameters.map { Checked.byteCount($0.shape, elementSize: size) }
+    func visit(_ graph: Graph) -> [Int?] {
+      var held: [Int?] = []
+      for node in graph.nodes {
+        if case .scan(let s) = node.op { held.append(Checked.sum(visit(s.body))) }
+        for type in node.types {
+          guard let type else { continue }
+          let bytes = Checked.byteCount(concrete(type.dims), elementSize: type.dtype == .i32 ? MemoryLayout<Int>.size : size)
+          held.append(bytes)
+          if let bytes, bytes > largest?.bytes ?? -1 {
+            largest = (bytes, "'\(node.hint ?? node.op.mnemonic)' \(type)")
+          }
+        }
+      }
+      return held
+    }
+    sizes += visit(module.graph)
+    for o in module.graph.outputs {
+      sizes.append(module.graph.type(of: o.value).flatMap { Checked.byteCount(concrete($0.dims), elementSize: 8) })
+    }
+    let what = "running the model with B = \(batch), T = \(steps)"
+      + (largest.map { " (its largest tensor, \($0.what), is \(MemoryBudget.text($0.bytes)))" } ?? "")
+    return (Checked.sum(sizes), what)
+  }
+
   private func concrete(_ dims: [Dim]) -> [Int] {
     dims.map { d in
       switch d {
@@ -101,24 +163,32 @@ struct Evaluator<S: InterpreterScalar> {
 
   private func convert(_ value: ArrayValue, name: String, type: TensorType) throws(InterpreterError) -> RuntimeValue<S> {
     let expected = concrete(type.dims)
-    guard value.shape == expected, value.values.count == expected.reduce(1, *) else {
+    guard value.shape == expected, value.values.count == Checked.elementCount(expected) else {
       throw InterpreterError(
-        message: "input '\(name)' has shape \(shapeText(value.shape)), expected \(shapeText(expected))")
+        message: "input '\(name)' has shape \(shapeText(value.shape)), expected \(shapeText(expected))", input: name)
     }
     if type.dtype == .i32 {
       var lengths: [Int] = []
       for v in value.values {
         guard v == v.rounded(), v >= 0, v <= Double(steps) else {
-          throw InterpreterError(message: "lengths '\(name)' must be whole numbers from 0 to T = \(steps), found \(v)")
+          throw InterpreterError(
+            message: "lengths '\(name)' must be whole numbers from 0 to T = \(steps), found \(v)", input: name)
         }
         lengths.append(Int(v))
       }
       return .lengths(lengths)
     }
     guard value.values.allSatisfy({ $0.isFinite }) else {
-      throw InterpreterError(message: "input '\(name)' has a value that is not finite")
+      throw InterpreterError(message: "input '\(name)' has a value that is not finite", input: name)
     }
-    return .tensor(Tensor(shape: expected, data: value.values.map { S($0) }))
+    let data = value.values.map { S($0) }
+    // A finite double can still be beyond f32's range (1e39 becomes infinity).
+    if let i = data.firstIndex(where: { !$0.isFinite }) {
+      throw InterpreterError(
+        message: "input '\(name)' has the value \(value.values[i]) (element \(i)), beyond the range of "
+          + "\(module.precision.rawValue) (largest \(S.greatestFiniteMagnitude)), the model's precision", input: name)
+    }
+    return .tensor(Tensor(shape: expected, data: data))
   }
 
   // MARK: - Graphs

@@ -142,7 +142,7 @@ enum Kernels {
     case .thresholdedRelu(let alpha): return x >= S(alpha) ? x : 0
     case .scaledTanh(let alpha, let beta): return S(alpha) * S.hyperbolicTangent(S(beta) * x)
     case .affine(let alpha, let beta): return S(alpha) * x + S(beta)
-    case .elu(let alpha): return x >= 0 ? x : S(alpha) * (S.exponential(x) - 1)
+    case .elu(let alpha): return x >= 0 ? x : S(alpha) * S.exponentialMinusOne(x)
     case .softsign: return x / (1 + (x < 0 ? -x : x))
     // log(1 + e^x) without overflow: x + log1p(e^-x) for positive x.
     case .softplus: return x > 0 ? x + S.logOnePlus(S.exponential(-x)) : S.logOnePlus(S.exponential(x))

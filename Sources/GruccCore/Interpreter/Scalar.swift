@@ -12,16 +12,20 @@ public protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
   static func exponential(_ x: Self) -> Self
   static func hyperbolicTangent(_ x: Self) -> Self
   static func logOnePlus(_ x: Self) -> Self
+  /// e^x − 1 without the cancellation of computing it that way near 0.
+  static func exponentialMinusOne(_ x: Self) -> Self
 }
 
 extension Float: InterpreterScalar {
   public static func exponential(_ x: Float) -> Float { expf(x) }
   public static func hyperbolicTangent(_ x: Float) -> Float { tanhf(x) }
   public static func logOnePlus(_ x: Float) -> Float { log1pf(x) }
+  public static func exponentialMinusOne(_ x: Float) -> Float { expm1f(x) }
 }
 
 extension Double: InterpreterScalar {
   public static func exponential(_ x: Double) -> Double { exp(x) }
   public static func hyperbolicTangent(_ x: Double) -> Double { tanh(x) }
   public static func logOnePlus(_ x: Double) -> Double { log1p(x) }
+  public static func exponentialMinusOne(_ x: Double) -> Double { expm1(x) }
 }

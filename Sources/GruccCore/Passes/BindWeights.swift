@@ -27,17 +27,37 @@ enum WeightSource: Sendable {
 }
 
 /// Requires: shapes inferred. Guarantees: `module.parameters` holds exactly the tensors the
-/// high-level ops need (ParameterSpecs), with finite values, rounded to Float for an f32 model.
+/// high-level ops need (ParameterSpecs), with finite values, rounded to Float for an f32 model
+/// (placeholders, when the init rules are only checked, hold no values).
 public struct BindWeights: Pass {
   public let name = "bind-weights"
   var source: WeightSource
+  var budget: MemoryBudget
+  /// Tensors drawn from init rules are made (true) or only checked and left as placeholders.
+  var materialise: Bool
 
-  init(source: WeightSource) { self.source = source }
+  /// Compiling holds the weights about this many times over: as bound, stacked by
+  /// fold-constants, packed, and as C text (a one-layer H = 2048 model, 100 MB of weights at
+  /// 8 bytes a value, peaks at 500 MB while compiling).
+  static let copiesHeld = 6
+
+  init(source: WeightSource, budget: MemoryBudget = .standard, materialise: Bool = true) {
+    self.source = source
+    self.budget = budget
+    self.materialise = materialise
+  }
 
   public func run(_ module: Module, diagnostics: inout DiagnosticEngine) -> Module {
     var result = module
     let specs = ParameterSpecs.required(by: module)
     var parameters: [Parameter] = []
+    // Placeholders take no memory; weights read or drawn are counted before they are made.
+    var makesValues = true
+    if case .initialise = source { makesValues = materialise }
+    if makesValues, let (refusal, largest) = refusal(specs) {
+      diagnostics.error(.memoryLimit(refusal), at: range(needing: largest, module))
+      return result
+    }
     switch source {
     case .file(let file):
       parameters = bind(specs, from: file, module: module, diagnostics: &diagnostics)
@@ -45,10 +65,38 @@ public struct BindWeights: Pass {
       parameters = initialise(specs, seed: seed, rules: rules, diagnostics: &diagnostics)
     }
     if module.precision == .f32 {
-      for i in parameters.indices { parameters[i].values = parameters[i].values.map { Double(Float($0)) } }
+      for i in parameters.indices {
+        let rounded = parameters[i].values.map { Double(Float($0)) }
+        // A finite double can still be beyond f32's range: rounding would make it infinite.
+        if case .file(let file) = source, let k = rounded.firstIndex(where: { !$0.isFinite }) {
+          diagnostics.error(
+            .weightOutOfRange(parameters[i].name, value: parameters[i].values[k], file: file.path, precision: "f32"),
+            at: file.range)
+        }
+        parameters[i].values = rounded
+      }
     }
     result.parameters = parameters
     return result
+  }
+
+  /// Why the weights do not fit the memory budget, naming the largest tensor, or nil.
+  private func refusal(_ specs: [ParameterSpec]) -> (String, largest: String)? {
+    let bytes = specs.map { Checked.byteCount($0.shape, elementSize: MemoryLayout<Double>.size) }
+    let total = Checked.sum(bytes).flatMap { Checked.multiply($0, Self.copiesHeld) }
+    guard let largest = zip(specs, bytes).max(by: { ($0.1 ?? .max) < ($1.1 ?? .max) }) else { return nil }
+    let size = largest.1.map(MemoryBudget.text) ?? "more than a 64-bit size counts"
+    let what =
+      "the model's \(specs.count) weight tensors (the largest, '\(largest.0.name)' \(shapeText(largest.0.shape)), "
+      + "is \(size) as 8-byte values; compiling holds about \(Self.copiesHeld) copies)"
+    return budget.refusal(total, for: what).map { ($0, largest.0.name) }
+  }
+
+  /// Where to report that the weights are too large: the layer or dense that needs the largest tensor.
+  private func range(needing tensor: String, _ module: Module) -> SourceRange {
+    let graph = module.graph
+    let node = graph.nodes.indices.first { ParameterSpecs.required(by: graph.nodes[$0], in: graph).contains { $0.name == tensor } }
+    return node.map { graph.nodes[$0].range } ?? .none
   }
 
   private func bind(
@@ -120,8 +168,14 @@ public struct BindWeights: Pass {
     for spec in specs {
       let rule = Initializers.rule(for: spec.name, in: rules)
       do {
-        let values = try Initializers.values(for: spec, distribution: rule?.distribution ?? .fanInUniform, seed: seed)
-        parameters.append(Parameter(name: spec.name, shape: spec.shape, values: values, role: spec.role))
+        let distribution = rule?.distribution ?? .fanInUniform
+        if materialise {
+          let values = try Initializers.values(for: spec, distribution: distribution, seed: seed)
+          parameters.append(Parameter(name: spec.name, shape: spec.shape, values: values, role: spec.role))
+        } else {
+          try Initializers.validate(spec, distribution: distribution)
+          parameters.append(Parameter(name: spec.name, shape: spec.shape, values: [], role: spec.role, isPlaceholder: true))
+        }
       } catch {
         let range = rule?.range ?? .none
         if !rejectedRules.contains(range) { diagnostics.error(.orthogonalNeedsMatrix(spec.name), at: range) }

@@ -14,7 +14,7 @@ public struct DeadCodeElimination: Pass {
     result.graph = eliminate(module.graph, module: module)
     // Parameters in order of first use, so the generated C lists weights as the code reads them.
     let used = referencedParameters(result.graph, module: result)
-    result.parameters = used.compactMap { name in module.parameters.first { $0.name == name } }
+    result.parameters = used.compactMap { name in module.parameter(named: name) }
     return result
   }
 
@@ -63,18 +63,23 @@ public struct DeadCodeElimination: Pass {
   /// Names of the parameters the graph refers to, in order of first reference, without repeats.
   private func referencedParameters(_ graph: Graph, module: Module) -> [String] {
     var names: [String] = []
-    func add(_ more: [String]) { for n in more where !names.contains(n) { names.append(n) } }
+    var seen = Set<String>()
+    referencedParameters(graph, module: module, into: &names, seen: &seen)
+    return names
+  }
+
+  private func referencedParameters(_ graph: Graph, module: Module, into names: inout [String], seen: inout Set<String>) {
+    func add(_ more: [String]) { for n in more where seen.insert(n).inserted { names.append(n) } }
     for node in graph.nodes {
       switch node.op {
       case .parameter(let name): add([name])
-      case .scan(let s): add(referencedParameters(s.body, module: module))
+      case .scan(let s): referencedParameters(s.body, module: module, into: &names, seen: &seen)
       case .gru, .dense: add(ParameterSpecs.required(by: node, in: graph).map(\.name))
       case .argument, .zeros, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
         .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
         break
       }
     }
-    return names
   }
 }
 

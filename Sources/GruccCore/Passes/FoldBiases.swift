@@ -45,7 +45,9 @@ public struct FoldBiases: Pass {
       let values = zip(pl.values, pr.values).map { a, b in
         module.precision == .f32 ? Double(Float(a) + Float(b)) : a + b
       }
-      module.parameters.append(Parameter(name: name, shape: pl.shape, values: values, role: "\(bl) + \(br), folded"))
+      module.appendParameter(Parameter(
+        name: name, shape: pl.shape, values: values, role: "\(bl) + \(br), folded",
+        isPlaceholder: pl.isPlaceholder || pr.isPlaceholder))
       folds[i] = (l.node, r.node, name)
     }
     guard !folds.isEmpty else { return body }

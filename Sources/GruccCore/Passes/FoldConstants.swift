@@ -36,7 +36,7 @@ public struct FoldConstants: Pass {
         name = "\(node.hint ?? "folded\(i)")\(suffix)"
         suffix += 1
       }
-      module.parameters.append(concatenate(parameters, axis: axis, name: name))
+      module.appendParameter(concatenate(parameters, axis: axis, name: name))
       folded[i] = name
     }
     guard !folded.isEmpty else { return graph }
@@ -48,8 +48,13 @@ public struct FoldConstants: Pass {
 
   /// Joins parameter values along `axis` of their row-major shapes.
   private func concatenate(_ parts: [Parameter], axis: Int, name: String) -> Parameter {
-    let (shape, values) = RowMajor.concatenate(parts.map { ($0.shape, $0.values) }, axis: axis)
     let role = "stacked along axis \(axis): " + parts.map(\.name).joined(separator: " | ")
+    if parts.contains(where: \.isPlaceholder) {
+      var shape = parts[0].shape
+      shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+      return Parameter(name: name, shape: shape, values: [], role: role, isPlaceholder: true)
+    }
+    let (shape, values) = RowMajor.concatenate(parts.map { ($0.shape, $0.values) }, axis: axis)
     return Parameter(name: name, shape: shape, values: values, role: role)
   }
 }

@@ -35,12 +35,16 @@ public struct FuseElementwise: Pass {
       guard let group = root[index] else { return nil }
       var operands: [ValueRef] = []
       var steps: [FusionStep] = []
+      // Positions by dictionary, not by search: a chain of n elementwise lets is one group of n.
+      let stepOf = Dictionary(uniqueKeysWithValues: group.enumerated().map { ($1, $0) })
+      var operandOf: [ValueRef: Int] = [:]
       for m in group {
         let inputs = graph.nodes[m].operands.map { v -> FusionInput in
-          if let j = group.firstIndex(of: v.node) { return .step(j) }
+          if let j = stepOf[v.node] { return .step(j) }
           let mapped = r.map(v)
-          if let k = operands.firstIndex(of: mapped) { return .operand(k) }
+          if let k = operandOf[mapped] { return .operand(k) }
           operands.append(mapped)
+          operandOf[mapped] = operands.count - 1
           return .operand(operands.count - 1)
         }
         steps.append(FusionStep(op: graph.nodes[m].op, inputs: inputs, hint: graph.nodes[m].hint))
@@ -64,18 +68,18 @@ public struct FuseElementwise: Pass {
     for root in graph.nodes.indices.reversed() where fusable(root) && !taken[root] {
       let type = graph.nodes[root].types[0]
       var group: Set<Int> = [root]
-      var grew = true
-      while grew {
-        grew = false
-        for m in group.sorted() {
-          for v in graph.nodes[m].operands {
-            let p = v.node
-            guard !group.contains(p), !taken[p], fusable(p), graph.nodes[p].types[0] == type, !isOutput[p],
-              users[p].allSatisfy(group.contains)
-            else { continue }
-            group.insert(p)
-            grew = true
-          }
+      // An operand can only become eligible when the last of its users joins, and it is an
+      // operand of that user: looking at each new member's operands once reaches the same group
+      // as sweeping the whole group until nothing changes, in linear rather than quadratic time.
+      var pending = [root]
+      while let m = pending.popLast() {
+        for v in graph.nodes[m].operands {
+          let p = v.node
+          guard !group.contains(p), !taken[p], fusable(p), graph.nodes[p].types[0] == type, !isOutput[p],
+            users[p].allSatisfy(group.contains)
+          else { continue }
+          group.insert(p)
+          pending.append(p)
         }
       }
       let ordered = group.sorted()

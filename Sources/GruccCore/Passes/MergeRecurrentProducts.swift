@@ -60,7 +60,7 @@ public struct MergeRecurrentProducts: Pass {
       for k in groups[g].indices where groups[g][k].bias == nil {
         let name = "\(groups[g][k].weight).no_bias"
         if module.parameter(named: name) == nil {
-          module.parameters.append(Parameter(
+          module.appendParameter(Parameter(
             name: name, shape: [groups[g][k].rows], values: Array(repeating: 0, count: groups[g][k].rows),
             role: "zeros: '\(groups[g][k].weight)' has no bias, the products stacked with it have"))
         }

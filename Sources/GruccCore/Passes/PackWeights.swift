@@ -55,14 +55,17 @@ public struct PackWeights: Pass {
   private func pack(_ p: Parameter, panel: Int) -> Parameter {
     let (rows, k) = (p.shape[0], p.shape[1])
     let layout = PackedLinear(outputs: rows, panel: panel)
+    let last = layout.lastPanel == panel ? "" : " (the last of \(layout.lastPanel))"
+    let role = "\(p.role); in \(layout.panels) panel\(layout.panels == 1 ? "" : "s") of \(panel) row\(panel == 1 ? "" : "s")\(last), [k][l] each"
+    if p.isPlaceholder {
+      return Parameter(name: p.name, shape: p.shape, values: [], role: role, panel: panel, isPlaceholder: true)
+    }
     var values = [Double](repeating: 0, count: rows * k)
     for n in 0..<rows {
       let (q, lane) = n.quotientAndRemainder(dividingBy: panel)
       let width = q == layout.panels - 1 ? layout.lastPanel : panel
       for j in 0..<k { values[q * panel * k + j * width + lane] = p.values[n * k + j] }
     }
-    let last = layout.lastPanel == panel ? "" : " (the last of \(layout.lastPanel))"
-    let role = "\(p.role); in \(layout.panels) panel\(layout.panels == 1 ? "" : "s") of \(panel) row\(panel == 1 ? "" : "s")\(last), [k][l] each"
     return Parameter(name: p.name, shape: p.shape, values: values, role: role, panel: panel)
   }
 

@@ -31,9 +31,10 @@ public struct PassPipeline: Sendable {
   ]
 
   /// Front end to C-ready IR: types, weights, lowering and the optimisations.
-  static func standard(weights: WeightSource) -> PassPipeline {
+  /// With `materialise` false, weights drawn from init rules are placeholders (sizes only).
+  static func standard(weights: WeightSource, budget: MemoryBudget = .standard, materialise: Bool = true) -> PassPipeline {
     PassPipeline([
-      ShapeInference(), BindWeights(source: weights), LowerGRU(), LowerDense(), FoldBiases(), HoistInputProjections(),
+      ShapeInference(), BindWeights(source: weights, budget: budget, materialise: materialise), LowerGRU(), LowerDense(), FoldBiases(), HoistInputProjections(),
       MergeRecurrentProducts(), FoldConstants(), FuseElementwise(), PackWeights(), DeadCodeElimination(),
     ])
   }
@@ -44,10 +45,13 @@ public struct PassPipeline: Sendable {
     return PassPipeline(Array(passes[...i]))
   }
 
-  /// Runs every pass, verifying after each. `observe` sees the module after each pass.
+  /// Runs every pass, verifying the module it is given (what IRGen made, before types) and the
+  /// module after each pass. `observe` sees the module after each pass.
   public func run(
     _ module: Module, diagnostics: inout DiagnosticEngine, observe: (String, Module) -> Void = { _, _ in }
   ) -> Result<Module, PipelineFailure> {
+    let initial = Verifier.verify(module, requireTypes: false)
+    if !initial.isEmpty { return .failure(.verifier(pass: "irgen", errors: initial, dump: IRPrinter.print(module))) }
     var current = module
     for pass in passes {
       current = pass.run(current, diagnostics: &diagnostics)

@@ -6,6 +6,8 @@ public struct Sema {
   private var diagnostics = DiagnosticEngine()
   /// Names defined so far, with the range of their definition, in source order.
   private var defined: [(name: String, kind: DefinedKind, range: SourceRange)] = []
+  /// Where each name is in `defined`: looking names up by search made checking quadratic.
+  private var definedAt: [String: Int] = [:]
   private let fileRange: SourceRange
   /// Whether the input declared so far takes lengths; the options about padding depend on it.
   private var inputHasLengths = false
@@ -85,9 +87,7 @@ public struct Sema {
       case .map(let decl):
         maps.append((decl, statement.range))
       case .invalid(let name):
-        if let name, !defined.contains(where: { $0.name == name.text }) {
-          defined.append((name.text, .invalid, name.range))
-        }
+        if let name, definedAt[name.text] == nil { define(name.text, .invalid, name.range) }
       }
     }
 
@@ -139,18 +139,23 @@ public struct Sema {
   /// Declares a new name; reports a clash with an earlier declaration.
   private mutating func declare(_ name: Name, _ kind: DefinedKind, what: String) -> Bool {
     guard checkIdentifier(name, what: what) else { return false }
-    if let previous = defined.first(where: { $0.name == name.text }) {
+    if let previous = definedAt[name.text].map({ defined[$0] }) {
       diagnostics.error(
         .duplicateName(name.text), at: name.range, notes: [.note(.previousDeclaration, at: previous.range)])
       return false
     }
-    defined.append((name.text, kind, name.range))
+    define(name.text, kind, name.range)
     return true
+  }
+
+  private mutating func define(_ name: String, _ kind: DefinedKind, _ range: SourceRange) {
+    definedAt[name] = defined.count
+    defined.append((name, kind, range))
   }
 
   /// Looks up a name used as a value; only earlier declarations are visible.
   private mutating func resolve(_ name: Name) -> DefinedKind? {
-    guard let found = defined.first(where: { $0.name == name.text }) else {
+    guard let found = definedAt[name.text].map({ defined[$0] }) else {
       let suggestion = closestName(to: name.text)
       diagnostics.error(
         .unknownName(name.text), at: name.range,

@@ -34,6 +34,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case mapTargetUnknown(String)
   case mapWithoutWeights
   case malformedNumber(String)
+  /// The memory budget's refusal, already worded (MemoryBudget.refusal).
+  case memoryLimit(String)
   case mergeWithoutBidirectional
   case optionNeedsBidirectional(String)
   case optionNeedsLengths(String)
@@ -74,6 +76,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case weightFileInvalid(String, reason: String)
   case weightLayout(String, format: String, reason: String)
   case weightMapHint(String)
+  case weightOutOfRange(String, value: Double, file: String, precision: String)
   case weightShapeMismatch(String, file: String, found: [Int], expected: [Int])
   case weightUsedFor(String)
   case weightVariant(String)
@@ -141,6 +144,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "gru layer '\(layer)' does not say \(what) (option '\(option)'); grucc will not guess the variant"
     case .missingWeight(let n, let file): return "weights file '\(file)' has no tensor '\(n)'"
     case .negativeSeed: return "the seed must not be negative"
+    case .memoryLimit(let text): return text
     case .nestingTooDeep: return "expression is nested too deeply"
     case .nonFiniteWeight(let n, let i, let file):
       return "tensor '\(n)' in '\(file)' has a non-finite value at element \(i)"
@@ -174,6 +178,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "add 'update keeps-state' (h = z*h + (1-z)*n: PyTorch, Keras, ONNX, TF1) "
         + "or 'update takes-candidate' (h = (1-z)*h + z*n: Chung et al. 2014)"
     case .weightFileInvalid(let file, let reason): return "invalid weights file '\(file)': \(reason)"
+    case .weightOutOfRange(let n, let value, let file, let precision):
+      return "weight '\(n)' from '\(file)' has the value \(value), beyond the range of \(precision), the model's precision"
     case .weightLayout(let file, let format, let reason): return "weights file '\(file)' (format \(format)): \(reason)"
     case .weightMapHint(let s): return s
     case .weightUsedFor(let s): return "grucc reads \(s) from it"

@@ -39,10 +39,16 @@ public enum Initializers {
     case orthogonalNeedsMatrix
   }
 
+  /// Throws what `values` would, without making them.
+  public static func validate(_ spec: ParameterSpec, distribution: Distribution) throws(InitError) {
+    if case .orthogonal = distribution, spec.shape.count < 2 { throw .orthogonalNeedsMatrix }
+  }
+
   /// The initial values of one tensor.
   public static func values(
     for spec: ParameterSpec, distribution: Distribution, seed: UInt64
   ) throws(InitError) -> [Double] {
+    try validate(spec, distribution: distribution)
     var rng = Xoshiro256(seed: seed, stream: spec.name)
     let count = spec.shape.reduce(1, *)
     switch distribution {

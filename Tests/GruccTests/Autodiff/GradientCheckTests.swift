@@ -13,8 +13,8 @@ import Testing
   func gradientsMatchFiniteDifferences(_ variant: VariantModel) throws {
     let run = InProcess.run(variant.text)
     let module = try #require(run.module(after: "lower-dense"), "\(run.errors)")
-    let gradientModule = Autodiff.gradientModule(module)
-    #expect(Verifier.verify(gradientModule, requireTypes: true).isEmpty, "\(Verifier.verify(gradientModule, requireTypes: true))")
+    // gradientModule verifies the graph itself and throws if it is broken.
+    let gradientModule = try Autodiff.gradientModule(module)
 
     var random = RandomInputs(seed: UInt64(variant.name.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) }))
     let inputs = random.inputs(for: module, batch: 3, steps: 4)

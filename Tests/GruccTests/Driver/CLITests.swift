@@ -357,14 +357,14 @@ import Testing
   /// Failures of `run`: each exits 1 with one clear message and writes nothing.
   @Test(arguments: [
     (["--input", "DIR/nothing.csv"], "grucc: error: cannot read 'DIR/nothing.csv': no such file"),
-    (["--input", "DIR/x3.csv"], "grucc: error: input 'x' has shape [1, 2, 3], expected [1, 2, 2]"),
+    (["--input", "DIR/x3.csv"], "grucc: error: DIR/x3.csv: input 'x' has shape [1, 2, 3], expected [1, 2, 2]"),
     (
       ["--input", "DIR/x.csv", "--input", "len=DIR/bad-len.csv"],
-      "grucc: error: lengths 'len' must be whole numbers from 0 to T = 2, found 3.0"
+      "grucc: error: DIR/bad-len.csv: lengths 'len' must be whole numbers from 0 to T = 2, found 3.0"
     ),
     (
       ["--input", "DIR/x.csv", "--input", "len=DIR/half-len.csv"],
-      "grucc: error: lengths 'len' must be whole numbers from 0 to T = 2, found 1.5"
+      "grucc: error: DIR/half-len.csv: lengths 'len' must be whole numbers from 0 to T = 2, found 1.5"
     ),
     (
       ["--input", "DIR/x.csv", "--input", "size=DIR/len.csv"],
@@ -377,7 +377,7 @@ import Testing
     ),
     (
       ["--input", "DIR/x.csv", "--input", "len=DIR/len.csv", "--input", "h.h0=DIR/x3.csv"],
-      "grucc: error: input 'h.h0' has shape [2, 3], expected [1, 3]"
+      "grucc: error: DIR/x3.csv: input 'h.h0' has shape [2, 3], expected [1, 3]"
     ),
     (["--input", "DIR/garbage.npy"], "grucc: error: DIR/garbage.npy: "),
     (

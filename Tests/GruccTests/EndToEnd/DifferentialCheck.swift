@@ -118,13 +118,17 @@ struct ErrorTable {
   private(set) var entries: [(label: String, entry: Entry)] = []
 
   /// Compares two arrays value by value; a NaN or a size mismatch counts as an infinite error.
-  mutating func compare(_ label: String, _ actual: [Double], _ expected: [Double], at place: String) {
+  /// With `relativeAboveOne`, an error is divided by |expected| where that exceeds 1: absolute
+  /// for values up to 1, relative beyond (for models whose values grow large).
+  mutating func compare(
+    _ label: String, _ actual: [Double], _ expected: [Double], at place: String, relativeAboveOne: Bool = false
+  ) {
     var worst = (error: 0.0, index: -1)
     if actual.count != expected.count {
       worst = (.infinity, -1)
     } else {
       for i in actual.indices {
-        let e = abs(actual[i] - expected[i])
+        let e = abs(actual[i] - expected[i]) / (relativeAboveOne ? max(1, abs(expected[i])) : 1)
         let error = e.isNaN ? Double.infinity : e
         if error > worst.error { worst = (error, i) }
       }
@@ -291,15 +295,8 @@ struct DifferentialCheck {
           sourceLocation: sourceLocation)
       }
       for o in model.outputs {
-        // Each stream runs its own valid steps only, so past its end it has nothing to compare
-        // (a layer with past-end hold gives those steps values in run_batch).
-        var batch = r.batch[o.name] ?? []
-        if o.shape.isSequence, let lengths = c.lengths, batch.count == c.batch * c.steps * o.shape.features {
-          let f = o.shape.features
-          for b in 0..<c.batch {
-            for t in lengths[b]..<c.steps { for i in 0..<f { batch[(b * c.steps + t) * f + i] = 0 } }
-          }
-        }
+        let all = r.batch[o.name] ?? []
+        let batch = o.shape.isSequence ? c.validStepsOnly(all, features: o.shape.features) : all
         table.compare("stream-run_batch", r.stream[o.name] ?? [], batch, at: "\(place), output '\(o.name)'")
       }
       let finals = (0..<c.batch).flatMap { b in model.layers.flatMap { expected.finalStates[$0.name]![b] } }

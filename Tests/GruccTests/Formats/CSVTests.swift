@@ -35,7 +35,7 @@ import Testing
   @Test func acceptsCommentsBlankLinesCRLFAndBOM() throws {
     let text = "\u{FEFF}# comment\r\n\r\n  1 ,\t2\r\n   # indented comment\n3,4"
     #expect(try read(text) == [[1, 2], [3, 4]])
-    #expect(try read("0x1p-2, -0, +5, .5, 5., 1e-400") == [[0.25, -0.0, 5, 0.5, 5, 0]])
+    #expect(try read("2.5e-1, -0, +5, .5, 5., 1e-400, 1E+2") == [[0.25, -0.0, 5, 0.5, 5, 0, 100]])
   }
 
   @Test func writeFormat() {
@@ -73,6 +73,16 @@ import Testing
     expectError("line 1, column 3: empty field") { _ = try read("1,2,") }
     expectError("line 2, column 1: '1;2' is not a number") { _ = try read("a\n1;2") }
     expectError("line 2: invalid UTF-8 at byte 4") { _ = try CSV.read([0x31, 0x0A, 0x32, 0x2C, 0xFF]) }
+  }
+
+  /// Swift's Double(String) reads hexadecimal; a CSV field `0x10` is a mistake, not 16.
+  @Test func rejectsHexadecimalAndOtherNonDecimalSpellings() {
+    expectError("line 1, column 1: '0x10' is not a decimal number (hexadecimal is not accepted)") { _ = try read("0x10,1") }
+    expectError("line 1, column 2: '-0x1p-2' is not a decimal number") { _ = try read("1,-0x1p-2") }
+    expectError("line 1, column 1: '0x10' is not a decimal number") { _ = try read("0x10\n") }
+    for bad in ["1e", "e5", ".", "-", "1.2.3", "1e+", "++1", "1_000", "١"] {
+      expectError("line 1, column 2: \(quoted(bad)) is not a number") { _ = try read("0,\(bad)") }
+    }
   }
 
   @Test func fuzzNeverCrashes() {

@@ -456,11 +456,11 @@ import Testing
       let cases: [([String], String)] = [
         (
           ["\(dir)/none.safetensors", "--input", f.x, "--expect", f.y],
-          "grucc: error: cannot read '\(dir)/none.safetensors': no such file\n"
+          "grucc: error: cannot read '\(dir)/none.safetensors': no such file or directory\n"
         ),
         (
           [f.weights, "--input", "\(dir)/none.npy", "--expect", f.y],
-          "grucc: error: cannot read '\(dir)/none.npy': no such file\n"
+          "grucc: error: cannot read '\(dir)/none.npy': no such file or directory\n"
         ),
         (["\(dir)/junk.safetensors", "--input", f.x, "--expect", f.y], "grucc: error: \(dir)/junk.safetensors: "),
         (

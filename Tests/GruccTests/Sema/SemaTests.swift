@@ -74,6 +74,11 @@ import Testing
     Reach(
       message: "expectedOneOf", source: "model m\ninput x[1], layout rows\n\(layer)\noutput y = h", position: "2:20"),
     Reach(message: "expectedSequence", source: tiny("output z = mean(last(h))"), position: "5:12"),
+    // 6 GiB of weights at the default 4 GiB limit: the layer that needs the largest tensor is named.
+    Reach(
+      message: "memoryLimit",
+      source: tiny("output z = big", output: "gru big = h -> hidden 16384, reset none, update keeps-state, bias none"),
+      position: "4:1"),
     Reach(message: "integerTooLarge", source: tiny("output z = dense(h, 123456789012345678901234)"), position: "5:21"),
     Reach(
       message: "invalidName",
@@ -106,6 +111,10 @@ import Testing
     Reach(
       message: "nonFiniteWeight", source: tiny(weightsLine), position: "5:1",
       tensors: tinyTensors { $0[3].values[2] = .infinity }),
+    // Finite as a double, infinite as the f32 the model computes in.
+    Reach(
+      message: "weightOutOfRange", source: tiny(weightsLine), position: "5:1",
+      tensors: tinyTensors { $0[3] = NamedTensor(name: "h.u_r", dtype: .f64, shape: [2, 2], values: [0, 1e39, 0, 0]) }),
     Reach(message: "nulByte", source: tiny("output z = h\u{0}"), position: "5:13"),
     Reach(message: "numberNotAValue", source: tiny("output z = 1.5"), position: "5:12"),
     Reach(message: "numberOutOfRange", source: tiny("init * constant(-1e309)"), position: "5:17"),
@@ -401,7 +410,7 @@ import Testing
   @Test(arguments: [
     (
       "missing.safetensors", nil as [UInt8]?,
-      DiagnosticMessage.cannotReadFile("missing.safetensors", reason: "no such file")
+      DiagnosticMessage.cannotReadFile("missing.safetensors", reason: "no such file or directory")
     ),
     (
       "garbage.safetensors", Array("not weights".utf8),

@@ -19,6 +19,20 @@ struct HarnessCase: Sendable {
 }
 
 /// What the harness printed for one case. Sequences are batch-major `[B, T, F]`.
+extension HarnessCase {
+  /// A sequence output of run_batch (batch-major, `features` wide) with the steps past each
+  /// length zeroed: a stream runs its own valid steps only, so past its end it has nothing to
+  /// compare (a layer with past-end hold gives those steps values in run_batch).
+  func validStepsOnly(_ batchOutput: [Double], features f: Int) -> [Double] {
+    guard let lengths, batchOutput.count == batch * steps * f else { return batchOutput }
+    var v = batchOutput
+    for b in 0..<batch {
+      for t in lengths[b]..<steps { for i in 0..<f { v[(b * steps + t) * f + i] = 0 } }
+    }
+    return v
+  }
+}
+
 struct HarnessResult: Sendable {
   var batchStatus: Int
   var batch: [String: [Double]] = [:]

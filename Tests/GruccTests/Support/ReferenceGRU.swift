@@ -26,7 +26,78 @@ struct RefModel: Sendable {
   var statements: [RefStatement] = []
 }
 
-enum RefActivation: String, Sendable, CaseIterable { case identity, sigmoid, tanh, relu, softmax }
+/// The language's elementwise functions (and softmax, for heads), with ONNX's parameters.
+enum RefActivation: Sendable, Equatable, CustomStringConvertible {
+  case identity, sigmoid, tanh, relu, softmax
+  case softsign, softplus
+  case hardSigmoid(Double, Double)
+  case leakyRelu(Double)
+  case thresholdedRelu(Double)
+  case elu(Double)
+  case scaledTanh(Double, Double)
+  case affine(Double, Double)
+  /// A head function only: `clip(e, C)`.
+  case clip(Double)
+
+  /// The five without parameters that every earlier test covers.
+  static let allCases: [RefActivation] = [.identity, .sigmoid, .tanh, .relu, .softmax]
+
+  /// The name as the language spells it.
+  var name: String {
+    switch self {
+    case .identity: "identity"
+    case .sigmoid: "sigmoid"
+    case .tanh: "tanh"
+    case .relu: "relu"
+    case .softmax: "softmax"
+    case .softsign: "softsign"
+    case .softplus: "softplus"
+    case .hardSigmoid: "hard-sigmoid"
+    case .leakyRelu: "leaky-relu"
+    case .thresholdedRelu: "thresholded-relu"
+    case .elu: "elu"
+    case .scaledTanh: "scaled-tanh"
+    case .affine: "affine"
+    case .clip: "clip"
+    }
+  }
+
+  /// The parameters as the language writes them after the name (or after the operand of a head).
+  var parameters: [Double] {
+    switch self {
+    case .identity, .sigmoid, .tanh, .relu, .softmax, .softsign, .softplus: []
+    case .hardSigmoid(let a, let b), .scaledTanh(let a, let b), .affine(let a, let b): [a, b]
+    case .leakyRelu(let a), .thresholdedRelu(let a), .elu(let a), .clip(let a): [a]
+    }
+  }
+
+  var rawValue: String { name }
+
+  /// As a gru option value: `tanh`, `hard-sigmoid(0.2, 0.5)`.
+  var description: String {
+    parameters.isEmpty ? name : "\(name)(\(parameters.map { "\($0)" }.joined(separator: ", ")))"
+  }
+
+  /// One element, by ONNX's definitions (softmax is not elementwise).
+  func apply(_ x: Double) -> Double {
+    switch self {
+    case .identity: return x
+    case .sigmoid: return 1 / (1 + exp(-x))
+    case .tanh: return Foundation.tanh(x)
+    case .relu: return Swift.max(0, x)
+    case .softsign: return x / (1 + abs(x))
+    case .softplus: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x))
+    case .hardSigmoid(let a, let b): return Swift.min(Swift.max(a * x + b, 0), 1)
+    case .leakyRelu(let a): return x >= 0 ? x : a * x
+    case .thresholdedRelu(let a): return x >= a ? x : 0
+    case .elu(let a): return x >= 0 ? x : a * expm1(x)
+    case .scaledTanh(let a, let b): return a * Foundation.tanh(b * x)
+    case .affine(let a, let b): return a * x + b
+    case .clip(let c): return Swift.min(Swift.max(x, -c), c)
+    case .softmax: preconditionFailure("softmax is not elementwise")
+    }
+  }
+}
 
 enum RefReduction: String, Sendable, CaseIterable { case mean, max, last }
 
@@ -58,6 +129,14 @@ struct RefLayer: Sendable {
   var processingOrder = false
   /// `padding processed`: every step is run; a reverse pass reads tf.reverse_sequence's order.
   var paddingProcessed = false
+  /// ONNX's f and g: the activation of r and z, and of the candidate n.
+  var gateActivation: RefActivation = .sigmoid
+  var candidateActivation: RefActivation = .tanh
+  /// The backward pass's own f and g (a bidirectional layer); nil: the forward ones.
+  var backwardGateActivation: RefActivation? = nil
+  var backwardCandidateActivation: RefActivation? = nil
+  /// Every pre-activation of r, z and n is clipped to [-clip, clip] first.
+  var clip: Double? = nil
 
   var directions: Int { direction == .bidirectional ? 2 : 1 }
 
@@ -302,7 +381,11 @@ struct ReferenceGRU: Sendable {
     var perDirection: [[[[Double]]]] = []
     var finals = [[Double]](repeating: [], count: x.count)
     for (d, prefix) in layer.prefixes.enumerated() {
-      let cell = try Cell(layer: layer, prefix: prefix, inputSize: x.first?.first?.count ?? 0, weights: weights)
+      var cell = try Cell(layer: layer, prefix: prefix, inputSize: x.first?.first?.count ?? 0, weights: weights)
+      if d == 1 {
+        cell.gate = layer.backwardGateActivation ?? layer.gateActivation
+        cell.candidate = layer.backwardCandidateActivation ?? layer.candidateActivation
+      }
       let backwards = layer.direction == .reverse || d == 1
       var out = [[[Double]]](repeating: [[Double]](repeating: zeros(hidden), count: steps), count: x.count)
       for b in x.indices {
@@ -358,10 +441,15 @@ struct ReferenceGRU: Sendable {
     /// `b_i*` (or the single `b_*`, which sits on the input side) and `b_h*`; zeros when absent.
     var bi: [String: [Double]] = [:]
     var bh: [String: [Double]] = [:]
+    /// f (of r and z) and g (of n) for this direction.
+    var gate: RefActivation
+    var candidate: RefActivation
 
     init(layer: RefLayer, prefix: String, inputSize: Int, weights: [String: [Double]]) throws {
       self.layer = layer
       self.inputSize = inputSize
+      self.gate = layer.gateActivation
+      self.candidate = layer.candidateActivation
       let h = layer.hidden
       func tensor(_ name: String, _ count: Int) throws -> [Double] {
         guard let v = weights["\(prefix).\(name)"] else { throw ReferenceError.missingWeight("\(prefix).\(name)") }
@@ -387,26 +475,30 @@ struct ReferenceGRU: Sendable {
       }
     }
 
-    /// GRU-VARIANTS.md, "Gates", "Candidate" and "State update".
+    /// GRU-VARIANTS.md, "Gates", "Candidate" and "State update"; σ and tanh are f and g
+    /// (LANGUAGE.md, "Other options"), applied after the clip when the layer has one.
     func step(x: [Double], h: [Double]) -> [Double] {
       let H = layer.hidden
       func W(_ g: String, _ i: Int) -> Double { dot(w[g]!, row: i, x) }  // (W_g x)_i
       func U(_ g: String, _ v: [Double], _ i: Int) -> Double { dot(u[g]!, row: i, v) }  // (U_g v)_i
+      func clipped(_ pre: Double) -> Double { layer.clip.map { Swift.min(Swift.max(pre, -$0), $0) } ?? pre }
+      func f(_ pre: Double) -> Double { gate.apply(clipped(pre)) }
+      func g(_ pre: Double) -> Double { candidate.apply(clipped(pre)) }
       // z_t = σ(W_z x_t + b_iz + U_z h_{t-1} + b_hz)
-      let z = (0..<H).map { i in sigmoid(W("z", i) + bi["z"]![i] + U("z", h, i) + bh["z"]![i]) }
+      let z = (0..<H).map { i in f(W("z", i) + bi["z"]![i] + U("z", h, i) + bh["z"]![i]) }
       // r_t = σ(W_r x_t + b_ir + U_r h_{t-1} + b_hr)
       let r =
         layer.reset == .none
-        ? [] : (0..<H).map { i in sigmoid(W("r", i) + bi["r"]![i] + U("r", h, i) + bh["r"]![i]) }
+        ? [] : (0..<H).map { i in f(W("r", i) + bi["r"]![i] + U("r", h, i) + bh["r"]![i]) }
       let n: [Double]
       switch layer.reset {
       case .before:  // tanh(W_n x_t + b_in + U_n (r_t ⊙ h_{t-1}) + b_hn)
         let rh = (0..<H).map { r[$0] * h[$0] }
-        n = (0..<H).map { i in Foundation.tanh(W("n", i) + bi["n"]![i] + U("n", rh, i) + bh["n"]![i]) }
+        n = (0..<H).map { i in g(W("n", i) + bi["n"]![i] + U("n", rh, i) + bh["n"]![i]) }
       case .after:  // tanh(W_n x_t + b_in + r_t ⊙ (U_n h_{t-1} + b_hn))
-        n = (0..<H).map { i in Foundation.tanh(W("n", i) + bi["n"]![i] + r[i] * (U("n", h, i) + bh["n"]![i])) }
+        n = (0..<H).map { i in g(W("n", i) + bi["n"]![i] + r[i] * (U("n", h, i) + bh["n"]![i])) }
       case .none:  // tanh(W_n x_t + b_in + U_n h_{t-1} + b_hn)
-        n = (0..<H).map { i in Foundation.tanh(W("n", i) + bi["n"]![i] + U("n", h, i) + bh["n"]![i]) }
+        n = (0..<H).map { i in g(W("n", i) + bi["n"]![i] + U("n", h, i) + bh["n"]![i]) }
       }
       switch layer.update {
       case .keepsState: return (0..<H).map { i in z[i] * h[i] + (1 - z[i]) * n[i] }
@@ -488,18 +580,10 @@ private func dot(_ m: [Double], row: Int, _ v: [Double]) -> Double {
   return sum
 }
 
-private func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
-
 private func activate(_ a: RefActivation, _ v: [Double]) -> [Double] {
-  switch a {
-  case .identity: return v
-  case .sigmoid: return v.map(sigmoid)
-  case .tanh: return v.map { Foundation.tanh($0) }
-  case .relu: return v.map { Swift.max(0, $0) }
-  case .softmax:
-    let m = v.max() ?? 0
-    let e = v.map { exp($0 - m) }
-    let sum = e.reduce(0, +)
-    return e.map { $0 / sum }
-  }
+  guard a == .softmax else { return v.map(a.apply) }
+  let m = v.max() ?? 0
+  let e = v.map { exp($0 - m) }
+  let sum = e.reduce(0, +)
+  return e.map { $0 / sum }
 }

@@ -275,7 +275,7 @@ import Testing
       #expect(noOutput.stderr.hasPrefix("grucc: error: 'train' needs -o FILE.safetensors: the model names no safetensors file"))
       var missing = trainArguments(dir)
       missing[3] = "\(dir)/missing.npz"
-      #expect(grucc(missing).stderr == "grucc: error: cannot read '\(dir)/missing.npz': no such file\n")
+      #expect(grucc(missing).stderr == "grucc: error: cannot read '\(dir)/missing.npz': no such file or directory\n")
       #expect(listing(dir) == before)
     }
   }
