@@ -43,6 +43,13 @@ enum ModelReport {
     out += "multiply-adds per step: \(iface.macsPerStep)"
     out += iface.macsPerSequence > 0 ? ", plus \(iface.macsPerSequence) per sequence\n" : "\n"
     out += "streaming: " + (iface.streamBlocker.map { "no: \($0)" } ?? "yes") + "\n"
+    // The stack bound the header declares, so a firmware engineer can size a task's stack before
+    // writing any C.
+    let stack = iface.plan.stack
+    out += "stack: at most \(stack.narrow) bytes on 32-bit targets, \(stack.wide) on 64-bit ones (STACK_BYTES)\n"
+    let external = WeightLayout(optimised)
+    out += "weights: \(iface.parameterCount * bytes) bytes compiled in, or a \(external.bytes)-byte blob "
+      + "with --weights external\n"
     return out
   }
 
