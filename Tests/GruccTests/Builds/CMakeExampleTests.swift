@@ -1,0 +1,104 @@
+// Examples/cmake built by CMake as a user would build it, with grucc.cmake and the grucc
+// executable: the program's numbers must be the interpreter's, and the depfile must make the
+// build regenerate the C exactly when the weights change (and not when nothing did), under
+// both the Makefile and the Ninja generators.
+
+import Foundation
+import Testing
+
+@testable import GruccCore
+
+@Suite(.serialized) struct CMakeExampleTests {
+  static let cmake = ProcessRunner.which("cmake")
+  static let ninja = ProcessRunner.which("ninja")
+  static var ready: Bool { cmake != nil && DeterminismTests.executable != nil }
+  static let example = EndToEnd.repositoryRoot.appendingPathComponent("Examples/cmake")
+
+  @Test(.enabled(if: ready, "needs cmake (not installed: CI's .ci/run installs it) and the grucc executable"))
+  func theMakefileBuildMatchesTheInterpreterAndRebuildsOnlyWhenTheWeightsChange() throws {
+    try check(generator: "Unix Makefiles")
+  }
+
+  @Test(.enabled(if: ready && ninja != nil, "needs cmake and ninja (not installed: CI's .ci/run installs them)"))
+  func theNinjaBuildMatchesTheInterpreterAndRebuildsOnlyWhenTheWeightsChange() throws {
+    try check(generator: "Ninja")
+  }
+
+  static let regenerated = "grucc: compiling adder.gru to adder.c"
+
+  func check(generator: String) throws {
+    let cmake = try #require(Self.cmake)
+    let root = try EndToEnd.temporaryDirectory("cmake-example")
+    defer { try? FileManager.default.removeItem(at: root) }
+    // A copy, so that the test can change the weights.
+    let source = root.appendingPathComponent("src").path
+    let build = root.appendingPathComponent("build").path
+    try FileManager.default.copyItem(atPath: Self.example.path, toPath: source)
+
+    let start = Date()
+    let configured = try SpawnedTool.run(cmake, [
+      "-S", source, "-B", build, "-G", generator,
+      "-DGRUCC_EXECUTABLE=\(try #require(DeterminismTests.executable))",
+      "-DCMAKE_MODULE_PATH=\(EndToEnd.repositoryRoot.path)/cmake",
+    ], timeout: 300)
+    try #require(configured.succeeded, "cmake configure: \(configured.summary)")
+    let configureTime = Date().timeIntervalSince(start)
+
+    func buildOnce() throws -> String {
+      let built = try SpawnedTool.run(cmake, ["--build", build], timeout: 300)
+      try #require(built.succeeded, "cmake --build: \(built.summary)")
+      return built.stdout
+    }
+    let buildStart = Date()
+    #expect(try buildOnce().contains(Self.regenerated))
+    let buildTime = Date().timeIntervalSince(buildStart)
+    print("cmake example (\(generator)): configure \(String(format: "%.1f", configureTime)) s, first build \(String(format: "%.1f", buildTime)) s")
+    let before = try compareWithInterpreter(build: build, source: source)
+
+    // Nothing changed: grucc does not run and the C keeps its time stamp.
+    let c = "\(build)/grucc/adder/adder.c"
+    let stamp = try FileManager.default.attributesOfItem(atPath: c)[.modificationDate] as? Date
+    #expect(!(try buildOnce().contains(Self.regenerated)))
+    #expect(try FileManager.default.attributesOfItem(atPath: c)[.modificationDate] as? Date == stamp)
+    #expect(try String(contentsOfFile: "\(c).d", encoding: .utf8).contains("\(source)/adder.safetensors"))
+
+    // New weights (the file the .gru names, which only the depfile tells CMake about): grucc
+    // runs again, and the program computes with them.
+    Thread.sleep(forTimeInterval: 1.1)  // past the file system's time stamp resolution
+    let weights = "\(source)/adder.safetensors"
+    var tensors = try Safetensors.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: weights)))).tensors
+    for i in tensors.indices { tensors[i].values = tensors[i].values.map { $0 * 0.75 } }
+    try Data(Safetensors.write(tensors)).write(to: URL(fileURLWithPath: weights))
+    #expect(try buildOnce().contains(Self.regenerated))
+    let after = try compareWithInterpreter(build: build, source: source)
+    #expect(after != before, "the program's outputs did not change with the weights")
+
+    // Touched, not changed: still a rebuild, because the build cannot know the bytes are the same.
+    Thread.sleep(forTimeInterval: 1.1)
+    try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: weights)
+    #expect(try buildOnce().contains(Self.regenerated))
+    #expect(!(try buildOnce().contains(Self.regenerated)))
+  }
+
+  /// Runs `add 23 42` and checks its 21 per-step outputs against `grucc run` on the same bits;
+  /// returns them.
+  func compareWithInterpreter(build: String, source: String) throws -> [Double] {
+    let (a, b) = (23, 42)
+    let ran = try ProcessRunner.run("\(build)/add", ["\(a)", "\(b)"], timeout: 60)
+    try #require(ran.succeeded, "\(ran.summary)")
+    let lines = ran.stdout.split(separator: "\n")
+    try #require(lines.count == 22, "\(ran.stdout)")
+    let program = try lines.dropFirst().map { try #require(Double(String($0))) }
+
+    let csv = (0..<21).map { t in "\((a >> t) & 1),\((b >> t) & 1)\n" }.joined()
+    let input = "\(source)/x.csv"
+    try csv.write(toFile: input, atomically: true, encoding: .utf8)
+    let interpreted = Driver.run(["run", "\(source)/adder.gru", "--input", input])
+    try #require(interpreted.exitCode == 0, "\(interpreted.stderr)")
+    let reference = interpreted.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { Double(String($0)) }
+    #expect(reference.count == 21)
+    let worst = zip(program, reference).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(worst <= 1e-12, "the C program and the interpreter differ by \(worst)")
+    return program
+  }
+}
