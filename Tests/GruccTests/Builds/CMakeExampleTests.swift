@@ -66,11 +66,9 @@ import Testing
     // runs again, and the program computes with them.
     Thread.sleep(forTimeInterval: 1.1)  // past the file system's time stamp resolution
     let weights = "\(source)/adder.safetensors"
-    var tensors = try Safetensors.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: weights)))).tensors
-    for i in tensors.indices { tensors[i].values = tensors[i].values.map { $0 * 0.75 } }
-    try Data(Safetensors.write(tensors)).write(to: URL(fileURLWithPath: weights))
+    try AdderExample.changeWeights(weights)
     #expect(try buildOnce().contains(Self.regenerated))
-    let after = try compareWithInterpreter(build: build, source: source)
+    let after = try compareWithInterpreter(build: build, source: source, adds: false)
     #expect(after != before, "the program's outputs did not change with the weights")
 
     // Touched, not changed: still a rebuild, because the build cannot know the bytes are the same.
@@ -80,25 +78,8 @@ import Testing
     #expect(!(try buildOnce().contains(Self.regenerated)))
   }
 
-  /// Runs `add 23 42` and checks its 21 per-step outputs against `grucc run` on the same bits;
-  /// returns them.
-  func compareWithInterpreter(build: String, source: String) throws -> [Double] {
-    let (a, b) = (23, 42)
-    let ran = try ProcessRunner.run("\(build)/add", ["\(a)", "\(b)"], timeout: 60)
-    try #require(ran.succeeded, "\(ran.summary)")
-    let lines = ran.stdout.split(separator: "\n")
-    try #require(lines.count == 22, "\(ran.stdout)")
-    let program = try lines.dropFirst().map { try #require(Double(String($0))) }
-
-    let csv = (0..<21).map { t in "\((a >> t) & 1),\((b >> t) & 1)\n" }.joined()
-    let input = "\(source)/x.csv"
-    try csv.write(toFile: input, atomically: true, encoding: .utf8)
-    let interpreted = Driver.run(["run", "\(source)/adder.gru", "--input", input])
-    try #require(interpreted.exitCode == 0, "\(interpreted.stderr)")
-    let reference = interpreted.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { Double(String($0)) }
-    #expect(reference.count == 21)
-    let worst = zip(program, reference).map { abs($0 - $1) }.max() ?? .infinity
-    #expect(worst <= 1e-12, "the C program and the interpreter differ by \(worst)")
-    return program
+  func compareWithInterpreter(build: String, source: String, adds: Bool = true) throws -> [Double] {
+    let ran = try ProcessRunner.run("\(build)/add", ["\(AdderExample.a)", "\(AdderExample.b)"], timeout: 60)
+    return try AdderExample.check(ran, model: "\(source)/adder.gru", adds: adds)
   }
 }
