@@ -1,19 +1,20 @@
 # grucc.cmake: compile GRU models (.gru or .onnx) to C as part of a CMake build.
 #
-#   include(grucc)            # with this file's folder in CMAKE_MODULE_PATH
+#   find_package(grucc REQUIRED)   # an installed grucc (Tools/install.sh), or grucc_DIR=<checkout>/cmake
 #   grucc_add_model(kws MODEL kws.gru [OUTPUT_NAME name] [OPTIONS --activations fast ...])
 #   target_link_libraries(app PRIVATE kws)
 #
 # gives a static library target `kws` built from kws.c, with kws.h on its public include path.
 # grucc writes a depfile, so the C is regenerated when the model or any file it read (its weights,
 # an ONNX model's external data) changes, and only then; a new grucc binary regenerates it too.
-# The grucc used is GRUCC_EXECUTABLE (found in PATH unless set). Needs CMake 3.20 (DEPFILE with
+# The grucc used is GRUCC_EXECUTABLE: unless set, the one installed beside this file
+# (PREFIX/bin/grucc for PREFIX/share/grucc/cmake/grucc.cmake), else grucc in PATH. Needs CMake 3.20 (DEPFILE with
 # the Makefile generators, and depfile paths relative to the current binary directory).
 
 cmake_minimum_required(VERSION 3.20)
 
 if(NOT GRUCC_EXECUTABLE)
-  find_program(GRUCC_EXECUTABLE grucc DOC "the grucc compiler")
+  find_program(GRUCC_EXECUTABLE grucc HINTS "${CMAKE_CURRENT_LIST_DIR}/../../../bin" DOC "the grucc compiler")
 endif()
 
 function(grucc_add_model target)

@@ -39,7 +39,7 @@ import Testing
     let configured = try SpawnedTool.run(cmake, [
       "-S", source, "-B", build, "-G", generator,
       "-DGRUCC_EXECUTABLE=\(try #require(DeterminismTests.executable))",
-      "-DCMAKE_MODULE_PATH=\(EndToEnd.repositoryRoot.path)/cmake",
+      "-Dgrucc_DIR=\(EndToEnd.repositoryRoot.path)/cmake",
     ], timeout: 300)
     try #require(configured.succeeded, "cmake configure: \(configured.summary)")
     let configureTime = Date().timeIntervalSince(start)
