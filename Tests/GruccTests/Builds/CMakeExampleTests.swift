@@ -26,6 +26,46 @@ import Testing
 
   static let regenerated = "grucc: compiling adder.gru to adder.c"
 
+  /// `OPTIONS --weights external` and `OUTPUT_NAME`: the blob is a declared output (the depfile
+  /// names it as a target, which Ninja requires of an edge's outputs), so a second build is empty.
+  @Test(.enabled(if: ready, "needs cmake (not installed: CI's .ci/run installs it) and the grucc executable"))
+  func optionsAndOutputNameReachGrucc() throws {
+    let cmake = try #require(Self.cmake)
+    let root = try EndToEnd.temporaryDirectory("cmake-options")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let source = root.appendingPathComponent("src").path
+    try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+    for f in ["adder.gru", "adder.safetensors"] {
+      try FileManager.default.copyItem(atPath: "\(Self.example.path)/\(f)", toPath: "\(source)/\(f)")
+    }
+    try """
+      cmake_minimum_required(VERSION 3.20)
+      project(options C)
+      find_package(grucc REQUIRED CONFIG)
+      grucc_add_model(bits MODEL adder.gru OUTPUT_NAME sum OPTIONS --weights external --activations fast)
+
+      """.write(toFile: "\(source)/CMakeLists.txt", atomically: true, encoding: .utf8)
+    let generator = Self.ninja != nil ? "Ninja" : "Unix Makefiles"
+    let configured = try SpawnedTool.run(cmake, [
+      "-S", source, "-B", "\(root.path)/build", "-G", generator,
+      "-DGRUCC_EXECUTABLE=\(try #require(DeterminismTests.executable))", "-Dgrucc_DIR=\(EndToEnd.repositoryRoot.path)/cmake",
+    ])
+    try #require(configured.succeeded, "\(configured.summary)")
+    let first = try SpawnedTool.run(cmake, ["--build", "\(root.path)/build"])
+    try #require(first.succeeded, "\(first.summary)")
+    #expect(first.stdout.contains("grucc: compiling adder.gru to sum.c"))
+    let dir = "\(root.path)/build/grucc/bits"
+    for f in ["sum.c", "sum.h", "sum.weights", "sum.c.d"] {
+      #expect(FileManager.default.fileExists(atPath: "\(dir)/\(f)"), "\(f)")
+    }
+    let c = try String(contentsOfFile: "\(dir)/sum.c", encoding: .utf8)
+    #expect(c.contains("#include \"sum.h\""))
+    #expect(try String(contentsOfFile: "\(dir)/sum.h", encoding: .utf8).contains("ADDER_WEIGHTS_BYTES"))
+    let second = try SpawnedTool.run(cmake, ["--build", "\(root.path)/build"])
+    try #require(second.succeeded, "\(second.summary)")
+    #expect(!second.stdout.contains("grucc: compiling"), "\(second.stdout)")
+  }
+
   func check(generator: String) throws {
     let cmake = try #require(Self.cmake)
     let root = try EndToEnd.temporaryDirectory("cmake-example")
