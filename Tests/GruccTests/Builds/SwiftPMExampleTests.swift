@@ -47,6 +47,9 @@ import Testing
     let model = "\(package)/Sources/Adder/adder.gru"
     let before = try AdderExample.check(try ProcessRunner.run(add, arguments), model: model)
 
+    // From a fresh scratch folder SwiftPM 6.3 links grucc's tool once more in the second build,
+    // and so runs it again; from the third build on, nothing changed means nothing runs.
+    _ = try build()
     let again = Date()
     #expect(!(try build().contains(Self.regenerated)))
     print("swiftpm example: rebuild with nothing changed \(String(format: "%.1f", Date().timeIntervalSince(again))) s")
