@@ -3,10 +3,16 @@
 # (the command in Specs/seed001-adder.gru), compiles the trained model to C, and checks that the
 # C adds 20-bit numbers (Tools/adder/check.c: 1024 + 16 = 1040 and 200 random sums). CI runs it;
 # it needs a release build of grucc (about a minute) and trains in about 30 s.
+# Environment: GRUCC (a grucc binary, e.g. .build/release/grucc; else this script builds one).
 set -eu
+case ${GRUCC:-} in '' | /*) ;; *) GRUCC=$(pwd)/$GRUCC ;; esac
 cd "$(dirname "$0")/../.."
-swift build -c release --product grucc
-grucc="$(swift build -c release --product grucc --show-bin-path)/grucc"
+if [ -n "${GRUCC:-}" ]; then
+  grucc=$GRUCC
+else
+  swift build -c release --product grucc
+  grucc="$(swift build -c release --product grucc --show-bin-path)/grucc"
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -36,6 +36,8 @@ public struct Driver {
   private var importedTensors: [NamedTensor]?
   /// How much memory files, weights and interpreter runs may take (`--max-memory`).
   var budget = MemoryBudget.standard
+  /// Every file this run read, for `-MD`/`-MF` (Depfile.swift).
+  let fileLog = FileAccess.Log()
 
   private init(colors: Bool, progress: ProgressOutput?, gradient: any LossGradient) {
     self.colors = colors
@@ -95,7 +97,7 @@ public struct Driver {
   }
 
   func readFile(_ path: String) -> Result<[UInt8], ReadError> {
-    FileAccess.read(path, budget: budget)
+    FileAccess.read(path, budget: budget, log: fileLog)
   }
 
   private mutating func report(_ diagnostics: DiagnosticEngine, source: SourceFile?) {
@@ -241,7 +243,8 @@ public struct Driver {
       var files = [(cPath, Array(emitted.source.utf8)), (hPath, Array(emitted.header.utf8))]
       // With --weights external the blob goes beside the C: model.c, model.h, model.weights.
       if let blob = emitted.blob { files.append((String(cPath.dropLast(2)) + ".weights", blob)) }
-      return write(files, input: options.input)
+      guard let all = addingDepfile(files, options) else { return 1 }
+      return write(all, input: options.input)
     }
   }
 

@@ -1,12 +1,25 @@
 // Reading and writing whole files with the reason for every failure taken from the system
-// (errno), and only regular files read: a FIFO would block and /dev/zero never ends.
+// (errno), and only regular files read: a FIFO would block and /dev/zero never ends. Every
+// file grucc reads is opened here, so the log below knows them all (the depfile lists them).
 
 import Foundation
 
 enum FileAccess {
+  /// The files a run opened for reading, each once, in the order first opened. A depfile built
+  /// from it names exactly what the output was made from, so it must see every read.
+  final class Log {
+    private(set) var paths: [String] = []
+    private var seen: Set<String> = []
+
+    func record(_ path: String) {
+      if seen.insert(path).inserted { paths.append(path) }
+    }
+  }
+
   /// The contents of the regular file at `path`, which must fit `budget`; or why not, as the
   /// end of "cannot read 'PATH': ...".
-  static func read(_ path: String, budget: MemoryBudget) -> Result<[UInt8], Driver.ReadError> {
+  static func read(_ path: String, budget: MemoryBudget, log: Log? = nil) -> Result<[UInt8], Driver.ReadError> {
+    log?.record(path)
     // Open without blocking: opening a FIFO with no writer would otherwise wait forever.
     let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else { return .failure(Driver.ReadError(description: reason(errno))) }
@@ -42,6 +55,13 @@ enum FileAccess {
       done += n
     }
     return .success(done == size ? bytes : Array(bytes[..<done]))
+  }
+
+  /// A descriptor for reading the file at `path` without following a symbolic link as its last
+  /// component (ONNX external data, whose names come from the untrusted model); -1 with errno set.
+  static func openNoFollow(_ path: String, log: Log?) -> Int32 {
+    log?.record(path)
+    return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
   }
 
   /// Writes `bytes` to a new file at `path` (which must not exist yet); nil, or why it failed.

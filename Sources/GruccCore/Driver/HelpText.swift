@@ -37,6 +37,10 @@ enum HelpText {
       --weights STORAGE       embedded (default): the weights as constant arrays in the C;
                               external: in a blob written beside it (model.weights), which
                               the C takes at run time, checked (see model.h)
+      -MD                     also write a dependency file beside the C (MODEL.c.d): a
+                              Make rule naming the files written and every file read
+                              (the model, its weights, ONNX external data)
+      -MF FILE                write that dependency file to FILE instead
 
     PASSES (in order, for --emit ir-after=PASS):
       irgen (the graph before any pass), \(PassPipeline.standardNames.joined(separator: ", "))

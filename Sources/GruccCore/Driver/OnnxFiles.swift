@@ -10,19 +10,19 @@ extension Driver {
   /// error printed) on failure.
   mutating func readOnnxModel(_ bytes: [UInt8], path: String) -> OnnxModel? {
     do throws(FormatError) {
-      return try Self.onnxModel(bytes, path: path)
+      return try Self.onnxModel(bytes, path: path, log: fileLog)
     } catch {
       stderr += "\(path): error: \(error.message)\n"
       return nil
     }
   }
 
-  static func onnxModel(_ bytes: [UInt8], path: String) throws(FormatError) -> OnnxModel {
+  static func onnxModel(_ bytes: [UInt8], path: String, log: FileAccess.Log? = nil) throws(FormatError) -> OnnxModel {
     var model = try Onnx.read(bytes)
     let slash = path.lastIndex(of: "/")
     let folder = slash.map { String(path[..<$0]) } ?? "."
     try model.loadExternalData { (location: String) throws(FormatError) -> any OnnxExternalFile in
-      try ExternalDataFile(location: location, folder: folder.isEmpty ? "/" : folder)
+      try ExternalDataFile(location: location, folder: folder.isEmpty ? "/" : folder, log: log)
     }
     return model
   }
@@ -33,7 +33,7 @@ final class ExternalDataFile: OnnxExternalFile {
   let size: Int
   private let descriptor: Int32
 
-  init(location: String, folder: String) throws(FormatError) {
+  init(location: String, folder: String, log: FileAccess.Log?) throws(FormatError) {
     guard let base = realpath(folder, nil).map({ p in defer { free(p) }; return String(cString: p) }) else {
       throw FormatError("cannot resolve the model's folder '\(folder)'")
     }
@@ -45,7 +45,7 @@ final class ExternalDataFile: OnnxExternalFile {
     guard resolved == base || resolved.hasPrefix(base == "/" ? "/" : base + "/") else {
       throw FormatError("its folder is a symbolic link that leads out of the model's folder")
     }
-    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+    let fd = FileAccess.openNoFollow(path, log: log)
     guard fd >= 0 else {
       let reason = errno == ELOOP ? "it is a symbolic link, which grucc does not follow out of a model's folder"
         : "cannot open it: \(String(cString: strerror(errno)))"

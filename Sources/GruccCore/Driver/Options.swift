@@ -23,6 +23,8 @@ public struct CompileOptions: Sendable, Equatable {
   public var weights: WeightStorage = .embedded
   /// `--name PREFIX`: the name (and C prefix) of a model imported from ONNX.
   public var name: String?
+  /// `-MD` or `-MF FILE`: also write a Make-syntax dependency file (Depfile.swift).
+  public var depfile: DepfileRequest?
 }
 
 public struct RunOptions: Sendable, Equatable {
@@ -175,6 +177,8 @@ public enum Options {
         }
         options.weights = s
       case "--name": options.name = try modelName(try value(after: "--name", &args))
+      case "-MD": options.depfile = options.depfile ?? .besideOutput
+      case "-MF": options.depfile = .file(try value(after: "-MF", &args))
       case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
       case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
       case "--help", "-h": throw UsageError(message: "'--help' must come first")
@@ -185,6 +189,9 @@ public enum Options {
       }
     }
     guard let input else { throw UsageError(message: "no input file") }
+    if options.depfile != nil, options.emit != nil {
+      throw UsageError(message: "'-MD' and '-MF' describe the C grucc writes; they do not go with '--emit'")
+    }
     options.input = input
     return options
   }
