@@ -268,8 +268,7 @@ extension OnnxImportSession {
       let batchAxis = v.slots.firstIndex(of: .batch)!
       let aligned = s.axes.count <= v.slots.count
         && s.axes.reversed().enumerated().allSatisfy { k, a in
-          let slot = v.slots[v.slots.count - 1 - k]
-          return a == .batch ? v.slots.count - 1 - k == batchAxis : a == .fixed(1)
+          a == .batch ? v.slots.count - 1 - k == batchAxis : a == .fixed(1)
         }
       guard aligned else { throw importFailure("Div of a sum over time \(slotsText(v.slots)) by lengths shaped \(slotsText(s.axes))") }
     case .folded(let t) where !usesLengths:
