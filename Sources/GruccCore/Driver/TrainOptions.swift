@@ -78,7 +78,7 @@ extension Options {
         options.seed = s
       case "--plot": options.plot = try value(after: a, &args)
       case "-o": options.output = try value(after: a, &args)
-      case _ where a.hasPrefix("-"): throw UsageError(message: "unknown option '\(a)' for 'train'")
+      case _ where a.hasPrefix("-"): throw UsageError.unknownOption(a, for: .train, known: trainFlags)
       default:
         if model != nil { throw UsageError(message: "'train' takes one model file") }
         model = a
@@ -107,6 +107,11 @@ extension Options {
     (options.model, options.data, options.loss, options.steps) = (model, data, loss, steps)
     return options
   }
+
+  static let trainFlags = [
+    "--data", "--valid", "--loss", "--steps", "--batch", "--every", "--init", "--lr", "--optimizer", "--momentum", "--seed",
+    "--plot", "-o",
+  ]
 
   private static func positive(_ option: String, _ text: String) throws(UsageError) -> Int {
     guard let n = Int(text), n > 0 else { throw UsageError(message: "'\(option)' needs a positive whole number, not '\(text)'") }

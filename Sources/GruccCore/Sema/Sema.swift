@@ -159,7 +159,7 @@ public struct Sema {
       let suggestion = closestName(to: name.text)
       diagnostics.error(
         .unknownName(name.text), at: name.range,
-        notes: suggestion.map { [.note(.didYouMean($0))] } ?? [])
+        notes: suggestion.map { [.didYouMean($0, replacing: name.range)] } ?? [])
       return nil
     }
     if found.kind == .invalid { return nil }

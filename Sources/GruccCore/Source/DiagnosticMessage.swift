@@ -78,6 +78,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case weightMapHint(String)
   case weightOutOfRange(String, value: Double, file: String, precision: String)
   case weightShapeMismatch(String, file: String, found: [Int], expected: [Int])
+  case weightsFileMissingReport
   case weightUsedFor(String)
   case weightVariant(String)
 
@@ -182,6 +183,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "weight '\(n)' from '\(file)' has the value \(value), beyond the range of \(precision), the model's precision"
     case .weightLayout(let file, let format, let reason): return "weights file '\(file)' (format \(format)): \(reason)"
     case .weightMapHint(let s): return s
+    case .weightsFileMissingReport:
+      return "the report lists the tensors the file must hold, with their shapes"
     case .weightUsedFor(let s): return "grucc reads \(s) from it"
     case .weightVariant(let s): return "\(s); the numbers will differ from the framework's"
     case .weightShapeMismatch(let n, let file, let found, let expected):
