@@ -104,7 +104,10 @@ public struct Driver {
     let message = error.description
     if diagnosticsFormat == .json {
       var file: String?
-      if case .onnx(let path, _) = error { file = path }
+      switch error {
+      case .onnx(let path, _), .cannotRead(let path, _), .cannotWrite(let path, _), .invalidFile(let path, _): file = path
+      default: break
+      }
       stderr += DiagnosticJSON.driverError(message.hasSuffix("\n") ? String(message.dropLast()) : message, file: file)
       return
     }

@@ -22,6 +22,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case expectedOneOf([String])
   case expectedRangeOption(String, String)
   case expectedSequence(function: String, found: String)
+  case hiddenSizeMismatch(layer: String, hidden: Int, file: String, fileHidden: Int)
+  case hiddenSizeOfFile(tensor: String, shape: [Int], hidden: Int)
   case integerTooLarge(String)
   case internalError(String)
   case invalidName(String, String)
@@ -106,6 +108,10 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .expectedNumberOption(let k, let v): return "option '\(k)' expects a positive number, found '\(v)'"
     case .expectedOneOf(let choices): return "expected " + quotedList(choices)
     case .expectedSequence(let f, let found): return "'\(f)' needs a sequence, but its argument is \(found)"
+    case .hiddenSizeMismatch(let layer, let hidden, let file, let fileHidden):
+      return "gru layer '\(layer)' has hidden \(hidden), but its weights in '\(file)' are for \(fileHidden) units"
+    case .hiddenSizeOfFile(let tensor, let shape, let hidden):
+      return "the file's '\(tensor)' is \(shapeText(shape)): hidden \(hidden)?"
     case .integerTooLarge(let s): return "integer '\(s)' is too large"
     case .internalError(let s): return "internal: \(s)"
     case .invalidName(let what, let s):

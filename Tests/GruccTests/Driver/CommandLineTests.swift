@@ -76,4 +76,125 @@ import Testing
       #expect(HelpText.text.contains(kind))
     }
   }
+
+  // MARK: - Machine-readable output
+
+  func inDirectory(_ files: [String: String], _ body: (String) throws -> Void) throws {
+    try withScratchDirectory { dir in
+      for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: "\(dir)/\(name)")) }
+      try body(dir)
+    }
+  }
+
+  func lines(_ text: String) throws -> [JSONValue] {
+    try text.split(separator: "\n").map { try JSON.parse(Array($0.utf8)[...]) }
+  }
+
+  static let broken = """
+    model tiny
+    input x[2]
+    gru h = x -> hidden 3, reset aftr, update keeps-state, bias separate
+    output y = dense(lst(h), 1)
+    output z = state(x)
+
+    """
+
+  /// Every diagnostic is one object on one line, with its place, its notes and its fix-its.
+  @Test func jsonDiagnosticsAreOneObjectPerLine() throws {
+    try inDirectory(["m.gru": Self.broken]) { dir in
+      let r = Driver.run(["\(dir)/m.gru", "--diagnostics-format", "json"])
+      #expect(r.exitCode == 1 && r.stdout.isEmpty)
+      let objects = try lines(r.stderr)
+      #expect(objects.count == 3, "\(r.stderr)")
+      #expect(!r.stderr.contains("generated."))
+      for o in objects {
+        #expect(o["file"] == .string("\(dir)/m.gru"))
+        #expect(o["severity"] == .string("error"))
+        #expect(o["line"]?.nonNegativeInt != nil && o["column"]?.nonNegativeInt != nil)
+        guard case .array = o["notes"], case .array = o["fixits"] else {
+          Issue.record("no notes or fixits in \(o)")
+          continue
+        }
+      }
+      #expect(objects.map { $0["line"]?.nonNegativeInt } == [3, 4, 5])
+      guard case .array(let fixes) = objects[0]["fixits"], let fix = fixes.first else {
+        Issue.record("the misspelt 'aftr' has no fix-it")
+        return
+      }
+      #expect(fix["replacement"] == .string("after"))
+      #expect(fix["column"]?.nonNegativeInt == 30 && fix["end_column"]?.nonNegativeInt == 34)
+    }
+  }
+
+  /// Errors outside a model's text are objects too, naming the file when there is one.
+  @Test func jsonDriverErrorsNameTheirFile() throws {
+    let r = Driver.run(["check", "/nonexistent/m.gru", "--diagnostics-format=json"])
+    #expect(r.exitCode == 1)
+    let objects = try lines(r.stderr)
+    #expect(objects.count == 1)
+    #expect(objects.first?["file"] == .string("/nonexistent/m.gru"))
+    #expect(objects.first?["message"] == .string("cannot read '/nonexistent/m.gru': no such file or directory"))
+    #expect(objects.first?["line"] == .null)
+  }
+
+  /// `check --json` lists the same tensors as the text report, with their shapes.
+  @Test func checkJSONListsTheTensorsAndShapes() throws {
+    try inDirectory(["m.gru": CLITests.adder]) { dir in
+      let r = Driver.run(["check", "\(dir)/m.gru", "--json"])
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      let objects = try lines(r.stdout)
+      #expect(objects.count == 1)
+      let o = try #require(objects.first)
+      #expect(o["model"] == .string("adder"))
+      guard case .array(let layers) = o["layers"], layers.count == 2, case .array(let tensors) = layers[0]["tensors"] else {
+        Issue.record("no layers in \(r.stdout)")
+        return
+      }
+      #expect(tensors.first?["name"] == .string("h.w_r"))
+      #expect(tensors.first?["shape"] == .array([.number("3"), .number("2")]))
+      #expect(o["parameters"]?.nonNegativeInt == 58)
+    }
+  }
+
+  /// `check` still reports a model whose weights file is missing: the tensors it must hold.
+  @Test func checkReportsTheTensorsOfAMissingWeightsFile() throws {
+    try inDirectory(["m.gru": CLITests.adder.replacingOccurrences(of: "init seed 1", with: "weights \"later.safetensors\"")]) { dir in
+      let r = Driver.run(["check", "\(dir)/m.gru"])
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("tensors: h.w_r [3, 2]"))
+      #expect(r.stderr.contains("warning: cannot read 'later.safetensors': no such file or directory"))
+      #expect(r.stderr.contains("note: the report lists the tensors the file must hold"))
+      // Compiling the same model is still an error.
+      #expect(Driver.run(["\(dir)/m.gru", "-o", "\(dir)/m.c"]).exitCode == 1)
+    }
+  }
+
+  // MARK: - Messages and exit statuses
+
+  /// Reading and writing failures say why, in the system's words.
+  @Test func failuresToReadOrWriteSayWhy() throws {
+    try inDirectory(["m.gru": CLITests.adder]) { dir in
+      let read = Driver.run(["\(dir)/none.gru"])
+      #expect(read.stderr == "grucc: error: cannot read '\(dir)/none.gru': no such file or directory\n")
+      let write = Driver.run(["\(dir)/m.gru", "-o", "\(dir)/missing/m.c"])
+      #expect(write.exitCode == 1)
+      #expect(write.stderr == "grucc: error: cannot write '\(dir)/missing/m.c': no such file or directory\n")
+      try FileManager.default.createDirectory(atPath: "\(dir)/ro", withIntermediateDirectories: true)
+      chmod("\(dir)/ro", 0o555)
+      defer { chmod("\(dir)/ro", 0o755) }
+      let denied = Driver.run(["\(dir)/m.gru", "-o", "\(dir)/ro/m.c"])
+      // Root may write anywhere; everyone else is refused with the reason.
+      if getuid() != 0 {
+        #expect(denied.stderr == "grucc: error: cannot write '\(dir)/ro/m.c': permission denied\n")
+      }
+    }
+  }
+
+  /// Errors in a model end with clang's count; a clean run prints none.
+  @Test func diagnosticsEndWithTheirCount() throws {
+    try inDirectory(["m.gru": Self.broken, "ok.gru": CLITests.adder]) { dir in
+      #expect(Driver.run(["\(dir)/m.gru"]).stderr.hasSuffix("\n3 errors generated.\n"))
+      #expect(Driver.run(["\(dir)/ok.gru", "--emit", "ir"]).stderr.isEmpty)
+    }
+  }
 }
