@@ -197,4 +197,18 @@ import Testing
       #expect(Driver.run(["\(dir)/ok.gru", "--emit", "ir"]).stderr.isEmpty)
     }
   }
+
+  /// A CSV input written with spaces or semicolons is an error naming the separator; its first
+  /// line is not taken for a header (which would drop a step).
+  @Test func csvWithAnotherSeparatorIsAnError() throws {
+    try inDirectory(["m.gru": CLITests.adder, "spaces.csv": "1 0\n0 1\n", "header.csv": "a,b\n1,0\n0,1\n"]) { dir in
+      let r = Driver.run(["run", "\(dir)/m.gru", "--input", "\(dir)/spaces.csv"])
+      #expect(r.exitCode == 1 && r.stdout.isEmpty)
+      #expect(
+        r.stderr == "grucc: error: \(dir)/spaces.csv: line 1: '1 0' holds numbers separated by spaces; "
+          + "grucc's CSV separates the values of a row with commas\n")
+      let ok = Driver.run(["run", "\(dir)/m.gru", "--input", "\(dir)/header.csv"])
+      #expect(ok.exitCode == 0 && ok.stdout.hasPrefix("# y [1, 2, 1]\n"), "\(ok.stderr)")
+    }
+  }
 }
