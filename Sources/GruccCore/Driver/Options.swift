@@ -73,6 +73,11 @@ public struct UsageError: Error, Sendable, Equatable {
     self.topic = topic
   }
 
+  /// The same error, pointing to `topic`'s help unless it names one already.
+  func pointing(to topic: HelpTopic) -> UsageError {
+    UsageError(message: message, topic: self.topic ?? topic)
+  }
+
   /// An option no command of this kind takes, with the closest one it does take.
   static func unknownOption(_ option: String, for topic: HelpTopic, known: [String]) -> UsageError {
     let name = option.split(separator: "=", maxSplits: 1).first.map(String.init) ?? option
@@ -170,7 +175,7 @@ public enum Options {
       return .help(topic)
     case "run":
       args = args.dropFirst()
-      return .run(try parseRun(&args))
+      do { return .run(try parseRun(&args)) } catch { throw error.pointing(to: .run) }
     case "check":
       args = args.dropFirst()
       var model: String?
@@ -188,10 +193,10 @@ public enum Options {
       return .check(model, json: json)
     case "identify":
       args = args.dropFirst()
-      return .identify(try parseIdentify(&args))
+      do { return .identify(try parseIdentify(&args)) } catch { throw error.pointing(to: .identify) }
     case "train":
       args = args.dropFirst()
-      return .train(try parseTrain(&args))
+      do { return .train(try parseTrain(&args)) } catch { throw error.pointing(to: .train) }
     case "import":
       args = args.dropFirst()
       var model: String?
@@ -219,7 +224,7 @@ public enum Options {
       {
         throw UsageError(message: "unknown command '\(first)'; did you mean '\(command)'?")
       }
-      return .compile(try parseCompile(&args))
+      do { return .compile(try parseCompile(&args)) } catch { throw error.pointing(to: .compile) }
     }
   }
 
@@ -342,7 +347,10 @@ public enum Options {
       case "--format":
         let v = try value(after: a, &args)
         guard let f = WeightsFormat(rawValue: v) else {
-          throw UsageError(message: "unknown format '\(v)'; expected " + WeightsFormat.allCases.map(\.rawValue).joined(separator: ", "))
+          let names = WeightsFormat.allCases.map(\.rawValue)
+          throw UsageError(
+            message: "unknown format '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names),
+            topic: .identify)
         }
         options.format = f
       case _ where a.hasPrefix("-"):

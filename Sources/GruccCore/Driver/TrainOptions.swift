@@ -47,7 +47,9 @@ extension Options {
       case "--loss":
         let v = try value(after: a, &args)
         guard let l = Loss(rawValue: v) else {
-          throw UsageError(message: "unknown loss '\(v)'; expected " + Loss.allCases.map(\.rawValue).joined(separator: ", "))
+          let names = Loss.allCases.map(\.rawValue)
+          throw UsageError(
+            message: "unknown loss '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names), topic: .train)
         }
         loss = l
       case "--steps": steps = try positive(a, try value(after: a, &args))
@@ -63,7 +65,8 @@ extension Options {
       case "--optimizer":
         let v = try value(after: a, &args)
         guard let o = OptimizerKind(rawValue: v) else {
-          throw UsageError(message: "unknown optimizer '\(v)'; expected adam or sgd")
+          throw UsageError(
+            message: "unknown optimizer '\(v)'; expected adam or sgd" + didYouMean(v, among: ["adam", "sgd"]), topic: .train)
         }
         options.optimizer = o
       case "--momentum":
