@@ -176,7 +176,7 @@ public struct Driver {
 
   /// What became of the model's weights file: its tensors, or a diagnostic at its `weights` line.
   enum WeightsFileState {
-    case none
+    case noFile
     case tensors([NamedTensor])
     /// The file does not exist (ENOENT): `check` still reports the tensors it must hold.
     case missing(Diagnostic)
@@ -185,7 +185,7 @@ public struct Driver {
 
   /// Reads the model's weights file, if it names one, relative to the model file's directory.
   mutating func weightsFile(for model: Model, modelPath: String) -> WeightsFileState {
-    guard let spec = model.weights else { return .none }
+    guard let spec = model.weights else { return .noFile }
     if let importedTensors { return .tensors(importedTensors) }
     let path = spec.path.hasPrefix("/") ? spec.path : directory(of: modelPath) + spec.path
     switch FileAccess.read(path, budget: budget) {
@@ -211,7 +211,7 @@ public struct Driver {
     guard let model = front.model, let module = front.module else { throw .reported }
     var tensors: [NamedTensor]?
     switch weightsFile(for: model, modelPath: front.source.path) {
-    case .none: break
+    case .noFile: break
     case .tensors(let t): tensors = t
     case .missing(var d) where initRulesIfMissing:
       d.severity = .warning

@@ -82,8 +82,10 @@ public struct UsageError: Error, Sendable, Equatable {
   static func unknownOption(_ option: String, for topic: HelpTopic, known: [String]) -> UsageError {
     let name = option.split(separator: "=", maxSplits: 1).first.map(String.init) ?? option
     let suffix = topic == .compile ? "" : " for '\(topic.rawValue)'"
+    // Every command also takes the options Driver reads before the command's own.
+    let everywhere = ["--help", "--max-memory", "--diagnostics-format"]
     return UsageError(
-      message: "unknown option '\(option)'\(suffix)" + didYouMean(name, among: known), topic: topic)
+      message: "unknown option '\(option)'\(suffix)" + didYouMean(name, among: known + everywhere), topic: topic)
   }
 }
 
@@ -164,7 +166,7 @@ public enum Options {
     switch first {
     case "help":
       args = args.dropFirst()
-      guard let word = args.popFirst() else { return .help(nil) }
+      guard let word = args.popFirst(), word != "--help", word != "-h" else { return .help(nil) }
       guard args.isEmpty else { throw UsageError(message: "'help' takes one command name") }
       guard let topic = HelpTopic.named(word) else {
         throw UsageError(

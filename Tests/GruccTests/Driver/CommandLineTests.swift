@@ -53,6 +53,7 @@ import Testing
     (["m.gru", "--emit", "gradient-iir"], "unknown --emit kind 'gradient-iir'; expected tokens, ast, ir, ir-after=PASS, c, h, gradient-ir or weights; did you mean 'gradient-ir'?", "help compile"),
     (["m.gru", "--emit", "ir-after=lower-gr"], "did you mean 'lower-gru'?", "help compile"),
     (["import", "m.onnx", "--nmae", "x"], "unknown option '--nmae' for 'import'; did you mean '--name'?", "help import"),
+    (["train", "m.gru", "--max-memroy", "1G"], "unknown option '--max-memroy' for 'train'; did you mean '--max-memory'?", "help train"),
     (["train", "m.gru", "--data", "d.npz", "--steps", "1", "--loss", "mes"], "unknown loss 'mes'; expected quadratic, mse, bce, cce; did you mean 'mse'?", "help train"),
     (["train", "m.gru", "--optimizer", "adma"], "did you mean 'adam'?", "help train"),
     (["identify", "w.npz", "--format", "pytroch"], "did you mean 'pytorch'?", "help identify"),
