@@ -131,12 +131,18 @@ public struct Driver {
 
   // MARK: - Reading
 
-  /// The bytes of the file at `path`, through FileAccess (the one place grucc reads files).
+  /// The bytes of the file at `path`.
   func read(_ path: String) throws(DriverError) -> [UInt8] {
-    switch FileAccess.read(path, budget: budget) {
+    switch readFile(path) {
     case .success(let bytes): return bytes
     case .failure(let reason): throw .cannotRead(path, reason: reason.description)
     }
+  }
+
+  /// The bytes of the file at `path`, or why not. Every file a command reads comes through here
+  /// and FileAccess (ONNX external data aside, which OnnxFiles opens inside the model's folder).
+  func readFile(_ path: String) -> Result<[UInt8], ReadError> {
+    FileAccess.read(path, budget: budget)
   }
 
   struct ReadError: Error, CustomStringConvertible {
@@ -188,7 +194,7 @@ public struct Driver {
     guard let spec = model.weights else { return .noFile }
     if let importedTensors { return .tensors(importedTensors) }
     let path = spec.path.hasPrefix("/") ? spec.path : directory(of: modelPath) + spec.path
-    switch FileAccess.read(path, budget: budget) {
+    switch readFile(path) {
     case .failure(let reason):
       let d = Diagnostic(.error, .cannotReadFile(spec.path, reason: reason.description), at: spec.range)
       return reason.description == FileAccess.reason(ENOENT) ? .missing(d) : .invalid(d)
