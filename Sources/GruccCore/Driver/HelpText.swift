@@ -125,8 +125,8 @@ enum HelpText {
     CHECK OPTIONS:
       --json                  the report as one JSON object, for tools: the inputs, each
                               layer's tensors (names and shapes), the outputs and the costs
-      A model whose weights file does not exist yet is still reported, with a warning: the
-      tensors listed are the ones the file must hold.
+      The tensors listed are the ones the model's weights file must hold: the report is
+      printed when the file does not exist yet (a warning) or does not fit (after its errors).
 
     """
 
