@@ -280,7 +280,7 @@ public struct Sema {
     var layer = GRULayer(
       name: layerName, source: decl.source.text, hidden: decl.hidden, reset: reset, update: update, bias: bias,
       direction: direction, merge: merge ?? .concat, initial: initial, outputActivation: activation, range: range)
-    layer.hiddenRange = decl.hiddenRange
+    layer.hiddenRange = decl.hiddenClauseRange
     layer.gateActivation = gateActivation
     layer.candidateActivation = candidateActivation
     layer.clip = clip

@@ -155,7 +155,7 @@ import Testing
     // The file's layer has 3 units where the model says hidden 2: every tensor but the input
     // size's dimension disagrees, and the one error is at 'hidden 2'.
     Reach(
-      message: "hiddenSizeMismatch", source: tiny(weightsLine), position: "3:21",
+      message: "hiddenSizeMismatch", source: tiny(weightsLine), position: "3:14",
       tensors: tinyTensors { t in for i in t.indices { t[i].shape = t[i].shape.map { $0 == 2 ? 3 : $0 } } }),
     Reach(
       message: "hiddenSizeOfFile", source: tiny(weightsLine), position: "5:1",
