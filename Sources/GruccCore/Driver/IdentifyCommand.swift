@@ -20,7 +20,7 @@ extension Driver {
     let tensorsPath = modelPath.map { directory(of: $0) + tensorsName! } ?? options.output
     let request = IdentifyRequest(
       weightsPath: options.weights, tensors: tensors, x: x, y: y, hidden: options.hidden, format: options.format,
-      convertedPath: tensorsName ?? options.output)
+      convertedPath: tensorsName ?? options.output, modelPath: modelPath)
     let report: IdentifyReport
     do throws(IdentifyError) {
       report = try Identify.run(request)
@@ -32,13 +32,8 @@ extension Driver {
       throw .noMatch(failure)
     }
     var files: [(path: String, bytes: [UInt8])] = []
-    if let modelPath, let model = report.model {
-      // The ranking and the conclusion are printed; the model itself goes to the file.
-      stdout += report.text.hasSuffix(model) ? String(report.text.dropLast(model.count)) : report.text
-      files.append((modelPath, Array(model.utf8)))
-    } else {
-      stdout += report.text
-    }
+    stdout += report.text
+    if let modelPath, let model = report.model { files.append((modelPath, Array(model.utf8))) }
     if let tensorsPath, let converted = report.converted {
       files.append((tensorsPath, Safetensors.write(converted, metadata: [("format", "grucc")])))
     }

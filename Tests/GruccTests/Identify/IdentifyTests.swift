@@ -96,6 +96,7 @@ import Testing
       #expect(r.exitCode == 0, "\(r.stderr)")
       #expect(matches(r.stdout).count == 1)
       #expect(printedModel(r.stdout) == nil, "the model is in the file, not on stdout")
+      #expect(r.stdout.contains("\nThe model written to \(dir)/out/found.gru reproduces \(f.y) with max abs error "))
       #expect(r.stdout.hasSuffix("wrote \(dir)/out/found.gru\nwrote \(dir)/out/found.safetensors\n"), "\(r.stdout)")
       let model = try String(contentsOfFile: "\(dir)/out/found.gru", encoding: .utf8)
       #expect(model.contains("weights \"found.safetensors\""), "\(model)")
