@@ -42,8 +42,36 @@ import Testing
     #expect(built.succeeded, "\(built.summary)")
     let ran = try ProcessRunner.run("\(dir)/add", [])
     #expect(ran.succeeded, "\(ran.summary)")
-    // Eight bits, most significant first.
-    #expect(ran.stdout.count == 9 && ran.stdout.allSatisfy { $0 == "0" || $0 == "1" || $0 == "\n" })
+    // Eight bits, most significant first: the trained adder's 23 + 42, as the README says.
+    #expect(ran.stdout == "01000001\n")
+    #expect(Self.readme.contains("It prints `01000001`: 65, which is 23 + 42."))
+  }
+
+  /// The identify example runs as written on the files in Examples/identify and prints what the
+  /// README shows (the paths given relative to that folder).
+  @Test func identifyExampleRunsOnItsFiles() throws {
+    let block = try #require(Self.blocks("").first { $0.hasPrefix("$ grucc identify ") })
+    let command = block.prefix { $0 != "\n" }.dropFirst("$ grucc ".count).split(separator: " ").map(String.init)
+    #expect(command == ["identify", "gru.npz", "--input", "x.npy", "--expect", "y.npy"])
+    let folder = Golden.root + "/Examples/identify/"
+    let files = Set(["gru.npz", "x.npy", "y.npy"])
+    let r = Driver.run(command.map { files.contains($0) ? folder + $0 : $0 })
+    #expect(r.exitCode == 0, "\(r.stderr)")
+    #expect(r.stdout.replacingOccurrences(of: folder, with: "") == String(block.drop { $0 != "\n" }.dropFirst()))
+  }
+
+  /// The CSV example: its file, read by `grucc run` with the adder, gives the bits of 23 + 10.
+  @Test func csvExampleRuns() throws {
+    let csv = try #require(Self.blocks("").first { $0.hasPrefix("a,b\n") })
+    try withScratchDirectory { dir in
+      try csv.write(toFile: "\(dir)/x.csv", atomically: true, encoding: .utf8)
+      let r = Driver.run(["run", Golden.root + "/Specs/seed001-adder.gru", "--input", "\(dir)/x.csv"])
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      let lines = r.stdout.split(separator: "\n")
+      #expect(lines.first == "# y [1, 5, 1]")
+      #expect(lines.dropFirst().map { Double(String($0))!.rounded() } == [1, 0, 0, 0, 0])
+    }
+    #expect(Self.readme.contains("`grucc run Specs/seed001-adder.gru --input x.csv`"))
   }
 
   @Test func sampleModelCompiles() throws {

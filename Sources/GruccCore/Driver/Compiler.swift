@@ -1,5 +1,6 @@
-// The compilation stages wired together, without I/O: source text to checked model to IR to the
-// optimised module. The Driver supplies file contents and decides what to print or write.
+// The compilation stages wired together, without I/O: source text to checked model to IR, the
+// pass pipeline to the optimised module, and the C. The Driver supplies file contents and decides
+// what to print or write.
 
 /// What the front end made of a source file.
 public struct FrontEnd: Sendable {
@@ -29,6 +30,40 @@ public enum Compiler {
     }
     let module = IRGen.generate(model, sourceName: source.baseName)
     return FrontEnd(source: source, file: file, model: model, module: module, diagnostics: diagnostics)
+  }
+
+  /// What the pass pipeline made of a module: the optimised module or why not, the diagnostics
+  /// the passes reported, and the IR dumps asked for (`--print-ir-after-all`).
+  struct Optimised {
+    var result: Result<Module, PipelineFailure>
+    var diagnostics: DiagnosticEngine
+    var dumps: String
+  }
+
+  /// Runs the standard pipeline on the front end's module (or its prefix up to the pass
+  /// `through`), with the weights from `weights`. `materialise: false` binds shapes only (init
+  /// rules are checked, not drawn), for reports.
+  static func optimise(
+    _ module: Module, weights: WeightSource, budget: MemoryBudget, through: String? = nil, printAfterAll: Bool = false,
+    materialise: Bool = true
+  ) -> Optimised {
+    var pipeline = PassPipeline.standard(weights: weights, budget: budget, materialise: materialise)
+    if let through, let prefix = pipeline.prefix(through: through) { pipeline = prefix }
+    var diagnostics = DiagnosticEngine()
+    var dumps = ""
+    if printAfterAll { dumps += "// ----- IR after irgen -----\n" + IRPrinter.print(module) }
+    let result = pipeline.run(module, diagnostics: &diagnostics) { name, m in
+      if printAfterAll { dumps += "// ----- IR after \(name) -----\n" + IRPrinter.print(m) }
+    }
+    return Optimised(result: result, diagnostics: diagnostics, dumps: dumps)
+  }
+
+  /// The C for an optimised module: `model.c`'s text, the header's (included as `headerName`),
+  /// and the weights blob for `--weights external`.
+  static func emitC(
+    _ module: Module, headerName: String, activations: ActivationMode, weights: WeightStorage
+  ) -> (source: String, header: String, blob: [UInt8]?) {
+    CEmitter.emit(module, headerName: headerName, activations: activations, weights: weights)
   }
 
   /// Where the model's weights come from: the tensors of its weights file (already read and

@@ -50,9 +50,9 @@ enum Depfile {
 extension Driver {
   /// `files` (what a compile writes), plus its dependency file when one was asked for, so that
   /// all of them are written together or not at all; nil (the error printed) when it cannot be.
-  mutating func addingDepfile(
+  func addingDepfile(
     _ files: [(path: String, bytes: [UInt8])], _ options: CompileOptions
-  ) -> [(path: String, bytes: [UInt8])]? {
+  ) throws(DriverError) -> [(path: String, bytes: [UInt8])] {
     guard let request = options.depfile, let main = files.first else { return files }
     let path: String
     switch request {
@@ -60,12 +60,10 @@ extension Driver {
     case .file(let p): path = p
     }
     if let clash = files.first(where: { samePath($0.path, path) }) {
-      _ = fail("the dependency file '\(path)' would overwrite the output '\(clash.path)'")
-      return nil
+      throw .depfileOverwrites(path, output: clash.path)
     }
     guard let text = Depfile.text(targets: files.map(\.path), prerequisites: fileLog.paths) else {
-      _ = fail("cannot write the dependency file '\(path)': a path in it contains a line break")
-      return nil
+      throw .depfileLineBreak(path)
     }
     return files + [(path, Array(text.utf8))]
   }

@@ -1,26 +1,90 @@
-// The text of `grucc --help`. A golden test keeps it in sync with Tests/Golden/cli/help.expected.
+// The text of `grucc --help` and of each command's own help (`grucc help train`, `grucc train
+// --help`). Golden tests keep them in sync with Tests/Golden/cli/help-*.expected.
+
+/// What `grucc help TOPIC` can explain: the compile command (no subcommand word) and each subcommand.
+public enum HelpTopic: String, Sendable, CaseIterable {
+  case compile, run, check, identify, `import`, train
+
+  /// The topic of a subcommand word; `compile` has none (it is the command without a word).
+  static func named(_ word: String) -> HelpTopic? { HelpTopic(rawValue: word) }
+}
 
 enum HelpText {
-  static let text = """
+  /// `grucc --help`: every command's usage, the compile options and the options of every command.
+  static var text: String {
+    """
     grucc \(Compiler.version): a compiler for GRU networks
 
     USAGE:
+    \(usage.joined())
+      (MODEL.onnx can stand for MODEL.gru in every command: it is imported on the fly, its
+      weights read from the external data file beside it if it has one)
+      grucc help COMMAND | COMMAND --help     the options of one command (run, check,
+                                              identify, import, train, compile)
+      grucc --help | --version
+
+    \(compileOptions)
+    \(everyCommand)
+    The language is described in Specs/LANGUAGE.md.
+
+    """
+  }
+
+  /// The help of one command: its usage, its options and the options every command takes.
+  static func text(for topic: HelpTopic) -> String {
+    let (usageLines, options): (String, String)
+    switch topic {
+    case .compile: (usageLines, options) = (usage[0] + usage[1], compileOptions)
+    case .run: (usageLines, options) = (usage[2], runOptions)
+    case .check: (usageLines, options) = (usage[3], checkOptions)
+    case .identify: (usageLines, options) = (usage[4], identifyOptions)
+    case .import: (usageLines, options) = (usage[5], importOptions)
+    case .train: (usageLines, options) = (usage[6], trainOptions)
+    }
+    return "USAGE:\n\(usageLines)\n\(options)\n\(everyCommand)"
+  }
+
+  private static let usage = [
+    """
       grucc MODEL.gru [-o MODEL.c]            write MODEL.c and MODEL.h (standalone C99)
+
+    """,
+    """
       grucc MODEL.gru --emit KIND [-o FILE]   print one stage's output
+
+    """,
+    """
       grucc run MODEL.gru --input X [--input NAME=FILE ...] [-o OUT]
                                               interpret the model (reference semantics)
-      grucc check MODEL.gru                   shapes, parameters, memory and cost report
+
+    """,
+    """
+      grucc check MODEL.gru [--json]          shapes, tensors, parameters, memory and cost
+
+    """,
+    """
       grucc identify WEIGHTS --input X.npy --expect Y.npy [--hidden N] [--format F] [-o FILE]
                                               which GRU variant and layout reproduce Y from X
+
+    """,
+    """
       grucc import MODEL.onnx [-o MODEL.gru] [--name PREFIX]
                                               write the ONNX model as a .gru file and its
                                               weights (MODEL.safetensors) beside it
-      grucc train MODEL.gru --data TRAIN.npz --loss LOSS --steps N [options] [-o FILE]
-                                              train the weights on examples (see TRAIN OPTIONS)
-      (MODEL.onnx can stand for MODEL.gru in every command: it is imported on the fly, its
-      weights read from the external data file beside it if it has one)
-      grucc --help | --version
 
+    """,
+    """
+      grucc train MODEL.gru --data TRAIN.npz --loss LOSS --steps N [options] [-o FILE]
+                                              train the weights on examples
+
+    """,
+  ]
+
+  /// The kinds `--emit` takes, in the order help and errors list them.
+  static let emitKinds = ["tokens", "ast", "ir", "ir-after=PASS", "c", "h", "gradient-ir", "weights"]
+
+  private static var compileOptions: String {
+    """
     COMPILE OPTIONS:
       -o FILE                 the C file to write (default: <model name>.c); the header
                               is written beside it with the extension .h
@@ -45,13 +109,57 @@ enum HelpText {
     PASSES (in order, for --emit ir-after=PASS):
       irgen (the graph before any pass), \(PassPipeline.standardNames.joined(separator: ", "))
 
+    """
+  }
+
+  private static let runOptions = """
     RUN OPTIONS:
       --input FILE            the sequence input: .npy ([T, F] or [B, T, F] in the model's
-                              layout) or .csv (one row per step); a .npz gives inputs by name
-      --input NAME=FILE       another input: the lengths, or a layer's initial state NAME.h0
+                              layout) or .csv (a row per step, F numbers separated by
+                              commas, an optional header line of column names; one
+                              sequence per file); a .npz gives inputs by name
+      --input NAME=FILE       another input: the lengths (one per sequence), or a layer's
+                              initial state NAME.h0
       -o FILE                 write the outputs to .npy (one output), .npz or .csv
                               (default: CSV on standard output)
 
+    """
+
+  private static let checkOptions = """
+    CHECK OPTIONS:
+      --json                  the report as one JSON object, for tools: the inputs, each
+                              layer's tensors (names and shapes), the outputs and the costs
+      The tensors listed are the ones the model's weights file must hold: the report is
+      printed when the file does not exist yet (a warning) or does not fit (after its errors).
+
+    """
+
+  private static let identifyOptions = """
+    IDENTIFY OPTIONS:
+      --input X.npy           the input sequences, [B, T, F] or [T, F]
+      --expect Y.npy          the outputs the layer gave for them, or its final states
+      --hidden N              the number of units, if the weights leave it open
+      --format F              the weights' naming convention (default: tried in turn)
+      -o MODEL.gru            write the matching model to MODEL.gru instead of printing
+                              it after the ranking (and, when no weights statement reads
+                              WEIGHTS as it is, its tensors in grucc's names beside it as
+                              MODEL.safetensors)
+      -o FILE.safetensors     write the tensors in grucc's names; the printed model reads
+                              them
+      Exit status: 0 when a variant reproduces Y, 2 when none does, 1 on an error.
+
+    """
+
+  private static let importOptions = """
+    IMPORT OPTIONS:
+      -o MODEL.gru            the model to write (default: MODEL.onnx's name with .gru);
+                              its weights go beside it as MODEL.safetensors
+      --name PREFIX           the model's name, which prefixes every C symbol
+                              (default: the output file's name)
+
+    """
+
+  private static let trainOptions = """
     TRAIN OPTIONS:
       --data FILE.npz         the examples: an array per model input, named as 'run' names
                               them (x [N, T, F], the lengths [N], LAYER.h0 [N, S]), and a
@@ -74,13 +182,17 @@ enum HelpText {
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)
 
+    """
+
+  private static let everyCommand = """
     EVERY COMMAND:
       --max-memory SIZE       the most memory grucc may set aside for numbers (files as
                               decoded, weights, an interpreter run): bytes, or with K, M, G
                               or T (1K = 1024); default 4G. Beyond it, grucc stops with an
                               error naming what needed the memory, before allocating it
-
-    The language is described in Specs/LANGUAGE.md.
+      --diagnostics-format F  text (default: as clang prints them) or json: one JSON object
+                              per line on standard error for each error or warning, with
+                              file, line, column, severity, message, notes and fix-its
 
     """
 }

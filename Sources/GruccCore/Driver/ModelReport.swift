@@ -53,6 +53,57 @@ enum ModelReport {
     return out
   }
 
+  /// The same report as one JSON object on one line, for tools: the model, its inputs, each
+  /// layer's tensors (the names and shapes a weights file must hold), its outputs and its costs.
+  static func json(front: FrontEnd, optimised: Module) -> String {
+    var diagnostics = DiagnosticEngine()
+    let typed = ShapeInference().run(front.module!, diagnostics: &diagnostics)
+    let graph = typed.graph
+    let iface = CInterface(optimised)
+    func tensorList(_ specs: [ParameterSpec]) -> JSONValue {
+      .array(specs.map { .object([("name", .string($0.name)), ("shape", .array($0.shape.map(JSONValue.int)))]) })
+    }
+    var inputs: [JSONValue] = []
+    var layers: [JSONValue] = []
+    for node in graph.nodes {
+      switch node.op {
+      case .argument(let name, let type):
+        inputs.append(.object([("name", .string(name)), ("type", .string(type.description))]))
+      case .gru(let g):
+        let specs = ParameterSpecs.required(by: node, in: graph)
+        layers.append(.object([
+          ("kind", .string("gru")), ("name", .string(g.layer.name)), ("description", .string(ModelSummary.layer(g.layer))),
+          ("parameters", .int(count(specs))), ("tensors", tensorList(specs)),
+        ]))
+      case .dense(let d):
+        let specs = ParameterSpecs.required(by: node, in: graph)
+        layers.append(.object([
+          ("kind", .string("dense")), ("name", .string(d.name)), ("parameters", .int(count(specs))),
+          ("tensors", tensorList(specs)),
+        ]))
+      default:
+        break
+      }
+    }
+    let outputs = graph.outputs.map { o in
+      JSONValue.object([("name", .string(o.name)), ("type", .string(graph.type(of: o.value)?.description ?? "?"))])
+    }
+    let bytes = iface.elementBytes
+    let plan = iface.plan.sequence
+    let object = JSONValue.object([
+      ("model", .string(optimised.name)), ("precision", .string(optimised.precision.rawValue)),
+      ("layout", .string(optimised.layout.rawValue)), ("source", .string(front.source.path)),
+      ("inputs", .array(inputs)), ("layers", .array(layers)), ("outputs", .array(outputs)),
+      ("parameters", .int(iface.parameterCount)), ("parameter_bytes", .int(iface.parameterCount * bytes)),
+      ("state_values", .int(iface.stateSize)), ("state_bytes", .int(iface.stateSize * bytes)),
+      ("scratch_values_per_step", .int(plan.perStep)), ("scratch_values_per_sequence", .int(plan.perSequence)),
+      ("chunk_steps", plan.chunkSteps.map(JSONValue.int) ?? .null),
+      ("macs_per_step", .int(iface.macsPerStep)), ("macs_per_sequence", .int(iface.macsPerSequence)),
+      ("streaming", .bool(iface.streamBlocker == nil)),
+    ])
+    return object.text + "\n"
+  }
+
   /// The tensor names and shapes a weights file must hold, a few per line.
   private static func tensors(_ specs: [ParameterSpec]) -> String {
     var out = ""

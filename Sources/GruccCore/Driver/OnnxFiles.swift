@@ -6,17 +6,6 @@
 import Foundation
 
 extension Driver {
-  /// The model at `path` (its bytes already read) with every external tensor read; nil (the
-  /// error printed) on failure.
-  mutating func readOnnxModel(_ bytes: [UInt8], path: String) -> OnnxModel? {
-    do throws(FormatError) {
-      return try Self.onnxModel(bytes, path: path, log: fileLog)
-    } catch {
-      stderr += "\(path): error: \(error.message)\n"
-      return nil
-    }
-  }
-
   static func onnxModel(_ bytes: [UInt8], path: String, log: FileAccess.Log? = nil) throws(FormatError) -> OnnxModel {
     var model = try Onnx.read(bytes)
     let slash = path.lastIndex(of: "/")
@@ -48,7 +37,7 @@ final class ExternalDataFile: OnnxExternalFile {
     let fd = FileAccess.openNoFollow(path, log: log)
     guard fd >= 0 else {
       let reason = errno == ELOOP ? "it is a symbolic link, which grucc does not follow out of a model's folder"
-        : "cannot open it: \(String(cString: strerror(errno)))"
+        : "cannot open it: \(FileAccess.reason(errno))"
       throw FormatError(reason)
     }
     var info = stat()
@@ -72,7 +61,7 @@ final class ExternalDataFile: OnnxExternalFile {
       if n < 0 && errno == EINTR { continue }
       guard n > 0 else {
         throw FormatError(n == 0 ? "the file ended early (was it changed while grucc read it?)"
-          : "cannot read it: \(String(cString: strerror(errno)))")
+          : "cannot read it: \(FileAccess.reason(errno))")
       }
       done += n
     }

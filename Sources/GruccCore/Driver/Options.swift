@@ -53,18 +53,52 @@ public struct IdentifyOptions: Sendable, Equatable {
 public enum Command: Sendable, Equatable {
   case compile(CompileOptions)
   case run(RunOptions)
-  case check(String)
+  /// `grucc check MODEL [--json]`
+  case check(String, json: Bool = false)
   case identify(IdentifyOptions)
   /// `grucc import MODEL.onnx [-o MODEL.gru] [--name PREFIX]`
   case importModel(String, output: String?, name: String?)
   case train(TrainOptions)
-  case help
+  /// `grucc --help` (nil) or one command's help.
+  case help(HelpTopic?)
   case version
 }
 
 /// A command line that makes no sense.
 public struct UsageError: Error, Sendable, Equatable {
   public var message: String
+  /// The command the arguments were for, whose help the error points to.
+  public var topic: HelpTopic?
+
+  public init(message: String, topic: HelpTopic? = nil) {
+    self.message = message
+    self.topic = topic
+  }
+
+  /// The same error, pointing to `topic`'s help unless it names one already.
+  func pointing(to topic: HelpTopic) -> UsageError {
+    UsageError(message: message, topic: self.topic ?? topic)
+  }
+
+  /// An option no command of this kind takes, with the closest one it does take.
+  static func unknownOption(_ option: String, for topic: HelpTopic, known: [String]) -> UsageError {
+    let name = option.split(separator: "=", maxSplits: 1).first.map(String.init) ?? option
+    let suffix = topic == .compile ? "" : " for '\(topic.rawValue)'"
+    // Every command also takes the options Driver reads before the command's own.
+    let everywhere = ["--help", "--max-memory", "--diagnostics-format"]
+    return UsageError(
+      message: "unknown option '\(option)'\(suffix)" + didYouMean(name, among: known + everywhere), topic: topic)
+  }
+}
+
+/// "; did you mean 'X'?" when `word` is a near miss of one of `candidates`, else nothing.
+func didYouMean(_ word: String, among candidates: [String]) -> String {
+  closestSpelling(to: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
+}
+
+/// How diagnostics are printed: as clang prints them, or one JSON object per line for tools.
+public enum DiagnosticsFormat: String, Sendable, CaseIterable {
+  case text, json
 }
 
 public enum Options {
@@ -93,31 +127,80 @@ public enum Options {
     return (budget, rest)
   }
 
+  /// Takes `--diagnostics-format text|json` (or `=json`), which every command accepts anywhere.
+  public static func diagnosticsFormat(_ arguments: [String]) throws(UsageError) -> (DiagnosticsFormat, [String]) {
+    let option = "--diagnostics-format"
+    var format = DiagnosticsFormat.text
+    var rest: [String] = []
+    var args = arguments[...]
+    while let a = args.popFirst() {
+      let text: String
+      if a == option {
+        text = try value(after: a, &args)
+      } else if a.hasPrefix(option + "=") {
+        text = String(a.dropFirst(option.count + 1))
+      } else {
+        rest.append(a)
+        continue
+      }
+      guard let f = DiagnosticsFormat(rawValue: text) else {
+        throw UsageError(
+          message: "'\(option)' takes 'text' or 'json', not '\(text)'"
+            + didYouMean(text, among: DiagnosticsFormat.allCases.map(\.rawValue)))
+      }
+      format = f
+    }
+    return (format, rest)
+  }
+
+  /// The words that start a subcommand (the compile command has none).
+  static let subcommands = ["run", "check", "identify", "import", "train", "help"]
+
   public static func parse(_ arguments: [String]) throws(UsageError) -> Command {
     var args = arguments[...]
     guard let first = args.first else { throw UsageError(message: "no input file") }
-    if first == "--help" || first == "-h" || first == "help" { return .help }
+    if first == "--help" || first == "-h" { return .help(nil) }
     if first == "--version" { return .version }
+    // `grucc train ... --help` is the train command's help, wherever the flag stands.
+    if args.contains(where: { $0 == "--help" || $0 == "-h" }), first != "help" {
+      return .help(HelpTopic.named(first) ?? .compile)
+    }
     switch first {
+    case "help":
+      args = args.dropFirst()
+      guard let word = args.popFirst(), word != "--help", word != "-h" else { return .help(nil) }
+      guard args.isEmpty else { throw UsageError(message: "'help' takes one command name") }
+      guard let topic = HelpTopic.named(word) else {
+        throw UsageError(
+          message: "no help for '\(word)'; the commands are "
+            + HelpTopic.allCases.map(\.rawValue).joined(separator: ", ")
+            + didYouMean(word, among: HelpTopic.allCases.map(\.rawValue)))
+      }
+      return .help(topic)
     case "run":
       args = args.dropFirst()
-      return .run(try parseRun(&args))
+      do { return .run(try parseRun(&args)) } catch { throw error.pointing(to: .run) }
     case "check":
       args = args.dropFirst()
       var model: String?
+      var json = false
       while let a = args.popFirst() {
-        if a.hasPrefix("-") { throw UsageError(message: "unknown option '\(a)' for 'check'") }
-        if model != nil { throw UsageError(message: "'check' takes one model file") }
+        if a == "--json" {
+          json = true
+          continue
+        }
+        if a.hasPrefix("-") { throw UsageError.unknownOption(a, for: .check, known: ["--json"]) }
+        if model != nil { throw UsageError(message: "'check' takes one model file", topic: .check) }
         model = a
       }
-      guard let model else { throw UsageError(message: "'check' needs a model file") }
-      return .check(model)
+      guard let model else { throw UsageError(message: "'check' needs a model file", topic: .check) }
+      return .check(model, json: json)
     case "identify":
       args = args.dropFirst()
-      return .identify(try parseIdentify(&args))
+      do { return .identify(try parseIdentify(&args)) } catch { throw error.pointing(to: .identify) }
     case "train":
       args = args.dropFirst()
-      return .train(try parseTrain(&args))
+      do { return .train(try parseTrain(&args)) } catch { throw error.pointing(to: .train) }
     case "import":
       args = args.dropFirst()
       var model: String?
@@ -129,17 +212,23 @@ public enum Options {
         } else if a == "--name" {
           name = try modelName(try value(after: "--name", &args))
         } else if a.hasPrefix("-") {
-          throw UsageError(message: "unknown option '\(a)' for 'import'")
+          throw UsageError.unknownOption(a, for: .import, known: ["-o", "--name"])
         } else if model != nil {
-          throw UsageError(message: "'import' takes one model file")
+          throw UsageError(message: "'import' takes one model file", topic: .import)
         } else {
           model = a
         }
       }
-      guard let model else { throw UsageError(message: "'import' needs an ONNX model file") }
+      guard let model else { throw UsageError(message: "'import' needs an ONNX model file", topic: .import) }
       return .importModel(model, output: output, name: name)
     default:
-      return .compile(try parseCompile(&args))
+      // A word that is no file name but nearly a command is a misspelt command, not a model.
+      if !first.contains("."), !first.contains("/"), !first.hasPrefix("-"),
+        let command = closestSpelling(to: first, among: subcommands)
+      {
+        throw UsageError(message: "unknown command '\(first)'; did you mean '\(command)'?")
+      }
+      do { return .compile(try parseCompile(&args)) } catch { throw error.pointing(to: .compile) }
     }
   }
 
@@ -181,8 +270,7 @@ public enum Options {
       case "-MF": options.depfile = .file(try value(after: "-MF", &args))
       case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
       case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
-      case "--help", "-h": throw UsageError(message: "'--help' must come first")
-      case _ where a.hasPrefix("-") && a != "-": throw UsageError(message: "unknown option '\(a)'")
+      case _ where a.hasPrefix("-") && a != "-": throw UsageError.unknownOption(a, for: .compile, known: compileFlags)
       default:
         if input != nil { throw UsageError(message: "more than one input file ('\(input!)' and '\(a)')") }
         input = a
@@ -195,6 +283,11 @@ public enum Options {
     options.input = input
     return options
   }
+
+  static let compileFlags = [
+    "-o", "--print-ir-after-all", "--activations", "--weights", "--name", "--emit", "--help", "--max-memory",
+    "--diagnostics-format", "-MD", "-MF",
+  ]
 
   private static func emitKind(_ text: String) throws(UsageError) -> EmitKind {
     switch text {
@@ -210,11 +303,15 @@ public enum Options {
         let pass = String(text.dropFirst("ir-after=".count))
         guard pass == "irgen" || PassPipeline.standardNames.contains(pass) else {
           throw UsageError(
-            message: "unknown pass '\(pass)'; passes are irgen, " + PassPipeline.standardNames.joined(separator: ", "))
+            message: "unknown pass '\(pass)'; passes are irgen, " + PassPipeline.standardNames.joined(separator: ", ")
+              + didYouMean(pass, among: ["irgen"] + PassPipeline.standardNames), topic: .compile)
         }
         return .ir(after: pass)
       }
-      throw UsageError(message: "unknown --emit kind '\(text)'; expected tokens, ast, ir, ir-after=PASS, c, h or weights")
+      let kinds = HelpText.emitKinds
+      throw UsageError(
+        message: "unknown --emit kind '\(text)'; expected \(kinds.dropLast().joined(separator: ", ")) or \(kinds.last!)"
+          + didYouMean(text, among: kinds.filter { !$0.contains("=") } + ["header"]), topic: .compile)
     }
   }
 
@@ -232,7 +329,7 @@ public enum Options {
         } else {
           options.inputs.append((nil, v))
         }
-      case _ where a.hasPrefix("-"): throw UsageError(message: "unknown option '\(a)' for 'run'")
+      case _ where a.hasPrefix("-"): throw UsageError.unknownOption(a, for: .run, known: ["-o", "--input", "-i"])
       default:
         if model != nil { throw UsageError(message: "'run' takes one model file") }
         model = a
@@ -259,10 +356,14 @@ public enum Options {
       case "--format":
         let v = try value(after: a, &args)
         guard let f = WeightsFormat(rawValue: v) else {
-          throw UsageError(message: "unknown format '\(v)'; expected " + WeightsFormat.allCases.map(\.rawValue).joined(separator: ", "))
+          let names = WeightsFormat.allCases.map(\.rawValue)
+          throw UsageError(
+            message: "unknown format '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names),
+            topic: .identify)
         }
         options.format = f
-      case _ where a.hasPrefix("-"): throw UsageError(message: "unknown option '\(a)' for 'identify'")
+      case _ where a.hasPrefix("-"):
+        throw UsageError.unknownOption(a, for: .identify, known: ["--input", "-i", "--expect", "-o", "--hidden", "--format"])
       default:
         if weights != nil { throw UsageError(message: "'identify' takes one weights file") }
         weights = a
@@ -273,8 +374,10 @@ public enum Options {
     guard !options.expect.isEmpty else {
       throw UsageError(message: "'identify' needs --expect Y.npy, the expected outputs or final states")
     }
-    if let o = options.output, !o.hasSuffix(".safetensors") {
-      throw UsageError(message: "'identify -o' writes a safetensors file: give it as FILE.safetensors")
+    if let o = options.output, !o.hasSuffix(".safetensors"), !o.hasSuffix(".gru") {
+      throw UsageError(
+        message: "'identify -o' writes the model (FILE.gru) or its tensors in grucc's names (FILE.safetensors), not '\(o)'",
+        topic: .identify)
     }
     options.weights = weights
     return options

@@ -5,27 +5,23 @@
 import Foundation
 
 extension Driver {
-  mutating func train(_ options: TrainOptions, gradient: any LossGradient) -> Int32 {
-    guard let front = frontEnd(options.model), let model = front.model else { return 1 }
-    guard let weightsPath = trainedWeightsPath(options, model: model) else {
-      return fail(
-        "'train' needs -o FILE.safetensors: the model names no safetensors file in grucc's names "
-          + "(a 'weights \"FILE.safetensors\"' clause without format or map) to write the trained weights to")
-    }
+  mutating func train(_ options: TrainOptions, gradient: any LossGradient) throws(DriverError) {
+    let front = try frontEnd(options.model)
+    guard let model = front.model else { throw .reported }
+    guard let weightsPath = trainedWeightsPath(options, model: model) else { throw .trainNeedsOutput }
     for path in [options.data, options.valid].compactMap({ $0 }) where samePath(path, weightsPath) {
-      return fail("output '\(weightsPath)' would overwrite the data file")
+      throw .overwrites(weightsPath, what: "the data file")
     }
     var start = front
     if options.fromInit { start.model?.weights = nil }
-    guard let module = optimise(start, through: "lower-dense") else { return 1 }
+    let module = try optimise(start, through: "lower-dense")
     let interface = TrainingFiles.Interface(module)
-    guard let training = examples(options.data, interface) else { return 1 }
+    let training = try examples(options.data, interface)
     var validation: TrainingBatch?
     if let path = options.valid {
-      guard let v = examples(path, interface) else { return 1 }
+      let v = try examples(path, interface)
       guard Set(v.targets.keys) == Set(training.targets.keys) else {
-        return fail(
-          "\(path): the targets are \(v.targets.keys.sorted()), the training set's \(training.targets.keys.sorted())")
+        throw .targetsDiffer(path, valid: v.targets.keys.sorted(), training: training.targets.keys.sorted())
       }
       validation = v
     }
@@ -45,21 +41,16 @@ extension Driver {
         if let line = reporter.handle(event) { self.stdout += line }
       }
     } catch {
-      return fail("\(error)")
+      throw .training("\(error)")
     }
 
-    let dtype: TensorDType = module.precision == .f32 ? .f32 : .f64
-    let tensors = result.module.parameters.map {
-      NamedTensor(name: $0.name, dtype: dtype, shape: $0.shape, values: $0.values)
-    }
-    var files = [(path: weightsPath, bytes: Safetensors.write(tensors, metadata: [("format", "grucc")]))]
+    var files = [(path: weightsPath, bytes: Safetensors.write(Self.tensors(of: result.module), metadata: [("format", "grucc")]))]
     if let plot = options.plot {
       let title = "\(module.name): \(options.loss.rawValue) loss, \(options.optimizer.rawValue), lr \(rate)"
       files.append((plot, Array(LossPlot.svg(result.history, title: title).utf8)))
     }
-    let code = write(files, input: options.model)
-    if code == 0 { stdout += files.map { "wrote \($0.path)\n" }.joined() }
-    return code
+    try write(files, input: options.model)
+    stdout += files.map { "wrote \($0.path)\n" }.joined()
   }
 
   /// `-o`, or the model's own weights file when writing grucc's names there keeps it loadable.
@@ -71,25 +62,17 @@ extension Driver {
     return spec.path.hasPrefix("/") ? spec.path : directory(of: options.model) + spec.path
   }
 
-  private mutating func examples(_ path: String, _ interface: TrainingFiles.Interface) -> TrainingBatch? {
-    switch readFile(path) {
-    case .failure(let reason):
-      _ = fail("cannot read '\(path)': \(reason.description)")
-      return nil
-    case .success(let bytes):
-      let members: [(String?, ArrayValue)]
-      do throws(FormatError) {
-        members = try DataFiles.read(bytes, path: path, budget: budget)
-      } catch {
-        _ = fail("\(path): \(error.message)")
-        return nil
-      }
-      switch TrainingFiles.batch(members, path: path, interface: interface) {
-      case .success(let batch): return batch
-      case .failure(let error):
-        _ = fail(error.message)
-        return nil
-      }
+  private func examples(_ path: String, _ interface: TrainingFiles.Interface) throws(DriverError) -> TrainingBatch {
+    let bytes = try read(path)
+    let members: [(String?, ArrayValue)]
+    do throws(FormatError) {
+      members = try DataFiles.read(bytes, path: path, budget: budget)
+    } catch {
+      throw .invalidFile(path, reason: error.message)
+    }
+    switch TrainingFiles.batch(members, path: path, interface: interface) {
+    case .success(let batch): return batch
+    case .failure(let error): throw .training(error.message)
     }
   }
 }

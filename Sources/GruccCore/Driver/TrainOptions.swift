@@ -47,7 +47,9 @@ extension Options {
       case "--loss":
         let v = try value(after: a, &args)
         guard let l = Loss(rawValue: v) else {
-          throw UsageError(message: "unknown loss '\(v)'; expected " + Loss.allCases.map(\.rawValue).joined(separator: ", "))
+          let names = Loss.allCases.map(\.rawValue)
+          throw UsageError(
+            message: "unknown loss '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names), topic: .train)
         }
         loss = l
       case "--steps": steps = try positive(a, try value(after: a, &args))
@@ -63,7 +65,8 @@ extension Options {
       case "--optimizer":
         let v = try value(after: a, &args)
         guard let o = OptimizerKind(rawValue: v) else {
-          throw UsageError(message: "unknown optimizer '\(v)'; expected adam or sgd")
+          throw UsageError(
+            message: "unknown optimizer '\(v)'; expected adam or sgd" + didYouMean(v, among: ["adam", "sgd"]), topic: .train)
         }
         options.optimizer = o
       case "--momentum":
@@ -78,7 +81,7 @@ extension Options {
         options.seed = s
       case "--plot": options.plot = try value(after: a, &args)
       case "-o": options.output = try value(after: a, &args)
-      case _ where a.hasPrefix("-"): throw UsageError(message: "unknown option '\(a)' for 'train'")
+      case _ where a.hasPrefix("-"): throw UsageError.unknownOption(a, for: .train, known: trainFlags)
       default:
         if model != nil { throw UsageError(message: "'train' takes one model file") }
         model = a
@@ -107,6 +110,11 @@ extension Options {
     (options.model, options.data, options.loss, options.steps) = (model, data, loss, steps)
     return options
   }
+
+  static let trainFlags = [
+    "--data", "--valid", "--loss", "--steps", "--batch", "--every", "--init", "--lr", "--optimizer", "--momentum", "--seed",
+    "--plot", "-o",
+  ]
 
   private static func positive(_ option: String, _ text: String) throws(UsageError) -> Int {
     guard let n = Int(text), n > 0 else { throw UsageError(message: "'\(option)' needs a positive whole number, not '\(text)'") }

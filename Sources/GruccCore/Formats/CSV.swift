@@ -11,7 +11,8 @@ enum CSV {
   /// Parses numeric CSV. Fields are separated by commas and may be surrounded by spaces or
   /// tabs; lines may end in "\n" or "\r\n"; blank lines and lines whose first non-blank
   /// character is '#' are skipped. The first remaining line is a header (returned, not as
-  /// data) when none of its fields is a number. Every row, header included, must have the
+  /// data) when none of its fields is a number. A field made of numbers separated by spaces,
+  /// tabs or semicolons is an error naming that separator, on any line. Every row, header included, must have the
   /// same number of fields. Numbers are decimal (`-1`, `.5`, `2.`, `1e-3`: what numpy and
   /// spreadsheets write); hexadecimal, NaN and infinities (spelled out or overflowing) are
   /// rejected. Line and column numbers in errors start at 1. The rows, at 8 bytes a value and a
@@ -48,6 +49,13 @@ enum CSV {
         throw FormatError(
           "line \(lineNumber) has \(fields.count) columns, expected \(expected.columns) as on line \(expected.line)")
       }
+      // Numbers separated by something else would pass for one text field, and a first line of
+      // them for a header: say what the separator is instead.
+      if let (field, separator) = fields.lazy.compactMap({ f in otherSeparator(f).map { (f, $0) } }).first {
+        throw FormatError(
+          "line \(lineNumber): \(quoted(String(field), limit: 40)) holds numbers separated by \(separator); "
+            + "grucc's CSV separates the values of a row with commas")
+      }
       if expected == nil {
         expected = (fields.count, lineNumber)
         if fields.contains(where: { !$0.isEmpty }) && !fields.contains(where: { Double(String($0)) != nil || isDecimal($0) }) {
@@ -66,6 +74,16 @@ enum CSV {
       rows.append(row)
     }
     return (header, rows)
+  }
+
+  /// "spaces", "tabs" or "semicolons" when a field is two or more decimal numbers separated by
+  /// them (a file written with another separator), else nil.
+  static func otherSeparator(_ field: Substring) -> String? {
+    for (separator, name) in [(";", "semicolons"), ("\t", "tabs"), (" ", "spaces")] as [(Character, String)] {
+      let parts = field.split(separator: separator).map(trim).filter { !$0.isEmpty }
+      if parts.count >= 2 && parts.allSatisfy(isDecimal) { return name }
+    }
+    return nil
   }
 
   private static func trim(_ s: Substring) -> Substring {

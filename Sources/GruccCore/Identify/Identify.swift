@@ -30,6 +30,8 @@ struct IdentifyRequest {
   /// `-o FILE`: the matched layer's tensors are written there in grucc's names, and the printed
   /// model reads that file.
   var convertedPath: String?
+  /// `-o MODEL.gru`: the model goes to that file, so the report says so instead of printing it.
+  var modelPath: String?
   /// At most this many combinations are tried.
   var limit = Identify.defaultLimit
   /// With more sequences than this, every combination is tried on the first ones only and
@@ -257,8 +259,8 @@ enum Identify {
         printed.text, tensors: printed.tensors, x: xAll, output: output, full: true),
         let error = maxAbsError(value, yAll), error <= tolerance
       {
-        report.text +=
-          "\n" + conclusion(row, among: matches, error: error, y: y) + "\n\n" + printed.comment + printed.text
+        let summary = conclusion(row, among: matches, error: error, y: y, modelPath: request.modelPath)
+        report.text += "\n" + summary + (request.modelPath == nil ? "\n\n" + printed.comment + printed.text : "\n")
         report.model = printed.text
         report.converted = printed.converted
         return report
@@ -447,7 +449,9 @@ enum Identify {
     return out
   }
 
-  static func conclusion(_ row: IdentifyRow, among matches: [IdentifyRow], error: Double, y: IdentifyArray) -> String {
+  static func conclusion(
+    _ row: IdentifyRow, among matches: [IdentifyRow], error: Double, y: IdentifyArray, modelPath: String? = nil
+  ) -> String {
     var s = "Match: \(describe(row))"
     if let known = knownAs(row) { s += " (\(known))" }
     s += "."
@@ -458,7 +462,8 @@ enum Identify {
         "\n\(matches.count) combinations match: these data do not tell them apart (they differ in "
         + differing.joined(separator: ", ") + "); longer or more varied sequences would. The first is shown."
     }
-    s += "\nThe model below reproduces \(y.path) with max abs error \(formatError(error)):"
+    let model = modelPath.map { "The model written to \($0)" } ?? "The model below"
+    s += "\n\(model) reproduces \(y.path) with max abs error \(formatError(error))" + (modelPath == nil ? ":" : ".")
     return s
   }
 

@@ -111,6 +111,7 @@ public struct BindWeights: Pass {
     var used = Set<String>()
     // One report per file tensor: a missing stacked matrix is one problem, not one per gate.
     var reported = Set<String>()
+    var mismatches: [(ShapeMismatch, [Diagnostic])] = []
     for spec in specs {
       let e = plan.extractions[spec.name] ?? Extraction(tensor: spec.name, fileShape: spec.shape)
       // Where the file's name is not grucc's, say which of the model's tensors it feeds.
@@ -134,9 +135,8 @@ public struct BindWeights: Pass {
       }
       guard tensor.shape == e.fileShape else {
         if reported.insert(e.tensor).inserted {
-          diagnostics.error(
-            .weightShapeMismatch(e.tensor, file: file.path, found: tensor.shape, expected: e.fileShape), at: file.range,
-            notes: usedFor + (e.hint.map { [.note(.weightMapHint($0))] } ?? []))
+          mismatches.append((ShapeMismatch(spec: spec, tensor: e.tensor, found: tensor.shape, expected: e.fileShape),
+                             usedFor + (e.hint.map { [.note(.weightMapHint($0))] } ?? [])))
         }
         continue
       }
@@ -147,6 +147,13 @@ public struct BindWeights: Pass {
         continue
       }
       parameters.append(Parameter(name: spec.name, shape: spec.shape, values: e.extract(tensor.values), role: spec.role))
+    }
+    // A layer whose weights are all for another hidden size is one error at its `hidden N`.
+    let (hiddenErrors, explained) = HiddenSizeCheck.explain(mismatches.map(\.0), module: module, file: file)
+    for d in hiddenErrors { diagnostics.append(d) }
+    for (m, notes) in mismatches where !explained.contains(m.tensor) {
+      diagnostics.error(
+        .weightShapeMismatch(m.tensor, file: file.path, found: m.found, expected: m.expected), at: file.range, notes: notes)
     }
     for (tensor, name) in zip(file.tensors, names) where !used.contains(name) {
       diagnostics.warning(.unusedWeight(tensor.name, file: file.path), at: file.range)

@@ -271,6 +271,8 @@ public struct GRULayer: Sendable {
     return l
   }
   public var range: SourceRange
+  /// Where the source says `hidden N`: a weights file made for another size is reported there.
+  public var hiddenRange: SourceRange = .none
 
   public var directions: Int { direction == .bidirectional ? 2 : 1 }
 }

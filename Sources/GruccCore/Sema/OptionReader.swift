@@ -46,7 +46,7 @@ struct OptionReader {
     if let best = choices.min(by: { editDistance($0, value.spelling) < editDistance($1, value.spelling) }),
       editDistance(best, value.spelling) <= 2
     {
-      notes.insert(.note(.didYouMean(best)), at: 0)
+      notes.insert(.didYouMean(best, replacing: value.range), at: 0)
     }
     diagnostics.error(.invalidOptionValue(option: key, value: value.spelling), at: value.range, notes: notes)
     return nil
@@ -107,7 +107,7 @@ struct OptionReader {
       if let best = choices.min(by: { editDistance($0, name.text) < editDistance($1, name.text) }),
         editDistance(best, name.text) <= 2
       {
-        notes.insert(.note(.didYouMean(best)), at: 0)
+        notes.insert(.didYouMean(best, replacing: name.range), at: 0)
       }
       diagnostics.error(.invalidOptionValue(option: key, value: name.text), at: name.range, notes: notes)
       return nil
@@ -155,7 +155,7 @@ struct OptionReader {
       let key = c.key.text
       if !allowed.contains(key) {
         var notes: [Diagnostic] = []
-        if let best = suggestion(for: key) { notes.append(.note(.didYouMean(best))) }
+        if let best = suggestion(for: key) { notes.append(.didYouMean(best, replacing: c.key.range)) }
         notes.append(.note(.optionsOf(declaration, allowed)))
         diagnostics.error(.unknownOption(key, declaration: declaration), at: c.key.range, notes: notes)
       } else if let previous = seen[key] {

@@ -159,7 +159,7 @@ public struct Sema {
       let suggestion = closestName(to: name.text)
       diagnostics.error(
         .unknownName(name.text), at: name.range,
-        notes: suggestion.map { [.note(.didYouMean($0))] } ?? [])
+        notes: suggestion.map { [.didYouMean($0, replacing: name.range)] } ?? [])
       return nil
     }
     if found.kind == .invalid { return nil }
@@ -280,6 +280,7 @@ public struct Sema {
     var layer = GRULayer(
       name: layerName, source: decl.source.text, hidden: decl.hidden, reset: reset, update: update, bias: bias,
       direction: direction, merge: merge ?? .concat, initial: initial, outputActivation: activation, range: range)
+    layer.hiddenRange = decl.hiddenClauseRange
     layer.gateActivation = gateActivation
     layer.candidateActivation = candidateActivation
     layer.clip = clip
@@ -363,6 +364,12 @@ public struct Sema {
       {
         // Checked against the model's tensor names when the weights are bound.
         target = .tensor(name)
+      } else if let declared = definedAt[name] ?? definedAt[String(name.prefix { $0 != "." })],
+        !definitions.contains(where: { $0.name == defined[declared].name })
+      {
+        // It names a layer or binding whose declaration was rejected, with an error of its own:
+        // a second error here would only repeat it.
+        continue
       } else {
         diagnostics.error(.mapTargetUnknown(name), at: decl.target.range)
         continue
@@ -457,8 +464,12 @@ public struct Sema {
           else { return nil }
           return .activation(activation, x, range)
         }
+        // The arguments are not checked: what they would be checked against is unknown.
+        let suggestion = closestSpelling(to: callee.text, among: Sema.functionNames)
         diagnostics.error(
-          .unknownFunction(callee.text), at: callee.range, notes: [.note(.expectedOneOf(Sema.functionNames))])
+          .unknownFunction(callee.text), at: callee.range,
+          notes: (suggestion.map { [.didYouMean($0, replacing: callee.range)] } ?? [])
+            + [.note(.expectedOneOf(Sema.functionNames))])
         return nil
       }
     }

@@ -10,6 +10,8 @@ public struct Diagnostic: Sendable {
   /// `SourceRange.none` for problems that belong to no particular place (an unreadable file).
   public var range: SourceRange
   public var notes: [Diagnostic]
+  /// Edits that would fix it (a near-miss name replaced by the one meant), for tools.
+  public var fixIts: [FixIt] = []
 
   public init(
     _ severity: Severity, _ message: DiagnosticMessage, at range: SourceRange, notes: [Diagnostic] = []
@@ -23,6 +25,19 @@ public struct Diagnostic: Sendable {
   public static func note(_ message: DiagnosticMessage, at range: SourceRange = .none) -> Diagnostic {
     Diagnostic(.note, message, at: range)
   }
+
+  /// "did you mean 'X'?", with the fix-it that writes X over the misspelt text at `range`.
+  static func didYouMean(_ name: String, replacing range: SourceRange) -> Diagnostic {
+    var note = Diagnostic(.note, .didYouMean(name), at: .none)
+    if !range.isNone { note.fixIts = [FixIt(range: range, replacement: name)] }
+    return note
+  }
+}
+
+/// Replace the text at `range` with `replacement`.
+public struct FixIt: Sendable, Equatable {
+  public var range: SourceRange
+  public var replacement: String
 }
 
 /// Collects diagnostics in the order they are found. Each stage owns one for the length of a run;

@@ -22,6 +22,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case expectedOneOf([String])
   case expectedRangeOption(String, String)
   case expectedSequence(function: String, found: String)
+  case hiddenSizeMismatch(layer: String, hidden: Int, file: String, fileHidden: Int)
+  case hiddenSizeOfFile(tensor: String, shape: [Int], hidden: Int)
   case integerTooLarge(String)
   case internalError(String)
   case invalidName(String, String)
@@ -78,6 +80,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case weightMapHint(String)
   case weightOutOfRange(String, value: Double, file: String, precision: String)
   case weightShapeMismatch(String, file: String, found: [Int], expected: [Int])
+  case weightsFileMissingReport
   case weightUsedFor(String)
   case weightVariant(String)
 
@@ -105,6 +108,10 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .expectedNumberOption(let k, let v): return "option '\(k)' expects a positive number, found '\(v)'"
     case .expectedOneOf(let choices): return "expected " + quotedList(choices)
     case .expectedSequence(let f, let found): return "'\(f)' needs a sequence, but its argument is \(found)"
+    case .hiddenSizeMismatch(let layer, let hidden, let file, let fileHidden):
+      return "gru layer '\(layer)' has hidden \(hidden), but its weights in '\(file)' are for \(fileHidden) units"
+    case .hiddenSizeOfFile(let tensor, let shape, let hidden):
+      return "the file's '\(tensor)' is \(shapeText(shape)): hidden \(hidden)?"
     case .integerTooLarge(let s): return "integer '\(s)' is too large"
     case .internalError(let s): return "internal: \(s)"
     case .invalidName(let what, let s):
@@ -182,6 +189,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "weight '\(n)' from '\(file)' has the value \(value), beyond the range of \(precision), the model's precision"
     case .weightLayout(let file, let format, let reason): return "weights file '\(file)' (format \(format)): \(reason)"
     case .weightMapHint(let s): return s
+    case .weightsFileMissingReport:
+      return "the report lists the tensors the file must hold, with their shapes"
     case .weightUsedFor(let s): return "grucc reads \(s) from it"
     case .weightVariant(let s): return "\(s); the numbers will differ from the framework's"
     case .weightShapeMismatch(let n, let file, let found, let expected):

@@ -35,9 +35,31 @@ public struct DiagnosticRenderer: Sendable {
       out += "\(fileName): \(label) \(text)\n"
     } else {
       out += "\(fileName):\(d.range.start.line):\(d.range.start.column): \(label) \(text)\n"
-      if let source { out += snippet(d.range, in: source) }
+      if let source {
+        out += snippet(d.range, in: source)
+        // As clang does, the replacement a did-you-mean suggests, under the text it replaces.
+        if let fix = (d.fixIts + d.notes.filter { $0.range.isNone }.flatMap(\.fixIts)).first,
+          fix.range.start.line == d.range.start.line
+        {
+          let line = source.lineBytes(fix.range.start.line)
+          let width = max(5, String(d.range.start.line).count + 1)
+          let fixText = indent(line, upTo: fix.range.start.column - 1) + fix.replacement
+          out += String(repeating: " ", count: width) + " | " + (colors ? "\u{1B}[32m\(fixText)\u{1B}[0m" : fixText) + "\n"
+        }
+      }
     }
     for note in d.notes { render(note, parent: d.range, into: &out) }
+  }
+
+  /// Blanks as wide as the line's first `column` bytes: tabs are copied so what follows stays
+  /// aligned, and continuation bytes of a multi-byte character take no column of their own.
+  private func indent(_ line: ArraySlice<UInt8>, upTo column: Int) -> String {
+    var text = ""
+    for (i, b) in line.enumerated() where i < column {
+      if b & 0xC0 == 0x80 { continue }
+      text += b == UInt8(ascii: "\t") ? "\t" : " "
+    }
+    return text
   }
 
   /// The source line and a caret line; tabs before the caret are copied so it stays aligned.
@@ -59,13 +81,8 @@ public struct DiagnosticRenderer: Sendable {
     let width = max(5, number.count + 1)
     let gutter = String(repeating: " ", count: width - number.count) + number + " | "
     let blank = String(repeating: " ", count: width) + " | "
-    var caret = ""
     let caretColumn = range.start.column - 1
-    for (i, b) in line.enumerated() where i < caretColumn {
-      // Continuation bytes of a multi-byte character take no column of their own.
-      if b & 0xC0 == 0x80 { continue }
-      caret += b == UInt8(ascii: "\t") ? "\t" : " "
-    }
+    let caret = indent(line, upTo: caretColumn)
     var length = 1
     if range.end.line == range.start.line { length = max(1, range.end.column - range.start.column) }
     else { length = max(1, line.count - caretColumn) }

@@ -85,6 +85,8 @@ public struct GRUDecl: Sendable, Equatable {
   public var hidden: Int
   public var hiddenRange: SourceRange
   public var options: [OptionClause]
+  /// `hidden N` whole, for errors about the size rather than the number.
+  public var hiddenClauseRange: SourceRange = .none
 }
 
 /// `let e = expr` or `output y = expr`.

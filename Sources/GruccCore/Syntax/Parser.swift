@@ -189,11 +189,13 @@ public struct Parser {
     let source = name(try expect(.identifier, "the name of the layer's input sequence"))
     _ = try expect(.arrow)
     guard checkWord("hidden") else { try fail(expected: "'hidden'") }
-    advance()
+    let keyword = advance()
     let size = try expect(.integer, "the hidden size")
-    return GRUDecl(
+    var decl = GRUDecl(
       name: n, source: source, hidden: try integerValue(size), hiddenRange: size.range,
       options: try optionList())
+    decl.hiddenClauseRange = SourceRange(start: keyword.range.start, end: size.range.end)
+    return decl
   }
 
   // binding = ( "let" | "output" ) NAME "=" expr

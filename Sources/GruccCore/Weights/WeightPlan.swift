@@ -83,7 +83,7 @@ struct WeightPlan {
           fail(
             "'map \(layer.name) = \"\(map.source)\"\(map.layerIndex.map { ", layer \($0)" } ?? "")' matches no "
               + (free.count < gruGroups.count ? "unclaimed " : "") + "GRU tensors",
-            at: map.range, file: file, notes: groupNotes(gruGroups, convention, file: file, names: names, near: map.source))
+            at: map.range, file: file, notes: groupNotes(gruGroups, convention, file: file, names: names, near: map.source, dense: false, suggest: true))
           continue
         }
         chosen = split ? pair(candidates) : [candidates[0]]
@@ -107,7 +107,7 @@ struct WeightPlan {
         if chosen.count < (split ? 2 : 1) {
           fail(
             "no GRU tensors left for layer '\(layer.name)' (the file has \(gruGroups.count) GRU group\(gruGroups.count == 1 ? "" : "s"))",
-            at: layer.range, file: file, notes: groupNotes(gruGroups, convention, file: file, names: names, near: layer.name))
+            at: layer.range, file: file, notes: groupNotes(gruGroups, convention, file: file, names: names, near: layer.name, dense: false))
           continue
         }
       }
@@ -134,7 +134,7 @@ struct WeightPlan {
         }
         if group == nil {
           fail("'map \(d.name) = \"\(map.source)\"' matches no dense weights", at: map.range, file: file,
-               notes: groupNotes(freeDense, convention, file: file, names: names, near: map.source))
+               notes: groupNotes(freeDense, convention, file: file, names: names, near: map.source, dense: true, suggest: true))
           continue
         }
       } else if file.format == .grucc {
@@ -147,7 +147,7 @@ struct WeightPlan {
         fail(
           "cannot tell which tensors hold dense '\(d.name)'" + (freeDense.isEmpty ? ": the file has no dense weights left" : ""),
           at: file.range, file: file,
-          notes: groupNotes(freeDense, convention, file: file, names: names, near: d.name)
+          notes: groupNotes(freeDense, convention, file: file, names: names, near: d.name, dense: true)
             + [.note(.weightMapHint("add 'map \(d.name) = \"PREFIX\"'"))])
         continue
       }
@@ -231,14 +231,27 @@ struct WeightPlan {
   }
 
   /// The groups the file has, or when it has none of the kind wanted, its tensors.
+  /// What a map could have named: the file's GRU layers (PyTorch's with their layer index) or its
+  /// dense weights, by the prefix a map gives (`gru` for `gru.weight_ih_l0`), and, for a map's
+  /// near-miss source, the nearest of them.
   private func groupNotes(
-    _ groups: [WeightGroup], _ convention: Convention, file: WeightsFile, names: [String], near: String
+    _ groups: [WeightGroup], _ convention: Convention, file: WeightsFile, names: [String], near: String,
+    dense: Bool, suggest: Bool = false
   ) -> [Diagnostic] {
     guard !groups.isEmpty else { return [file.listing(names, near: near)] }
-    let list = groups.map { g in
-      convention.format == .pytorch ? "\(g.label) layer \(g.layerIndex)" : g.label
+    func mapName(_ g: WeightGroup) -> String {
+      var p = g.prefix
+      while let last = p.last, last == "." || last == "/" { p.removeLast() }
+      return p
     }
-    return [.note(.weightMapHint("the file has: " + list.joined(separator: ", ")))]
+    let list = groups.map { g in
+      !dense && convention.format == .pytorch ? "'\(mapName(g))' layer \(g.layerIndex)" : "'\(mapName(g))'"
+    }
+    var notes: [Diagnostic] = [
+      .note(.weightMapHint("the file's \(dense ? "dense weights" : "GRU layers"): " + list.joined(separator: ", ")))
+    ]
+    if suggest, let s = closestSpelling(to: near, among: groups.map(mapName)) { notes.insert(.note(.didYouMean(s)), at: 0) }
+    return notes
   }
 }
 

@@ -450,7 +450,7 @@ import Testing
   /// Command lines that make no sense: exit 1, a usage error on stderr, nothing on stdout.
   @Test(arguments: [
     [], ["--frobnicate"], ["m.gru", "--frobnicate"], ["m.gru", "-o"], ["m.gru", "--emit"], ["m.gru", "--emit", "asm"],
-    ["m.gru", "--emit=ir-after=nothing"], ["a.gru", "b.gru"], ["m.gru", "--help"], ["run"], ["run", "m.gru"],
+    ["m.gru", "--emit=ir-after=nothing"], ["a.gru", "b.gru"], ["run"], ["run", "m.gru"],
     ["run", "m.gru", "--input"], ["run", "m.gru", "--input", "x.csv", "--bogus"],
     ["run", "a.gru", "b.gru", "--input", "x"],
     ["check"], ["check", "a.gru", "b.gru"], ["check", "--verbose", "a.gru"], ["-"],
@@ -462,7 +462,8 @@ import Testing
     #expect(r.exitCode == 1)
     #expect(r.stdout.isEmpty)
     #expect(r.stderr.hasPrefix("grucc: error: "), "\(r.stderr)")
-    #expect(r.stderr.hasSuffix("\nrun 'grucc --help' for usage\n") || r.stderr.contains("cannot read"))
+    let hint = r.stderr.split(separator: "\n").last ?? ""
+    #expect(hint == "run 'grucc --help' for usage" || hint.hasPrefix("run 'grucc help ") || r.stderr.contains("cannot read"))
   }
 
   @Test func optionsParseIntoCommands() throws {

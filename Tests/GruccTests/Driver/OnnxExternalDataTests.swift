@@ -48,7 +48,7 @@ import Testing
     let model = dir.appendingPathComponent("model.onnx").path
     let r = Driver.run(["check", model])
     #expect(r.exitCode == 1)
-    #expect(r.stderr.hasPrefix("\(model): error: tensor '\(try externalTensor())': external data file 'model.onnx.data': cannot open it: No such file or directory"), "\(r.stderr)")
+    #expect(r.stderr.hasPrefix("\(model): error: tensor '\(try externalTensor())': external data file 'model.onnx.data': cannot open it: no such file or directory"), "\(r.stderr)")
   }
 
   @Test func aShortDataFileIsNamedWithItsSize() throws {

@@ -60,6 +60,25 @@ import Testing
     #expect(back.rows.flatMap { $0 }.map(\.bitPattern) == rows.flatMap { $0 }.map(\.bitPattern))
   }
 
+  /// A file written with another separator has a first line that no field of is a number; it
+  /// must not become a header (dropping a step): the error names the separator.
+  @Test(arguments: [
+    ("0.5 1\n1 0\n", "line 1: '0.5 1' holds numbers separated by spaces"),
+    ("0.5;1\n1;0\n", "line 1: '0.5;1' holds numbers separated by semicolons"),
+    ("0.5\t1\n1\t0\n", "line 1: '0.5\\t1' holds numbers separated by tabs"),
+    ("x;y\n0.5;1\n", "line 2: '0.5;1' holds numbers separated by semicolons"),
+    ("1,5;2,5\n", "line 1: '5;2' holds numbers separated by semicolons"),
+  ])
+  func otherSeparatorsAreNamed(_ text: String, _ message: String) {
+    expectError(message) { _ = try read(text) }
+  }
+
+  /// Headers are text: names with spaces or digits in them are still a header.
+  @Test func headersMayHoldSpacesAndDigits() throws {
+    #expect(try CSV.readTable(Array("bit a, bit 2\n1,0\n".utf8)).header == ["bit a", "bit 2"])
+    #expect(try CSV.readTable(Array("x1,x2\n1,0\n".utf8)).rows == [[1, 0]])
+  }
+
   @Test func rejectsBadInput() {
     expectError("line 3 has 2 columns, expected 3 as on line 1") { _ = try read("a,b,c\n1,2,3\n4,5\n") }
     expectError("line 4 has 4 columns, expected 3 as on line 2") { _ = try read("# c\n1,2,3\n\n4,5,6,7\n") }
@@ -68,10 +87,10 @@ import Testing
     expectError("line 1, column 1: non-finite value 'inf'") { _ = try read("inf,1") }
     expectError("line 1, column 2: '1e999' is out of range for a double") { _ = try read("0,1e999") }
     expectError("line 2, column 2: 'abc' is not a number") { _ = try read("1,2\n3,abc\n") }
-    expectError("line 1, column 2: '1 2' is not a number") { _ = try read("0,1 2") }
+    expectError("line 1: '1 2' holds numbers separated by spaces") { _ = try read("0,1 2") }
     expectError("line 1, column 2: empty field") { _ = try read("1,,2") }
     expectError("line 1, column 3: empty field") { _ = try read("1,2,") }
-    expectError("line 2, column 1: '1;2' is not a number") { _ = try read("a\n1;2") }
+    expectError("line 2: '1;2' holds numbers separated by semicolons") { _ = try read("a\n1;2") }
     expectError("line 2: invalid UTF-8 at byte 4") { _ = try CSV.read([0x31, 0x0A, 0x32, 0x2C, 0xFF]) }
   }
 

@@ -152,6 +152,14 @@ import Testing
     Reach(
       message: "weightShapeMismatch", source: tiny(weightsLine), position: "5:1",
       tensors: tinyTensors { $0[9].shape = [2, 1] }),
+    // The file's layer has 3 units where the model says hidden 2: every tensor but the input
+    // size's dimension disagrees, and the one error is at 'hidden 2'.
+    Reach(
+      message: "hiddenSizeMismatch", source: tiny(weightsLine), position: "3:14",
+      tensors: tinyTensors { t in for i in t.indices { t[i].shape = t[i].shape.map { $0 == 2 ? 3 : $0 } } }),
+    Reach(
+      message: "hiddenSizeOfFile", source: tiny(weightsLine), position: "5:1",
+      tensors: tinyTensors { t in for i in t.indices { t[i].shape = t[i].shape.map { $0 == 2 ? 3 : $0 } } }),
     Reach(
       message: "expectedNumberOption",
       source: tiny("gru g = h -> hidden 2, reset before, update keeps-state, bias single, clip many"), position: "5:76"),
@@ -234,7 +242,7 @@ import Testing
     #expect(!matches.isEmpty, "no '\(r.message)' in:\n\(InProcess.render(run.diagnostics, r.source))")
     let severity =
       r.message.hasSuffix("Choices")
-        || ["didYouMean", "expectedOneOf", "optionsOf", "previousDeclaration", "weightMapHint", "weightUsedFor"]
+        || ["didYouMean", "expectedOneOf", "optionsOf", "previousDeclaration", "weightMapHint", "weightUsedFor", "hiddenSizeOfFile"]
           .contains(r.message)
       ? Diagnostic.Severity.note : r.severity
     #expect(matches.contains { $0.severity == severity })
@@ -405,7 +413,18 @@ import Testing
 /// The catalogue cases only the Driver produces (it reads the weights file), reached through it
 /// in a temporary directory and matched by location and the rendered message.
 @Suite struct DriverReach {
-  static let messages = ["cannotReadFile", "weightFileInvalid"]
+  static let messages = ["cannotReadFile", "weightFileInvalid", "weightsFileMissingReport"]
+
+  /// `check` reports a model whose weights file does not exist yet, with a warning and a note.
+  @Test func checkOfAModelWhoseWeightsFileIsMissing() throws {
+    try withScratchDirectory { dir in
+      let model = "\(dir)/m.gru"
+      _ = FileManager.default.createFile(atPath: model, contents: Data(SemaTests.tiny("weights \"later.safetensors\"").utf8))
+      let result = Driver.run(["check", model])
+      #expect(result.exitCode == 0)
+      #expect(result.stderr.contains("\(model):5:1: note: \(DiagnosticMessage.weightsFileMissingReport.text)\n"))
+    }
+  }
 
   @Test(arguments: [
     (

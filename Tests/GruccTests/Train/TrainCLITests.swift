@@ -220,7 +220,7 @@ import Testing
       let before = listing(dir)
       let r = grucc(trainArguments(dir, extra))
       #expect(r.exitCode == 1)
-      #expect(r.stderr == "grucc: error: \(message)\nrun 'grucc --help' for usage\n")
+      #expect(r.stderr == "grucc: error: \(message)\nrun 'grucc help train' for usage\n")
       #expect(listing(dir) == before)
     }
   }
@@ -268,7 +268,7 @@ import Testing
       for (arguments, message) in cases {
         let r = grucc(arguments)
         #expect(r.exitCode == 1)
-        #expect(r.stderr == "grucc: error: \(message)\nrun 'grucc --help' for usage\n")
+        #expect(r.stderr == "grucc: error: \(message)\nrun 'grucc help train' for usage\n")
       }
       let noOutput = grucc(["train", "\(dir)/tiny.gru", "--data", "\(dir)/train.npz", "--loss", "mse", "--steps", "1"])
       #expect(noOutput.exitCode == 1)

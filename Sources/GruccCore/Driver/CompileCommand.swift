@@ -1,0 +1,61 @@
+// `grucc MODEL.gru [-o MODEL.c] [--emit KIND]`: the C (model.c, model.h and, with --weights
+// external, model.weights), or one stage's output.
+
+extension Driver {
+  mutating func compile(_ options: CompileOptions) throws(DriverError) {
+    // An imported model is named after the file it goes to (kws.c: kws_run), unless --name says.
+    let stem = options.output.map(baseName).flatMap(ProgramWriter.identifier)
+    let front = try frontEnd(options.input, modelName: options.name ?? stem)
+    let (output, input) = (options.output, options.input)
+    switch options.emit {
+    case .tokens?:
+      var lexer = Lexer(source: front.source)
+      let text = lexer.tokenize().map { t in
+        // No trailing space after the kind of a token without text: editors strip it from golden files.
+        "\(t.range.start.line):\(t.range.start.column) \(t.kind)" + (t.text.isEmpty || t.kind == .newline ? "" : " \(t.text)") + "\n"
+      }.joined()
+      try deliver(text, to: output, input: input)
+    case .ast?:
+      try deliver(ASTPrinter.print(front.file), to: output, input: input)
+    case .ir(let after)?:
+      if after == "irgen" { return try deliver(IRPrinter.print(front.module!), to: output, input: input) }
+      let module = try optimise(front, through: after, printAfterAll: options.printIRAfterAll)
+      try deliver(IRPrinter.print(module), to: output, input: input)
+    case .gradientIR?:
+      let module = try optimise(front, through: "lower-dense")
+      let gradient: Module
+      do throws(PipelineFailure) {
+        gradient = try Autodiff.gradientModule(module)
+      } catch {
+        throw .internalFailure(error)
+      }
+      try deliver(IRPrinter.print(gradient), to: output, input: input)
+    case .weights?:
+      guard let path = output, path.hasSuffix(".safetensors") else { throw .emitWeightsNeedsOutput }
+      let module = try optimise(front, through: "bind-weights")
+      try write([(path, Safetensors.write(Self.tensors(of: module), metadata: [("format", "grucc")]))], input: input)
+    case .c?, .header?:
+      let module = try optimise(front, printAfterAll: options.printIRAfterAll)
+      let emitted = Compiler.emitC(
+        module, headerName: "\(module.name).h", activations: options.activations, weights: options.weights)
+      try deliver(options.emit == .c ? emitted.source : emitted.header, to: output, input: input)
+    case nil:
+      let module = try optimise(front, printAfterAll: options.printIRAfterAll)
+      let cPath = output ?? "\(module.name).c"
+      guard cPath.hasSuffix(".c") else { throw .outputKind(cPath, expected: "'.c' (the header goes beside it as '.h')") }
+      let hPath = String(cPath.dropLast(2)) + ".h"
+      let headerName = hPath.split(separator: "/").last.map(String.init) ?? hPath
+      let emitted = Compiler.emitC(module, headerName: headerName, activations: options.activations, weights: options.weights)
+      var files = [(cPath, Array(emitted.source.utf8)), (hPath, Array(emitted.header.utf8))]
+      // With --weights external the blob goes beside the C: model.c, model.h, model.weights.
+      if let blob = emitted.blob { files.append((String(cPath.dropLast(2)) + ".weights", blob)) }
+      try write(try addingDepfile(files, options), input: input)
+    }
+  }
+
+  /// A module's parameters as safetensors tensors in its precision.
+  static func tensors(of module: Module) -> [NamedTensor] {
+    let dtype: TensorDType = module.precision == .f32 ? .f32 : .f64
+    return module.parameters.map { NamedTensor(name: $0.name, dtype: dtype, shape: $0.shape, values: $0.values) }
+  }
+}
