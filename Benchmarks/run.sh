@@ -170,7 +170,7 @@ $weights
 EOF
 done
 
-# The other variants, at H = variant_hidden, without peers: grucc's own exact build is their
+# The other variants, at H = variant_hidden, without peers: grucc's own libm build is their
 # reference. KEY|LABEL|GATES|DIRECTIONS|LAYERS|LAYER OPTIONS (the bounds scale with the gates,
 # directions and layers).
 variant_hidden=128
@@ -194,22 +194,20 @@ done <<EOF
 $variants
 EOF
 
-# A grucc without --activations fast (an older build): the fast columns say n/a.
-builds=exact
+# Both activation modes: libm (the C library's expf and tanhf) and fast (the default). A grucc
+# from before fast became the default has no 'libm': its default is libm.
+builds="libm fast"
 first=${sizes%% *}
-if "$grucc" "$tmp/h$first/bench.gru" --activations fast -o "$tmp/probe.c" 2>"$tmp/probe.err"; then
-  builds="exact fast"
-  fast_note="grucc --activations fast: yes"
-else
-  fast_note="grucc --activations fast: n/a ($(head -n 1 "$tmp/probe.err"))"
-fi
+libm_flags="--activations libm"
+if ! "$grucc" "$tmp/h$first/bench.gru" --activations libm -o "$tmp/probe.c" 2>/dev/null; then libm_flags=; fi
+fast_note="libm build: ${libm_flags:-the default of an older grucc}"
 
 # Compiles model (grucc) and harness (C) for every size, build and compiler configuration:
 # h<H>/<build>/model.c (v<key>/<build>/ for the variants) and harness-c<k> for configuration k.
 compile_model() {   # MODEL.GRU DIR BUILD
   local flags= k
   mkdir -p "$2"
-  if [ "$3" = fast ]; then flags="--activations fast"; fi
+  if [ "$3" = fast ]; then flags="--activations fast"; else flags=$libm_flags; fi
   "$grucc" "$1" $flags -o "$2/model.c"
   for ((k = 0; k < nconfigs; k++)); do
     $(config_cc $k) $(config_flags $k) $common -Wall -Wextra -I"$2" "$here/harness.c" "$2/model.c" -lm -lpthread \
@@ -228,15 +226,15 @@ EOF
 
 # ---- correctness, then time ---------------------------------------------------------------
 
-# The reference is PyTorch's output when the peers ran; else the exact build checks the fast
-# one (the first configuration's exact build writes x.f32 and y.f32 itself). Every
+# The reference is PyTorch's output when the peers ran; else the libm build checks the fast
+# one (the first configuration's libm build writes x.f32 and y.f32 itself). Every
 # configuration is checked: results lines "check H BUILD@c<k> ERRORS".
 for h in $sizes; do
   if [ -n "$python" ]; then
     checked=$builds
   else
-    "$tmp/h$h/exact/harness-c0" dump $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32"
-    checked=${builds#exact}
+    "$tmp/h$h/libm/harness-c0" dump $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32"
+    checked=${builds#libm}
   fi
   for b in $checked; do
     for ((k = 0; k < nconfigs; k++)); do
@@ -246,8 +244,8 @@ for h in $sizes; do
 done
 while IFS='|' read -r key label gates dirs layers options; do
   [ -n "$key" ] || continue
-  "$tmp/v$key/exact/harness-c0" dump $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32"
-  for b in ${builds#exact}; do
+  "$tmp/v$key/libm/harness-c0" dump $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32"
+  for b in ${builds#libm}; do
     for ((k = 0; k < nconfigs; k++)); do
       echo "check v$key $b@c$k $("$tmp/v$key/$b/harness-c$k" check $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32")" >>"$results"
     done
@@ -330,7 +328,7 @@ fi
 # compare: every configuration side by side for the sizes' three modes, with the ratios the
 # compilers are judged by: each compiler's main build over the first compiler's, and each -O2
 # build over the same compiler's main build.
-case " $builds " in *" fast "*) derived_label=fast ;; *) derived_label=exact ;; esac
+case " $builds " in *" fast "*) derived_label=fast ;; *) derived_label=libm ;; esac
 compare() {
   local list= k
   for ((k = 0; k < nconfigs; k++)); do list="$list${list:+;}${configs[$k]}"; done
@@ -422,7 +420,7 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
   # One row: FLOPs per step, the bound in ns per step, and which field of the check lines holds
   # the error of this mode (0: not checked). The derived columns use the build named by derived.
   function add_row(h, mode, label, flops, bound, field,    ex, fa, d, i) {
-    ex = median[mode, h, "exact"]; fa = median[mode, h, "fast"]
+    ex = median[mode, h, "libm"]; fa = median[mode, h, "fast"]
     d = derived == "fast" ? fa : ex
     rows++
     cell[rows, 1] = shown_h != "" ? shown_h : h; cell[rows, 2] = label; cell[rows, 3] = ns(ex)
@@ -441,8 +439,8 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
   }
   END {
     fast = builds ~ /fast/
-    derived = fast ? "fast" : "exact"
-    split("H|mode|exact ns/step|fast ns/step|p10/p90 (" derived ")|GFLOP/s (" derived ")|bound ns/step|% of bound|ORT ns/step|PyTorch ns/step|x ORT|x PyTorch|max err", head, "|")
+    derived = fast ? "fast" : "libm"
+    split("H|mode|libm ns/step|fast ns/step|p10/p90 (" derived ")|GFLOP/s (" derived ")|bound ns/step|% of bound|ORT ns/step|PyTorch ns/step|x ORT|x PyTorch|max err", head, "|")
     ncols = 13
     n = split(sizes, hs, " ")
     for (k = 1; k <= n; k++) {
@@ -489,8 +487,8 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
     print ""
     if (scaling != "") print "2 threads: " scaling "x the throughput of 1 thread (" derived " build)."
     print "x ORT, x PyTorch: the peer'"'"'s time over grucc'"'"'s (" derived " build); above 1, grucc is faster."
-    if (peers != "") print "max err: largest |grucc - PyTorch| over the outputs of the " (fast ? "exact and fast builds" : "exact build") "; must be below " max_error "."
-    else if (fast) print "max err: largest |fast build - exact build| (no PyTorch to compare with); must be below " max_error "."
+    if (peers != "") print "max err: largest |grucc - PyTorch| over the outputs of the " (fast ? "libm and fast builds" : "libm build") "; must be below " max_error "."
+    else if (fast) print "max err: largest |fast build - libm build| (no PyTorch to compare with); must be below " max_error "."
     else print "max err: - (no PyTorch and no fast build to compare with)."
     exit failed
   }'

@@ -6,7 +6,7 @@ public enum CEmitter {
   /// The generated source and header, and with external weights the blob. `headerName` is the
   /// header's file name, as `#include`d.
   public static func emit(
-    _ module: Module, headerName: String, activations: ActivationMode = .exact, weights: WeightStorage = .embedded
+    _ module: Module, headerName: String, activations: ActivationMode = .fast, weights: WeightStorage = .embedded
   ) -> (source: String, header: String, blob: [UInt8]?) {
     precondition(!module.parameters.contains(where: \.isPlaceholder), "weights without values cannot be emitted")
     let iface = CInterface(module, headerName: headerName, weights: weights)
@@ -80,7 +80,9 @@ public enum CEmitter {
       return ["Activations use the C library's exp and tanh."]
     }
     return [
-      "Activations (--activations fast): sigmoid, tanh and exp are polynomials that vectorise.",
+      "Activations (fast, the default): sigmoid, tanh and exp are polynomials that vectorise, computed",
+      "as grucc's interpreter computes them, bit for bit, unless the compiler contracts a*b + c into",
+      "an FMA (gcc's GNU dialects, -ffp-contract=fast; clang is told not to). --activations libm: the C library's.",
       "Maximum errors: \(CFastMath.accuracy(precision)).",
     ]
   }

@@ -54,7 +54,7 @@ enum CPrelude {
   static let columnsPerPass = 4
 
   static func emit(
-    _ kernels: CKernels, panels: [Int] = [], mode: ActivationMode = .exact, names: CNames, precision: Precision,
+    _ kernels: CKernels, panels: [Int] = [], mode: ActivationMode = .fast, names: CNames, precision: Precision,
     into w: inout CWriter
   ) {
     let real = precision == .f32 ? "float" : "double"

@@ -433,7 +433,7 @@ public struct Driver {
     }
     let outputs: [(name: String, value: ArrayValue)]
     do throws(InterpreterError) {
-      outputs = try Interpreter.run(module, inputs: inputs, budget: budget)
+      outputs = try Interpreter.run(module, inputs: inputs, activations: options.activations, budget: budget)
     } catch {
       return fail((error.input.flatMap { files[$0] }.map { "\($0): " } ?? "") + error.message)
     }
