@@ -139,11 +139,27 @@ l1=$(cache_bytes 1) l2=$(cache_bytes 2) l3=$(cache_bytes 3)
 buf_l1=$((l1 / 2)) buf_l2=$((l2 / 2)) buf_l3=$((4 * l2)) buf_dram=$((512 << 20))
 [ "$l3" -eq 0 ] || [ $buf_l3 -le $((l3 / 2)) ] || buf_l3=$((l3 / 2))
 
+# The figures move between runs and within one (the L1 bandwidth read 187 and 227 GB/s in two
+# runs), so they are measured before the timings and again at the start of every round, and the
+# bounds use the median of the measurements; the machine section shows their range.
 $(config_cc 0) $optimised $common -Wall -Wextra "$here/machine.c" -o "$tmp/machine"
-peak=$("$tmp/machine" peak 2>/dev/null)
-bw_l1=$("$tmp/machine" read $buf_l1 2>/dev/null)
-bw_l2=$("$tmp/machine" read $buf_l2 2>/dev/null)
-bw_l3=$("$tmp/machine" read $buf_l3 2>/dev/null)
+machine_figures=$tmp/machine-figures
+: >"$machine_figures"
+measure_machine() {
+  echo "peak $("$tmp/machine" peak 2>/dev/null)" >>"$machine_figures"
+  echo "l1 $("$tmp/machine" read $buf_l1 2>/dev/null)" >>"$machine_figures"
+  echo "l2 $("$tmp/machine" read $buf_l2 2>/dev/null)" >>"$machine_figures"
+  echo "l3 $("$tmp/machine" read $buf_l3 2>/dev/null)" >>"$machine_figures"
+}
+# figure NAME [range]: the median of NAME's measurements, or "min-max (n)"
+figure() {
+  sort -k2,2g "$machine_figures" | awk -v name=$1 -v range=${2:-} '$1 == name { v[++n] = $2 }
+    END {
+      if (range != "") { printf "%s-%s, %d measurements", v[1], v[n], n; exit }
+      print n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }'
+}
+measure_machine
 bw_dram=$("$tmp/machine" read $buf_dram 2>/dev/null)
 
 # ---- models -------------------------------------------------------------------------------
@@ -268,6 +284,7 @@ timed() {
 }
 : >"$timings"
 for ((round = 1; round <= rounds; round++)); do
+  measure_machine
   for h in $sizes; do
     for b in $builds; do
       timed sequence h$h $b sequence $steps $budget
@@ -299,6 +316,8 @@ sort -k1,3 "$timings" | awk '
 
 # ---- report -------------------------------------------------------------------------------
 
+peak=$(figure peak) bw_l1=$(figure l1) bw_l2=$(figure l2) bw_l3=$(figure l3)
+
 # Other processes on the machine slow the timings down and shrink the 2-thread scaling: the
 # load average says whether this run had the machine to itself.
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)
@@ -307,10 +326,10 @@ echo
 echo "## Machine"
 echo
 echo "cpu:            $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; load average $load"
-echo "FMA peak:       $peak GFLOP/s (1 core)"
-echo "read bandwidth: L1d $bw_l1 GB/s ($(pretty_bytes $l1) cache, $(pretty_bytes $buf_l1) buffer)"
-echo "                L2  $bw_l2 GB/s ($(pretty_bytes $l2) cache, $(pretty_bytes $buf_l2) buffer)"
-echo "                L3  $bw_l3 GB/s ($(pretty_bytes $l3) cache, $(pretty_bytes $buf_l3) buffer)"
+echo "FMA peak:       $peak GFLOP/s (1 core; median of $(figure peak range))"
+echo "read bandwidth: L1d $bw_l1 GB/s ($(pretty_bytes $l1) cache, $(pretty_bytes $buf_l1) buffer; median of $(figure l1 range))"
+echo "                L2  $bw_l2 GB/s ($(pretty_bytes $l2) cache, $(pretty_bytes $buf_l2) buffer; median of $(figure l2 range))"
+echo "                L3  $bw_l3 GB/s ($(pretty_bytes $l3) cache, $(pretty_bytes $buf_l3) buffer; median of $(figure l3 range))"
 echo "                DRAM $bw_dram GB/s ($(pretty_bytes $buf_dram) buffer)"
 for c in $(printf '%s\n' $compilers | sed 's/:.*//' | awk '!seen[$0]++'); do
   echo "C:              $c: $($c --version | head -n 1)"
