@@ -76,7 +76,7 @@ enum CHeaderEmitter {
       define("weights_bytes", String(layout.bytes), "size of the weights blob (--weights external)")
       define("weights_layout", CWeights.hex(layout.checksum) + "u", "the blob layout's checksum, in its header")
     } else {
-      define("weight_bytes", String(iface.parameterCount * iface.elementBytes), "size of the constant weight arrays")
+      define("weight_bytes", String(iface.weightBytes), "size of the constant weight arrays")
     }
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {

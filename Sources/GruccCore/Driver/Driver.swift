@@ -44,6 +44,13 @@ public struct Driver {
   }
 
   /// Runs one grucc command line (without the program name).
+  /// The blob of `--weights external` holds one element type: 16-bit matrices are not in it yet.
+  static func storageRefusal(_ module: Module, _ options: CompileOptions) -> String? {
+    guard module.weightElement != .f32, options.weights == .external else { return nil }
+    return "'weights-storage \(module.weightElement.rawValue)' needs the weights compiled in: "
+      + "'--weights external' stores f32 only"
+  }
+
   public static func run(_ arguments: [String], colors: Bool = false, progress: ProgressOutput? = nil) -> DriverResult {
     run(arguments, colors: colors, progress: progress, gradient: Trainer.defaultGradient)
   }
@@ -228,6 +235,7 @@ public struct Driver {
       return write([(path, Safetensors.write(tensors, metadata: [("format", "grucc")]))], input: options.input)
     case .c?, .header?:
       guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
+      if let refusal = Self.storageRefusal(module, options) { return fail(refusal) }
       let headerName = "\(module.name).h"
       let emitted = CEmitter.emit(module, headerName: headerName, activations: options.activations, weights: options.weights)
       return deliver(options.emit == .c ? emitted.source : emitted.header, to: options.output, input: options.input)
@@ -235,6 +243,7 @@ public struct Driver {
       guard let module = optimise(front, printAfterAll: options.printIRAfterAll) else { return 1 }
       let cPath = options.output ?? "\(module.name).c"
       guard cPath.hasSuffix(".c") else { return fail("output file '\(cPath)' must end in '.c' (the header goes beside it as '.h')") }
+      if let refusal = Self.storageRefusal(module, options) { return fail(refusal) }
       let hPath = String(cPath.dropLast(2)) + ".h"
       let headerName = hPath.split(separator: "/").last.map(String.init) ?? hPath
       let emitted = CEmitter.emit(module, headerName: headerName, activations: options.activations, weights: options.weights)
