@@ -13,6 +13,8 @@
 #   Benchmarks/run.sh --o2            also builds with -O2 -march=native and with plain -O2
 #   Benchmarks/run.sh --rounds 5      repeats every measurement 5 times, interleaved; reports the
 #                                     median of the rounds' medians
+#   Benchmarks/run.sh --storage bf16  the weights-storage types timed next to f32 (default
+#                                     "f16 bf16"; --storage "" for none)
 #   Benchmarks/run.sh --setup-venv    creates Benchmarks/.venv with the peers' packages, then exits
 #
 # Environment: GRUCC (a grucc binary; else this script builds one with `swift build -c release`),
@@ -34,6 +36,7 @@ compilers=${CC:-clang}
 optimised="-O3 -march=native"     # the main build; --o2 adds "-O2 -march=native" and "-O2"
 common="-std=c99 -D_POSIX_C_SOURCE=199309L"
 rounds=1
+storages="f16 bf16"               # weights-storage types timed next to f32 (fast activations)
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -47,7 +50,8 @@ while [ $# -gt 0 ]; do
     --o2) o2=1 ;;
     --rounds) [ $# -ge 2 ] || die "--rounds needs a count"; rounds=$2; shift ;;
     --setup-venv) setup_venv=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --storage) [ $# -ge 2 ] || die "--storage needs a list, e.g. --storage \"f16 bf16\""; storages=$2; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
   shift
@@ -232,6 +236,11 @@ compile_model() {   # MODEL.GRU DIR BUILD
 }
 for h in $sizes; do
   for b in $builds; do compile_model "$tmp/h$h/bench.gru" "$tmp/h$h/$b" $b; done
+  # The same model and weights with its matrices stored narrow (fast activations).
+  for s in $storages; do
+    sed "s/^precision f32\$/precision f32\nweights-storage $s/" "$tmp/h$h/bench.gru" >"$tmp/h$h/$s.gru"
+    compile_model "$tmp/h$h/$s.gru" "$tmp/h$h/$s" fast
+  done
 done
 while IFS='|' read -r key label gates dirs layers options; do
   [ -n "$key" ] || continue
@@ -255,6 +264,12 @@ for h in $sizes; do
   for b in $checked; do
     for ((k = 0; k < nconfigs; k++)); do
       echo "check $h $b@c$k $("$tmp/h$h/$b/harness-c$k" check $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32")" >>"$results"
+    done
+  done
+  # The storages' errors are their own (the weights are rounded): reported, not held to max_error.
+  for s in $storages; do
+    for ((k = 0; k < nconfigs; k++)); do
+      echo "scheck $h $s@c$k $("$tmp/h$h/$s/harness-c$k" check $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32")" >>"$results"
     done
   done
 done
@@ -291,6 +306,10 @@ for ((round = 1; round <= rounds; round++)); do
       timed streaming h$h $b streaming $steps $budget
       timed batch h$h $b batch $batch $batch_steps 1 $budget
       if [ "$h" = $batch_hidden ]; then timed batch2 h$h $b batch $batch $batch_steps 2 $budget; fi
+    done
+    for s in $storages; do
+      timed sequence h$h $s sequence $steps $budget
+      timed streaming h$h $s streaming $steps $budget
     done
   done
   while IFS='|' read -r key label gates dirs layers options; do
@@ -513,6 +532,46 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
   }'
 }
 
+# storage_table K: for configuration K, each storage's ns per step next to f32's (the fast build),
+# the speed-up (f32 time over the storage's) and the storage's max error against the reference.
+storage_table() {
+  awk -v k="c$1" -v sizes="$sizes" -v storages="$storages" '
+    function ns(v) { return v == "" ? "-" : sprintf(v < 100 ? "%.1f" : "%.0f", v) }
+    $3 ~ /@/ {
+      split($3, who, "@"); if (who[2] != k) next
+      if ($1 == "scheck") { e = $4; for (i = 5; i <= 6; i++) if ($i + 0 > e) e = $i + 0; err[$2, who[1]] = e; next }
+      if ($1 == "check") next
+      median[$1, $2, who[1]] = $4
+    }
+    END {
+      ns_ = split(storages, st, " ")
+      line = "| H | mode | f32 ns/step"
+      for (j = 1; j <= ns_; j++) line = line " | " st[j] " ns/step | " st[j] " speed-up"
+      for (j = 1; j <= ns_; j++) line = line " | " st[j] " max err"
+      print line " |"
+      line = "|--:|---|--:"
+      for (j = 1; j <= 3 * ns_; j++) line = line "|--:"
+      print line "|"
+      n = split(sizes, hs, " ")
+      for (q = 1; q <= n; q++) {
+        h = hs[q]
+        for (m = 1; m <= 2; m++) {
+          mode = m == 1 ? "sequence" : "streaming"
+          f = median[mode, h, "fast"]
+          line = "| " h " | " mode " | " ns(f)
+          for (j = 1; j <= ns_; j++) {
+            s = median[mode, h, st[j]]
+            line = line " | " ns(s) " | " (s == "" || f == "" ? "-" : sprintf("%.2fx", f / s))
+          }
+          for (j = 1; j <= ns_; j++) line = line " | " ((h, st[j]) in err ? sprintf("%.1e", err[h, st[j]]) : "-")
+          print line " |"
+        }
+      }
+      print ""
+      print "speed-up: f32 storage time over the storage'"'"'s (above 1, the storage is faster); max err: largest |storage build - reference| (the reference as in the table above), the rounding of the weights."
+    }' "$results"
+}
+
 what="median ns per time step, $budget s per measurement"
 [ $rounds = 1 ] || what="median ns per time step over $rounds interleaved rounds (each the median of $budget s)"
 failed=0
@@ -521,6 +580,12 @@ for ((k = 0; k < nconfigs; k++)); do
   echo "## grucc, T=$steps (batched: B=$batch, T=$batch_steps), $(config_cc $k) $(config_flags $k): $what"
   echo
   table $k || failed=1
+  if [ -n "$storages" ]; then
+    echo
+    echo "### weights-storage next to f32 ($(config_cc $k) $(config_flags $k), fast activations)"
+    echo
+    storage_table $k
+  fi
 done
 if [ $nconfigs -gt 1 ]; then
   echo

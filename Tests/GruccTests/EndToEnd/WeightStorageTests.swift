@@ -66,20 +66,7 @@ import Testing
     let text = Self.withStorage(FastMathBitTests.model("f32"), element)
     try CompileInProcess.c(text, flags: []).write(to: dir.appendingPathComponent("m.c"), atomically: false, encoding: .utf8)
     try CompileInProcess.header(text, flags: []).write(to: dir.appendingPathComponent("m.h"), atomically: false, encoding: .utf8)
-    let harness = """
-      #include "m.c"
-      #include <stdio.h>
-      int main(void) {
-          for (unsigned i = 0; i < 65536u; i++) {
-              float f = m_widen((uint16_t)i);
-              uint32_t u;
-              memcpy(&u, &f, sizeof u);
-              printf("%08x\\n", (unsigned)u);
-          }
-          return 0;
-      }
-      """
-    try harness.write(to: dir.appendingPathComponent("widen.c"), atomically: false, encoding: .utf8)
+    try Self.widenHarness.write(to: dir.appendingPathComponent("widen.c"), atomically: false, encoding: .utf8)
     for flags in [["-O3", "-march=native"], ["-O2"]] {
       let binary = dir.appendingPathComponent("widen").path
       let built = try clang.compile(CCompiler.strictC + flags + [dir.appendingPathComponent("widen.c").path, "-o", binary, "-lm"])
@@ -97,6 +84,60 @@ import Testing
       }
       #expect(wrong == 0, "\(storage) \(flags): \(wrong) patterns widen wrongly")
     }
+  }
+
+  /// Prints the float bits m_widen makes of every 16-bit pattern, one per line.
+  static let widenHarness = """
+    #include "m.c"
+    #include <stdio.h>
+    int main(void) {
+        for (unsigned i = 0; i < 65536u; i++) {
+            float f = m_widen((uint16_t)i);
+            uint32_t u;
+            memcpy(&u, &f, sizeof u);
+            printf("%08x\\n", (unsigned)u);
+        }
+        return 0;
+    }
+    """
+
+  /// The C of each storage compiles without a warning under the firmware flags, as C99 and C++,
+  /// with clang and gcc, with and without -march=native (the two ways of widening f16), and for a
+  /// Cortex-M4; the aarch64 build (which widens through _Float16) widens every pattern as x86 does.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: narrow.map(\.rawValue))
+  func compilesCleanlyEverywhere(storage: String) throws {
+    let element = try #require(WeightElement(rawValue: storage))
+    let dir = try EndToEnd.temporaryDirectory("storage-builds-\(storage)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let text = Self.withStorage(FastMathBitTests.model("f32"), element)
+    let source = dir.appendingPathComponent("m.c").path
+    try CompileInProcess.c(text, flags: []).write(toFile: source, atomically: false, encoding: .utf8)
+    try CompileInProcess.header(text, flags: []).write(to: dir.appendingPathComponent("m.h"), atomically: false, encoding: .utf8)
+    var builds: [(String, [String])] = []
+    for compiler in [Clang.path, Clang.gccPath].compactMap({ $0 }) {
+      for target in [["-O2", "-march=native"], ["-O2"]] {
+        builds.append((compiler, CCompiler.firmwareC + target))
+        builds.append((compiler, CCompiler.firmwareCXX + target))
+      }
+    }
+    if let arm = CrossTools.armGCC { builds.append((arm, CCompiler.firmwareC + CrossTools.cortexM4Flags)) }
+    for (compiler, flags) in builds {
+      let built = try ProcessRunner.run(compiler, flags + ["-c", source, "-o", dir.appendingPathComponent("m.o").path])
+      #expect(built.succeeded && built.stderr.isEmpty, "\(compiler) \(flags): \(built.summary)")
+    }
+    guard CrossTools.aarch64, let clang = Clang.compiler else { return }
+    let harness = dir.appendingPathComponent("widen.c").path
+    try Self.widenHarness.write(toFile: harness, atomically: false, encoding: .utf8)
+    let x86 = dir.appendingPathComponent("widen-x86").path
+    let arm = dir.appendingPathComponent("widen-aarch64").path
+    let builtX86 = try clang.compile(CCompiler.strictC + ["-O2", "-march=native", harness, "-o", x86, "-lm"])
+    try #require(builtX86.succeeded, "\(builtX86.summary)")
+    let builtArm = try ProcessRunner.run(CrossTools.aarch64GCC!, CCompiler.strictC + ["-O2", "-static", harness, "-o", arm, "-lm"])
+    try #require(builtArm.succeeded && builtArm.stderr.isEmpty, "\(builtArm.summary)")
+    let onX86 = try ProcessRunner.run(x86, [])
+    let onArm = try ProcessRunner.run(CrossTools.qemu!, [arm], timeout: 120)
+    try #require(onX86.succeeded && onArm.succeeded, "\(onX86.summary)\n\(onArm.summary)")
+    #expect(onArm.stdout == onX86.stdout, "\(storage): aarch64 widens differently from x86")
   }
 
   /// The value of a 16-bit pattern, decoded arithmetically (independent of the C's method).
