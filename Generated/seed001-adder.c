@@ -717,9 +717,10 @@ static void adder_h_step(size_t nb, const double *ADDER_RESTRICT x_proj_t, size_
 /* nb sequences at once: step t of sequence b of x is the 2 values at x + b * x_b + t * x_t;
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
+ * A single sequence (nb = 1) goes one step per chunk: see emitLayout.
  */
 static void adder_sequence(size_t nb, const double *x, size_t x_b, size_t x_t, size_t T, const int *lengths, double *y, size_t y_b, size_t y_t, double *scratch) {
-    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
+    const size_t cs = nb == 1 ? (size_t)1 : (T < 32 ? T : 32);  /* steps per chunk */
     double *h_x_proj = scratch;  /* [cs][nb][48] */
     double *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
     double *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][1] */

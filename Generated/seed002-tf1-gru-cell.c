@@ -822,9 +822,10 @@ static void tf1_cell_h_step(size_t nb, const float *TF1_CELL_RESTRICT x_proj_t, 
 /* nb sequences at once: step t of sequence b of x is the 4 values at x + b * x_b + t * x_t;
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
+ * A single sequence (nb = 1) goes one step per chunk: see emitLayout.
  */
 static void tf1_cell_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, float *y, size_t y_b, size_t y_t, float *scratch) {
-    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
+    const size_t cs = nb == 1 ? (size_t)1 : (T < 32 ? T : 32);  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][48] */
     float *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
     float *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][8] */

@@ -595,9 +595,10 @@ static void ai_summer_cell_h_step(size_t nb, const float *AI_SUMMER_CELL_RESTRIC
 /* nb sequences at once: step t of sequence b of x is the 10 values at x + b * x_b + t * x_t;
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
+ * A single sequence (nb = 1) goes one step per chunk: see emitLayout.
  */
 static void ai_summer_cell_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, float *states, size_t states_b, size_t states_t, float *scratch) {
-    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
+    const size_t cs = nb == 1 ? (size_t)1 : (T < 32 ? T : 32);  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][60] */
     float *h_out = h_x_proj + (size_t)cs * nb * 60;  /* [cs][nb][20] */
     float *h_state = h_out + (size_t)cs * nb * 20;  /* [nb][20] */
