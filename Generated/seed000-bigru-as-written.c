@@ -4605,7 +4605,7 @@ static void seed000_bigru_seed_sequence(size_t nb, const float *x, size_t x_b, s
         for (size_t b = 0; b < nb; b++) {
             size_t valid = T;
             float *acc = mean_state_2 + (size_t)b * 100;
-            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)(t - t0) * nb * 100 + (size_t)b * 100)[i];
+            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 100; i++) acc[i] += (h + (size_t)((t - t0)) * nb * 100 + (size_t)b * 100)[i];
         }
         for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, h + (size_t)tc * nb * 100 + (size_t)b * 100, sizeof(float) * 100);
     }

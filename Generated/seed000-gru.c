@@ -2544,7 +2544,7 @@ static void seed000_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, 
         for (size_t b = 0; b < nb; b++) {
             size_t valid = T;
             float *acc = mean_state_2 + (size_t)b * 50;
-            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 50 + (size_t)b * 50)[i];
+            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)((t - t0)) * nb * 50 + (size_t)b * 50)[i];
         }
         for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, h_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
     }

@@ -841,7 +841,7 @@ static void tf1_cell_sequence(size_t nb, const float *x, size_t x_b, size_t x_t,
             tf1_cell_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work, h_work + (size_t)nb * 32, h_work + (size_t)nb * 48);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(float) * (size_t)nb * 16);
-        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) tf1_cell_linear(y_2 + (tc * nb + b) * 8, tf1_cell_y_w + (size_t)(t0 + tc) * 128, tf1_cell_y_b + (size_t)(t0 + tc) * 8, h_out + (size_t)((t0 + tc) - t0) * nb * 16 + (size_t)b * 16, 8, 16);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) tf1_cell_linear(y_2 + (tc * nb + b) * 8, tf1_cell_y_w + (size_t)(t0 + tc) * 128, tf1_cell_y_b + (size_t)(t0 + tc) * 8, h_out + (size_t)(((t0 + tc) - t0)) * nb * 16 + (size_t)b * 16, 8, 16);
         for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 8 + (size_t)b * 8, sizeof(float) * 8);
     }
 }

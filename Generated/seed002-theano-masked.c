@@ -1591,7 +1591,7 @@ static void theano_gru_sequence(size_t nb, const float *x, size_t x_b, size_t x_
         for (size_t b = 0; b < nb; b++) {
             size_t valid = (lengths ? (size_t)lengths[b] : T);
             float *acc = pooled + (size_t)b * 32;
-            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 32; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 32 + (size_t)b * 32)[i];
+            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 32; i++) acc[i] += (h_out + (size_t)((t - t0)) * nb * 32 + (size_t)b * 32)[i];
         }
     }
     for (size_t b = 0; b < nb; b++) { size_t valid = (lengths ? (size_t)lengths[b] : T); if (valid > 0) for (int i = 0; i < 32; i++) pooled[b * 32 + (size_t)i] /= (float)valid; }

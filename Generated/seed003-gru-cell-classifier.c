@@ -906,7 +906,7 @@ static void gru_classifier_sequence(size_t nb, const float *x, size_t x_b, size_
         for (size_t b = 0; b < nb; b++) {
             size_t valid = T;
             float *acc = logits_last + (size_t)b * 20;
-            if (valid > t0 && valid <= t0 + n) memcpy(acc, h_out + (size_t)((valid - 1) - t0) * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
+            if (valid > t0 && valid <= t0 + n) memcpy(acc, h_out + (size_t)(((valid - 1) - t0)) * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
         }
     }
     gru_classifier_linear_p5(logits_2, 5, gru_classifier_logits_w, gru_classifier_logits_b, logits_last, 20, nb, 5, 20);

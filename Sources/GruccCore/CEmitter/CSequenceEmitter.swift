@@ -46,7 +46,10 @@ enum CSequenceEmitter {
     func row(_ v: CValue, _ t: String, _ b: String = "b") -> String {
       guard case .sequence(let p, let stride, let element, let local) = v else { return v.pointer }
       let step = !local ? t : t == "t0 + tc" ? "tc" : t == "t0" ? "0" : "(\(t) - t0)"
-      return step == "0" ? "\(p) + (size_t)\(b) * \(element)" : "\(p) + (size_t)\(step) * \(stride) + (size_t)\(b) * \(element)"
+      // A step written as a sum (`t0 + tc`) is parenthesised before the cast: `(size_t)t0 + tc * x_t`
+      // was the row of step tc of chunk 0 whatever the chunk (an output that is the input, T > 32).
+      let cast = step.contains(" ") ? "(size_t)(\(step))" : "(size_t)\(step)"
+      return step == "0" ? "\(p) + (size_t)\(b) * \(element)" : "\(p) + \(cast) * \(stride) + (size_t)\(b) * \(element)"
     }
 
     let chunked = plan.chunkSteps != nil
