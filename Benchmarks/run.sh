@@ -13,6 +13,8 @@
 #   Benchmarks/run.sh --o2            also builds with -O2 -march=native and with plain -O2
 #   Benchmarks/run.sh --rounds 5      repeats every measurement 5 times, interleaved; reports the
 #                                     median of the rounds' medians
+#   Benchmarks/run.sh --storage bf16  the weights-storage types timed next to f32 (default
+#                                     "f16 bf16"; --storage "" for none)
 #   Benchmarks/run.sh --setup-venv    creates Benchmarks/.venv with the peers' packages, then exits
 #
 # Environment: GRUCC (a grucc binary; else this script builds one with `swift build -c release`),
@@ -34,6 +36,7 @@ compilers=${CC:-clang}
 optimised="-O3 -march=native"     # the main build; --o2 adds "-O2 -march=native" and "-O2"
 common="-std=c99 -D_POSIX_C_SOURCE=199309L"
 rounds=1
+storages="f16 bf16"               # weights-storage types timed next to f32 (fast activations)
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -47,7 +50,8 @@ while [ $# -gt 0 ]; do
     --o2) o2=1 ;;
     --rounds) [ $# -ge 2 ] || die "--rounds needs a count"; rounds=$2; shift ;;
     --setup-venv) setup_venv=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --storage) [ $# -ge 2 ] || die "--storage needs a list, e.g. --storage \"f16 bf16\""; storages=$2; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
   shift
@@ -139,11 +143,27 @@ l1=$(cache_bytes 1) l2=$(cache_bytes 2) l3=$(cache_bytes 3)
 buf_l1=$((l1 / 2)) buf_l2=$((l2 / 2)) buf_l3=$((4 * l2)) buf_dram=$((512 << 20))
 [ "$l3" -eq 0 ] || [ $buf_l3 -le $((l3 / 2)) ] || buf_l3=$((l3 / 2))
 
+# The figures move between runs and within one (the L1 bandwidth read 187 and 227 GB/s in two
+# runs), so they are measured before the timings and again at the start of every round, and the
+# bounds use the median of the measurements; the machine section shows their range.
 $(config_cc 0) $optimised $common -Wall -Wextra "$here/machine.c" -o "$tmp/machine"
-peak=$("$tmp/machine" peak 2>/dev/null)
-bw_l1=$("$tmp/machine" read $buf_l1 2>/dev/null)
-bw_l2=$("$tmp/machine" read $buf_l2 2>/dev/null)
-bw_l3=$("$tmp/machine" read $buf_l3 2>/dev/null)
+machine_figures=$tmp/machine-figures
+: >"$machine_figures"
+measure_machine() {
+  echo "peak $("$tmp/machine" peak 2>/dev/null)" >>"$machine_figures"
+  echo "l1 $("$tmp/machine" read $buf_l1 2>/dev/null)" >>"$machine_figures"
+  echo "l2 $("$tmp/machine" read $buf_l2 2>/dev/null)" >>"$machine_figures"
+  echo "l3 $("$tmp/machine" read $buf_l3 2>/dev/null)" >>"$machine_figures"
+}
+# figure NAME [range]: the median of NAME's measurements, or "min-max (n)"
+figure() {
+  sort -k2,2g "$machine_figures" | awk -v name=$1 -v range=${2:-} '$1 == name { v[++n] = $2 }
+    END {
+      if (range != "") { printf "%s-%s, %d measurements", v[1], v[n], n; exit }
+      print n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }'
+}
+measure_machine
 bw_dram=$("$tmp/machine" read $buf_dram 2>/dev/null)
 
 # ---- models -------------------------------------------------------------------------------
@@ -170,7 +190,7 @@ $weights
 EOF
 done
 
-# The other variants, at H = variant_hidden, without peers: grucc's own exact build is their
+# The other variants, at H = variant_hidden, without peers: grucc's own libm build is their
 # reference. KEY|LABEL|GATES|DIRECTIONS|LAYERS|LAYER OPTIONS (the bounds scale with the gates,
 # directions and layers).
 variant_hidden=128
@@ -194,22 +214,20 @@ done <<EOF
 $variants
 EOF
 
-# A grucc without --activations fast (an older build): the fast columns say n/a.
-builds=exact
+# Both activation modes: libm (the C library's expf and tanhf) and fast (the default). A grucc
+# from before fast became the default has no 'libm': its default is libm.
+builds="libm fast"
 first=${sizes%% *}
-if "$grucc" "$tmp/h$first/bench.gru" --activations fast -o "$tmp/probe.c" 2>"$tmp/probe.err"; then
-  builds="exact fast"
-  fast_note="grucc --activations fast: yes"
-else
-  fast_note="grucc --activations fast: n/a ($(head -n 1 "$tmp/probe.err"))"
-fi
+libm_flags="--activations libm"
+if ! "$grucc" "$tmp/h$first/bench.gru" --activations libm -o "$tmp/probe.c" 2>/dev/null; then libm_flags=; fi
+fast_note="libm build: ${libm_flags:-the default of an older grucc}"
 
 # Compiles model (grucc) and harness (C) for every size, build and compiler configuration:
 # h<H>/<build>/model.c (v<key>/<build>/ for the variants) and harness-c<k> for configuration k.
 compile_model() {   # MODEL.GRU DIR BUILD
   local flags= k
   mkdir -p "$2"
-  if [ "$3" = fast ]; then flags="--activations fast"; fi
+  if [ "$3" = fast ]; then flags="--activations fast"; else flags=$libm_flags; fi
   "$grucc" "$1" $flags -o "$2/model.c"
   for ((k = 0; k < nconfigs; k++)); do
     $(config_cc $k) $(config_flags $k) $common -Wall -Wextra -I"$2" "$here/harness.c" "$2/model.c" -lm -lpthread \
@@ -218,6 +236,11 @@ compile_model() {   # MODEL.GRU DIR BUILD
 }
 for h in $sizes; do
   for b in $builds; do compile_model "$tmp/h$h/bench.gru" "$tmp/h$h/$b" $b; done
+  # The same model and weights with its matrices stored narrow (fast activations).
+  for s in $storages; do
+    sed "s/^precision f32\$/precision f32\nweights-storage $s/" "$tmp/h$h/bench.gru" >"$tmp/h$h/$s.gru"
+    compile_model "$tmp/h$h/$s.gru" "$tmp/h$h/$s" fast
+  done
 done
 while IFS='|' read -r key label gates dirs layers options; do
   [ -n "$key" ] || continue
@@ -228,26 +251,32 @@ EOF
 
 # ---- correctness, then time ---------------------------------------------------------------
 
-# The reference is PyTorch's output when the peers ran; else the exact build checks the fast
-# one (the first configuration's exact build writes x.f32 and y.f32 itself). Every
+# The reference is PyTorch's output when the peers ran; else the libm build checks the fast
+# one (the first configuration's libm build writes x.f32 and y.f32 itself). Every
 # configuration is checked: results lines "check H BUILD@c<k> ERRORS".
 for h in $sizes; do
   if [ -n "$python" ]; then
     checked=$builds
   else
-    "$tmp/h$h/exact/harness-c0" dump $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32"
-    checked=${builds#exact}
+    "$tmp/h$h/libm/harness-c0" dump $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32"
+    checked=${builds#libm}
   fi
   for b in $checked; do
     for ((k = 0; k < nconfigs; k++)); do
       echo "check $h $b@c$k $("$tmp/h$h/$b/harness-c$k" check $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32")" >>"$results"
     done
   done
+  # The storages' errors are their own (the weights are rounded): reported, not held to max_error.
+  for s in $storages; do
+    for ((k = 0; k < nconfigs; k++)); do
+      echo "scheck $h $s@c$k $("$tmp/h$h/$s/harness-c$k" check $steps "$tmp/h$h/x.f32" "$tmp/h$h/y.f32")" >>"$results"
+    done
+  done
 done
 while IFS='|' read -r key label gates dirs layers options; do
   [ -n "$key" ] || continue
-  "$tmp/v$key/exact/harness-c0" dump $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32"
-  for b in ${builds#exact}; do
+  "$tmp/v$key/libm/harness-c0" dump $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32"
+  for b in ${builds#libm}; do
     for ((k = 0; k < nconfigs; k++)); do
       echo "check v$key $b@c$k $("$tmp/v$key/$b/harness-c$k" check $steps "$tmp/v$key/x.f32" "$tmp/v$key/y.f32")" >>"$results"
     done
@@ -270,12 +299,17 @@ timed() {
 }
 : >"$timings"
 for ((round = 1; round <= rounds; round++)); do
+  measure_machine
   for h in $sizes; do
     for b in $builds; do
       timed sequence h$h $b sequence $steps $budget
       timed streaming h$h $b streaming $steps $budget
       timed batch h$h $b batch $batch $batch_steps 1 $budget
       if [ "$h" = $batch_hidden ]; then timed batch2 h$h $b batch $batch $batch_steps 2 $budget; fi
+    done
+    for s in $storages; do
+      timed sequence h$h $s sequence $steps $budget
+      timed streaming h$h $s streaming $steps $budget
     done
   done
   while IFS='|' read -r key label gates dirs layers options; do
@@ -301,6 +335,8 @@ sort -k1,3 "$timings" | awk '
 
 # ---- report -------------------------------------------------------------------------------
 
+peak=$(figure peak) bw_l1=$(figure l1) bw_l2=$(figure l2) bw_l3=$(figure l3)
+
 # Other processes on the machine slow the timings down and shrink the 2-thread scaling: the
 # load average says whether this run had the machine to itself.
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)
@@ -309,10 +345,10 @@ echo
 echo "## Machine"
 echo
 echo "cpu:            $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; load average $load"
-echo "FMA peak:       $peak GFLOP/s (1 core)"
-echo "read bandwidth: L1d $bw_l1 GB/s ($(pretty_bytes $l1) cache, $(pretty_bytes $buf_l1) buffer)"
-echo "                L2  $bw_l2 GB/s ($(pretty_bytes $l2) cache, $(pretty_bytes $buf_l2) buffer)"
-echo "                L3  $bw_l3 GB/s ($(pretty_bytes $l3) cache, $(pretty_bytes $buf_l3) buffer)"
+echo "FMA peak:       $peak GFLOP/s (1 core; median of $(figure peak range))"
+echo "read bandwidth: L1d $bw_l1 GB/s ($(pretty_bytes $l1) cache, $(pretty_bytes $buf_l1) buffer; median of $(figure l1 range))"
+echo "                L2  $bw_l2 GB/s ($(pretty_bytes $l2) cache, $(pretty_bytes $buf_l2) buffer; median of $(figure l2 range))"
+echo "                L3  $bw_l3 GB/s ($(pretty_bytes $l3) cache, $(pretty_bytes $buf_l3) buffer; median of $(figure l3 range))"
 echo "                DRAM $bw_dram GB/s ($(pretty_bytes $buf_dram) buffer)"
 for c in $(printf '%s\n' $compilers | sed 's/:.*//' | awk '!seen[$0]++'); do
   echo "C:              $c: $($c --version | head -n 1)"
@@ -330,7 +366,7 @@ fi
 # compare: every configuration side by side for the sizes' three modes, with the ratios the
 # compilers are judged by: each compiler's main build over the first compiler's, and each -O2
 # build over the same compiler's main build.
-case " $builds " in *" fast "*) derived_label=fast ;; *) derived_label=exact ;; esac
+case " $builds " in *" fast "*) derived_label=fast ;; *) derived_label=libm ;; esac
 compare() {
   local list= k
   for ((k = 0; k < nconfigs; k++)); do list="$list${list:+;}${configs[$k]}"; done
@@ -422,7 +458,7 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
   # One row: FLOPs per step, the bound in ns per step, and which field of the check lines holds
   # the error of this mode (0: not checked). The derived columns use the build named by derived.
   function add_row(h, mode, label, flops, bound, field,    ex, fa, d, i) {
-    ex = median[mode, h, "exact"]; fa = median[mode, h, "fast"]
+    ex = median[mode, h, "libm"]; fa = median[mode, h, "fast"]
     d = derived == "fast" ? fa : ex
     rows++
     cell[rows, 1] = shown_h != "" ? shown_h : h; cell[rows, 2] = label; cell[rows, 3] = ns(ex)
@@ -441,8 +477,8 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
   }
   END {
     fast = builds ~ /fast/
-    derived = fast ? "fast" : "exact"
-    split("H|mode|exact ns/step|fast ns/step|p10/p90 (" derived ")|GFLOP/s (" derived ")|bound ns/step|% of bound|ORT ns/step|PyTorch ns/step|x ORT|x PyTorch|max err", head, "|")
+    derived = fast ? "fast" : "libm"
+    split("H|mode|libm ns/step|fast ns/step|p10/p90 (" derived ")|GFLOP/s (" derived ")|bound ns/step|% of bound|ORT ns/step|PyTorch ns/step|x ORT|x PyTorch|max err", head, "|")
     ncols = 13
     n = split(sizes, hs, " ")
     for (k = 1; k <= n; k++) {
@@ -489,11 +525,51 @@ awk -v sizes="$sizes" -v batch_hidden=$batch_hidden -v variant_hidden=$variant_h
     print ""
     if (scaling != "") print "2 threads: " scaling "x the throughput of 1 thread (" derived " build)."
     print "x ORT, x PyTorch: the peer'"'"'s time over grucc'"'"'s (" derived " build); above 1, grucc is faster."
-    if (peers != "") print "max err: largest |grucc - PyTorch| over the outputs of the " (fast ? "exact and fast builds" : "exact build") "; must be below " max_error "."
-    else if (fast) print "max err: largest |fast build - exact build| (no PyTorch to compare with); must be below " max_error "."
+    if (peers != "") print "max err: largest |grucc - PyTorch| over the outputs of the " (fast ? "libm and fast builds" : "libm build") "; must be below " max_error "."
+    else if (fast) print "max err: largest |fast build - libm build| (no PyTorch to compare with); must be below " max_error "."
     else print "max err: - (no PyTorch and no fast build to compare with)."
     exit failed
   }'
+}
+
+# storage_table K: for configuration K, each storage's ns per step next to f32's (the fast build),
+# the speed-up (f32 time over the storage's) and the storage's max error against the reference.
+storage_table() {
+  awk -v k="c$1" -v sizes="$sizes" -v storages="$storages" '
+    function ns(v) { return v == "" ? "-" : sprintf(v < 100 ? "%.1f" : "%.0f", v) }
+    $3 ~ /@/ {
+      split($3, who, "@"); if (who[2] != k) next
+      if ($1 == "scheck") { e = $4; for (i = 5; i <= 6; i++) if ($i + 0 > e) e = $i + 0; err[$2, who[1]] = e; next }
+      if ($1 == "check") next
+      median[$1, $2, who[1]] = $4
+    }
+    END {
+      ns_ = split(storages, st, " ")
+      line = "| H | mode | f32 ns/step"
+      for (j = 1; j <= ns_; j++) line = line " | " st[j] " ns/step | " st[j] " speed-up"
+      for (j = 1; j <= ns_; j++) line = line " | " st[j] " max err"
+      print line " |"
+      line = "|--:|---|--:"
+      for (j = 1; j <= 3 * ns_; j++) line = line "|--:"
+      print line "|"
+      n = split(sizes, hs, " ")
+      for (q = 1; q <= n; q++) {
+        h = hs[q]
+        for (m = 1; m <= 2; m++) {
+          mode = m == 1 ? "sequence" : "streaming"
+          f = median[mode, h, "fast"]
+          line = "| " h " | " mode " | " ns(f)
+          for (j = 1; j <= ns_; j++) {
+            s = median[mode, h, st[j]]
+            line = line " | " ns(s) " | " (s == "" || f == "" ? "-" : sprintf("%.2fx", f / s))
+          }
+          for (j = 1; j <= ns_; j++) line = line " | " ((h, st[j]) in err ? sprintf("%.1e", err[h, st[j]]) : "-")
+          print line " |"
+        }
+      }
+      print ""
+      print "speed-up: f32 storage time over the storage'"'"'s (above 1, the storage is faster); max err: largest |storage build - reference| (the reference as in the table above), the rounding of the weights."
+    }' "$results"
 }
 
 what="median ns per time step, $budget s per measurement"
@@ -504,6 +580,12 @@ for ((k = 0; k < nconfigs; k++)); do
   echo "## grucc, T=$steps (batched: B=$batch, T=$batch_steps), $(config_cc $k) $(config_flags $k): $what"
   echo
   table $k || failed=1
+  if [ -n "$storages" ]; then
+    echo
+    echo "### weights-storage next to f32 ($(config_cc $k) $(config_flags $k), fast activations)"
+    echo
+    storage_table $k
+  fi
 done
 if [ $nconfigs -gt 1 ]; then
   echo

@@ -6,11 +6,15 @@
  * output mean_state = mean(h)
  *
  * 11850 parameters (47400 bytes of float as stored), 11700 multiply-adds per step.
- * Activations use the C library's exp and tanh.
+ * Activations (fast, the default): sigmoid, tanh and exp are polynomials that vectorise, computed
+ * as grucc's interpreter computes them, bit for bit, unless the compiler contracts a*b + c into
+ * an FMA (gcc's GNU dialects, -ffp-contract=fast; clang is told not to). --activations libm: the C library's.
+ * Maximum errors: sigmoid 8.9e-8, tanh 8.9e-8 (absolute), exp 8.6e-8 (relative), checked on every float.
  * The API is described in seed000-gru.h.
  */
 #include "seed000-gru.h"
 
+#include <stdint.h>
 #include <math.h>
 #include <string.h>
 
@@ -2388,9 +2392,84 @@ SEED000_INLINE void seed000_linear_p64(float *y, size_t ldy, const float *W, con
     }
 }
 
-/* sigmoid(x) = 1 / (1 + exp(-x)) */
+/* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
+SEED000_INLINE uint32_t seed000_f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+SEED000_INLINE float seed000_u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+
+/* Every multiply and add rounded on its own, as the interpreter (Interpreter/FastMath.swift)
+ * computes them: a contraction into an FMA, which compilers make where they choose, would
+ * change the last bits. clang honours the standard pragma; gcc ignores it (with a warning),
+ * and contracts only in its GNU dialects, not under -std=c99. */
+#if defined(__clang__)
+#define SEED000_NO_CONTRACT _Pragma("STDC FP_CONTRACT OFF")
+#else
+#define SEED000_NO_CONTRACT
+#endif
+
+/* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
+ * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
+ * sinks the following arithmetic into it and the loop no longer vectorises.
+ * Both gcc and clang compile these to a single vminps/vmaxps. */
+SEED000_INLINE float seed000_minf(float x, float hi) {
+    uint32_t m = 0u - (uint32_t)(x > hi);
+    return seed000_u2f((seed000_f2u(x) & ~m) | (seed000_f2u(hi) & m));
+}
+#define SEED000_LOG2E_F 1.44269502f
+#define SEED000_MAGIC_F 12582912.0f      /* 1.5 * 2^23: x + MAGIC rounds x to an integer */
+#define SEED000_LN2HI_F 0.693145751953125f /* 15 significant bits: n*LN2HI exact for |n| < 512 */
+#define SEED000_LN2LO_F 1.42860677e-06f
+
+/* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P minimax (Tools/fastmath/fit.py); rel. err 1.7e-8 */
+SEED000_INLINE float seed000_expm1_poly_f(float r) {
+    SEED000_NO_CONTRACT
+    float r2 = r * r;
+    float a = 0.49999997f + 0.166665435f * r;
+    float b = 0.0416672006f + 0.00836651959f * r;
+    float p = a + r2 * (b + r2 * 0.00138825213f);
+    return r + r2 * p;
+}
+
+/* Reduce x: returns r with x = n*ln2 + r and stores the magic sum t whose low
+ * mantissa bits hold n (two's complement). */
+SEED000_INLINE float seed000_reduce_f(float x, float *t_out) {
+    SEED000_NO_CONTRACT
+    float t = x * SEED000_LOG2E_F + SEED000_MAGIC_F;
+    float n = t - SEED000_MAGIC_F;
+    float r = x - n * SEED000_LN2HI_F;
+    *t_out = t;
+    return r - n * SEED000_LN2LO_F;
+}
+
+/* The lower clamp, the same mask select as the upper one. */
+SEED000_INLINE float seed000_maxf(float x, float lo) {
+    uint32_t m = 0u - (uint32_t)(x < lo);
+    return seed000_u2f((seed000_f2u(x) & ~m) | (seed000_f2u(lo) & m));
+}
+
+/* 1/(1+e^-x).  e^-x uses a single scale 2^n, n in [-126, 128]; n = 128 gives
+ * +inf and hence an exact 0. */
 SEED000_INLINE float seed000_sigmoid(float x) {
-    return 1.0f / (1.0f + expf(-x));
+    SEED000_NO_CONTRACT
+    float y = -x, t, r, e;
+    y = seed000_minf(y, 88.8f);
+    y = seed000_maxf(y, -87.0f);
+    r = seed000_reduce_f(y, &t);
+    e = (1.0f + seed000_expm1_poly_f(r)) * seed000_u2f((seed000_f2u(t) + 127u) << 23);
+    return 1.0f / (1.0f + e);
+}
+
+/* tanh|x| = E/(E+2), E = expm1(2|x|) = 2^n q + (2^n - 1): no cancellation near
+ * 0, so the relative error stays small; the sign of x is OR-ed back in. */
+SEED000_INLINE float seed000_tanh(float x) {
+    SEED000_NO_CONTRACT
+    uint32_t xb = seed000_f2u(x);
+    float a = seed000_u2f(xb & 0x7FFFFFFFu), t, r, q, s, em1;
+    a = seed000_minf(a, 9.1f);
+    r = seed000_reduce_f(a + a, &t);
+    q = seed000_expm1_poly_f(r);
+    s = seed000_u2f((seed000_f2u(t) + 127u) << 23);  /* 2^n, n in [0, 27] */
+    em1 = s * q + (s - 1.0f);
+    return seed000_u2f(seed000_f2u(em1 / (em1 + 2.0f)) | (xb & 0x80000000u));
 }
 /* ---- one time step of each recurrence ------------------------------------ */
 
@@ -2431,7 +2510,7 @@ static void seed000_h_step(size_t nb, const float *SEED000_RESTRICT x_proj_t, si
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = seed000_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n_2 = tanhf(n_pre);
+            float n_2 = seed000_tanh(n_pre);
             h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n_2;
         }
     }
@@ -2465,7 +2544,7 @@ static void seed000_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, 
         for (size_t b = 0; b < nb; b++) {
             size_t valid = T;
             float *acc = mean_state_2 + (size_t)b * 50;
-            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)(t - t0) * nb * 50 + (size_t)b * 50)[i];
+            for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < 50; i++) acc[i] += (h_out + (size_t)((t - t0)) * nb * 50 + (size_t)b * 50)[i];
         }
         for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(states + (size_t)b * states_b + (size_t)(t0 + tc) * states_t, h_out + (size_t)tc * nb * 50 + (size_t)b * 50, sizeof(float) * 50);
     }

@@ -58,12 +58,17 @@ int seed000_no_reset_run(const float *x, int T, float *states, float *mean_state
  * the running reductions, and the work area step and read compute in, so that neither needs
  * more stack as the model grows. SEED000_NO_RESET_STATE_INIT is a zeroed state, as reset makes it.
  */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define SEED000_NO_RESET_STATE_ALIGN __attribute__((aligned(64)))
+#else
+#define SEED000_NO_RESET_STATE_ALIGN
+#endif
 typedef struct seed000_no_reset_state {
-    int64_t steps;  /* steps taken since reset */
+    float work[250];  /* step's and read's temporaries */
     float h[50];  /* 'h': the recurrent state h */
     float mean_state_acc[50];  /* running mean over the steps */
-    float work[250];  /* step's and read's temporaries */
-} seed000_no_reset_state;
+    int64_t steps;  /* steps taken since reset */
+} SEED000_NO_RESET_STATE_ALIGN seed000_no_reset_state;
 #define SEED000_NO_RESET_STATE_BYTES (sizeof(seed000_no_reset_state)) /* size of the streaming state */
 #define SEED000_NO_RESET_STATE_INIT {0}     /* static initialiser: a zeroed state, as reset makes it */
 

@@ -5,11 +5,15 @@
  * output y = dense(h, 1)
  *
  * 929 parameters (7432 bytes of double as stored), 880 multiply-adds per step.
- * Activations use the C library's exp and tanh.
+ * Activations (fast, the default): sigmoid, tanh and exp are polynomials that vectorise, computed
+ * as grucc's interpreter computes them, bit for bit, unless the compiler contracts a*b + c into
+ * an FMA (gcc's GNU dialects, -ffp-contract=fast; clang is told not to). --activations libm: the C library's.
+ * Maximum errors: sigmoid 1.7e-16, tanh 1.7e-16 (absolute), exp 1.7e-16 (relative), on 10^8 doubles.
  * The API is described in seed001-adder.h.
  */
 #include "seed001-adder.h"
 
+#include <stdint.h>
 #include <math.h>
 #include <string.h>
 
@@ -586,9 +590,82 @@ ADDER_INLINE void adder_linear_p32(double *y, size_t ldy, const double *W, const
     }
 }
 
-/* sigmoid(x) = 1 / (1 + exp(-x)) */
+/* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
+ADDER_INLINE uint64_t adder_d2u(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+ADDER_INLINE double adder_u2d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+
+/* Every multiply and add rounded on its own, as the interpreter (Interpreter/FastMath.swift)
+ * computes them: a contraction into an FMA, which compilers make where they choose, would
+ * change the last bits. clang honours the standard pragma; gcc ignores it (with a warning),
+ * and contracts only in its GNU dialects, not under -std=c99. */
+#if defined(__clang__)
+#define ADDER_NO_CONTRACT _Pragma("STDC FP_CONTRACT OFF")
+#else
+#define ADDER_NO_CONTRACT
+#endif
+
+/* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
+ * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
+ * sinks the following arithmetic into it and the loop no longer vectorises.
+ * Both gcc and clang compile these to a single vminps/vmaxps. */
+ADDER_INLINE double adder_mind(double x, double hi) {
+    uint64_t m = 0u - (uint64_t)(x > hi);
+    return adder_u2d((adder_d2u(x) & ~m) | (adder_d2u(hi) & m));
+}
+
+#define ADDER_LOG2E_D 1.4426950408889634
+#define ADDER_MAGIC_D 6755399441055744.0   /* 1.5 * 2^52 */
+#define ADDER_LN2HI_D 0.69314718036912382  /* 32 significant bits */
+#define ADDER_LN2LO_D 1.9082149292705877e-10
+
+/* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P degree 9 minimax; rel. err 3.5e-17 */
+ADDER_INLINE double adder_expm1_poly_d(double r) {
+    ADDER_NO_CONTRACT
+    double r2 = r * r, r4 = r2 * r2;
+    double a = 0.50000000000000056 + 0.16666666666666588 * r;
+    double b = 0.041666666666576826 + 0.0083333333333895036 * r;
+    double c = 0.0013888888931539269 + 0.00019841269719086515 * r;
+    double d = 2.4801505306628675e-05 + 2.7557407501566062e-06 * r;
+    double e = 2.7626024126242271e-07 + 2.5053776532754159e-08 * r;
+    double p = (a + r2 * b) + r4 * ((c + r2 * d) + r4 * e);
+    return r + r2 * p;
+}
+
+ADDER_INLINE double adder_reduce_d(double x, double *t_out) {
+    ADDER_NO_CONTRACT
+    double t = x * ADDER_LOG2E_D + ADDER_MAGIC_D;
+    double n = t - ADDER_MAGIC_D;
+    double r = x - n * ADDER_LN2HI_D;
+    *t_out = t;
+    return r - n * ADDER_LN2LO_D;
+}
+
+/* The lower clamp, the same mask select as the upper one. */
+ADDER_INLINE double adder_maxd(double x, double lo) {
+    uint64_t m = 0u - (uint64_t)(x < lo);
+    return adder_u2d((adder_d2u(x) & ~m) | (adder_d2u(lo) & m));
+}
+
 ADDER_INLINE double adder_sigmoid(double x) {
-    return 1.0 / (1.0 + exp(-x));
+    ADDER_NO_CONTRACT
+    double y = -x, t, r, e;
+    y = adder_mind(y, 709.9);
+    y = adder_maxd(y, -708.0);
+    r = adder_reduce_d(y, &t);
+    e = (1.0 + adder_expm1_poly_d(r)) * adder_u2d((adder_d2u(t) + 1023u) << 52);
+    return 1.0 / (1.0 + e);
+}
+
+ADDER_INLINE double adder_tanh(double x) {
+    ADDER_NO_CONTRACT
+    uint64_t xb = adder_d2u(x);
+    double a = adder_u2d(xb & UINT64_C(0x7FFFFFFFFFFFFFFF)), t, r, q, s, em1;
+    a = adder_mind(a, 19.5);
+    r = adder_reduce_d(a + a, &t);
+    q = adder_expm1_poly_d(r);
+    s = adder_u2d((adder_d2u(t) + 1023u) << 52);  /* 2^n, n in [0, 56] */
+    em1 = s * q + (s - 1.0);
+    return adder_u2d(adder_d2u(em1 / (em1 + 2.0)) | (xb & UINT64_C(0x8000000000000000)));
 }
 /* ---- one time step of each recurrence ------------------------------------ */
 
@@ -629,7 +706,7 @@ static void adder_h_step(size_t nb, const double *ADDER_RESTRICT x_proj_t, size_
             double z_pre = x_z_b[i] + h_z_b[i];
             double z = adder_sigmoid(z_pre);
             double n_pre = x_n_b[i] + h_n_b[i];
-            double n_2 = tanh(n_pre);
+            double n_2 = adder_tanh(n_pre);
             h_next_b[i] = z * n_2 + (1.0 - z) * h_b_2[i];
         }
     }
@@ -640,9 +717,10 @@ static void adder_h_step(size_t nb, const double *ADDER_RESTRICT x_proj_t, size_
 /* nb sequences at once: step t of sequence b of x is the 2 values at x + b * x_b + t * x_t;
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
+ * A single sequence (nb = 1) goes one step per chunk: see emitLayout.
  */
 static void adder_sequence(size_t nb, const double *x, size_t x_b, size_t x_t, size_t T, const int *lengths, double *y, size_t y_b, size_t y_t, double *scratch) {
-    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
+    const size_t cs = nb == 1 ? (size_t)1 : (T < 32 ? T : 32);  /* steps per chunk */
     double *h_x_proj = scratch;  /* [cs][nb][48] */
     double *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
     double *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][1] */

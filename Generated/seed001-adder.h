@@ -55,11 +55,16 @@ int adder_run(const double *x, int T, double *y, double *scratch);
  * the running reductions, and the work area step and read compute in, so that neither needs
  * more stack as the model grows. ADDER_STATE_INIT is a zeroed state, as reset makes it.
  */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define ADDER_STATE_ALIGN __attribute__((aligned(64)))
+#else
+#define ADDER_STATE_ALIGN
+#endif
 typedef struct adder_state {
-    int64_t steps;  /* steps taken since reset */
-    double h[16];  /* 'h': the recurrent state h */
     double work[129];  /* step's and read's temporaries */
-} adder_state;
+    double h[16];  /* 'h': the recurrent state h */
+    int64_t steps;  /* steps taken since reset */
+} ADDER_STATE_ALIGN adder_state;
 #define ADDER_STATE_BYTES (sizeof(adder_state)) /* size of the streaming state */
 #define ADDER_STATE_INIT {0}                /* static initialiser: a zeroed state, as reset makes it */
 

@@ -5,11 +5,15 @@
  * output y = dense(h, 8, unshared)
  *
  * 2368 parameters (9472 bytes of float as stored), 1088 multiply-adds per step.
- * Activations use the C library's exp and tanh.
+ * Activations (fast, the default): sigmoid, tanh and exp are polynomials that vectorise, computed
+ * as grucc's interpreter computes them, bit for bit, unless the compiler contracts a*b + c into
+ * an FMA (gcc's GNU dialects, -ffp-contract=fast; clang is told not to). --activations libm: the C library's.
+ * Maximum errors: sigmoid 8.9e-8, tanh 8.9e-8 (absolute), exp 8.6e-8 (relative), checked on every float.
  * The API is described in seed002-tf1-gru-cell.h.
  */
 #include "seed002-tf1-gru-cell.h"
 
+#include <stdint.h>
 #include <math.h>
 #include <string.h>
 
@@ -689,9 +693,84 @@ static void tf1_cell_linear(float *y, const float *W, const float *b, const floa
     }
 }
 
-/* sigmoid(x) = 1 / (1 + exp(-x)) */
+/* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
+TF1_CELL_INLINE uint32_t tf1_cell_f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+TF1_CELL_INLINE float tf1_cell_u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+
+/* Every multiply and add rounded on its own, as the interpreter (Interpreter/FastMath.swift)
+ * computes them: a contraction into an FMA, which compilers make where they choose, would
+ * change the last bits. clang honours the standard pragma; gcc ignores it (with a warning),
+ * and contracts only in its GNU dialects, not under -std=c99. */
+#if defined(__clang__)
+#define TF1_CELL_NO_CONTRACT _Pragma("STDC FP_CONTRACT OFF")
+#else
+#define TF1_CELL_NO_CONTRACT
+#endif
+
+/* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
+ * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
+ * sinks the following arithmetic into it and the loop no longer vectorises.
+ * Both gcc and clang compile these to a single vminps/vmaxps. */
+TF1_CELL_INLINE float tf1_cell_minf(float x, float hi) {
+    uint32_t m = 0u - (uint32_t)(x > hi);
+    return tf1_cell_u2f((tf1_cell_f2u(x) & ~m) | (tf1_cell_f2u(hi) & m));
+}
+#define TF1_CELL_LOG2E_F 1.44269502f
+#define TF1_CELL_MAGIC_F 12582912.0f      /* 1.5 * 2^23: x + MAGIC rounds x to an integer */
+#define TF1_CELL_LN2HI_F 0.693145751953125f /* 15 significant bits: n*LN2HI exact for |n| < 512 */
+#define TF1_CELL_LN2LO_F 1.42860677e-06f
+
+/* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P minimax (Tools/fastmath/fit.py); rel. err 1.7e-8 */
+TF1_CELL_INLINE float tf1_cell_expm1_poly_f(float r) {
+    TF1_CELL_NO_CONTRACT
+    float r2 = r * r;
+    float a = 0.49999997f + 0.166665435f * r;
+    float b = 0.0416672006f + 0.00836651959f * r;
+    float p = a + r2 * (b + r2 * 0.00138825213f);
+    return r + r2 * p;
+}
+
+/* Reduce x: returns r with x = n*ln2 + r and stores the magic sum t whose low
+ * mantissa bits hold n (two's complement). */
+TF1_CELL_INLINE float tf1_cell_reduce_f(float x, float *t_out) {
+    TF1_CELL_NO_CONTRACT
+    float t = x * TF1_CELL_LOG2E_F + TF1_CELL_MAGIC_F;
+    float n = t - TF1_CELL_MAGIC_F;
+    float r = x - n * TF1_CELL_LN2HI_F;
+    *t_out = t;
+    return r - n * TF1_CELL_LN2LO_F;
+}
+
+/* The lower clamp, the same mask select as the upper one. */
+TF1_CELL_INLINE float tf1_cell_maxf(float x, float lo) {
+    uint32_t m = 0u - (uint32_t)(x < lo);
+    return tf1_cell_u2f((tf1_cell_f2u(x) & ~m) | (tf1_cell_f2u(lo) & m));
+}
+
+/* 1/(1+e^-x).  e^-x uses a single scale 2^n, n in [-126, 128]; n = 128 gives
+ * +inf and hence an exact 0. */
 TF1_CELL_INLINE float tf1_cell_sigmoid(float x) {
-    return 1.0f / (1.0f + expf(-x));
+    TF1_CELL_NO_CONTRACT
+    float y = -x, t, r, e;
+    y = tf1_cell_minf(y, 88.8f);
+    y = tf1_cell_maxf(y, -87.0f);
+    r = tf1_cell_reduce_f(y, &t);
+    e = (1.0f + tf1_cell_expm1_poly_f(r)) * tf1_cell_u2f((tf1_cell_f2u(t) + 127u) << 23);
+    return 1.0f / (1.0f + e);
+}
+
+/* tanh|x| = E/(E+2), E = expm1(2|x|) = 2^n q + (2^n - 1): no cancellation near
+ * 0, so the relative error stays small; the sign of x is OR-ed back in. */
+TF1_CELL_INLINE float tf1_cell_tanh(float x) {
+    TF1_CELL_NO_CONTRACT
+    uint32_t xb = tf1_cell_f2u(x);
+    float a = tf1_cell_u2f(xb & 0x7FFFFFFFu), t, r, q, s, em1;
+    a = tf1_cell_minf(a, 9.1f);
+    r = tf1_cell_reduce_f(a + a, &t);
+    q = tf1_cell_expm1_poly_f(r);
+    s = tf1_cell_u2f((tf1_cell_f2u(t) + 127u) << 23);  /* 2^n, n in [0, 27] */
+    em1 = s * q + (s - 1.0f);
+    return tf1_cell_u2f(tf1_cell_f2u(em1 / (em1 + 2.0f)) | (xb & 0x80000000u));
 }
 /* ---- one time step of each recurrence ------------------------------------ */
 
@@ -732,7 +811,7 @@ static void tf1_cell_h_step(size_t nb, const float *TF1_CELL_RESTRICT x_proj_t, 
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = tf1_cell_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n_2 = tanhf(n_pre);
+            float n_2 = tf1_cell_tanh(n_pre);
             h_next_b[i] = z * h_b_2[i] + (1.0f - z) * n_2;
         }
     }
@@ -743,9 +822,10 @@ static void tf1_cell_h_step(size_t nb, const float *TF1_CELL_RESTRICT x_proj_t, 
 /* nb sequences at once: step t of sequence b of x is the 4 values at x + b * x_b + t * x_t;
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
+ * A single sequence (nb = 1) goes one step per chunk: see emitLayout.
  */
 static void tf1_cell_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, float *y, size_t y_b, size_t y_t, float *scratch) {
-    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
+    const size_t cs = nb == 1 ? (size_t)1 : (T < 32 ? T : 32);  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][48] */
     float *h_out = h_x_proj + (size_t)cs * nb * 48;  /* [cs][nb][16] */
     float *y_2 = h_out + (size_t)cs * nb * 16;  /* [cs][nb][8] */
@@ -761,7 +841,7 @@ static void tf1_cell_sequence(size_t nb, const float *x, size_t x_b, size_t x_t,
             tf1_cell_h_step(nb, h_x_proj + (size_t)tc * nb * 48, 48, tc == 0 ? h_state : h_out + (size_t)(tc - 1) * nb * 16, h_out + (size_t)tc * nb * 16, h_work, h_work + (size_t)nb * 32, h_work + (size_t)nb * 48);
         }
         if (n > 0) memcpy(h_state, h_out + (size_t)(n - 1) * nb * 16, sizeof(float) * (size_t)nb * 16);
-        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) tf1_cell_linear(y_2 + (tc * nb + b) * 8, tf1_cell_y_w + (size_t)(t0 + tc) * 128, tf1_cell_y_b + (size_t)(t0 + tc) * 8, h_out + (size_t)((t0 + tc) - t0) * nb * 16 + (size_t)b * 16, 8, 16);
+        for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) tf1_cell_linear(y_2 + (tc * nb + b) * 8, tf1_cell_y_w + (size_t)(t0 + tc) * 128, tf1_cell_y_b + (size_t)(t0 + tc) * 8, h_out + (size_t)(((t0 + tc) - t0)) * nb * 16 + (size_t)b * 16, 8, 16);
         for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) memcpy(y + (size_t)b * y_b + (size_t)(t0 + tc) * y_t, y_2 + (size_t)tc * nb * 8 + (size_t)b * 8, sizeof(float) * 8);
     }
 }

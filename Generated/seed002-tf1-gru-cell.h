@@ -57,11 +57,16 @@ int tf1_cell_run(const float *x, int T, float *y, float *scratch);
  * the running reductions, and the work area step and read compute in, so that neither needs
  * more stack as the model grows. TF1_CELL_STATE_INIT is a zeroed state, as reset makes it.
  */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define TF1_CELL_STATE_ALIGN __attribute__((aligned(64)))
+#else
+#define TF1_CELL_STATE_ALIGN
+#endif
 typedef struct tf1_cell_state {
-    int64_t steps;  /* steps taken since reset */
-    float h[16];  /* 'h': the recurrent state h */
     float work[136];  /* step's and read's temporaries */
-} tf1_cell_state;
+    float h[16];  /* 'h': the recurrent state h */
+    int64_t steps;  /* steps taken since reset */
+} TF1_CELL_STATE_ALIGN tf1_cell_state;
 #define TF1_CELL_STATE_BYTES (sizeof(tf1_cell_state)) /* size of the streaming state */
 #define TF1_CELL_STATE_INIT {0}             /* static initialiser: a zeroed state, as reset makes it */
 

@@ -58,12 +58,17 @@ int theano_gru_run(const float *x, int T, float *p, float *scratch);
  * the running reductions, and the work area step and read compute in, so that neither needs
  * more stack as the model grows. THEANO_GRU_STATE_INIT is a zeroed state, as reset makes it.
  */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define THEANO_GRU_STATE_ALIGN __attribute__((aligned(64)))
+#else
+#define THEANO_GRU_STATE_ALIGN
+#endif
 typedef struct theano_gru_state {
-    int64_t steps;  /* steps taken since reset */
+    float work[256];  /* step's and read's temporaries */
     float h[32];  /* 'h': the recurrent state h */
     float pooled_acc[32];  /* running mean over the steps */
-    float work[256];  /* step's and read's temporaries */
-} theano_gru_state;
+    int64_t steps;  /* steps taken since reset */
+} THEANO_GRU_STATE_ALIGN theano_gru_state;
 #define THEANO_GRU_STATE_BYTES (sizeof(theano_gru_state)) /* size of the streaming state */
 #define THEANO_GRU_STATE_INIT {0}           /* static initialiser: a zeroed state, as reset makes it */
 

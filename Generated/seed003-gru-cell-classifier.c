@@ -5,11 +5,15 @@
  * output logits = dense(last(h), 5)
  *
  * 1965 parameters (7860 bytes of float as stored), 1800 multiply-adds per step.
- * Activations use the C library's exp and tanh.
+ * Activations (fast, the default): sigmoid, tanh and exp are polynomials that vectorise, computed
+ * as grucc's interpreter computes them, bit for bit, unless the compiler contracts a*b + c into
+ * an FMA (gcc's GNU dialects, -ffp-contract=fast; clang is told not to). --activations libm: the C library's.
+ * Maximum errors: sigmoid 8.9e-8, tanh 8.9e-8 (absolute), exp 8.6e-8 (relative), checked on every float.
  * The API is described in seed003-gru-cell-classifier.h.
  */
 #include "seed003-gru-cell-classifier.h"
 
+#include <stdint.h>
 #include <math.h>
 #include <string.h>
 
@@ -748,9 +752,84 @@ GRU_CLASSIFIER_INLINE void gru_classifier_linear_p60(float *y, size_t ldy, const
     }
 }
 
-/* sigmoid(x) = 1 / (1 + exp(-x)) */
+/* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
+GRU_CLASSIFIER_INLINE uint32_t gru_classifier_f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+GRU_CLASSIFIER_INLINE float gru_classifier_u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+
+/* Every multiply and add rounded on its own, as the interpreter (Interpreter/FastMath.swift)
+ * computes them: a contraction into an FMA, which compilers make where they choose, would
+ * change the last bits. clang honours the standard pragma; gcc ignores it (with a warning),
+ * and contracts only in its GNU dialects, not under -std=c99. */
+#if defined(__clang__)
+#define GRU_CLASSIFIER_NO_CONTRACT _Pragma("STDC FP_CONTRACT OFF")
+#else
+#define GRU_CLASSIFIER_NO_CONTRACT
+#endif
+
+/* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
+ * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
+ * sinks the following arithmetic into it and the loop no longer vectorises.
+ * Both gcc and clang compile these to a single vminps/vmaxps. */
+GRU_CLASSIFIER_INLINE float gru_classifier_minf(float x, float hi) {
+    uint32_t m = 0u - (uint32_t)(x > hi);
+    return gru_classifier_u2f((gru_classifier_f2u(x) & ~m) | (gru_classifier_f2u(hi) & m));
+}
+#define GRU_CLASSIFIER_LOG2E_F 1.44269502f
+#define GRU_CLASSIFIER_MAGIC_F 12582912.0f      /* 1.5 * 2^23: x + MAGIC rounds x to an integer */
+#define GRU_CLASSIFIER_LN2HI_F 0.693145751953125f /* 15 significant bits: n*LN2HI exact for |n| < 512 */
+#define GRU_CLASSIFIER_LN2LO_F 1.42860677e-06f
+
+/* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P minimax (Tools/fastmath/fit.py); rel. err 1.7e-8 */
+GRU_CLASSIFIER_INLINE float gru_classifier_expm1_poly_f(float r) {
+    GRU_CLASSIFIER_NO_CONTRACT
+    float r2 = r * r;
+    float a = 0.49999997f + 0.166665435f * r;
+    float b = 0.0416672006f + 0.00836651959f * r;
+    float p = a + r2 * (b + r2 * 0.00138825213f);
+    return r + r2 * p;
+}
+
+/* Reduce x: returns r with x = n*ln2 + r and stores the magic sum t whose low
+ * mantissa bits hold n (two's complement). */
+GRU_CLASSIFIER_INLINE float gru_classifier_reduce_f(float x, float *t_out) {
+    GRU_CLASSIFIER_NO_CONTRACT
+    float t = x * GRU_CLASSIFIER_LOG2E_F + GRU_CLASSIFIER_MAGIC_F;
+    float n = t - GRU_CLASSIFIER_MAGIC_F;
+    float r = x - n * GRU_CLASSIFIER_LN2HI_F;
+    *t_out = t;
+    return r - n * GRU_CLASSIFIER_LN2LO_F;
+}
+
+/* The lower clamp, the same mask select as the upper one. */
+GRU_CLASSIFIER_INLINE float gru_classifier_maxf(float x, float lo) {
+    uint32_t m = 0u - (uint32_t)(x < lo);
+    return gru_classifier_u2f((gru_classifier_f2u(x) & ~m) | (gru_classifier_f2u(lo) & m));
+}
+
+/* 1/(1+e^-x).  e^-x uses a single scale 2^n, n in [-126, 128]; n = 128 gives
+ * +inf and hence an exact 0. */
 GRU_CLASSIFIER_INLINE float gru_classifier_sigmoid(float x) {
-    return 1.0f / (1.0f + expf(-x));
+    GRU_CLASSIFIER_NO_CONTRACT
+    float y = -x, t, r, e;
+    y = gru_classifier_minf(y, 88.8f);
+    y = gru_classifier_maxf(y, -87.0f);
+    r = gru_classifier_reduce_f(y, &t);
+    e = (1.0f + gru_classifier_expm1_poly_f(r)) * gru_classifier_u2f((gru_classifier_f2u(t) + 127u) << 23);
+    return 1.0f / (1.0f + e);
+}
+
+/* tanh|x| = E/(E+2), E = expm1(2|x|) = 2^n q + (2^n - 1): no cancellation near
+ * 0, so the relative error stays small; the sign of x is OR-ed back in. */
+GRU_CLASSIFIER_INLINE float gru_classifier_tanh(float x) {
+    GRU_CLASSIFIER_NO_CONTRACT
+    uint32_t xb = gru_classifier_f2u(x);
+    float a = gru_classifier_u2f(xb & 0x7FFFFFFFu), t, r, q, s, em1;
+    a = gru_classifier_minf(a, 9.1f);
+    r = gru_classifier_reduce_f(a + a, &t);
+    q = gru_classifier_expm1_poly_f(r);
+    s = gru_classifier_u2f((gru_classifier_f2u(t) + 127u) << 23);  /* 2^n, n in [0, 27] */
+    em1 = s * q + (s - 1.0f);
+    return gru_classifier_u2f(gru_classifier_f2u(em1 / (em1 + 2.0f)) | (xb & 0x80000000u));
 }
 /* ---- one time step of each recurrence ------------------------------------ */
 
@@ -791,7 +870,7 @@ static void gru_classifier_h_step(size_t nb, const float *GRU_CLASSIFIER_RESTRIC
             float z_pre = x_z_b[i] + h_z_b[i];
             float z = gru_classifier_sigmoid(z_pre);
             float n_pre = x_n_b[i] + h_n_b[i];
-            float n_2 = tanhf(n_pre);
+            float n_2 = gru_classifier_tanh(n_pre);
             h_next_b[i] = z * n_2 + (1.0f - z) * h_b_2[i];
         }
     }
@@ -802,9 +881,10 @@ static void gru_classifier_h_step(size_t nb, const float *GRU_CLASSIFIER_RESTRIC
 /* nb sequences at once: step t of sequence b of x is the 10 values at x + b * x_b + t * x_t;
  * only the first lengths[b] steps are valid (all T without lengths).
  * Time is walked in chunks of cs = min(T, 32) steps; the scratch holds one chunk.
+ * A single sequence (nb = 1) goes one step per chunk: see emitLayout.
  */
 static void gru_classifier_sequence(size_t nb, const float *x, size_t x_b, size_t x_t, size_t T, const int *lengths, const float *h_h0, float *logits, float *scratch) {
-    const size_t cs = T < 32 ? T : 32;  /* steps per chunk */
+    const size_t cs = nb == 1 ? (size_t)1 : (T < 32 ? T : 32);  /* steps per chunk */
     float *h_x_proj = scratch;  /* [cs][nb][60] */
     float *h_out = h_x_proj + (size_t)cs * nb * 60;  /* [cs][nb][20] */
     float *h_state = h_out + (size_t)cs * nb * 20;  /* [nb][20] */
@@ -826,7 +906,7 @@ static void gru_classifier_sequence(size_t nb, const float *x, size_t x_b, size_
         for (size_t b = 0; b < nb; b++) {
             size_t valid = T;
             float *acc = logits_last + (size_t)b * 20;
-            if (valid > t0 && valid <= t0 + n) memcpy(acc, h_out + (size_t)((valid - 1) - t0) * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
+            if (valid > t0 && valid <= t0 + n) memcpy(acc, h_out + (size_t)(((valid - 1) - t0)) * nb * 20 + (size_t)b * 20, sizeof(float) * 20);
         }
     }
     gru_classifier_linear_p5(logits_2, 5, gru_classifier_logits_w, gru_classifier_logits_b, logits_last, 20, nb, 5, 20);

@@ -58,12 +58,17 @@ int gru_classifier_run(const float *x, int T, const float *h_h0, float *logits, 
  * the running reductions, and the work area step and read compute in, so that neither needs
  * more stack as the model grows. GRU_CLASSIFIER_STATE_INIT is a zeroed state, as reset makes it.
  */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define GRU_CLASSIFIER_STATE_ALIGN __attribute__((aligned(64)))
+#else
+#define GRU_CLASSIFIER_STATE_ALIGN
+#endif
 typedef struct gru_classifier_state {
-    int64_t steps;  /* steps taken since reset */
+    float work[160];  /* step's and read's temporaries */
     float h[20];  /* 'h': the recurrent state h */
     float logits_last_acc[20];  /* running last over the steps */
-    float work[160];  /* step's and read's temporaries */
-} gru_classifier_state;
+    int64_t steps;  /* steps taken since reset */
+} GRU_CLASSIFIER_STATE_ALIGN gru_classifier_state;
 #define GRU_CLASSIFIER_STATE_BYTES (sizeof(gru_classifier_state)) /* size of the streaming state */
 #define GRU_CLASSIFIER_STATE_INIT {0}       /* static initialiser: a zeroed state, as reset makes it */
 

@@ -55,11 +55,16 @@ int ai_summer_cell_run(const float *x, int T, float *states, float *scratch);
  * the running reductions, and the work area step and read compute in, so that neither needs
  * more stack as the model grows. AI_SUMMER_CELL_STATE_INIT is a zeroed state, as reset makes it.
  */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define AI_SUMMER_CELL_STATE_ALIGN __attribute__((aligned(64)))
+#else
+#define AI_SUMMER_CELL_STATE_ALIGN
+#endif
 typedef struct ai_summer_cell_state {
-    int64_t steps;  /* steps taken since reset */
-    float h[20];  /* 'h': the recurrent state h */
     float work[140];  /* step's and read's temporaries */
-} ai_summer_cell_state;
+    float h[20];  /* 'h': the recurrent state h */
+    int64_t steps;  /* steps taken since reset */
+} AI_SUMMER_CELL_STATE_ALIGN ai_summer_cell_state;
 #define AI_SUMMER_CELL_STATE_BYTES (sizeof(ai_summer_cell_state)) /* size of the streaming state */
 #define AI_SUMMER_CELL_STATE_INIT {0}       /* static initialiser: a zeroed state, as reset makes it */
 

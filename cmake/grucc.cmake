@@ -1,7 +1,7 @@
 # grucc.cmake: compile GRU models (.gru or .onnx) to C as part of a CMake build.
 #
 #   find_package(grucc REQUIRED)   # an installed grucc (Tools/install.sh), or grucc_DIR=<checkout>/cmake
-#   grucc_add_model(kws MODEL kws.gru [OUTPUT_NAME name] [OPTIONS --activations fast ...])
+#   grucc_add_model(kws MODEL kws.gru [OUTPUT_NAME name] [OPTIONS --activations libm ...])
 #   target_link_libraries(app PRIVATE kws)
 #
 # gives a static library target `kws` built from kws.c, with kws.h on its public include path.

@@ -7,12 +7,18 @@
 // exponent bits. sigmoid(x) = 1 / (1 + e^-x); tanh|x| = E / (E + 2) with E = expm1(2|x|), sign
 // restored. Clamps keep NaN, saturate to exact 0, 1 and ±1, and overflow exp to +inf.
 
-/// How the generated C computes sigmoid, tanh and exp.
+/// How sigmoid, tanh and exp are computed, by the generated C and by the interpreter alike.
 public enum ActivationMode: String, Sendable {
-  /// The C library's expf/tanhf (exp/tanh for f64), as the interpreter computes.
-  case exact
-  /// CFastMath's polynomials.
+  /// CFastMath's polynomials (the interpreter's FastMath computes the same bits): the default.
   case fast
+  /// The C library's expf/tanhf (exp/tanh for f64).
+  case libm
+
+  /// A mode by its command-line name; `exact`, the name of `libm` before `fast` became the
+  /// default, is still accepted.
+  public init?(name: String) {
+    if name == "exact" { self = .libm } else { self.init(rawValue: name) }
+  }
 }
 
 enum CFastMath {
@@ -70,6 +76,16 @@ enum CFastMath {
     @M_INLINE uint32_t @m_f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
     @M_INLINE float @m_u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
 
+    /* Every multiply and add rounded on its own, as the interpreter (Interpreter/FastMath.swift)
+     * computes them: a contraction into an FMA, which compilers make where they choose, would
+     * change the last bits. clang honours the standard pragma; gcc ignores it (with a warning),
+     * and contracts only in its GNU dialects, not under -std=c99. */
+    #if defined(__clang__)
+    #define @M_NO_CONTRACT _Pragma("STDC FP_CONTRACT OFF")
+    #else
+    #define @M_NO_CONTRACT
+    #endif
+
     /* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
      * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
      * sinks the following arithmetic into it and the loop no longer vectorises.
@@ -85,6 +101,7 @@ enum CFastMath {
 
     /* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P minimax (Tools/fastmath/fit.py); rel. err 1.7e-8 */
     @M_INLINE float @m_expm1_poly_f(float r) {
+        @M_NO_CONTRACT
         float r2 = r * r;
         float a = 0.49999997f + 0.166665435f * r;
         float b = 0.0416672006f + 0.00836651959f * r;
@@ -95,6 +112,7 @@ enum CFastMath {
     /* Reduce x: returns r with x = n*ln2 + r and stores the magic sum t whose low
      * mantissa bits hold n (two's complement). */
     @M_INLINE float @m_reduce_f(float x, float *t_out) {
+        @M_NO_CONTRACT
         float t = x * @M_LOG2E_F + @M_MAGIC_F;
         float n = t - @M_MAGIC_F;
         float r = x - n * @M_LN2HI_F;
@@ -115,6 +133,7 @@ enum CFastMath {
     /* e^x, x clamped to [-104, 88.8]; 2^n is applied as 2^n1 * 2^n2 (n1 = floor(n/2))
      * so that results near overflow and in the subnormal range round once. */
     @M_INLINE float @m_exp(float x) {
+        @M_NO_CONTRACT
         float t, r, p;
         uint32_t k, k1;
         x = @m_minf(x, 88.8f);
@@ -131,6 +150,7 @@ enum CFastMath {
     /* 1/(1+e^-x).  e^-x uses a single scale 2^n, n in [-126, 128]; n = 128 gives
      * +inf and hence an exact 0. */
     @M_INLINE float @m_sigmoid(float x) {
+        @M_NO_CONTRACT
         float y = -x, t, r, e;
         y = @m_minf(y, 88.8f);
         y = @m_maxf(y, -87.0f);
@@ -144,6 +164,7 @@ enum CFastMath {
     /* tanh|x| = E/(E+2), E = expm1(2|x|) = 2^n q + (2^n - 1): no cancellation near
      * 0, so the relative error stays small; the sign of x is OR-ed back in. */
     @M_INLINE float @m_tanh(float x) {
+        @M_NO_CONTRACT
         uint32_t xb = @m_f2u(x);
         float a = @m_u2f(xb & 0x7FFFFFFFu), t, r, q, s, em1;
         a = @m_minf(a, 9.1f);
@@ -159,6 +180,16 @@ enum CFastMath {
     /* Bit casts through memcpy (strict-aliasing safe; compilers turn them into register moves). */
     @M_INLINE uint64_t @m_d2u(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
     @M_INLINE double @m_u2d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+
+    /* Every multiply and add rounded on its own, as the interpreter (Interpreter/FastMath.swift)
+     * computes them: a contraction into an FMA, which compilers make where they choose, would
+     * change the last bits. clang honours the standard pragma; gcc ignores it (with a warning),
+     * and contracts only in its GNU dialects, not under -std=c99. */
+    #if defined(__clang__)
+    #define @M_NO_CONTRACT _Pragma("STDC FP_CONTRACT OFF")
+    #else
+    #define @M_NO_CONTRACT
+    #endif
 
     /* Clamps that keep NaN: "x > hi ? hi : x".  Written as a mask select because
      * gcc (default -ftrapping-math) keeps a plain float ?: as a branch, PRE then
@@ -176,6 +207,7 @@ enum CFastMath {
 
     /* expm1(r) for |r| <= ln2/2: r + r^2 P(r), P degree 9 minimax; rel. err 3.5e-17 */
     @M_INLINE double @m_expm1_poly_d(double r) {
+        @M_NO_CONTRACT
         double r2 = r * r, r4 = r2 * r2;
         double a = 0.50000000000000056 + 0.16666666666666588 * r;
         double b = 0.041666666666576826 + 0.0083333333333895036 * r;
@@ -187,6 +219,7 @@ enum CFastMath {
     }
 
     @M_INLINE double @m_reduce_d(double x, double *t_out) {
+        @M_NO_CONTRACT
         double t = x * @M_LOG2E_D + @M_MAGIC_D;
         double n = t - @M_MAGIC_D;
         double r = x - n * @M_LN2HI_D;
@@ -206,6 +239,7 @@ enum CFastMath {
   static let expF64 = """
     /* e^x, x clamped to [-746, 709.9]; scale split as in @m_expf. */
     @M_INLINE double @m_exp(double x) {
+        @M_NO_CONTRACT
         double t, r, p;
         uint64_t k, k1;
         x = @m_mind(x, 709.9);
@@ -220,6 +254,7 @@ enum CFastMath {
 
   static let sigmoidF64 = """
     @M_INLINE double @m_sigmoid(double x) {
+        @M_NO_CONTRACT
         double y = -x, t, r, e;
         y = @m_mind(y, 709.9);
         y = @m_maxd(y, -708.0);
@@ -231,6 +266,7 @@ enum CFastMath {
 
   static let tanhF64 = """
     @M_INLINE double @m_tanh(double x) {
+        @M_NO_CONTRACT
         uint64_t xb = @m_d2u(x);
         double a = @m_u2d(xb & UINT64_C(0x7FFFFFFFFFFFFFFF)), t, r, q, s, em1;
         a = @m_mind(a, 19.5);

@@ -76,7 +76,7 @@ enum CHeaderEmitter {
       define("weights_bytes", String(layout.bytes), "size of the weights blob (--weights external)")
       define("weights_layout", CWeights.hex(layout.checksum) + "u", "the blob layout's checksum, in its header")
     } else {
-      define("weight_bytes", String(iface.parameterCount * iface.elementBytes), "size of the constant weight arrays")
+      define("weight_bytes", String(iface.weightBytes), "size of the constant weight arrays")
     }
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {
@@ -132,8 +132,19 @@ enum CHeaderEmitter {
         "the running reductions, and the work area step and read compute in, so that neither needs",
         "more stack as the model grows. \(n.constant("state_init")) is a zeroed state, as reset makes it.",
       ])
-      w.block("typedef struct \(n.symbol)_state", tail: " \(n.symbol)_state;") { w in
-        w.line("int64_t steps;  /* steps taken since reset */")
+      // The work area first and the struct on a cache line: the step's vectors then start on
+      // 64-byte boundaries wherever the caller's state lands (H = 16: `_step` 77 ns, against 77 or
+      // 86 ns by where the stack put it). Only on 64-bit targets, where vectors are wide; a
+      // microcontroller's state keeps its size.
+      w.line("#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))")
+      w.line("#define \(n.constant("state_align")) __attribute__((aligned(64)))")
+      w.line("#else")
+      w.line("#define \(n.constant("state_align"))")
+      w.line("#endif")
+      w.block("typedef struct \(n.symbol)_state", tail: " \(n.constant("state_align")) \(n.symbol)_state;") { w in
+        if iface.plan.stream.workSize > 0 {
+          w.line("\(real) work[\(iface.plan.stream.workSize)];  /* step's and read's temporaries */")
+        }
         for scan in iface.scans {
           for (j, size) in scan.stateSizes.enumerated() {
             w.line("\(real) \(CStreamEmitter.stateMember(scan, j))[\(size)];  /* '\(scan.name)': the recurrent state h */")
@@ -142,9 +153,7 @@ enum CHeaderEmitter {
         for r in iface.reductions {
           w.line("\(real) \(CStreamEmitter.accumulator(r, graph: module.graph))[\(r.features)];  /* running \(r.kind.rawValue) over the steps */")
         }
-        if iface.plan.stream.workSize > 0 {
-          w.line("\(real) work[\(iface.plan.stream.workSize)];  /* step's and read's temporaries */")
-        }
+        w.line("int64_t steps;  /* steps taken since reset */")
       }
       define("state_bytes", "(sizeof(\(n.symbol)_state))", "size of the streaming state")
       define("state_init", "{0}", "static initialiser: a zeroed state, as reset makes it")

@@ -197,4 +197,12 @@ struct CInterface {
 
 
   var elementBytes: Int { module.precision == .f32 ? 4 : 8 }
+
+  /// Whether a parameter is stored in 16 bits (`weights-storage f16 | bf16`): the packed matrices.
+  func isNarrow(_ p: Parameter) -> Bool { module.weightElement != .f32 && p.panel != nil }
+
+  /// Bytes of the weights as the C stores them.
+  var weightBytes: Int {
+    module.parameters.reduce(0) { $0 + $1.count * (isNarrow($1) ? module.weightElement.bytes : elementBytes) }
+  }
 }

@@ -110,7 +110,7 @@ struct CNames {
   static let fixedGlobals: [String] = {
     var names = [
       "run_batch", "run", "step", "reset", "set_state", "get_state", "read", "sequence", "state", "crc32",
-      "weights_data", "check_weights",
+      "weights_data", "check_weights", "widen", "half",
       "cannot_stream_a_reverse_pass", "linear", "softmax", "tanh", "exp", "sigmoid", "hard_sigmoid", "leaky_relu",
       "thresholded_relu", "scaled_tanh", "affine", "elu", "softsign", "softplus", "clip",
     ]
@@ -123,7 +123,7 @@ struct CNames {
   /// fast math's constants).
   static let fixedMacros: [String] =
     [
-      "INPUT_SIZE", "STEPS", "STATE_SIZE", "STATE_BYTES", "PARAMETER_COUNT", "WEIGHT_BYTES", "MACS_PER_STEP",
+      "INPUT_SIZE", "STEPS", "STATE_SIZE", "STATE_BYTES", "STATE_ALIGN", "PARAMETER_COUNT", "WEIGHT_BYTES", "MACS_PER_STEP",
       "MACS_PER_SEQUENCE", "SCRATCH_SIZE", "SCRATCH_BYTES", "STACK_BYTES", "STATE_INIT", "WEIGHTS_BYTES", "WEIGHTS_LAYOUT", "ERROR_WEIGHTS", "OK", "ERROR_ARGUMENT", "ERROR_STEPS", "PRODUCT", "INLINE", "RESTRICT",
     ] + CFastMath.macroNames
 

@@ -54,14 +54,15 @@ enum CPrelude {
   static let columnsPerPass = 4
 
   static func emit(
-    _ kernels: CKernels, panels: [Int] = [], mode: ActivationMode = .exact, names: CNames, precision: Precision,
-    into w: inout CWriter
+    _ kernels: CKernels, panels: [Int] = [], mode: ActivationMode = .fast, names: CNames, precision: Precision,
+    element: WeightElement = .f32, into w: inout CWriter
   ) {
     let real = precision == .f32 ? "float" : "double"
     let zero = CLiteral.real(0, precision)
     let fast = mode == .fast
     emitMacros(names: names, into: &w)
-    for panel in panels { emitPackedLinear(panel: panel, names: names, precision: precision, into: &w) }
+    if element != .f32 && !panels.isEmpty { emitWiden(element, names: names, into: &w) }
+    for panel in panels { emitPackedLinear(panel: panel, names: names, precision: precision, element: element, into: &w) }
     let one = CLiteral.real(1, precision)
     let libmExp = precision == .f32 ? "expf" : "exp"
     let exp = fast ? names.global("exp") : libmExp
@@ -142,6 +143,51 @@ enum CPrelude {
     w.trimTrailingBlankLines()
   }
 
+  /// The widening of a stored 16-bit weight to float, exact for every finite value.
+  private static func emitWiden(_ element: WeightElement, names: CNames, into w: inout CWriter) {
+    let widen = names.global("widen")
+    switch element {
+    case .f32: return
+    case .bf16:
+      w.comment(["bf16 -> float: the 16 bits are the float's high half."])
+      w.block("\(names.macro)_INLINE float \(widen)(uint16_t h)") { w in
+        w.line("uint32_t u = (uint32_t)h << 16;")
+        w.line("float f;")
+        w.line("memcpy(&f, &u, sizeof f);")
+        w.line("return f;")
+      }
+    case .f16:
+      w.comment([
+        "f16 -> float, exactly. Where the hardware converts (x86 with F16C, aarch64), through _Float16;",
+        "elsewhere (no _Float16, or no instruction for it: x86-64 without F16C, a Cortex-M4) by moving",
+        "the exponent and mantissa bits to their float places, which makes the value times 2^-112 (an",
+        "f16 subnormal becomes a float subnormal), and one multiplication by 2^112; then the sign.",
+        "Both give the same float. Stored weights are finite. (A build that flushes float subnormals",
+        "to zero, -ffast-math's DAZ, would zero the f16 subnormals on the second path.)",
+      ])
+      w.line("#if defined(__GNUC__) && defined(__FLT16_MAX__) && (defined(__F16C__) || defined(__aarch64__))")
+      w.line("__extension__ typedef _Float16 \(names.global("half"));")
+      w.block("\(names.macro)_INLINE float \(widen)(uint16_t h)") { w in
+        w.line("\(names.global("half")) f;")
+        w.line("memcpy(&f, &h, sizeof f);")
+        w.line("return (float)f;")
+      }
+      w.line("#else")
+      w.block("\(names.macro)_INLINE float \(widen)(uint16_t h)") { w in
+        w.line("uint32_t u = (uint32_t)(h & 0x7FFFu) << 13;")
+        w.line("float f;")
+        w.line("memcpy(&f, &u, sizeof f);")
+        w.line("f *= 5.192296858534828e33f;  /* 2^112 */")
+        w.line("memcpy(&u, &f, sizeof u);")
+        w.line("u |= (uint32_t)(h & 0x8000u) << 16;")
+        w.line("memcpy(&f, &u, sizeof f);")
+        w.line("return f;")
+      }
+      w.line("#endif")
+    }
+    w.line()
+  }
+
   /// `<MODEL>_INLINE` and `<MODEL>_RESTRICT`, which the kernels and step functions are declared with.
   static func emitMacros(names: CNames, into w: inout CWriter) {
     let m = names.macro
@@ -176,8 +222,13 @@ enum CPrelude {
   /// unit-stride loop of constant length touches, so once vectorised it is a register. An array
   /// indexed by a row number from an outer loop (`acc[q][l]`) stayed in memory under gcc: a load
   /// and a store per multiply-add.
-  private static func emitPackedLinear(panel: Int, names: CNames, precision: Precision, into w: inout CWriter) {
+  private static func emitPackedLinear(
+    panel: Int, names: CNames, precision: Precision, element: WeightElement, into w: inout CWriter
+  ) {
     let real = precision == .f32 ? "float" : "double"
+    // Narrow weights are read as 16-bit values and widened to f32 (exactly) where they are used.
+    let stored = element == .f32 ? real : "uint16_t"
+    func weight(_ load: String) -> String { element == .f32 ? load : "\(names.global("widen"))(\(load))" }
     let zero = CLiteral.real(0, precision)
     let block = block(precision)
     let rows = blockRows
@@ -190,12 +241,12 @@ enum CPrelude {
       "of a panel are independent sums, so the loops vectorise without reassociating any sum.",
       "From \(rows) rows on, \(rows) rows at a time share each load of W (a register block of \(rows) x \(block) sums,",
       "a0..a\(rows - 1)); fewer rows go one by one, \(panel) sums at a time and \(unroll) columns per pass over them.",
-    ])
-    let signature = "\(names.macro)_INLINE void \(names.global("linear_p\(panel)"))(\(real) *y, size_t ldy, const \(real) *W, const \(real) *b, "
+    ] + (element == .f32 ? [] : ["W holds \(element.rawValue) values, widened to float as they are read; the sums are float."]))
+    let signature = "\(names.macro)_INLINE void \(names.global("linear_p\(panel)"))(\(real) *y, size_t ldy, const \(stored) *W, const \(real) *b, "
       + "const \(real) *x, size_t ldx, size_t m, size_t n, size_t k)"
     w.block(signature) { w in
       w.block("for (size_t p = 0; p < n; p += \(panel))") { w in
-        w.line("const \(real) *wp = W + p * k;")
+        w.line("const \(stored) *wp = W + p * k;")
         w.line("size_t r = 0;")
         // From 6 rows on, blocks of 6; a last partial block repeats its last row (computed, not stored)
         // so that it still shares each load of W.
@@ -213,10 +264,15 @@ enum CPrelude {
               w.line("\(real) " + q.map { "a\($0)[\(width)]" }.joined(separator: ", ") + ";")
               w.line("for (size_t l = 0; l < \(width); l++) { " + q.map { "a\($0)[l] = \(zero);" }.joined(separator: " ") + " }")
               w.block("for (size_t j = 0; j < k; j++)") { w in
-                w.line("const \(real) *wj = wp + j * \(panel) + \(column);")
+                w.line("const \(stored) *wj = wp + j * \(panel) + \(column);")
                 w.line("\(real) " + q.map { "v\($0) = x\($0)[j]" }.joined(separator: ", ") + ";")
                 w.block("for (size_t l = 0; l < \(width); l++)") { w in
-                  for i in q { w.line("a\(i)[l] += wj[l] * v\(i);") }
+                  if element == .f32 {
+                    for i in q { w.line("a\(i)[l] += wj[l] * v\(i);") }
+                  } else {
+                    w.line("\(real) wl = \(weight("wj[l]"));")
+                    for i in q { w.line("a\(i)[l] += wl * v\(i);") }
+                  }
                 }
               }
               for i in q {
@@ -249,17 +305,17 @@ enum CPrelude {
           w.line("#pragma clang loop unroll_count(2)")
           w.line("#endif")
           w.block("for (; j + \(unroll) <= k; j += \(unroll))") { w in
-            w.line("const \(real) *wj = wp + j * \(panel);")
+            w.line("const \(stored) *wj = wp + j * \(panel);")
             w.line("\(real) " + (0..<unroll).map { "v\($0) = xr[\($0 == 0 ? "j" : "j + \($0)")]" }.joined(separator: ", ") + ";")
             w.block("for (size_t l = 0; l < \(panel); l++)") { w in
               w.line("\(real) a = acc[l];")
-              for u in 0..<unroll { w.line("a += wj[\(u == 0 ? "" : "\(u * panel) + ")l] * v\(u);") }
+              for u in 0..<unroll { w.line("a += \(weight("wj[\(u == 0 ? "" : "\(u * panel) + ")l]")) * v\(u);") }
               w.line("acc[l] = a;")
             }
           }
           w.block("for (; j < k; j++)") { w in
             w.line("\(real) xj = xr[j];")
-            w.line("for (size_t l = 0; l < \(panel); l++) acc[l] += wp[j * \(panel) + l] * xj;")
+            w.line("for (size_t l = 0; l < \(panel); l++) acc[l] += \(weight("wp[j * \(panel) + l]")) * xj;")
           }
           w.line("for (size_t l = 0; l < \(panel); l++) y[r * ldy + p + l] = b ? acc[l] + b[p + l] : acc[l];")
         }

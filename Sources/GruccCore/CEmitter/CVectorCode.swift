@@ -44,7 +44,7 @@ struct CVectorCode {
   /// Exact (libm) or fast (CFastMath) sigmoid, tanh and exp.
   let mode: ActivationMode
 
-  init(_ iface: CInterface, mode: ActivationMode = .exact) {
+  init(_ iface: CInterface, mode: ActivationMode = .fast) {
     self.iface = iface
     self.mode = mode
   }

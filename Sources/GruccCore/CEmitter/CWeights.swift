@@ -7,6 +7,10 @@ enum CWeights {
   static func emitEmbedded(_ iface: CInterface, _ w: inout CWriter) {
     let module = iface.module
     for p in module.parameters {
+      if iface.isNarrow(p) {
+        emitNarrow(p, module.weightElement, name: iface.names.weight(p.name), &w)
+        continue
+      }
       w.comment(["\(p.name) \(shape(p.shape)): \(p.role)"])
       w.line("static const \(iface.real) \(iface.names.weight(p.name))[\(p.count)] = {")
       let perLine = module.precision == .f32 ? 6 : 4
@@ -19,6 +23,24 @@ enum CWeights {
       w.line("};")
       w.line()
     }
+  }
+
+  /// A matrix stored in 16 bits: the bits of each value, which bind-weights rounded to the type.
+  private static func emitNarrow(_ p: Parameter, _ element: WeightElement, name: String, _ w: inout CWriter) {
+    w.comment(["\(p.name) \(shape(p.shape)): \(p.role); stored as \(element.rawValue) bits"])
+    w.line("static const uint16_t \(name)[\(p.count)] = {")
+    let perLine = 10
+    var i = 0
+    while i < p.count {
+      let chunk = p.values[i..<min(i + perLine, p.count)].map { v -> String in
+        let hex = String(element.bits(v), radix: 16, uppercase: true)
+        return "0x" + String(repeating: "0", count: 4 - hex.count) + hex + "u"
+      }
+      w.line("    " + chunk.joined(separator: ", ") + (i + perLine < p.count ? "," : ""))
+      i += perLine
+    }
+    w.line("};")
+    w.line()
   }
 
   /// The blob's layout (each tensor's offset, named as its array would be) and its checks.

@@ -36,6 +36,7 @@ extension Driver {
       try write([(path, Safetensors.write(Self.tensors(of: module), metadata: [("format", "grucc")]))], input: input)
     case .c?, .header?:
       let module = try optimise(front, printAfterAll: options.printIRAfterAll)
+      try Self.checkStorage(module, options)
       let emitted = Compiler.emitC(
         module, headerName: "\(module.name).h", activations: options.activations, weights: options.weights)
       try deliver(options.emit == .c ? emitted.source : emitted.header, to: output, input: input)
@@ -43,6 +44,7 @@ extension Driver {
       let module = try optimise(front, printAfterAll: options.printIRAfterAll)
       let cPath = output ?? "\(module.name).c"
       guard cPath.hasSuffix(".c") else { throw .outputKind(cPath, expected: "'.c' (the header goes beside it as '.h')") }
+      try Self.checkStorage(module, options)
       let hPath = String(cPath.dropLast(2)) + ".h"
       let headerName = hPath.split(separator: "/").last.map(String.init) ?? hPath
       let emitted = Compiler.emitC(module, headerName: headerName, activations: options.activations, weights: options.weights)
@@ -57,5 +59,11 @@ extension Driver {
   static func tensors(of module: Module) -> [NamedTensor] {
     let dtype: TensorDType = module.precision == .f32 ? .f32 : .f64
     return module.parameters.map { NamedTensor(name: $0.name, dtype: dtype, shape: $0.shape, values: $0.values) }
+  }
+
+  /// The blob of `--weights external` holds one element type: 16-bit matrices are not in it yet.
+  static func checkStorage(_ module: Module, _ options: CompileOptions) throws(DriverError) {
+    guard module.weightElement != .f32, options.weights == .external else { return }
+    throw .storageNeedsEmbeddedWeights(module.weightElement.rawValue)
   }
 }

@@ -52,6 +52,7 @@ public struct Driver {
   }
 
   /// Runs one grucc command line (without the program name).
+
   public static func run(_ arguments: [String], colors: Bool = false, progress: ProgressOutput? = nil) -> DriverResult {
     run(arguments, colors: colors, progress: progress, gradient: Trainer.defaultGradient)
   }

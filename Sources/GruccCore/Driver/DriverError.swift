@@ -32,6 +32,8 @@ enum DriverError: Error {
   case depfileOverwrites(String, output: String)
   /// A path the dependency file would name has a line break, which Make syntax cannot escape.
   case depfileLineBreak(String)
+  /// `weights-storage f16|bf16` with `--weights external`, whose blob stores f32 only.
+  case storageNeedsEmbeddedWeights(String)
   /// An ONNX file grucc cannot read or import, printed as `PATH: error: message` (its own place).
   case onnx(String, message: String)
 
@@ -63,6 +65,8 @@ enum DriverError: Error {
     case .importedModelDoesNotCompile: return "internal: the imported model does not compile"
     case .depfileOverwrites(let path, let output):
       return "the dependency file '\(path)' would overwrite the output '\(output)'"
+    case .storageNeedsEmbeddedWeights(let storage):
+      return "'weights-storage \(storage)' needs the weights compiled in: '--weights external' stores f32 only"
     case .depfileLineBreak(let path):
       return "cannot write the dependency file '\(path)': a path in it contains a line break"
     case .onnx(_, let message): return message

@@ -95,9 +95,10 @@ enum HelpText {
                               (default: the output file's name, kws.c -> kws_run_batch;
                               also for 'import')
       --print-ir-after-all    print the IR after every pass
-      --activations MODE      exact (default): sigmoid, tanh and exp from the C library;
-                              fast: short polynomials that vectorise, with the maximum
-                              error over all inputs stated in the generated file
+      --activations MODE      fast (default): sigmoid, tanh and exp as short polynomials
+                              that vectorise, with the maximum error over all inputs
+                              stated in the generated file; libm (or exact): from the C
+                              library (also for 'run': the interpreter computes the same)
       --weights STORAGE       embedded (default): the weights as constant arrays in the C;
                               external: in a blob written beside it (model.weights), which
                               the C takes at run time, checked (see model.h)
@@ -122,6 +123,8 @@ enum HelpText {
                               initial state NAME.h0
       -o FILE                 write the outputs to .npy (one output), .npz or .csv
                               (default: CSV on standard output)
+      --activations MODE      fast (default) or libm: sigmoid, tanh and exp computed as
+                              the C of the same mode computes them
 
     """
 

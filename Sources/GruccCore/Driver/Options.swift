@@ -18,7 +18,7 @@ public struct CompileOptions: Sendable, Equatable {
   public var emit: EmitKind?
   public var printIRAfterAll = false
   /// How the generated C computes sigmoid, tanh and exp.
-  public var activations: ActivationMode = .exact
+  public var activations: ActivationMode = .fast
   /// Whether the weights are compiled in or written to a blob the C reads at run time.
   public var weights: WeightStorage = .embedded
   /// `--name PREFIX`: the name (and C prefix) of a model imported from ONNX.
@@ -32,9 +32,11 @@ public struct RunOptions: Sendable, Equatable {
   /// `--input FILE` (name nil: the model's sequence input) or `--input NAME=FILE`.
   public var inputs: [(name: String?, path: String)]
   public var output: String?
+  /// How the interpreter computes sigmoid, tanh and exp: as the C of the same mode does.
+  public var activations: ActivationMode = .fast
 
   public static func == (a: RunOptions, b: RunOptions) -> Bool {
-    a.model == b.model && a.output == b.output && a.inputs.map(\.path) == b.inputs.map(\.path)
+    a.model == b.model && a.output == b.output && a.activations == b.activations && a.inputs.map(\.path) == b.inputs.map(\.path)
       && a.inputs.map(\.name) == b.inputs.map(\.name)
   }
 }
@@ -255,10 +257,7 @@ public enum Options {
       case "--print-ir-after-all": options.printIRAfterAll = true
       case "--activations":
         let mode = try value(after: "--activations", &args)
-        guard let m = ActivationMode(rawValue: mode) else {
-          throw UsageError(message: "'--activations' takes 'exact' or 'fast', not '\(mode)'")
-        }
-        options.activations = m
+        options.activations = try activationMode(mode)
       case "--weights":
         let storage = try value(after: "--weights", &args)
         guard let s = WeightStorage(rawValue: storage) else {
@@ -315,6 +314,13 @@ public enum Options {
     }
   }
 
+  private static func activationMode(_ name: String) throws(UsageError) -> ActivationMode {
+    guard let mode = ActivationMode(name: name) else {
+      throw UsageError(message: "'--activations' takes 'fast' or 'libm', not '\(name)'")
+    }
+    return mode
+  }
+
   private static func parseRun(_ args: inout ArraySlice<String>) throws(UsageError) -> RunOptions {
     var model: String?
     var options = RunOptions(model: "", inputs: [], output: nil)
@@ -329,7 +335,8 @@ public enum Options {
         } else {
           options.inputs.append((nil, v))
         }
-      case _ where a.hasPrefix("-"): throw UsageError.unknownOption(a, for: .run, known: ["-o", "--input", "-i"])
+      case "--activations": options.activations = try activationMode(try value(after: a, &args))
+      case _ where a.hasPrefix("-"): throw UsageError.unknownOption(a, for: .run, known: ["-o", "--input", "-i", "--activations"])
       default:
         if model != nil { throw UsageError(message: "'run' takes one model file") }
         model = a

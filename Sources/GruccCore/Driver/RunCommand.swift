@@ -31,7 +31,7 @@ extension Driver {
     }
     let outputs: [(name: String, value: ArrayValue)]
     do throws(InterpreterError) {
-      outputs = try Interpreter.run(module, inputs: inputs, budget: budget)
+      outputs = try Interpreter.run(module, inputs: inputs, activations: options.activations, budget: budget)
     } catch {
       throw .interpreter(error, file: error.input.flatMap { files[$0] })
     }

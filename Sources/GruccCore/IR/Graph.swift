@@ -115,6 +115,8 @@ public struct Parameter: Sendable {
 public struct Module: Sendable {
   public var name: String
   public var precision: Precision
+  /// What the C stores packed weight matrices as (the bound values are already rounded to it).
+  public var weightElement: WeightElement = .f32
   public var layout: SequenceLayout
   /// The fixed sequence length, if the input declares one.
   public var steps: Int?

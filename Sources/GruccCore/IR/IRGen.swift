@@ -74,6 +74,7 @@ public enum IRGen {
     var module = Module(
       name: model.name, precision: model.precision, layout: input.layout, steps: input.steps,
       sourceName: sourceName, graph: graph)
+    module.weightElement = model.weightElement
     module.summary = ModelSummary.lines(model)
     return module
   }

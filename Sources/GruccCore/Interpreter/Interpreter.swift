@@ -23,15 +23,16 @@ public enum Interpreter {
   ///
   /// B and T must be at least 1, and everything the run holds (weights, every node's result,
   /// the outputs) must fit `budget`; both are checked before anything is allocated.
+  /// Sigmoid, tanh and exp are computed as the C of the same `activations` mode computes them.
   public static func run(
-    _ module: Module, inputs: [String: ArrayValue], budget: MemoryBudget = .standard
+    _ module: Module, inputs: [String: ArrayValue], activations: ActivationMode = .fast, budget: MemoryBudget = .standard
   ) throws(InterpreterError) -> [(name: String, value: ArrayValue)] {
     switch module.precision {
     case .f32:
-      var evaluator = Evaluator<Float>(module: module)
+      var evaluator = Evaluator<Float>(module: module, activations: activations)
       return try evaluator.run(inputs, budget: budget)
     case .f64:
-      var evaluator = Evaluator<Double>(module: module)
+      var evaluator = Evaluator<Double>(module: module, activations: activations)
       return try evaluator.run(inputs, budget: budget)
     }
   }
@@ -55,12 +56,14 @@ enum RuntimeValue<S: InterpreterScalar> {
 
 struct Evaluator<S: InterpreterScalar> {
   let module: Module
+  let activations: ActivationMode
   private var parameters: [String: Tensor<S>] = [:]
   private var batch = 1
   private var steps = 1
 
-  init(module: Module) {
+  init(module: Module, activations: ActivationMode) {
     self.module = module
+    self.activations = activations
   }
 
   mutating func run(
@@ -267,7 +270,7 @@ struct Evaluator<S: InterpreterScalar> {
   private func elementwise(_ op: Op, _ t: [Tensor<S>]) -> Tensor<S> {
     switch op {
     case .activation(let a):
-      return Tensor(shape: t[0].shape, data: Kernels.apply(a, t[0].data, features: t[0].features))
+      return Tensor(shape: t[0].shape, data: Kernels.apply(a, t[0].data, features: t[0].features, mode: activations))
     case .add: return Tensor(shape: t[0].shape, data: zip(t[0].data, t[1].data).map { $0 + $1 })
     case .mul: return Tensor(shape: t[0].shape, data: zip(t[0].data, t[1].data).map { $0 * $1 })
     case .scale(let factor):
@@ -333,7 +336,7 @@ struct Evaluator<S: InterpreterScalar> {
       return Tensor(shape: Array(dy.shape.dropFirst()), data: sum)
     case .activation(let a):
       let (x, dy) = (t(0), t(1))
-      return Tensor(shape: x.shape, data: Kernels.activationGradient(a, x.data, dy.data, features: x.features))
+      return Tensor(shape: x.shape, data: Kernels.activationGradient(a, x.data, dy.data, features: x.features, mode: activations))
     case .hold:
       let dy = t(0)
       let lengths = operands[1].lengths
@@ -543,7 +546,7 @@ struct Evaluator<S: InterpreterScalar> {
       func recurrentBias(_ gate: Gate) -> [S]? { p(layer.recurrentBias(gate)) }
       let pass = layer.direction(d)
       func activate(_ a: Activation, _ pre: S) -> S {
-        Kernels.activate(a, layer.clip.map { Kernels.activate(.clip($0), pre) } ?? pre)
+        Kernels.activate(a, layer.clip.map { Kernels.activate(.clip($0), pre, activations) } ?? pre, activations)
       }
       let reverse = layer.direction == .reverse || d == 1
       let processed = layer.padding == .processed
@@ -589,7 +592,7 @@ struct Evaluator<S: InterpreterScalar> {
           h = (0..<hidden).map { i in
             layer.update == .keepsState ? Kernels.blend(z[i], h[i], n[i]) : Kernels.blend(z[i], n[i], h[i])
           }
-          let out = Kernels.apply(layer.outputActivation, h, features: hidden)
+          let out = Kernels.apply(layer.outputActivation, h, features: hidden, mode: activations)
           outputs[d].data.replaceSubrange(at, with: out)
           previous = out
         }

@@ -125,24 +125,36 @@ enum Kernels {
     return dw
   }
 
-  static func sigmoid<S: InterpreterScalar>(_ x: S) -> S { 1 / (1 + S.exponential(-x)) }
+  static func sigmoid<S: InterpreterScalar>(_ x: S, _ mode: ActivationMode) -> S {
+    mode == .fast ? S.fastSigmoid(x) : 1 / (1 + S.exponential(-x))
+  }
+
+  static func tanh<S: InterpreterScalar>(_ x: S, _ mode: ActivationMode) -> S {
+    mode == .fast ? S.fastTanh(x) : S.hyperbolicTangent(x)
+  }
+
+  /// e^x − 1 for elu's negative side. The fast C keeps expm1 near 0, where e^x − 1 would lose
+  /// every digit, and uses its exp below −0.5, where subtracting 1 costs at most a factor 1.6.
+  static func eluNegative<S: InterpreterScalar>(_ x: S, _ mode: ActivationMode) -> S {
+    mode == .fast && !(x > -0.5) ? S.fastExponential(x) - 1 : S.exponentialMinusOne(x)
+  }
 
   /// One element of an elementwise activation (not softmax), by ONNX's definitions. The C prelude
-  /// writes each formula the same way.
-  static func activate<S: InterpreterScalar>(_ a: Activation, _ x: S) -> S {
+  /// writes each formula the same way; sigmoid, tanh and exp by `mode`, as the C of that mode.
+  static func activate<S: InterpreterScalar>(_ a: Activation, _ x: S, _ mode: ActivationMode) -> S {
     switch a {
     case .identity, .softmax: return x
-    case .sigmoid: return sigmoid(x)
-    case .tanh: return S.hyperbolicTangent(x)
+    case .sigmoid: return sigmoid(x, mode)
+    case .tanh: return tanh(x, mode)
     case .relu: return x > 0 ? x : 0
     case .hardSigmoid(let alpha, let beta):
       let v = S(alpha) * x + S(beta)
       return v < 0 ? 0 : (v > 1 ? 1 : v)
     case .leakyRelu(let alpha): return x >= 0 ? x : S(alpha) * x
     case .thresholdedRelu(let alpha): return x >= S(alpha) ? x : 0
-    case .scaledTanh(let alpha, let beta): return S(alpha) * S.hyperbolicTangent(S(beta) * x)
+    case .scaledTanh(let alpha, let beta): return S(alpha) * tanh(S(beta) * x, mode)
     case .affine(let alpha, let beta): return S(alpha) * x + S(beta)
-    case .elu(let alpha): return x >= 0 ? x : S(alpha) * S.exponentialMinusOne(x)
+    case .elu(let alpha): return x >= 0 ? x : S(alpha) * eluNegative(x, mode)
     case .softsign: return x / (1 + (x < 0 ? -x : x))
     // log(1 + e^x) without overflow: x + log1p(e^-x) for positive x.
     case .softplus: return x > 0 ? x + S.logOnePlus(S.exponential(-x)) : S.logOnePlus(S.exponential(x))
@@ -150,12 +162,12 @@ enum Kernels {
     }
   }
 
-  static func apply<S: InterpreterScalar>(_ a: Activation, _ x: [S], features: Int) -> [S] {
+  static func apply<S: InterpreterScalar>(_ a: Activation, _ x: [S], features: Int, mode: ActivationMode) -> [S] {
     switch a {
     case .identity: return x
     case .sigmoid, .tanh, .relu, .hardSigmoid, .leakyRelu, .thresholdedRelu, .scaledTanh, .affine, .elu, .softsign,
       .softplus, .clip:
-      return x.map { activate(a, $0) }
+      return x.map { activate(a, $0, mode) }
     case .softmax:
       var y = x
       for r in 0..<(features == 0 ? 0 : x.count / features) {
@@ -174,9 +186,11 @@ enum Kernels {
   }
 
   /// `dx = f'(x) · dy`, element by element (softmax: `y · (dy − Σ dy·y)` per row of `features`).
-  static func activationGradient<S: InterpreterScalar>(_ a: Activation, _ x: [S], _ dy: [S], features: Int) -> [S] {
+  static func activationGradient<S: InterpreterScalar>(
+    _ a: Activation, _ x: [S], _ dy: [S], features: Int, mode: ActivationMode
+  ) -> [S] {
     if case .softmax = a {
-      let y = apply(a, x, features: features)
+      let y = apply(a, x, features: features, mode: mode)
       var dx = [S](repeating: 0, count: x.count)
       for r in 0..<(features == 0 ? 0 : x.count / features) {
         let row = (r * features)..<((r + 1) * features)
@@ -186,19 +200,20 @@ enum Kernels {
       }
       return dx
     }
-    return x.indices.map { derivative(a, x[$0]) * dy[$0] }
+    return x.indices.map { derivative(a, x[$0], mode) * dy[$0] }
   }
 
   /// f'(x) of an elementwise activation. At the kinks of relu, clip, hard-sigmoid and the
-  /// thresholds the derivative of the side the forward formula takes is used.
-  static func derivative<S: InterpreterScalar>(_ a: Activation, _ x: S) -> S {
+  /// thresholds the derivative of the side the forward formula takes is used. The derivatives
+  /// are the exact functions' (written with the forward values of `mode`).
+  static func derivative<S: InterpreterScalar>(_ a: Activation, _ x: S, _ mode: ActivationMode) -> S {
     switch a {
     case .identity, .softmax: return 1
     case .sigmoid:
-      let y = sigmoid(x)
+      let y = sigmoid(x, mode)
       return y * (1 - y)
     case .tanh:
-      let y = S.hyperbolicTangent(x)
+      let y = tanh(x, mode)
       return 1 - y * y
     case .relu: return x > 0 ? 1 : 0
     case .hardSigmoid(let alpha, let beta):
@@ -207,14 +222,14 @@ enum Kernels {
     case .leakyRelu(let alpha): return x >= 0 ? 1 : S(alpha)
     case .thresholdedRelu(let alpha): return x >= S(alpha) ? 1 : 0
     case .scaledTanh(let alpha, let beta):
-      let y = S.hyperbolicTangent(S(beta) * x)
+      let y = tanh(S(beta) * x, mode)
       return S(alpha) * S(beta) * (1 - y * y)
     case .affine(let alpha, _): return S(alpha)
-    case .elu(let alpha): return x >= 0 ? 1 : S(alpha) * S.exponential(x)
+    case .elu(let alpha): return x >= 0 ? 1 : S(alpha) * (mode == .fast ? S.fastExponential(x) : S.exponential(x))
     case .softsign:
       let d = 1 + (x < 0 ? -x : x)
       return 1 / (d * d)
-    case .softplus: return sigmoid(x)
+    case .softplus: return sigmoid(x, mode)
     case .clip(let c): return x < S(-c) || x > S(c) ? 0 : 1
     }
   }

@@ -76,8 +76,37 @@ public struct BindWeights: Pass {
         parameters[i].values = rounded
       }
     }
+    // Narrow storage: the matrices (the tensors the C packs; biases and per-step dense weights
+    // stay f32) hold the values the C will store, so every later stage computes with those.
+    if module.weightElement != .f32 {
+      for i in parameters.indices where parameters[i].shape.count == 2 {
+        let element = module.weightElement
+        var values = parameters[i].values
+        for k in values.indices {
+          guard let v = element.round(values[k]) else {
+            diagnostics.error(
+              .weightOutOfRange(parameters[i].name, value: values[k], file: fileName, precision: element.rawValue),
+              at: fileRange(module))
+            break
+          }
+          values[k] = v
+        }
+        parameters[i].values = values
+      }
+    }
     result.parameters = parameters
     return result
+  }
+
+  /// Where the weights came from, for messages.
+  private var fileName: String {
+    if case .file(let file) = source { return file.path }
+    return "the init rules"
+  }
+
+  private func fileRange(_ module: Module) -> SourceRange {
+    if case .file(let file) = source { return file.range }
+    return .none
   }
 
   /// Why the weights do not fit the memory budget, naming the largest tensor, or nil.

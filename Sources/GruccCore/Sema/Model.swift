@@ -6,6 +6,57 @@ public enum Precision: String, Sendable, CaseIterable {
   case f32, f64
 }
 
+/// What an f32 model's weight matrices are stored as in the generated C (`weights-storage`).
+/// The narrow types widen to f32 exactly; the weights are rounded to them once, when bound, so the
+/// interpreter computes with the same values the C stores.
+public enum WeightElement: String, Sendable, CaseIterable {
+  case f32, f16, bf16
+
+  /// Bytes per stored value.
+  var bytes: Int { self == .f32 ? 4 : 2 }
+
+  /// `x` rounded to the nearest value of this type (ties to even), or nil beyond its range.
+  func round(_ x: Double) -> Double? {
+    let (precision, minExponent, maxFinite): (Int, Int, Double) =
+      switch self {
+      case .f32: (24, -126, Double(Float.greatestFiniteMagnitude))
+      case .f16: (11, -14, 65504)
+      case .bf16: (8, -126, Double(Float(bitPattern: 0x7F7F_0000)))
+      }
+    guard x.isFinite else { return nil }
+    if x == 0 { return x }
+    // The spacing of the type's values around x: 2^(e - p + 1), fixed below the normal range.
+    let e = max(Int(x.exponent), minExponent)
+    let quantum = Double(sign: .plus, exponent: e - precision + 1, significand: 1)
+    let rounded = (x / quantum).rounded(.toNearestOrEven) * quantum
+    return abs(rounded) > maxFinite ? nil : rounded
+  }
+
+  /// The 16 stored bits of a value this type holds exactly (f16 or bf16).
+  func bits(_ x: Double) -> UInt16 {
+    let f = Float(x)
+    switch self {
+    case .f32: preconditionFailure("f32 weights are not stored in 16 bits")
+    case .bf16:
+      precondition(f.bitPattern & 0xFFFF == 0, "\(x) is not a bf16 value")
+      return UInt16(f.bitPattern >> 16)
+    case .f16:
+      let sign: UInt16 = f.sign == .minus ? 0x8000 : 0
+      let a = abs(x)
+      if a == 0 { return sign }
+      if a < 0x1p-14 {  // subnormal: a multiple of 2^-24
+        let m = a * 0x1p24
+        precondition(m == m.rounded(), "\(x) is not an f16 value")
+        return sign | UInt16(m)
+      }
+      let e = Int(a.exponent)
+      let m = (a / Double(sign: .plus, exponent: e, significand: 1) - 1) * 1024
+      precondition(m == m.rounded() && e <= 15, "\(x) is not an f16 value")
+      return sign | UInt16(e + 15) << 10 | UInt16(m)
+    }
+  }
+}
+
 /// How a batch of sequences is laid out in memory: `[B, T, F]` or `[T, B, F]`.
 public enum SequenceLayout: String, Sendable, CaseIterable {
   case batchMajor = "batch-major"
@@ -404,6 +455,8 @@ public struct WeightsSpec: Sendable {
 public struct Model: Sendable {
   public var name: String
   public var precision: Precision
+  /// `weights-storage`: f32 unless the model says otherwise.
+  public var weightElement: WeightElement = .f32
   public var input: InputSpec
   public var definitions: [Definition]
   public var weights: WeightsSpec?

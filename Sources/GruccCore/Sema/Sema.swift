@@ -32,6 +32,7 @@ public struct Sema {
   private mutating func run(_ file: ModelFile) -> Model? {
     var modelName: (Name, SourceRange)?
     var precision: (Precision, SourceRange)?
+    var storage: (WeightElement, SourceRange)?
     var input: InputSpec?
     var definitions: [Definition] = []
     var weights: WeightsSpec?
@@ -56,6 +57,16 @@ public struct Sema {
           diagnostics.error(
             .invalidOptionValue(option: "precision", value: word.text), at: word.range,
             notes: [.note(.expectedOneOf(Precision.allCases.map(\.rawValue)))])
+        }
+      case .weightsStorage(let word):
+        if let previous = storage {
+          duplicate("weights-storage", at: statement.keyword.range, previous: previous.1)
+        } else if let e = WeightElement(rawValue: word.text) {
+          storage = (e, statement.range)
+        } else {
+          diagnostics.error(
+            .invalidOptionValue(option: "weights-storage", value: word.text), at: word.range,
+            notes: [.note(.expectedOneOf(WeightElement.allCases.map(\.rawValue)))])
         }
       case .input(let decl):
         if let previous = input {
@@ -111,10 +122,16 @@ public struct Sema {
     let hasInvalid = file.statements.contains { if case .invalid = $0.kind { return true } else { return false } }
     if !diagnostics.hasErrors && !hasInvalid { warnUnused(definitions) }
 
+    // Narrow storage is for f32 models: their products accumulate in f32 from widened weights.
+    if let storage, storage.0 != .f32, precision?.0 == .f64 {
+      diagnostics.error(.storageNeedsF32(storage.0.rawValue), at: storage.1)
+    }
     guard let modelName, let input else { return nil }
-    return Model(
+    var model = Model(
       name: modelName.0.text, precision: precision?.0 ?? .f32, input: input, definitions: definitions,
       weights: weights, initSeed: seed?.0 ?? 0, initRules: rules, range: modelName.1)
+    model.weightElement = storage?.0 ?? .f32
+    return model
   }
 
   private mutating func duplicate(_ what: String, at range: SourceRange, previous: SourceRange) {

@@ -56,6 +56,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case numberNotAValue
   case numberOutOfRange(String)
   case onlyOneInput
+  case storageNeedsF32(String)
   case optionsOf(String, [String])
   case orthogonalNeedsMatrix(String)
   case patternMatchesNothing(String)
@@ -159,6 +160,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .numberNotAValue: return "a number cannot be used as a value here"
     case .numberOutOfRange(let s): return "number '\(s)' is out of range"
     case .onlyOneInput: return "a model has exactly one 'input' statement"
+    case .storageNeedsF32(let e): return "'weights-storage \(e)' is for f32 models; an f64 model stores its weights in f64"
     case .optionsOf(let decl, let keys): return "'\(decl)' accepts " + quotedList(keys)
     case .orthogonalNeedsMatrix(let n): return "'orthogonal' needs a matrix, but '\(n)' is a vector"
     case .patternMatchesNothing(let p): return "init pattern '\(p)' matches no parameter of the model"

@@ -123,6 +123,8 @@ public struct InitRuleDecl: Sendable, Equatable {
 public enum StatementKind: Sendable, Equatable {
   case model(Name)
   case precision(Name)
+  /// `weights-storage f16`
+  case weightsStorage(Name)
   case input(InputDecl)
   case gru(GRUDecl)
   case binding(BindingDecl)

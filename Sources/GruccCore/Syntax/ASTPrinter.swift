@@ -13,7 +13,7 @@ public enum ASTPrinter {
       case .map(let d): out += options(d.options)
       case .binding(let b): out += expr(b.value, indent: "  ")
       case .initRule(let r): out += expr(r.distribution, indent: "  ")
-      case .model, .precision, .initSeed, .invalid: break
+      case .model, .precision, .weightsStorage, .initSeed, .invalid: break
       }
     }
     return out
@@ -23,6 +23,7 @@ public enum ASTPrinter {
     switch s.kind {
     case .model(let n): return "Model \(n.text)"
     case .precision(let n): return "Precision \(n.text)"
+    case .weightsStorage(let n): return "WeightsStorage \(n.text)"
     case .input(let d): return "Input \(d.name.text) [\(d.features)]"
     case .gru(let d): return "GRU \(d.name.text) = \(d.source.text) hidden \(d.hidden)"
     case .binding(let b): return "\(b.isOutput ? "Output" : "Let") \(b.name.text)"

@@ -14,7 +14,7 @@ public struct Parser {
 
   /// The statement keywords, in the order LANGUAGE.md introduces them.
   public static let statementKeywords = [
-    "model", "precision", "input", "gru", "let", "output", "weights", "map", "init",
+    "model", "precision", "weights-storage", "input", "gru", "let", "output", "weights", "map", "init",
   ]
 
   public init(tokens: [Token]) { self.tokens = tokens }
@@ -138,7 +138,7 @@ public struct Parser {
     }
   }
 
-  // statement = model | precision | input | gru | binding | weights | init
+  // statement = model | precision | weights-storage | input | gru | binding | weights | init
   private mutating func statement() throws(Abandon) -> Statement {
     guard check(.identifier) else { try fail(expected: "a statement") }
     let keyword = name(current)
@@ -151,6 +151,9 @@ public struct Parser {
     case "precision":
       advance()
       kind = .precision(name(try expect(.identifier, "'f32' or 'f64'")))
+    case "weights-storage":
+      advance()
+      kind = .weightsStorage(name(try expect(.identifier, "'f32', 'f16' or 'bf16'")))
     case "input": kind = .input(try input())
     case "gru": kind = .gru(try gru())
     case "let", "output": kind = .binding(try binding())

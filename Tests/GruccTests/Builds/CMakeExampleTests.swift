@@ -42,7 +42,7 @@ import Testing
       cmake_minimum_required(VERSION 3.20)
       project(options C)
       find_package(grucc REQUIRED CONFIG)
-      grucc_add_model(bits MODEL adder.gru OUTPUT_NAME sum OPTIONS --weights external --activations fast)
+      grucc_add_model(bits MODEL adder.gru OUTPUT_NAME sum OPTIONS --weights external --activations libm)
 
       """.write(toFile: "\(source)/CMakeLists.txt", atomically: true, encoding: .utf8)
     let generator = Self.ninja != nil ? "Ninja" : "Unix Makefiles"

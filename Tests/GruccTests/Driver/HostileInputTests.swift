@@ -233,7 +233,7 @@ import Testing
 
           """
         try program.write(toFile: "\(dir)/main.c", atomically: false, encoding: .utf8)
-        for flags in [[String](), ["--activations", "fast"]] {
+        for flags in [[String](), ["--activations", "libm"]] {
           let compiled = Driver.run(["\(dir)/e.gru", "-o", "\(dir)/e.c"] + flags)
           #expect(compiled.exitCode == 0, "\(compiled.stderr)")
           let built = try clang.compile(CCompiler.strictC + ["-I", dir, "\(dir)/main.c", "\(dir)/e.c", "-o", "\(dir)/prog", "-lm"])

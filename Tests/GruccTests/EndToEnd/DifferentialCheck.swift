@@ -173,8 +173,12 @@ struct DifferentialCheck {
   var cases: [HarnessCase]
   /// Extra flags for the C compiler, after the strict ones.
   var cFlags = ["-O3"]
-  /// Extra flags for grucc (`--activations fast`).
+  /// Extra flags for grucc (`--activations libm`).
   var gruccFlags: [String] = []
+  /// The interpreter computes activations as the C of the flags does.
+  var activations: ActivationMode {
+    zip(gruccFlags, gruccFlags.dropFirst()).contains { $0 == "--activations" && ActivationMode(name: $1) == .libm } ? .libm : .fast
+  }
   /// Whether grucc writes the weights to a blob the C takes at run time (`--weights external`).
   var externalWeights = false
   /// Extra environment for the harness (sanitizer options).
@@ -257,8 +261,8 @@ struct DifferentialCheck {
         r.untouched, "\(model.name) \(place): a refused run_batch wrote to an output", sourceLocation: sourceLocation)
 
       let expected = try reference.run(referenceInputs(c))
-      let interpreted = try Interpreter.run(optimised, inputs: interpreterInputs(c))
-      let highLevel = try Interpreter.run(bound, inputs: interpreterInputs(c))
+      let interpreted = try Interpreter.run(optimised, inputs: interpreterInputs(c), activations: activations)
+      let highLevel = try Interpreter.run(bound, inputs: interpreterInputs(c), activations: activations)
       for o in model.outputs {
         let at = "\(place), output '\(o.name)'"
         let fromC = try #require(r.batch[o.name], sourceLocation: sourceLocation)

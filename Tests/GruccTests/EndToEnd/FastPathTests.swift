@@ -1,5 +1,5 @@
-// The fast paths of the C backend, end to end on every option-coverage model: the fast
-// activations, and batches wide enough for the packed products' register blocks (6 rows at a
+// The fast paths of the C backend, end to end on every option-coverage model: the activations
+// of both modes (fast, the default, and libm), and batches wide enough for the packed products' register blocks (6 rows at a
 // time, then the remainder) with a length per sequence.
 
 import Foundation
@@ -9,23 +9,25 @@ import Testing
 
 @Suite struct FastPathTests {
   /// Batches of 13 (two blocks of 6 and one row left over) at 1, 7 and 20 steps, compiled with
-  /// `--activations fast`: still within the tolerance of the exact reference.
+  /// `--activations libm` (the other tests compile the default, fast): within the tolerance of
+  /// the reference, and of the interpreter computing libm's activations too.
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: OptionCoverageTests.modelNames)
-  func fastActivationsOnWideBatches(name: String) throws {
+  func libmActivationsOnWideBatches(name: String) throws {
     let index = try #require(OptionCoverageTests.modelNames.firstIndex(of: name))
     let model = OptionCoverageTests.models[index]
-    let dir = try EndToEnd.temporaryDirectory("fast-\(name)")
+    let dir = try EndToEnd.temporaryDirectory("libm-\(name)")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("\(name).gru").path
     try OptionCoverageTests.gruText(model, seed: UInt64(index) + 1).write(toFile: path, atomically: false, encoding: .utf8)
     let cases = EndToEnd.cases(for: model, seed: UInt64(index) + 3000, steps: [1, 7, 20], batch: 13)
-    let check = DifferentialCheck(modelPath: path, model: model, cases: cases, gruccFlags: ["--activations", "fast"])
+    let check = DifferentialCheck(modelPath: path, model: model, cases: cases, gruccFlags: ["--activations", "libm"])
     let table = try check.run()
-    print("e2e fast \(name) (\(model.precision.rawValue)): \(table.summary)")
+    print("e2e libm \(name) (\(model.precision.rawValue)): \(table.summary)")
   }
 
-  /// The fast mode changes only how activations are computed: the header says so and states the
-  /// measured error; a model without sigmoid, tanh or exp is emitted exactly as in exact mode.
+  /// The mode changes only how activations are computed: the header says which and states the
+  /// fast functions' measured error; a model without sigmoid, tanh or exp is emitted the same in
+  /// both modes. `exact`, libm's name before fast became the default, still selects it.
   @Test func fastModeIsStatedInTheHeader() throws {
     let text = """
       model m
@@ -34,14 +36,16 @@ import Testing
       output y = h
       init seed 1
       """
-    let fast = try CompileInProcess.c(text, flags: ["--activations", "fast"])
-    #expect(fast.contains("Activations (--activations fast)"))
+    let fast = try CompileInProcess.c(text, flags: [])
+    #expect(fast == (try CompileInProcess.c(text, flags: ["--activations", "fast"])))
+    #expect(fast.contains("Activations (fast, the default)"))
     #expect(fast.contains("Maximum errors: sigmoid 8.9e-8, tanh 8.9e-8 (absolute)"))
     #expect(!fast.contains("tanhf(") && !fast.contains("expf("), "fast mode still calls libm")
-    let exact = try CompileInProcess.c(text, flags: [])
-    #expect(exact.contains("tanhf(") && exact.contains("expf("))
+    let libm = try CompileInProcess.c(text, flags: ["--activations", "libm"])
+    #expect(libm.contains("tanhf(") && libm.contains("expf("))
+    #expect(libm == (try CompileInProcess.c(text, flags: ["--activations", "exact"])))
     let linear = text.replacing("output y = h", with: "output y = dense(h, 2)").replacing("hidden 4,", with: "hidden 4, gate-activation hard-sigmoid, candidate-activation relu,")
-    #expect(try CompileInProcess.c(linear, flags: ["--activations", "fast"]) == CompileInProcess.c(linear, flags: []))
+    #expect(try CompileInProcess.c(linear, flags: ["--activations", "libm"]) == CompileInProcess.c(linear, flags: []))
   }
 
   /// Each fast function is emitted with only the helpers it calls: with tanh and no sigmoid
@@ -92,7 +96,7 @@ import Testing
   @Test func activationsFlagIsChecked() {
     let result = Driver.run(["m.gru", "--activations", "quick"])
     #expect(result.exitCode != 0)
-    #expect(result.stderr.contains("'--activations' takes 'exact' or 'fast', not 'quick'"))
+    #expect(result.stderr.contains("'--activations' takes 'fast' or 'libm', not 'quick'"))
   }
 }
 

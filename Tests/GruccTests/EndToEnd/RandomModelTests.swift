@@ -1,6 +1,6 @@
 // The random differential test: seeded random valid models (RandomModels: every option, head,
 // layout, lengths, initial states and precision) through every path grucc has (the interpreter
-// on the high-level and on the optimised IR, the generated C with exact and with fast
+// on the high-level and on the optimised IR, the generated C with the fast (default) and with libm
 // activations, run_batch with B = 1 and B = 7, run, and step/read/get_state when the model
 // streams) against the independent reference (ReferenceGRU). Many models share one C program, so
 // clang runs once per chunk.
@@ -33,7 +33,7 @@ import Testing
     return (0..<UInt64(max(0, count))).map { first + $0 }
   }()
 
-  /// Models per C program: one clang run compiles this many models twice (exact and fast).
+  /// Models per C program: one clang run compiles this many models twice (fast and libm).
   static let chunk = 40
 
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"))
@@ -140,11 +140,11 @@ struct RandomSummary {
 struct RandomModelRun {
   var seeds: [UInt64]
 
-  /// A model drawn from one seed, compiled twice: exact (`r<seed>`) and fast (`r<seed>f`).
+  /// A model drawn from one seed, compiled twice: fast, the default (`r<seed>`), and libm (`r<seed>l`).
   struct Entry {
     var seed: UInt64
     var model: RefModel
-    var fast: RefModel
+    var libm: RefModel
     var text: String
     var path: String
     var cases: [HarnessCase]
@@ -169,14 +169,14 @@ struct RandomModelRun {
       let model = RandomModels.everyDefinitionUsed(drawn)
       summary.perPrecision[model.precision.rawValue, default: 0] += 1
       let text = RandomModels.text(model, spellDefaults: spell, seed: seed)
-      var fast = model
-      fast.name += "f"
+      var libm = model
+      libm.name += "l"
       let path = file("\(model.name).gru")
       try text.write(toFile: path, atomically: false, encoding: .utf8)
-      let fastPath = file("\(fast.name).gru")
-      try RandomModels.text(fast, spellDefaults: spell, seed: seed).write(toFile: fastPath, atomically: false, encoding: .utf8)
+      let libmPath = file("\(libm.name).gru")
+      try RandomModels.text(libm, spellDefaults: spell, seed: seed).write(toFile: libmPath, atomically: false, encoding: .utf8)
       var compiled = true
-      for (m, gru, flags) in [(model, path, [String]()), (fast, fastPath, ["--activations", "fast"])] {
+      for (m, gru, flags) in [(model, path, [String]()), (libm, libmPath, ["--activations", "libm"])] {
         let result = Driver.run([gru, "-o", file("\(m.name).c")] + flags)
         guard result.exitCode == 0 else {
           summary.failures.append("seed \(seed): grucc \(flags.joined(separator: " ")) failed:\n\(result.stderr)\n\(text)\(replay(seed))")
@@ -185,8 +185,8 @@ struct RandomModelRun {
         }
       }
       guard compiled else { continue }
-      let entry = Entry(seed: seed, model: model, fast: fast, text: text, path: path, cases: Self.cases(model, seed: seed))
-      for m in [model, fast] {
+      let entry = Entry(seed: seed, model: model, libm: libm, text: text, path: path, cases: Self.cases(model, seed: seed))
+      for m in [model, libm] {
         let index = harnesses.count
         let harness = CHarness(m).source(header: "\(m.name).h")
           .replacingOccurrences(of: "int main(int argc, char **argv)", with: "int harness_\(index)(int argc, char **argv)")
@@ -221,7 +221,7 @@ struct RandomModelRun {
 
     for (e, entry) in entries.enumerated() {
       do {
-        let table = try check(entry, binary: binary, exact: 2 * e, fast: 2 * e + 1, failures: &summary.failures)
+        let table = try check(entry, binary: binary, fast: 2 * e, libm: 2 * e + 1, failures: &summary.failures)
         summary.record(table, precision: entry.model.precision.rawValue, seed: entry.seed)
         let tolerance = EndToEnd.tolerance(entry.model.precision)
         for (label, row) in table.entries where !(row.maxError <= tolerance) {
@@ -260,7 +260,7 @@ struct RandomModelRun {
   }
 
   /// One model's comparisons; statuses that are wrong go to `failures`.
-  private func check(_ entry: Entry, binary: String, exact: Int, fast: Int, failures: inout [String]) throws -> ErrorTable {
+  private func check(_ entry: Entry, binary: String, fast: Int, libm: Int, failures: inout [String]) throws -> ErrorTable {
     let model = entry.model
     let (bound, optimised) = try EndToEnd.modules(for: entry.path)
     let weights = Dictionary(uniqueKeysWithValues: bound.parameters.map { ($0.name, $0.values) })
@@ -270,7 +270,7 @@ struct RandomModelRun {
     }
     let reference = ReferenceGRU(model: model, weights: weights)
     var table = ErrorTable()
-    for (index, variant, label) in [(exact, model, "C"), (fast, entry.fast, "fast C")] {
+    for (index, variant, label) in [(fast, model, "C"), (libm, entry.libm, "libm C")] {
       let input = URL(fileURLWithPath: entry.path).deletingLastPathComponent().appendingPathComponent("input_\(index).bin").path
       let ran = try ProcessRunner.run(binary, [String(index), input], timeout: 60, environment: Clang.sanitizerEnvironment)
       guard ran.succeeded, ran.stderr.isEmpty else { throw EndToEnd.Failure("\(label) harness: \(ran.summary)") }

@@ -119,6 +119,7 @@ import Testing
     Reach(message: "numberNotAValue", source: tiny("output z = 1.5"), position: "5:12"),
     Reach(message: "numberOutOfRange", source: tiny("init * constant(-1e309)"), position: "5:17"),
     Reach(message: "onlyOneInput", source: tiny("input z[2]"), position: "5:1"),
+    Reach(message: "storageNeedsF32", source: tiny("precision f64\nweights-storage f16"), position: "6:1"),
     Reach(
       message: "optionsOf", source: tiny("gru g = h -> hidden 1, reset none, update keeps-state, bias none, dropout 1"),
       position: "5:67"),

@@ -156,6 +156,9 @@ enum RandomModels {
     var d = RandomDraw(seed: seed)
     var m = RefModel(name: "r\(seed)", features: d.int(1...5))
     m.precision = d.chance(0.5) ? .f32 : .f64
+    // From a stream of its own, so that the models drawn before storage existed are unchanged.
+    var storage = RandomDraw(seed: seed ^ 0x5707_A6E5_0000_0000)
+    if m.precision == .f32 && storage.chance(0.3) { m.weightsStorage = storage.pick(["f16", "bf16"]) }
     if d.chance(0.25) { m.steps = d.int(1...6) }
     if d.chance(0.35) { m.layout = .timeMajor }
     if d.chance(0.4) { m.lengths = "len" }
@@ -293,6 +296,7 @@ enum RandomModels {
     if let lengths = m.lengths { input += ", lengths \(lengths)" }
     var lines = ["# random model, seed \(seed)", "model \(m.name)"]
     if m.precision == .f64 || spellDefaults { lines.append("precision \(m.precision.rawValue)") }
+    if let storage = m.weightsStorage { lines.append("weights-storage \(storage)") }
     lines.append(input)
     for s in m.statements {
       switch s {

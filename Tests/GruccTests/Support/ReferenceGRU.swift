@@ -24,6 +24,9 @@ struct RefModel: Sendable {
   /// The name of the lengths input, if the model takes one.
   var lengths: String? = nil
   var statements: [RefStatement] = []
+  /// `weights-storage` of an f32 model (nil: the default, f32). The reference needs nothing for it:
+  /// it is given the weights grucc bound, which are already rounded.
+  var weightsStorage: String? = nil
 }
 
 /// The language's elementwise functions (and softmax, for heads), with ONNX's parameters.
