@@ -47,9 +47,16 @@ enum ModelReport {
     // writing any C.
     let stack = iface.plan.stack
     out += "stack: at most \(stack.narrow) bytes on 32-bit targets, \(stack.wide) on 64-bit ones (STACK_BYTES)\n"
-    let external = WeightLayout(optimised)
-    out += "weights: \(iface.parameterCount * bytes) bytes compiled in, or a \(external.bytes)-byte blob "
-      + "with --weights external\n"
+    out += "weights: \(iface.weightBytes) bytes compiled in"
+    let full = iface.parameterCount * bytes
+    if iface.weightBytes < full {
+      let saved = full - iface.weightBytes
+      out += " (weights-storage \(optimised.weightElement.rawValue): \(saved) bytes saved, "
+        + "\(Int((Double(saved) / Double(full) * 100).rounded()))% of \(full))\n"
+    } else {
+      // The blob holds one element type, so 16-bit storage is compiled in only.
+      out += ", or a \(WeightLayout(optimised).bytes)-byte blob with --weights external\n"
+    }
     return out
   }
 
@@ -100,6 +107,8 @@ enum ModelReport {
       ("chunk_steps", plan.chunkSteps.map(JSONValue.int) ?? .null),
       ("macs_per_step", .int(iface.macsPerStep)), ("macs_per_sequence", .int(iface.macsPerSequence)),
       ("streaming", .bool(iface.streamBlocker == nil)),
+      ("weight_storage", .string(optimised.weightElement.rawValue)), ("weight_bytes", .int(iface.weightBytes)),
+      ("stack_bytes_32bit", .int(iface.plan.stack.narrow)), ("stack_bytes_64bit", .int(iface.plan.stack.wide)),
     ])
     return object.text + "\n"
   }
