@@ -14,7 +14,7 @@
 #   Benchmarks/run.sh --rounds 5      repeats every measurement 5 times, interleaved; reports the
 #                                     median of the rounds' medians
 #   Benchmarks/run.sh --storage bf16  the weights-storage types timed next to f32 (default
-#                                     "f16 bf16"; --storage "" for none)
+#                                     "f16 bf16 int8"; --storage "" for none)
 #   Benchmarks/run.sh --setup-venv    creates Benchmarks/.venv with the peers' packages, then exits
 #
 # Environment: GRUCC (a grucc binary; else this script builds one with `swift build -c release`),
@@ -36,7 +36,7 @@ compilers=${CC:-clang}
 optimised="-O3 -march=native"     # the main build; --o2 adds "-O2 -march=native" and "-O2"
 common="-std=c99 -D_POSIX_C_SOURCE=199309L"
 rounds=1
-storages="f16 bf16"               # weights-storage types timed next to f32 (fast activations)
+storages="f16 bf16 int8"          # weights-storage types timed next to f32 (fast activations)
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 

@@ -67,11 +67,11 @@ public enum CEmitter {
       w.section("weights")
       CWeights.emitEmbedded(iface, &w)
     }
-    if !code.kernels.isEmpty || !code.panels.isEmpty || !steps.isEmpty {
+    if !code.kernels.isEmpty || !code.panels.isEmpty || code.int8Inputs > 0 || !steps.isEmpty {
       w.section("kernels")
       CPrelude.emit(
         code.kernels, panels: code.panels, mode: activations, names: n, precision: module.precision,
-        element: module.weightElement, into: &w)
+        element: module.weightElement, int8Inputs: code.int8Inputs, into: &w)
     }
     w.trimTrailingBlankLines()
     var source = w.text + functions.text

@@ -201,8 +201,12 @@ struct CInterface {
   /// Whether a parameter is stored in 16 bits (`weights-storage f16 | bf16`): the packed matrices.
   func isNarrow(_ p: Parameter) -> Bool { module.weightElement != .f32 && p.panel != nil }
 
-  /// Bytes of the weights as the C stores them.
+  /// Bytes of the weights as the C stores them (int8: with the padding and the scales, CInt8).
   var weightBytes: Int {
-    module.parameters.reduce(0) { $0 + $1.count * (isNarrow($1) ? module.weightElement.bytes : elementBytes) }
+    module.parameters.reduce(0) { sum, p in
+      guard isNarrow(p) else { return sum + p.count * elementBytes }
+      if module.weightElement == .int8 { return sum + CInt8.bytes(rows: p.shape[0], columns: p.shape[1]) }
+      return sum + p.count * module.weightElement.bytes
+    }
   }
 }

@@ -55,13 +55,14 @@ enum CPrelude {
 
   static func emit(
     _ kernels: CKernels, panels: [Int] = [], mode: ActivationMode = .fast, names: CNames, precision: Precision,
-    element: WeightElement = .f32, into w: inout CWriter
+    element: WeightElement = .f32, int8Inputs: Int = 0, into w: inout CWriter
   ) {
     let real = precision == .f32 ? "float" : "double"
     let zero = CLiteral.real(0, precision)
     let fast = mode == .fast
     emitMacros(names: names, into: &w)
-    if element != .f32 && !panels.isEmpty { emitWiden(element, names: names, into: &w) }
+    if (element == .f16 || element == .bf16) && !panels.isEmpty { emitWiden(element, names: names, into: &w) }
+    if int8Inputs > 0 { CInt8.emitKernel(maxK: int8Inputs, names: names, into: &w) }
     for panel in panels { emitPackedLinear(panel: panel, names: names, precision: precision, element: element, into: &w) }
     let one = CLiteral.real(1, precision)
     let libmExp = precision == .f32 ? "expf" : "exp"
@@ -147,7 +148,7 @@ enum CPrelude {
   private static func emitWiden(_ element: WeightElement, names: CNames, into w: inout CWriter) {
     let widen = names.global("widen")
     switch element {
-    case .f32: return
+    case .f32, .int8: return
     case .bf16:
       w.comment(["bf16 -> float: the 16 bits are the float's high half."])
       w.block("\(names.macro)_INLINE float \(widen)(uint16_t h)") { w in

@@ -40,6 +40,8 @@ struct CVectorCode {
   var kernels: CKernels = []
   /// The panel widths of the packed products the code calls, one kernel each.
   var panels: [Int] = []
+  /// The most inputs of any int8 product the code calls (weights-storage int8), or 0.
+  var int8Inputs = 0
 
   /// Exact (libm) or fast (CFastMath) sigmoid, tanh and exp.
   let mode: ActivationMode
@@ -92,6 +94,11 @@ struct CVectorCode {
     _ p: PackedLinear, dest: String, ldy: String, weights: String, bias: String?, x: String, ldx: String, rows: String,
     k: Int
   ) -> String {
+    if iface.module.weightElement == .int8 {
+      int8Inputs = max(int8Inputs, k)
+      return CInt8.call(
+        iface.names, dest: dest, ldy: ldy, weights: weights, bias: bias, x: x, ldx: ldx, rows: rows, n: p.outputs, k: k)
+    }
     let full = p.lastPanel == p.panel ? p.outputs : (p.panels - 1) * p.panel
     var calls: [(width: Int, at: Int, n: Int)] = []
     if full > 0 { calls.append((p.panel, 0, full)) }

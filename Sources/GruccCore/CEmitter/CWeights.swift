@@ -7,6 +7,10 @@ enum CWeights {
   static func emitEmbedded(_ iface: CInterface, _ w: inout CWriter) {
     let module = iface.module
     for p in module.parameters {
+      if iface.isNarrow(p) && module.weightElement == .int8 {
+        CInt8.emitWeights(p, name: iface.names.weight(p.name), &w)
+        continue
+      }
       if iface.isNarrow(p) {
         emitNarrow(p, module.weightElement, name: iface.names.weight(p.name), &w)
         continue

@@ -94,6 +94,9 @@ public struct Parameter: Sendable {
   /// A tensor known by its shape only, with no values (`grucc check` works out sizes without
   /// making weights it does not print). Passes carry it through; nothing may read its values.
   public var isPlaceholder: Bool
+  /// `weights-storage int8`: the packed matrix quantised (PackWeights); `values` then hold the
+  /// dequantised weights, q · scale.
+  public var int8: Int8Rows?
 
   public init(
     name: String, shape: [Int], values: [Double], role: String, panel: Int? = nil, isPlaceholder: Bool = false
@@ -108,6 +111,13 @@ public struct Parameter: Sendable {
 
   /// The number of elements, from the shape (placeholders have no values to count).
   public var count: Int { shape.reduce(1, *) }
+}
+
+/// A matrix in int8, one scale per row (Int8Product).
+public struct Int8Rows: Sendable {
+  /// Row-major `[N, K]`.
+  public var q: [Int8]
+  public var scales: [Float]
 }
 
 /// The unit every pass transforms: the graph plus the weights and what the model file said about

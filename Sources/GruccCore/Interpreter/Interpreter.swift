@@ -241,7 +241,13 @@ struct Evaluator<S: InterpreterScalar> {
         }
         values.append([.tensor(steps[steps.count - 1])])
       case .packedLinear(let p):
-        values.append([.tensor(packedLinear(p, t(0), t(1), operands.count > 2 ? t(2) : nil))])
+        if case .parameter(let name) = graph.nodes[node.operands[1].node].op,
+          let rows = module.parameter(named: name)?.int8
+        {
+          values.append([.tensor(int8Linear(rows, t(0), operands.count > 2 ? t(2) : nil))])
+        } else {
+          values.append([.tensor(packedLinear(p, t(0), t(1), operands.count > 2 ? t(2) : nil))])
+        }
       case .gradient(let g):
         values.append([.tensor(gradient(g, operands))])
       case .slice(let start, let count):
@@ -380,6 +386,16 @@ struct Evaluator<S: InterpreterScalar> {
       }
       return Tensor(shape: x.shape, data: dx)
     }
+  }
+
+  /// The product of int8 weights and int16 activations (Int8Product), in f32 (int8 storage is for
+  /// f32 models only).
+  private func int8Linear(_ rows: Int8Rows, _ x: Tensor<S>, _ b: Tensor<S>?) -> Tensor<S> {
+    let n = rows.scales.count
+    let y = Int8Product.product(
+      x.data.map { Float($0) }, rows: x.rows, k: x.features, q: rows.q, scales: rows.scales,
+      bias: b.map { $0.data.map { Float($0) } })
+    return Tensor(shape: x.shape.dropLast() + [n], data: y.map { S(Double($0)) })
   }
 
   /// Reads the panels back into a row-major `[N, K]` matrix, so the product is the plain one.

@@ -140,8 +140,20 @@ struct StackPlan: Sendable {
       let read = frame(products(graph) { $0.types[0]?.isSequence != true }) + StackPlan.leafKernel
       return max(whole, stream, read)
     }
-    narrow = deepest(StackPlan.perFunction.narrow, StackPlan.perProduct.narrow)
-    wide = deepest(StackPlan.perFunction.wide, StackPlan.perProduct.wide)
+    // An int8 product (CInt8) also holds one input row as int16 and 16 int32 sums.
+    var quantised = 0
+    if module.weightElement == .int8 {
+      func inputs(_ g: Graph) -> Int {
+        g.nodes.reduce(0) { most, node in
+          if case .scan(let s) = node.op { return max(most, inputs(s.body)) }
+          guard case .packedLinear = node.op else { return most }
+          return max(most, g.type(of: node.operands[0])?.features ?? 0)
+        }
+      }
+      quantised = 2 * CInt8.pairedColumns(inputs(graph)) + 64
+    }
+    narrow = deepest(StackPlan.perFunction.narrow, StackPlan.perProduct.narrow + quantised)
+    wide = deepest(StackPlan.perFunction.wide, StackPlan.perProduct.wide + quantised)
   }
 }
 

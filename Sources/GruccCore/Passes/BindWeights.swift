@@ -78,7 +78,8 @@ public struct BindWeights: Pass {
     }
     // Narrow storage: the matrices (the tensors the C packs; biases and per-step dense weights
     // stay f32) hold the values the C will store, so every later stage computes with those.
-    if module.weightElement != .f32 {
+    // (int8 is quantised by pack-weights, row by row, once the matrices are final.)
+    if module.weightElement == .f16 || module.weightElement == .bf16 {
       for i in parameters.indices where parameters[i].shape.count == 2 {
         let element = module.weightElement
         var values = parameters[i].values

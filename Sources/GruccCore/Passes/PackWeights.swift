@@ -18,7 +18,9 @@ public struct PackWeights: Pass {
     var result = module
     let weights = Self.productWeights(module.graph)
     for (index, parameter) in module.parameters.enumerated() where weights.contains(parameter.name) {
-      result.parameters[index] = pack(parameter, panel: Self.panel(rows: parameter.shape[0], precision: module.precision))
+      var packed = pack(parameter, panel: Self.panel(rows: parameter.shape[0], precision: module.precision))
+      if module.weightElement == .int8 && !parameter.isPlaceholder { packed = quantised(parameter, packed) }
+      result.parameters[index] = packed
     }
     result.graph = rewrite(module.graph, module: result)
     return result
@@ -67,6 +69,30 @@ public struct PackWeights: Pass {
       for j in 0..<k { values[q * panel * k + j * width + lane] = p.values[n * k + j] }
     }
     return Parameter(name: p.name, shape: p.shape, values: values, role: role, panel: panel)
+  }
+
+  /// int8 storage: the rows of the product's matrix quantised, each against its own scale; the
+  /// packed values become the dequantised weights (exact in a Double), which is what every other
+  /// reader of the parameter sees. Quantising here, where the matrices are final, gives the rows
+  /// of the product the C computes their scales, whichever tensors were stacked into them.
+  private func quantised(_ original: Parameter, _ packed: Parameter) -> Parameter {
+    let (rows, k) = (original.shape[0], original.shape[1])
+    var q: [Int8] = []
+    var scales: [Float] = []
+    q.reserveCapacity(rows * k)
+    var dequantised = [Double](repeating: 0, count: rows * k)
+    for n in 0..<rows {
+      let (scale, row) = Int8Product.quantise(row: original.values[(n * k)..<((n + 1) * k)].map { Float($0) })
+      q += row
+      scales.append(scale)
+      for j in 0..<k { dequantised[n * k + j] = Double(row[j]) * Double(scale) }
+    }
+    var result = pack(
+      Parameter(name: original.name, shape: original.shape, values: dequantised, role: original.role),
+      panel: packed.panel!)
+    result.role += "; int8, a scale per row"
+    result.int8 = Int8Rows(q: q, scales: scales)
+    return result
   }
 
   private func rewrite(_ graph: Graph, module: Module) -> Graph {

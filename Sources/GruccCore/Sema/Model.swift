@@ -7,13 +7,20 @@ public enum Precision: String, Sendable, CaseIterable {
 }
 
 /// What an f32 model's weight matrices are stored as in the generated C (`weights-storage`).
-/// The narrow types widen to f32 exactly; the weights are rounded to them once, when bound, so the
-/// interpreter computes with the same values the C stores.
+/// The narrow float types widen to f32 exactly; the weights are rounded to them once, when bound,
+/// so the interpreter computes with the same values the C stores. int8 is not a rounding of each
+/// value but of each row against its own scale, and its products are integer ones (Int8Product).
 public enum WeightElement: String, Sendable, CaseIterable {
-  case f32, f16, bf16
+  case f32, f16, bf16, int8
 
   /// Bytes per stored value.
-  var bytes: Int { self == .f32 ? 4 : 2 }
+  var bytes: Int {
+    switch self {
+    case .f32: 4
+    case .f16, .bf16: 2
+    case .int8: 1
+    }
+  }
 
   /// `x` rounded to the nearest value of this type (ties to even), or nil beyond its range.
   func round(_ x: Double) -> Double? {
@@ -22,6 +29,7 @@ public enum WeightElement: String, Sendable, CaseIterable {
       case .f32: (24, -126, Double(Float.greatestFiniteMagnitude))
       case .f16: (11, -14, 65504)
       case .bf16: (8, -126, Double(Float(bitPattern: 0x7F7F_0000)))
+      case .int8: preconditionFailure("int8 weights are quantised per row (Int8Product.quantise)")
       }
     guard x.isFinite else { return nil }
     if x == 0 { return x }
@@ -36,7 +44,7 @@ public enum WeightElement: String, Sendable, CaseIterable {
   func bits(_ x: Double) -> UInt16 {
     let f = Float(x)
     switch self {
-    case .f32: preconditionFailure("f32 weights are not stored in 16 bits")
+    case .f32, .int8: preconditionFailure("\(self) weights are not stored in 16 bits")
     case .bf16:
       precondition(f.bitPattern & 0xFFFF == 0, "\(x) is not a bf16 value")
       return UInt16(f.bitPattern >> 16)

@@ -153,7 +153,7 @@ public struct Parser {
       kind = .precision(name(try expect(.identifier, "'f32' or 'f64'")))
     case "weights-storage":
       advance()
-      kind = .weightsStorage(name(try expect(.identifier, "'f32', 'f16' or 'bf16'")))
+      kind = .weightsStorage(name(try expect(.identifier, "'f32', 'f16', 'bf16' or 'int8'")))
     case "input": kind = .input(try input())
     case "gru": kind = .gru(try gru())
     case "let", "output": kind = .binding(try binding())

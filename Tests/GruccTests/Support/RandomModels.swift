@@ -158,7 +158,7 @@ enum RandomModels {
     m.precision = d.chance(0.5) ? .f32 : .f64
     // From a stream of its own, so that the models drawn before storage existed are unchanged.
     var storage = RandomDraw(seed: seed ^ 0x5707_A6E5_0000_0000)
-    if m.precision == .f32 && storage.chance(0.3) { m.weightsStorage = storage.pick(["f16", "bf16"]) }
+    if m.precision == .f32 && storage.chance(0.3) { m.weightsStorage = storage.pick(["f16", "bf16", "int8"]) }
     if d.chance(0.25) { m.steps = d.int(1...6) }
     if d.chance(0.35) { m.layout = .timeMajor }
     if d.chance(0.4) { m.lengths = "len" }
