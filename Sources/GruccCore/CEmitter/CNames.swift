@@ -32,7 +32,9 @@ struct CNames {
     scans: [String], sizeMacros: [(key: String, kind: String, name: String, suffix: String)]
   ) {
     self.init(model: model)
-    for w in weights { weightNames[w] = claimGlobal(CNames.sanitize(w)) }
+    // A weight stored in int8 also has `<array>_scale` (CInt8.scaleName): claimed with it, so it
+    // cannot meet another weight's array.
+    for w in weights { weightNames[w] = claimGlobal(CNames.sanitize(w), companions: ["_scale"]) }
     for s in scans { stepNames[s] = claimGlobal(CNames.sanitize(s), suffix: "_step") }
     var macros = Set(CNames.fixedMacros.map { "\(macro)_\($0)" } + [headerGuard])
     for m in sizeMacros {
@@ -57,12 +59,17 @@ struct CNames {
     }
   }
 
-  private mutating func claimGlobal(_ stem: String, suffix: String = "") -> String {
+  /// `<model>_<stem><suffix>`, with `_` added to the stem until it and every `name + companion`
+  /// are free; all of them are then taken.
+  private mutating func claimGlobal(_ stem: String, suffix: String = "", companions: [String] = []) -> String {
     var stem = stem
-    while globals.contains("\(symbol)_\(stem)\(suffix)") { stem += "_" }
-    let name = "\(symbol)_\(stem)\(suffix)"
-    globals.insert(name)
-    return name
+    func names() -> [String] {
+      let name = "\(symbol)_\(stem)\(suffix)"
+      return [name] + companions.map { name + $0 }
+    }
+    while names().contains(where: globals.contains) { stem += "_" }
+    globals.formUnion(names())
+    return names()[0]
   }
 
   /// The header's include guard: `kws.h` → `KWS_H`.

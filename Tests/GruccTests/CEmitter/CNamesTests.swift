@@ -36,6 +36,21 @@ import Testing
     #expect(names.parameter("c_t") == "c_t_")
   }
 
+  /// An int8 weight's scales are `<array>_scale`: a weight named like another's scales, before or
+  /// after it, moves aside.
+  @Test func weightScalesNeverMeetAnotherWeight() {
+    let after = Self.table(parameters: [], weights: ["h.w", "h.w_scale"])
+    #expect(after.weight("h.w") == "m_h_w")
+    #expect(after.weight("h.w_scale") == "m_h_w_scale_")
+    let before = Self.table(parameters: [], weights: ["h.w_scale", "h.w"])
+    #expect(before.weight("h.w_scale") == "m_h_w_scale")
+    #expect(before.weight("h.w") == "m_h_w_")
+    let all = [after.weight("h.w"), after.weight("h.w_scale"), before.weight("h.w"), before.weight("h.w_scale")]
+    for pair in [(all[0], all[1]), (all[2], all[3])] {
+      #expect(CInt8.scaleName(pair.0) != pair.1 && CInt8.scaleName(pair.1) != pair.0)
+    }
+  }
+
   @Test func weightsStepFunctionsAndMacrosThatSanitiseAlikeAreMovedAside() {
     let names = Self.table(
       parameters: [], weights: ["h.fw.w_r", "h_fw.w_r", "h.fw.w.r"], scans: ["h.fw", "h_fw"], outputs: ["y", "Y", "y_"])
