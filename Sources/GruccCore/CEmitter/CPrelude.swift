@@ -18,12 +18,13 @@ struct CKernels: OptionSet {
   static let clip = CKernels(rawValue: 2048)
   /// tanh as a kernel: only in the fast mode (the exact mode calls tanhf inline).
   static let tanh = CKernels(rawValue: 4096)
+  static let l2norm = CKernels(rawValue: 8192)
 
   /// The kernel that computes an elementwise activation, and its C name's stem; nil for the ones
-  /// written inline (identity, tanh, relu) and for softmax.
+  /// written inline (identity, tanh, relu) and for the ones over the features (softmax, l2norm).
   static func of(_ a: Activation) -> (CKernels, String)? {
     switch a {
-    case .identity, .tanh, .relu, .softmax: return nil
+    case .identity, .tanh, .relu, .softmax, .l2norm: return nil
     case .sigmoid: return (.sigmoid, "sigmoid")
     case .hardSigmoid: return (.hardSigmoid, "hard_sigmoid")
     case .leakyRelu: return (.leakyRelu, "leaky_relu")
@@ -138,6 +139,20 @@ enum CPrelude {
           w.line("sum += y[i];")
         }
         w.line("for (i = 0; i < n; i++) y[i] /= sum;")
+      }
+      w.line()
+    }
+    if kernels.contains(.l2norm) {
+      let sqrt = precision == .f32 ? "sqrtf" : "sqrt"
+      w.comment(["y (n) = x (n) / max(sqrt(sum x^2), eps); y may alias x. torch's F.normalize, summed from",
+                 "i = 0 up as the interpreter sums."])
+      w.block("static void \(names.global("l2norm"))(\(real) *y, const \(real) *x, size_t n, \(real) eps)") { w in
+        w.line("size_t i;")
+        w.line("\(real) sum = \(zero), norm;")
+        w.line("for (i = 0; i < n; i++) sum += x[i] * x[i];")
+        w.line("norm = \(sqrt)(sum);")
+        w.line("if (norm < eps) norm = eps;")
+        w.line("for (i = 0; i < n; i++) y[i] = x[i] / norm;")
       }
       w.line()
     }

@@ -69,7 +69,7 @@ struct CVectorCode {
         kernels.insert(.tanh)
         return "\(iface.names.global("tanh"))(\(a[0]))"
       case .relu: return "(\(a[0]) > \(literal(0)) ? \(a[0]) : \(literal(0)))"
-      case .softmax: return nil
+      case .softmax, .l2norm: return nil
       case .sigmoid, .hardSigmoid, .leakyRelu, .thresholdedRelu, .scaledTanh, .affine, .elu, .softsign, .softplus,
         .clip:
         guard let (kernel, stem) = CKernels.of(act) else { return nil }
@@ -201,6 +201,10 @@ struct CVectorCode {
     case .activation(.softmax):
       kernels.insert(.softmax)
       perRow(&w) { d, o in "\(iface.names.global("softmax"))(\(d), \(o(0)), \(features));" }
+    case .activation(.l2norm(let epsilon)):
+      kernels.insert(.l2norm)
+      let eps = literal(epsilon)
+      perRow(&w) { d, o in "\(iface.names.global("l2norm"))(\(d), \(o(0)), \(features), \(eps));" }
     case .concat:
       var offset = 0
       var parts: [(Int, Int, Int)] = []

@@ -210,7 +210,7 @@ public enum Op: Sendable {
   /// its result, so it can join a fused loop.
   public var isElementwise: Bool {
     switch self {
-    case .activation(let a): return a != .softmax
+    case .activation(let a): return !a.normalisesFeatures
     case .add, .mul, .scale, .blend: return true
     case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
       .reduce, .mask, .hold, .reverseTime, .fused, .gradient:

@@ -139,11 +139,11 @@ enum Kernels {
     mode == .fast && !(x > -0.5) ? S.fastExponential(x) - 1 : S.exponentialMinusOne(x)
   }
 
-  /// One element of an elementwise activation (not softmax), by ONNX's definitions. The C prelude
+  /// One element of an elementwise activation (not softmax or l2norm), by ONNX's definitions. The C prelude
   /// writes each formula the same way; sigmoid, tanh and exp by `mode`, as the C of that mode.
   static func activate<S: InterpreterScalar>(_ a: Activation, _ x: S, _ mode: ActivationMode) -> S {
     switch a {
-    case .identity, .softmax: return x
+    case .identity, .softmax, .l2norm: return x
     case .sigmoid: return sigmoid(x, mode)
     case .tanh: return tanh(x, mode)
     case .relu: return x > 0 ? x : 0
@@ -182,10 +182,28 @@ enum Kernels {
         for i in row { y[i] /= sum }
       }
       return y
+    case .l2norm(let epsilon):
+      var y = x
+      for r in 0..<(features == 0 ? 0 : x.count / features) {
+        let row = (r * features)..<((r + 1) * features)
+        let norm = l2normDivisor(x[row], epsilon: epsilon)
+        for i in row { y[i] = x[i] / norm }
+      }
+      return y
     }
   }
 
-  /// `dx = f'(x) · dy`, element by element (softmax: `y · (dy − Σ dy·y)` per row of `features`).
+  /// `max(sqrt(Σ x²), epsilon)`, summed from the first element up as the C kernel sums.
+  static func l2normDivisor<S: InterpreterScalar>(_ x: ArraySlice<S>, epsilon: Double) -> S {
+    var sum: S = 0
+    for v in x { sum += v * v }
+    let norm = sum.squareRoot()
+    return norm < S(epsilon) ? S(epsilon) : norm
+  }
+
+  /// `dx = f'(x) · dy`, element by element (softmax: `y · (dy − Σ dy·y)` per row of `features`;
+  /// l2norm: `(dy − y · Σ dy·y) / ‖x‖` per row, or `dy / epsilon` where the norm is clamped, since
+  /// the clamped divisor is a constant there).
   static func activationGradient<S: InterpreterScalar>(
     _ a: Activation, _ x: [S], _ dy: [S], features: Int, mode: ActivationMode
   ) -> [S] {
@@ -200,6 +218,18 @@ enum Kernels {
       }
       return dx
     }
+    if case .l2norm(let epsilon) = a {
+      var dx = [S](repeating: 0, count: x.count)
+      for r in 0..<(features == 0 ? 0 : x.count / features) {
+        let row = (r * features)..<((r + 1) * features)
+        let norm = l2normDivisor(x[row], epsilon: epsilon)
+        let clamped = !(norm > S(epsilon))
+        var dot: S = 0
+        if !clamped { for i in row { dot += dy[i] * (x[i] / norm) } }
+        for i in row { dx[i] = clamped ? dy[i] / norm : (dy[i] - (x[i] / norm) * dot) / norm }
+      }
+      return dx
+    }
     return x.indices.map { derivative(a, x[$0], mode) * dy[$0] }
   }
 
@@ -208,7 +238,7 @@ enum Kernels {
   /// are the exact functions' (written with the forward values of `mode`).
   static func derivative<S: InterpreterScalar>(_ a: Activation, _ x: S, _ mode: ActivationMode) -> S {
     switch a {
-    case .identity, .softmax: return 1
+    case .identity, .softmax, .l2norm: return 1
     case .sigmoid:
       let y = sigmoid(x, mode)
       return y * (1 - y)

@@ -142,7 +142,7 @@ public enum InitialState: String, Sendable, CaseIterable {
   case zero, given
 }
 
-/// Elementwise activations (and softmax, which normalises over the features). The parametrised
+/// Elementwise activations (and softmax and l2norm, which normalise over the features). The parametrised
 /// ones are the activations ONNX's recurrent operators name, with ONNX's definitions, so that an
 /// imported model computes what its framework computed.
 public enum Activation: Sendable, Equatable {
@@ -165,6 +165,9 @@ public enum Activation: Sendable, Equatable {
   case softplus
   /// `min(max(x, -c), c)`: ONNX's cell clip, applied to the input of the gate activations.
   case clip(Double)
+  /// `x / max(‖x‖₂, epsilon)` over the features: torch's F.normalize, and Keras's
+  /// UnitNormalization (which writes it `x · min(rsqrt(Σx²), 1/epsilon)`, equal up to rounding).
+  case l2norm(epsilon: Double)
 
   /// How an activation is spelled in a .gru file: its name, its parameters, and the parameters'
   /// defaults (nil where the activation has no natural default and they must be written).
@@ -192,6 +195,8 @@ public enum Activation: Sendable, Equatable {
     Form(name: "softsign", parameters: [], defaults: [], make: { _ in .softsign }),
     Form(name: "softplus", parameters: [], defaults: [], make: { _ in .softplus }),
     Form(name: "clip", parameters: ["limit"], defaults: nil, make: { .clip($0[0]) }),
+    // 1e-12 is both frameworks' default, so an imported head needs no argument.
+    Form(name: "l2norm", parameters: ["epsilon"], defaults: [1e-12], make: { .l2norm(epsilon: $0[0]) }),
   ]
 
   public static func form(named name: String) -> Form? { forms.first { $0.name == name } }
@@ -227,6 +232,11 @@ public enum Activation: Sendable, Equatable {
       diagnostics.error(.badArguments(function: "clip", usage: "clip(limit) with limit > 0"), at: range)
       return nil
     }
+    // A zero epsilon would divide a zero vector by zero.
+    if form.name == "l2norm", !(values[0] > 0) || !values[0].isFinite {
+      diagnostics.error(.badArguments(function: "l2norm", usage: "l2norm(epsilon) with finite epsilon > 0"), at: range)
+      return nil
+    }
     return form.make(values)
   }
 
@@ -246,6 +256,7 @@ public enum Activation: Sendable, Equatable {
     case .softsign: return "softsign"
     case .softplus: return "softplus"
     case .clip: return "clip"
+    case .l2norm: return "l2norm"
     }
   }
 
@@ -253,7 +264,7 @@ public enum Activation: Sendable, Equatable {
     switch self {
     case .identity, .sigmoid, .tanh, .relu, .softmax, .softsign, .softplus: return []
     case .hardSigmoid(let a, let b), .scaledTanh(let a, let b), .affine(let a, let b): return [a, b]
-    case .leakyRelu(let a), .thresholdedRelu(let a), .elu(let a), .clip(let a): return [a]
+    case .leakyRelu(let a), .thresholdedRelu(let a), .elu(let a), .clip(let a), .l2norm(let a): return [a]
     }
   }
 
@@ -266,10 +277,22 @@ public enum Activation: Sendable, Equatable {
   /// Swift's shortest decimal that reads back as the same Double: `0.2`, `1.0`, `1e-05`.
   static func format(_ v: Double) -> String { "\(v)" }
 
+  /// Whether each output element depends on the whole feature vector (softmax, l2norm) rather
+  /// than on its own input element only; such an activation is a head function, never fused.
+  public var normalisesFeatures: Bool {
+    switch self {
+    case .softmax, .l2norm: return true
+    case .identity, .sigmoid, .tanh, .relu, .hardSigmoid, .leakyRelu, .thresholdedRelu, .scaledTanh, .affine, .elu,
+      .softsign, .softplus, .clip:
+      return false
+    }
+  }
+
   /// Whether f(0) = 0, so that zero padding past a sequence's end stays zero.
   public var preservesZero: Bool {
     switch self {
-    case .identity, .tanh, .relu, .leakyRelu, .thresholdedRelu, .scaledTanh, .elu, .softsign, .clip: return true
+    case .identity, .tanh, .relu, .leakyRelu, .thresholdedRelu, .scaledTanh, .elu, .softsign, .clip, .l2norm:
+      return true
     case .affine(_, let beta): return beta == 0
     case .sigmoid, .softmax, .hardSigmoid, .softplus: return false
     }

@@ -87,10 +87,10 @@ struct OptionReader {
   }
 
   /// An activation, such as `gate-activation sigmoid` or `gate-activation hard-sigmoid(0.2, 0.5)`.
-  /// Softmax and clip are not elementwise gate activations, so they are refused here.
+  /// Softmax, l2norm and clip are not elementwise gate activations, so they are refused here.
   func activation(_ key: String, _ diagnostics: inout DiagnosticEngine) -> Activation? {
     guard let c = clause(key) else { return nil }
-    let choices = Activation.forms.map(\.name).filter { $0 != "softmax" && $0 != "clip" }
+    let choices = Activation.forms.map(\.name).filter { $0 != "softmax" && $0 != "l2norm" && $0 != "clip" }
     let name: Name
     var arguments: [Expr] = []
     switch c.value {

@@ -156,6 +156,7 @@ import Testing
         .output("last_tanh", .activation(.tanh, .reduce(.last, .name("h")))),
         .output("mean_relu", .activation(.relu, .dense(.reduce(.mean, .name("h")), units: 4))),
         .output("max_softmax", .activation(.softmax, .dense(.reduce(.max, .name("h")), units: 5))),
+        .output("mean_l2norm", .activation(.l2norm(1e-12), .dense(.reduce(.mean, .name("h")), units: 3))),
         .output("s", .state("h")),
         // Padding past each end would be sigmoid(b) here: max and last must not see it.
         .let("g", .activation(.sigmoid, .dense(.name("h"), units: 3))),
@@ -186,6 +187,9 @@ import Testing
       statements: [
         .gru(layer("h", "x", 5, (.before, .keepsState, .separate))),
         .output("p", .activation(.softmax, .dense(.name("h"), units: 4))),
+        // An epsilon near the norms' size, so that both sides of its max are taken.
+        .output("u", .activation(.l2norm(0.5), .dense(.name("h"), units: 3))),
+        .output("v", .activation(.l2norm(1e-12), .name("h"))),
       ]),
     RefModel(
       name: "input_heads", precision: .f64, features: 3, lengths: "len",
@@ -413,7 +417,7 @@ import Testing
     required.formUnion(RefReduction.allCases.map { "head \($0.rawValue)" })
     required.formUnion([
       "f32", "f64", "batch-major", "time-major", "steps", "three layers", "initial given", "let feeds gru",
-      "head dense", "head dense unshared", "head state", "several outputs",
+      "head dense", "head dense unshared", "head state", "head l2norm", "several outputs",
       "past-end hold forward", "past-end hold reverse", "past-end hold bidirectional",
       "output-order processing reverse lengths", "output-order processing bidirectional",
       "output-order processing bidirectional lengths",

@@ -296,6 +296,32 @@ import Testing
     #expect(h.outputActivation == .identity)
   }
 
+  /// l2norm's epsilon defaults to the frameworks' 1e-12, must be positive and finite, and the
+  /// function normalises over the features, so it is a head function and never a gate activation.
+  @Test func l2normIsAHeadFunctionWithAPositiveEpsilon() throws {
+    let m = try model(Self.tiny(output: "output y = l2norm(dense(h, 2))\noutput u = l2norm(last(h), 0.5)"))
+    guard case .activation(.l2norm(let e), .dense, _) = m.outputs[0].value, e == 1e-12,
+      case .activation(.l2norm(0.5), .reduce(.last, _, _), _) = m.outputs[1].value
+    else {
+      Issue.record("outputs: \(m.outputs.map(\.value))")
+      return
+    }
+    let refused: [(String, String, String)] = [
+      (Self.tiny(output: "output y = l2norm(h, 0)"), "badArguments", "4:12"),
+      (Self.tiny(output: "output y = l2norm(h, -1e-3)"), "badArguments", "4:12"),
+      (Self.tiny(output: "output y = l2norm(h, 1, 2)"), "badArguments", "4:12"),
+      (Self.tiny(output: "output y = l2norm()"), "badArguments", "4:12"),
+      (Self.tiny("gru g = h -> hidden 2, reset after, update keeps-state, bias none, gate-activation l2norm"),
+       "invalidOptionValue", "5:84"),
+    ]
+    for (source, message, position) in refused {
+      let run = InProcess.run(source)
+      #expect(
+        run.errors.contains { $0.message.caseName == message && $0.position == position },
+        "\(source)\n\(InProcess.render(run.diagnostics, source))")
+    }
+  }
+
   @Test func everyOptionReachesTheModel() throws {
     let m = try model(
       """

@@ -111,6 +111,8 @@ enum ModelVariants {
           output s = tanh(last(h))
           output t = identity(state(h))
           output u = h
+          output v = l2norm(dense(pooled, 2), 0.5)
+          output w = l2norm(dense(h, 3))
           """))
     models.append(
       model(

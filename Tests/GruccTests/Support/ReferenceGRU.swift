@@ -29,7 +29,7 @@ struct RefModel: Sendable {
   var weightsStorage: String? = nil
 }
 
-/// The language's elementwise functions (and softmax, for heads), with ONNX's parameters.
+/// The language's elementwise functions (and softmax and l2norm, for heads), with ONNX's parameters.
 enum RefActivation: Sendable, Equatable, CustomStringConvertible {
   case identity, sigmoid, tanh, relu, softmax
   case softsign, softplus
@@ -41,6 +41,8 @@ enum RefActivation: Sendable, Equatable, CustomStringConvertible {
   case affine(Double, Double)
   /// A head function only: `clip(e, C)`.
   case clip(Double)
+  /// A head function only: `l2norm(e, ε)`, over the features.
+  case l2norm(Double)
 
   /// The five without parameters that every earlier test covers.
   static let allCases: [RefActivation] = [.identity, .sigmoid, .tanh, .relu, .softmax]
@@ -62,6 +64,7 @@ enum RefActivation: Sendable, Equatable, CustomStringConvertible {
     case .scaledTanh: "scaled-tanh"
     case .affine: "affine"
     case .clip: "clip"
+    case .l2norm: "l2norm"
     }
   }
 
@@ -70,7 +73,7 @@ enum RefActivation: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .identity, .sigmoid, .tanh, .relu, .softmax, .softsign, .softplus: []
     case .hardSigmoid(let a, let b), .scaledTanh(let a, let b), .affine(let a, let b): [a, b]
-    case .leakyRelu(let a), .thresholdedRelu(let a), .elu(let a), .clip(let a): [a]
+    case .leakyRelu(let a), .thresholdedRelu(let a), .elu(let a), .clip(let a), .l2norm(let a): [a]
     }
   }
 
@@ -81,7 +84,7 @@ enum RefActivation: Sendable, Equatable, CustomStringConvertible {
     parameters.isEmpty ? name : "\(name)(\(parameters.map { "\($0)" }.joined(separator: ", ")))"
   }
 
-  /// One element, by ONNX's definitions (softmax is not elementwise).
+  /// One element, by ONNX's definitions (softmax and l2norm are not elementwise).
   func apply(_ x: Double) -> Double {
     switch self {
     case .identity: return x
@@ -97,7 +100,7 @@ enum RefActivation: Sendable, Equatable, CustomStringConvertible {
     case .scaledTanh(let a, let b): return a * Foundation.tanh(b * x)
     case .affine(let a, let b): return a * x + b
     case .clip(let c): return Swift.min(Swift.max(x, -c), c)
-    case .softmax: preconditionFailure("softmax is not elementwise")
+    case .softmax, .l2norm: preconditionFailure("\(name) is not elementwise")
     }
   }
 }
@@ -584,6 +587,11 @@ private func dot(_ m: [Double], row: Int, _ v: [Double]) -> Double {
 }
 
 private func activate(_ a: RefActivation, _ v: [Double]) -> [Double] {
+  // torch's F.normalize, written independently of the interpreter's kernel.
+  if case .l2norm(let eps) = a {
+    let norm = sqrt(v.reduce(0) { $0 + $1 * $1 })
+    return v.map { $0 / Swift.max(norm, eps) }
+  }
   guard a == .softmax else { return v.map(a.apply) }
   let m = v.max() ?? 0
   let e = v.map { exp($0 - m) }
