@@ -16,7 +16,9 @@ extension JSONValue {
 
   static func int(_ n: Int) -> JSONValue { .number(String(n)) }
 
-  private static func quoted(_ s: String) -> String {
+  /// A JSON string literal with the escapes serde_json writes (so safetensors headers match the
+  /// reference writer byte for byte; the other JSON grucc prints uses the same).
+  static func quoted(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
       switch scalar {
@@ -25,6 +27,8 @@ extension JSONValue {
       case "\n": out += "\\n"
       case "\r": out += "\\r"
       case "\t": out += "\\t"
+      case "\u{08}": out += "\\b"
+      case "\u{0C}": out += "\\f"
       case _ where scalar.value < 0x20:
         let hex = String(scalar.value, radix: 16)
         out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex

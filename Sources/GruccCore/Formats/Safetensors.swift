@@ -222,7 +222,7 @@ enum Safetensors {
     var first = true
     if !sortedMetadata.isEmpty {
       header += "\"__metadata__\":{"
-      header += sortedMetadata.map { jsonString($0.0) + ":" + jsonString($0.1) }.joined(separator: ",")
+      header += sortedMetadata.map { JSONValue.quoted($0.0) + ":" + JSONValue.quoted($0.1) }.joined(separator: ",")
       header += "}"
       first = false
     }
@@ -234,7 +234,7 @@ enum Safetensors {
       let size = t.values.count * t.dtype.byteSize
       if !first { header += "," }
       first = false
-      header += jsonString(t.name) + ":{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":["
+      header += JSONValue.quoted(t.name) + ":{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":["
       header += t.shape.map(String.init).joined(separator: ",")
       header += "],\"data_offsets\":[\(offset),\(offset + size)]}"
       offset += size
@@ -251,27 +251,5 @@ enum Safetensors {
       encodeElements(t.values, kind: t.dtype.elementKind, into: &out)
     }
     return out
-  }
-
-  /// JSON string literal with the same escapes serde_json uses, so headers match the
-  /// reference writer byte for byte.
-  static func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
   }
 }
