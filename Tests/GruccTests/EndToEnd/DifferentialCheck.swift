@@ -272,9 +272,9 @@ struct DifferentialCheck {
       #expect(
         r.untouched, "\(model.name) \(place): a refused run_batch wrote to an output", sourceLocation: sourceLocation)
 
-      let expected = try reference.run(referenceInputs(c))
-      let interpreted = try Interpreter.run(optimised, inputs: interpreterInputs(c), activations: activations)
-      let highLevel = try Interpreter.run(bound, inputs: interpreterInputs(c), activations: activations)
+      let expected = try reference.run(c.referenceInputs(for: model))
+      let interpreted = try Interpreter.run(optimised, inputs: c.interpreterInputs(for: model), activations: activations)
+      let highLevel = try Interpreter.run(bound, inputs: c.interpreterInputs(for: model), activations: activations)
       for o in model.outputs {
         let at = "\(place), output '\(o.name)'"
         let fromC = try #require(r.batch[o.name], sourceLocation: sourceLocation)
@@ -290,7 +290,7 @@ struct DifferentialCheck {
       }
 
       // <model>_run: sequence 0 alone, every step valid.
-      var first = referenceInputs(c)
+      var first = c.referenceInputs(for: model)
       first.x = [first.x[0]]
       first.lengths = nil
       first.initial = first.initial.mapValues { [$0[0]] }
@@ -342,28 +342,5 @@ struct DifferentialCheck {
         sourceLocation: sourceLocation)
     }
     return table
-  }
-
-  private func referenceInputs(_ c: HarnessCase) -> RefInputs {
-    let i = model.features
-    let x = (0..<c.batch).map { b in
-      (0..<c.steps).map { t in Array(c.x[((b * c.steps + t) * i)..<((b * c.steps + t + 1) * i)]) }
-    }
-    var initial: [String: [[Double]]] = [:]
-    for (j, s) in model.initialStates.enumerated() {
-      initial[s.layer] = (0..<c.batch).map { b in Array(c.initial[j][(b * s.features)..<((b + 1) * s.features)]) }
-    }
-    return RefInputs(x: x, lengths: c.lengths, initial: initial)
-  }
-
-  private func interpreterInputs(_ c: HarnessCase) -> [String: ArrayValue] {
-    var inputs = [model.input: ArrayValue(shape: [c.batch, c.steps, model.features], values: c.x)]
-    if let name = model.lengths {
-      inputs[name] = ArrayValue(shape: [c.batch], values: (0..<c.batch).map { Double(c.length($0)) })
-    }
-    for (j, s) in model.initialStates.enumerated() {
-      inputs[s.name] = ArrayValue(shape: [c.batch, s.features], values: c.initial[j])
-    }
-    return inputs
   }
 }

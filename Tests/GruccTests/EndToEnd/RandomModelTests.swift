@@ -295,7 +295,7 @@ struct RandomModelRun {
         }
         if !r.untouched { failures.append("seed \(entry.seed): \(label) \(place): a refused run_batch wrote an output") }
 
-        let expected = try reference.run(referenceInputs(model, c))
+        let expected = try reference.run(c.referenceInputs(for: model))
         for o in model.outputs {
           let at = "\(place), output '\(o.name)'"
           table.compare("\(label) run_batch-reference", r.batch[o.name] ?? [], expected.output(o.name)?.flat ?? [], at: at, relativeAboveOne: true)
@@ -305,7 +305,7 @@ struct RandomModelRun {
             table.compare("\(label) step/read-run_batch", r.stream[o.name] ?? [], batch, at: at, relativeAboveOne: true)
           }
         }
-        var first = referenceInputs(model, c)
+        var first = c.referenceInputs(for: model)
         first.x = [first.x[0]]
         first.lengths = nil
         first.initial = first.initial.mapValues { [$0[0]] }
@@ -318,8 +318,8 @@ struct RandomModelRun {
           table.compare("\(label) get_state-reference", r.streamState ?? [], finals, at: place, relativeAboveOne: true)
         }
         guard label == "C" else { continue }
-        let interpreted = try Interpreter.run(optimised, inputs: interpreterInputs(model, c))
-        let highLevel = try Interpreter.run(bound, inputs: interpreterInputs(model, c))
+        let interpreted = try Interpreter.run(optimised, inputs: c.interpreterInputs(for: model))
+        let highLevel = try Interpreter.run(bound, inputs: c.interpreterInputs(for: model))
         for o in model.outputs {
           let at = "\(place), output '\(o.name)'"
           let ref = expected.output(o.name)?.flat ?? []
@@ -330,28 +330,5 @@ struct RandomModelRun {
       }
     }
     return table
-  }
-
-  private func referenceInputs(_ model: RefModel, _ c: HarnessCase) -> RefInputs {
-    let i = model.features
-    let x = (0..<c.batch).map { b in
-      (0..<c.steps).map { t in Array(c.x[((b * c.steps + t) * i)..<((b * c.steps + t + 1) * i)]) }
-    }
-    var initial: [String: [[Double]]] = [:]
-    for (j, s) in model.initialStates.enumerated() {
-      initial[s.layer] = (0..<c.batch).map { b in Array(c.initial[j][(b * s.features)..<((b + 1) * s.features)]) }
-    }
-    return RefInputs(x: x, lengths: c.lengths, initial: initial)
-  }
-
-  private func interpreterInputs(_ model: RefModel, _ c: HarnessCase) -> [String: ArrayValue] {
-    var inputs = [model.input: ArrayValue(shape: [c.batch, c.steps, model.features], values: c.x)]
-    if let name = model.lengths {
-      inputs[name] = ArrayValue(shape: [c.batch], values: (0..<c.batch).map { Double(c.length($0)) })
-    }
-    for (j, s) in model.initialStates.enumerated() {
-      inputs[s.name] = ArrayValue(shape: [c.batch, s.features], values: c.initial[j])
-    }
-    return inputs
   }
 }

@@ -4,6 +4,8 @@
 
 import Foundation
 
+@testable import GruccCore
+
 /// One batch for the harness, batch-major whatever the model's layout.
 struct HarnessCase: Sendable {
   var batch: Int
@@ -20,6 +22,31 @@ struct HarnessCase: Sendable {
 
 /// What the harness printed for one case. Sequences are batch-major `[B, T, F]`.
 extension HarnessCase {
+  /// The case as the independent reference takes it: x per sequence and step, initial states by layer.
+  func referenceInputs(for model: RefModel) -> RefInputs {
+    let i = model.features
+    let x = (0..<batch).map { b in
+      (0..<steps).map { t in Array(self.x[((b * steps + t) * i)..<((b * steps + t + 1) * i)]) }
+    }
+    var initial: [String: [[Double]]] = [:]
+    for (j, s) in model.initialStates.enumerated() {
+      initial[s.layer] = (0..<batch).map { b in Array(self.initial[j][(b * s.features)..<((b + 1) * s.features)]) }
+    }
+    return RefInputs(x: x, lengths: lengths, initial: initial)
+  }
+
+  /// The case as the interpreter takes it: the model's inputs by name.
+  func interpreterInputs(for model: RefModel) -> [String: ArrayValue] {
+    var inputs = [model.input: ArrayValue(shape: [batch, steps, model.features], values: x)]
+    if let name = model.lengths {
+      inputs[name] = ArrayValue(shape: [batch], values: (0..<batch).map { Double(length($0)) })
+    }
+    for (j, s) in model.initialStates.enumerated() {
+      inputs[s.name] = ArrayValue(shape: [batch, s.features], values: initial[j])
+    }
+    return inputs
+  }
+
   /// A sequence output of run_batch (batch-major, `features` wide) with the steps past each
   /// length zeroed: a stream runs its own valid steps only, so past its end it has nothing to
   /// compare (a layer with past-end hold gives those steps values in run_batch).
