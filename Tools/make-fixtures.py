@@ -798,7 +798,7 @@ def keras_case(name, *, seed, build, x, output_names, gru, description, notes=""
             "outputs": list(expect), "description": description,
             "reference": "keras Model.predict (torch backend, CPU)",
             "notes": (notes + " " if notes else "") +
-            "Weights: np.savez(path, **{w.path: w.numpy() for w in model.weights}); paths: " +
+            "Weights: np.savez(path, **{w.path: keras.ops.convert_to_numpy(w) for w in model.weights}); paths: " +
             ", ".join(f"{k} {list(v.shape)}" for k, v in weights.items()) + "."}
     d = write_case(name, meta, {"x": x, **(extra_inputs or {})}, expect, {
         "model.gru": lambda p: p.write_text(gru_text(gru)),
