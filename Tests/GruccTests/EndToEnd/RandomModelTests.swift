@@ -95,7 +95,7 @@ import Testing
     required.formUnion(["sum", "mean", "mul"].map { "merge merge \($0)" })
     required.insert("initial initial given")
     required.formUnion(RefReduction.allCases.map { "head \($0.rawValue)" })
-    required.formUnion((names + ["softmax", "clip"]).map { "head \($0)" })
+    required.formUnion((names + ["softmax", "clip", "l2norm"]).map { "head \($0)" })
     let spelled = seen.joined(separator: "\n")
     // Each option's default is left out of the line, so it is not "drawn" as a spelling.
     let defaults = ["output-activation": "identity", "gate-activation": "sigmoid", "candidate-activation": "tanh"]

@@ -139,7 +139,8 @@ enum RandomModels {
       spelling: { l, _ in l.clip.map { "clip \($0)" } }),
   ]
 
-  /// Head functions: every one of the language's, softmax and clip included.
+  /// Head functions: every one of the language's, softmax and clip included (l2norm replaces some
+  /// softmax heads afterwards, from a stream of its own: see `withL2Norm`).
   static func headFunction(_ d: inout RandomDraw, _ c: LayerContext) -> RefActivation {
     switch d.int(0...5) {
     case 0: return .softmax
@@ -209,7 +210,29 @@ enum RandomModels {
         _ = binding(vectorExpr(&d, sequences, vectors, layers, dense: &dense, depth: 3, context), output: true)
       }
     }
+    // l2norm arrived after the draws above were fixed: a stream of its own turns some softmax heads
+    // into l2norm (the other function over the features), so every older seed keeps its model.
+    var norms = RandomDraw(seed: seed ^ 0x12A0_4E0A_0000_0000)
+    for i in m.statements.indices {
+      if case .binding(let name, let e, let isOutput) = m.statements[i] {
+        m.statements[i] = .binding(name: name, withL2Norm(e, &norms), isOutput: isOutput)
+      }
+    }
     return (m, spellDefaults)
+  }
+
+  /// `e` with each softmax made an l2norm at a chance of one half; ε = 0.5 now and then takes the
+  /// clamped side of max(‖x‖, ε).
+  private static func withL2Norm(_ e: RefExpr, _ d: inout RandomDraw) -> RefExpr {
+    switch e {
+    case .name, .state: return e
+    case .dense(let x, let units, let unshared): return .dense(withL2Norm(x, &d), units: units, unshared: unshared)
+    case .reduce(let r, let x): return .reduce(r, withL2Norm(x, &d))
+    case .activation(let a, let x):
+      let inner = withL2Norm(x, &d)
+      guard case .softmax = a, d.chance(0.5) else { return .activation(a, inner) }
+      return .activation(.l2norm(d.chance(0.25) ? 0.5 : 1e-12), inner)
+    }
   }
 
   /// A sequence-valued head. A binding holds at most one dense (`dense` says whether it has one).
