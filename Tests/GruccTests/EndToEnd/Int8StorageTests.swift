@@ -100,33 +100,6 @@ import Testing
     #expect(c == interpreter, "\(name): C \(c) and interpreter \(interpreter) differ")
   }
 
-  /// The Specs' f32 models (their init weights): int8 against f32 storage, interpreted.
-  @Test func specsAgainstF32Storage() throws {
-    _ = Golden.enterRoot
-    let specs = try FileManager.default.contentsOfDirectory(atPath: "Specs").filter { $0.hasSuffix(".gru") }.sorted()
-    var checked = 0
-    for spec in specs {
-      let text = try String(contentsOfFile: "Specs/\(spec)", encoding: .utf8)
-      guard !text.contains("precision f64") else { continue }
-      let dir = try EndToEnd.temporaryDirectory("int8-spec")
-      defer { try? FileManager.default.removeItem(at: dir) }
-      var outputs: [[Double]] = []
-      for element in [WeightElement.f32, .int8] {
-        let path = dir.appendingPathComponent("\(element.rawValue)-\(spec)").path
-        let absolute = WeightStorageTests.absoluteWeights(text, in: FileManager.default.currentDirectoryPath + "/Specs")
-        try WeightStorageTests.withStorage(absolute, element).write(toFile: path, atomically: false, encoding: .utf8)
-        let (_, optimised) = try EndToEnd.modules(for: path)
-        let inputs = try WeightStorageTests.randomInputs(optimised)
-        outputs.append(try Interpreter.run(optimised, inputs: inputs).flatMap(\.value.values))
-      }
-      let error = zip(outputs[0], outputs[1]).map { abs($0 - $1) }.max() ?? 0
-      print("storage spec \(spec) int8: \(String(format: "%.2e", error)) against f32")
-      #expect(error > 0 && error <= Self.bound, "\(spec) int8: \(error)")
-      checked += 1
-    }
-    #expect(checked >= 5)
-  }
-
   /// Two models (odd input and state sizes, rows that do not fill a group of 16; 701 inputs, where
   /// the input levels drop below 32767): the C built with its plain loops (baseline x86-64, and
   /// aarch64 under qemu: its gcc contracts nothing under -std=c99), with AVX2 and with AVX-512
