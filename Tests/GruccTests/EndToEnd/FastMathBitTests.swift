@@ -135,28 +135,20 @@ import Testing
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"))
   func f32ActivationsMatchTheInterpreterBitForBit() throws {
     let x = Self.inputs32()
-    let bytes = x.withUnsafeBufferPointer { Data(buffer: $0) }
-    let want = [x.map(FastMath.exp), x.map(FastMath.sigmoid), x.map(FastMath.tanh)]
-    for (label, data) in try outputs(precision: "f32", real: "float", bytes: bytes) {
-      let got = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-      try #require(got.count == 3 * x.count, "\(label): \(got.count) values")
-      var bad: [String] = []
-      for (k, name) in ["exp", "sigmoid", "tanh"].enumerated() {
-        bad += Self.mismatches(x, Array(got[(k * x.count)..<((k + 1) * x.count)]), want[k], name)
-      }
-      let examples = bad.prefix(5).joined(separator: "; ")
-      #expect(bad.count == 0, "\(label): \(bad.count) of \(3 * x.count) differ, e.g. \(examples)")
-      print("fast math f32 \(label): \(3 * x.count) values, \(bad.count) differ")
-    }
+    try expectBitForBit(x, [x.map(FastMath.exp), x.map(FastMath.sigmoid), x.map(FastMath.tanh)], precision: "f32", real: "float")
   }
 
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"))
   func f64ActivationsMatchTheInterpreterBitForBit() throws {
     let x = Self.inputs64()
+    try expectBitForBit(x, [x.map(FastMath.exp), x.map(FastMath.sigmoid), x.map(FastMath.tanh)], precision: "f64", real: "double")
+  }
+
+  /// Every build's exp, sigmoid and tanh of `x` (in that order) against the interpreter's (`want`).
+  private func expectBitForBit<S: BinaryFloatingPoint>(_ x: [S], _ want: [[S]], precision: String, real: String) throws {
     let bytes = x.withUnsafeBufferPointer { Data(buffer: $0) }
-    let want = [x.map(FastMath.exp), x.map(FastMath.sigmoid), x.map(FastMath.tanh)]
-    for (label, data) in try outputs(precision: "f64", real: "double", bytes: bytes) {
-      let got = data.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    for (label, data) in try outputs(precision: precision, real: real, bytes: bytes) {
+      let got = data.withUnsafeBytes { Array($0.bindMemory(to: S.self)) }
       try #require(got.count == 3 * x.count, "\(label): \(got.count) values")
       var bad: [String] = []
       for (k, name) in ["exp", "sigmoid", "tanh"].enumerated() {
@@ -164,7 +156,7 @@ import Testing
       }
       let examples = bad.prefix(5).joined(separator: "; ")
       #expect(bad.count == 0, "\(label): \(bad.count) of \(3 * x.count) differ, e.g. \(examples)")
-      print("fast math f64 \(label): \(3 * x.count) values, \(bad.count) differ")
+      print("fast math \(precision) \(label): \(3 * x.count) values, \(bad.count) differ")
     }
   }
 
