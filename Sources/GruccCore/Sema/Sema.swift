@@ -97,6 +97,10 @@ public struct Sema {
         if let rule = checkInitRule(decl, range: statement.range) { rules.append(rule) }
       case .map(let decl):
         maps.append((decl, statement.range))
+      case .conv1d(let decl):
+        // Defined as invalid, so that a later line using it draws no second error.
+        diagnostics.error(.notCompiledYet("conv1d"), at: statement.keyword.range)
+        if definedAt[decl.name.text] == nil { define(decl.name.text, .invalid, decl.name.range) }
       case .invalid(let name):
         if let name, definedAt[name.text] == nil { define(name.text, .invalid, name.range) }
       }

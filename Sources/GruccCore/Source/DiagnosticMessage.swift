@@ -57,6 +57,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case numberOutOfRange(String)
   case onlyOneInput
   case storageNeedsF32(String)
+  case notCompiledYet(String)
   case optionsOf(String, [String])
   case orthogonalNeedsMatrix(String)
   case patternMatchesNothing(String)
@@ -161,6 +162,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .numberOutOfRange(let s): return "number '\(s)' is out of range"
     case .onlyOneInput: return "a model has exactly one 'input' statement"
     case .storageNeedsF32(let e): return "'weights-storage \(e)' is for f32 models; an f64 model stores its weights in f64"
+    case .notCompiledYet(let s):
+      return "'\(s)' is read but not compiled yet: the language section is a design (issue 15)"
     case .optionsOf(let decl, let keys): return "'\(decl)' accepts " + quotedList(keys)
     case .orthogonalNeedsMatrix(let n): return "'orthogonal' needs a matrix, but '\(n)' is a vector"
     case .patternMatchesNothing(let p): return "init pattern '\(p)' matches no parameter of the model"

@@ -90,6 +90,16 @@ public struct GRUDecl: Sendable, Equatable {
 }
 
 /// `let e = expr` or `output y = expr`.
+/// `conv1d NAME = SOURCE -> filters F, ...`: read like a gru line, the output size first.
+public struct ConvDecl: Sendable, Equatable {
+  public var name: Name
+  public var source: Name
+  public var filters: Int
+  public var filtersRange: SourceRange
+  public var options: [OptionClause]
+  public var filtersClauseRange: SourceRange = .none
+}
+
 public struct BindingDecl: Sendable, Equatable {
   public var isOutput: Bool
   public var name: Name
@@ -127,6 +137,7 @@ public enum StatementKind: Sendable, Equatable {
   case weightsStorage(Name)
   case input(InputDecl)
   case gru(GRUDecl)
+  case conv1d(ConvDecl)
   case binding(BindingDecl)
   case weights(WeightsDecl)
   case map(MapDecl)

@@ -14,7 +14,7 @@ public struct Parser {
 
   /// The statement keywords, in the order LANGUAGE.md introduces them.
   public static let statementKeywords = [
-    "model", "precision", "weights-storage", "input", "gru", "let", "output", "weights", "map", "init",
+    "model", "precision", "weights-storage", "input", "gru", "conv1d", "let", "output", "weights", "map", "init",
   ]
 
   public init(tokens: [Token]) { self.tokens = tokens }
@@ -138,7 +138,7 @@ public struct Parser {
     }
   }
 
-  // statement = model | precision | weights-storage | input | gru | binding | weights | init
+  // statement = model | precision | weights-storage | input | gru | conv1d | binding | weights | init
   private mutating func statement() throws(Abandon) -> Statement {
     guard check(.identifier) else { try fail(expected: "a statement") }
     let keyword = name(current)
@@ -156,6 +156,7 @@ public struct Parser {
       kind = .weightsStorage(name(try expect(.identifier, "'f32', 'f16', 'bf16' or 'int8'")))
     case "input": kind = .input(try input())
     case "gru": kind = .gru(try gru())
+    case "conv1d": kind = .conv1d(try conv1d())
     case "let", "output": kind = .binding(try binding())
     case "weights": kind = .weights(try weights())
     case "map": kind = .map(try mapStatement())
@@ -198,6 +199,23 @@ public struct Parser {
       name: n, source: source, hidden: try integerValue(size), hiddenRange: size.range,
       options: try optionList())
     decl.hiddenClauseRange = SourceRange(start: keyword.range.start, end: size.range.end)
+    return decl
+  }
+
+  // conv1d = "conv1d" NAME "=" NAME "->" "filters" INT { "," option }
+  private mutating func conv1d() throws(Abandon) -> ConvDecl {
+    advance()
+    let n = name(try expect(.identifier, "a layer name"))
+    declaredName = n
+    _ = try expect(.equal)
+    let source = name(try expect(.identifier, "the name of the layer's input sequence"))
+    _ = try expect(.arrow)
+    guard checkWord("filters") else { try fail(expected: "'filters'") }
+    let keyword = advance()
+    let size = try expect(.integer, "the number of filters")
+    var decl = ConvDecl(
+      name: n, source: source, filters: try integerValue(size), filtersRange: size.range, options: try optionList())
+    decl.filtersClauseRange = SourceRange(start: keyword.range.start, end: size.range.end)
     return decl
   }
 

@@ -140,6 +140,8 @@ import Testing
       source: tiny("gru g = h -> hidden 1, reset none, update keeps-state, bias none, dropout 1"),
       position: "5:67"),
     Reach(message: "unknownStatement", source: tiny("dense d = h"), position: "5:1"),
+    Reach(
+      message: "notCompiledYet", source: tiny("conv1d c = h -> filters 4, kernel 3, padding causal"), position: "5:1"),
     Reach(message: "unsharedNeedsFixedSteps", source: tiny("output z = dense(h, 2, unshared)"), position: "5:12"),
     Reach(message: "unterminatedString", source: tiny("weights \"w.safetensors"), position: "5:9"),
     Reach(message: "unusedDefinition", source: tiny("let spare = last(h)"), position: "5:1", severity: .warning),
