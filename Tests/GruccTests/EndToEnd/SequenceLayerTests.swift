@@ -13,7 +13,7 @@ import Testing
     RefLayer(name: "h", source: source, hidden: hidden, reset: .after, update: .keepsState, bias: .separate)
   }
 
-  /// Sequence outputs only where the conv keeps the number of steps (the harness sizes them by T).
+  /// Sequence outputs have T' steps (the header's SEQUENCE_STEPS(T)).
   static let models: [RefModel] = [
     RefModel(
       name: "conv_causal", precision: .f32, features: 3,
@@ -26,6 +26,7 @@ import Testing
       statements: [
         .conv1d(RefConv(name: "c", source: "x", filters: 3, kernel: 4, stride: 2, padding: .same)),
         .gru(gru("c", 4)), .output("s", .state("h")), .output("m", .reduce(.mean, .name("h"))),
+        .output("y", .name("h")),
       ]),
     RefModel(
       name: "conv_valid_dilation2", precision: .f32, features: 3, layout: .timeMajor,

@@ -225,6 +225,17 @@ extension RefModel {
   /// Whether the model can be run one step at a time: no layer reads its sequence backwards.
   var streams: Bool { layers.allSatisfy { $0.direction == .forward } && !processesPadding && convs.isEmpty }
 
+  /// The steps of the sequence outputs for T input steps: the conv1d chain's T'.
+  func outputSteps(_ steps: Int) -> Int {
+    convs.reduce(steps) { t, c in
+      switch c.padding {
+      case .causal: return t == 0 ? 0 : (t - 1) / c.stride + 1
+      case .same: return (t + c.stride - 1) / c.stride
+      case .valid: return t < c.span ? 0 : (t - c.span) / c.stride + 1
+      }
+    }
+  }
+
   var convs: [RefConv] {
     statements.compactMap { if case .conv1d(let c) = $0 { return c } else { return nil } }
   }
