@@ -15,6 +15,7 @@ struct CFrontEndLayer {
   var macsPerOutputStep: Int {
     switch op.kind {
     case .conv1d(let c): return c.filters * (inChannels / c.groups) * c.kernel
+    case .pad, .pool: return 0
     }
   }
 
@@ -22,6 +23,7 @@ struct CFrontEndLayer {
   var parameterCount: Int {
     switch op.kind {
     case .conv1d(let c): return c.filters * (inChannels / c.groups) * c.kernel + (c.bias ? c.filters : 0)
+    case .pad, .pool: return 0
     }
   }
 }
@@ -63,6 +65,14 @@ enum CConv {
         emitConv(
           c, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
           channels: layer.inChannels, y: out, outSteps: outSteps, code: &code, w: &w)
+      case .pad(let before, _):
+        emitPad(
+          before: before, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
+          channels: layer.inChannels, y: out, outSteps: outSteps, w: &w)
+      case .pool(let p):
+        emitPool(
+          p, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
+          channels: layer.inChannels, y: out, outSteps: outSteps, code: &code, w: &w)
       }
       input = (out, "(size_t)\(outSteps) * \(layer.outChannels)", "\(layer.outChannels)", outSteps)
     }
@@ -70,6 +80,60 @@ enum CConv {
     w.line("const \(real) *fe_x = \(input.pointer);")
     w.line("const size_t fe_T = \(input.steps);")
     w.line("\(real) *fe_scratch = \(at);")
+  }
+
+  /// Zero steps before and after: each output step is an input step or zeros.
+  private static func emitPad(
+    before: Int, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    y: String, outSteps: String, w: inout CWriter
+  ) {
+    let real = iface.real
+    w.block("/* \(name): pad, \(before) zero steps before */") { w in
+      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+        w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
+        w.line("if (t < \(before) || t - \(before) >= \(steps)) memset(yt, 0, sizeof(\(real)) * \(channels));")
+        w.line("else memcpy(yt, \(x) + (size_t)b * \(xb) + (t - \(before)) * \(xt), sizeof(\(real)) * \(channels));")
+      }
+    }
+  }
+
+  /// The average or max of each window, over the steps inside the sequence only (Kernels.pool's order).
+  private static func emitPool(
+    _ p: Pool1DLayer, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    y: String, outSteps: String, code: inout CVectorCode, w: inout CWriter
+  ) {
+    let real = iface.real
+    let before: String
+    switch p.padding {
+    case .valid: before = "0"
+    case .same:
+      before = "((\(outSteps) - 1) * \(p.stride) + \(p.size) > \(steps) ? ((\(outSteps) - 1) * \(p.stride) + \(p.size) - \(steps)) / 2 : 0)"
+    }
+    w.block("/* \(name): \(p.kind.rawValue) pool of \(p.size), \(p.padding.rawValue) padding */") { w in
+      w.line("const size_t pad = \(before);  /* steps before step 0 that window 0 starts at */")
+      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+        w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
+        w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
+        w.block("for (int c = 0; c < \(channels); c++)") { w in
+          w.line("\(real) acc = \(code.literal(0));")
+          w.line("size_t count = 0;")
+          w.block("for (size_t j = 0; j < \(p.size); j++)") { w in
+            w.line("const size_t s = t * \(p.stride) + j;  /* padded step */")
+            w.line("if (s < pad || s - pad >= \(steps)) continue;")
+            w.line("const \(real) v = xs[(s - pad) * \(xt) + (size_t)c];")
+            switch p.kind {
+            case .average: w.line("acc += v;")
+            case .max: w.line("if (count == 0 || v > acc) acc = v;")
+            }
+            w.line("count++;")
+          }
+          switch p.kind {
+          case .average: w.line("yt[c] = count > 0 ? acc / (\(real))count : acc;")
+          case .max: w.line("yt[c] = acc;")
+          }
+        }
+      }
+    }
   }
 
   private static func emitConv(

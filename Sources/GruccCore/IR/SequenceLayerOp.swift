@@ -11,6 +11,7 @@ public struct SequenceLayerOp: Sendable {
   public var parameterNames: [String] {
     switch kind {
     case .conv1d(let c): return c.bias ? ["\(name).w", "\(name).b"] : ["\(name).w"]
+    case .pad, .pool: return []
     }
   }
 
@@ -18,6 +19,8 @@ public struct SequenceLayerOp: Sendable {
   public func outputSteps(_ steps: Int, inChannels: Int) -> Int {
     switch kind {
     case .conv1d(let c): return c.geometry(inChannels: inChannels).outputSteps(steps)
+    case .pad(let before, let after): return steps + before + after
+    case .pool(let p): return p.outputSteps(steps)
     }
   }
 
@@ -25,6 +28,8 @@ public struct SequenceLayerOp: Sendable {
   public var keepsSteps: Bool {
     switch kind {
     case .conv1d(let c): return c.stride == 1 && (c.padding != .valid || c.kernel == 1)
+    case .pad(let before, let after): return before + after == 0
+    case .pool(let p): return p.stride == 1 && (p.padding == .same || p.size == 1)
     }
   }
 
@@ -38,6 +43,13 @@ public struct SequenceLayerOp: Sendable {
       case .causal: return s == 1 ? t : "(\(t) == 0 ? 0 : (\(t) - 1) / \(s) + 1)"
       case .same: return s == 1 ? t : "((\(t) + \(s - 1)) / \(s))"
       case .valid: return span == 1 && s == 1 ? t : "(\(t) < \(span) ? 0 : (\(t) - \(span)) / \(s) + 1)"
+      }
+    case .pad(let before, let after): return before + after == 0 ? t : "(\(t) + \(before + after))"
+    case .pool(let p):
+      let (n, s) = (p.size, p.stride)
+      switch p.padding {
+      case .valid: return n == 1 && s == 1 ? t : "(\(t) < \(n) ? 0 : (\(t) - \(n)) / \(s) + 1)"
+      case .same: return s == 1 ? t : "((\(t) + \(s - 1)) / \(s))"
       }
     }
   }
@@ -69,6 +81,16 @@ public struct SequenceLayerOp: Sendable {
         time = .fixed(out)
       }
       return [TensorType(x.dtype, [.batch, time, .fixed(c.filters)])]
+    case .pad, .pool:
+      guard t.count == 1 else { throw .internal("\(kind.keyword) '\(name)' takes no parameters") }
+      if let steps = time.fixedValue {
+        let out = outputSteps(steps, inChannels: x.features)
+        guard out >= 1 else {
+          throw .user(.badLayerGeometry(layer: name, "its \(steps) input steps are fewer than its window, so it has no output"))
+        }
+        time = .fixed(out)
+      }
+      return [TensorType(x.dtype, [.batch, time, .fixed(x.features)])]
     }
   }
 }

@@ -128,6 +128,16 @@ extension Kernels {
         x.data, batch: batch, steps: steps, geometry: g, weights: parameters[0].data,
         bias: c.bias ? parameters[1].data : [], activation: c.activation, mode: mode)
       return Tensor(shape: [batch, out, c.filters], data: y)
+    case .pad(let before, let after):
+      return Tensor(
+        shape: [batch, steps + before + after, channels],
+        data: pad(x.data, batch: batch, steps: steps, channels: channels, before: before, after: after))
+    case .pool(let p):
+      let out = p.outputSteps(steps)
+      guard out >= 1 else {
+        throw InterpreterError(message: "pool '\(l.name)' has no output for \(steps) steps: its window is \(p.size)")
+      }
+      return Tensor(shape: [batch, out, channels], data: pool(x.data, batch: batch, steps: steps, channels: channels, p))
     }
   }
 }

@@ -99,6 +99,13 @@ public struct Sema {
         maps.append((decl, statement.range))
       case .conv1d(let decl):
         if let layer = checkConv1D(decl, range: statement.range) { definitions.append(.sequence(layer)) }
+      case .sequenceLayer(let decl):
+        let sourceKind = resolve(decl.source)
+        let kind = Sema.checkSequenceLayerOptions(decl, &diagnostics)
+        let okName = declare(decl.name, .sequence, what: "layer name")
+        if okName, sourceKind != nil, let kind {
+          definitions.append(.sequence(SequenceLayer(name: decl.name.text, source: decl.source.text, kind: kind, range: statement.range)))
+        }
       case .invalid(let name):
         if let name, definedAt[name.text] == nil { define(name.text, .invalid, name.range) }
       }

@@ -21,6 +21,40 @@ public struct Conv1DLayer: Sendable, Equatable {
   }
 }
 
+/// What a pool computes over each window of steps.
+public enum PoolKind: String, Sendable, CaseIterable {
+  case average, max
+}
+
+/// How a pool pads: `valid` (windows inside the sequence) or `same` (Keras's and TensorFlow's:
+/// ⌈T / S⌉ windows, the padding split with the smaller half before; padded steps are left out of
+/// an average's count and of a max).
+public enum PoolPadding: String, Sendable, CaseIterable {
+  case valid, same
+}
+
+/// A pool statement's choices.
+public struct Pool1DLayer: Sendable, Equatable {
+  public var kind: PoolKind
+  public var size: Int
+  public var stride: Int
+  public var padding: PoolPadding = .valid
+
+  /// Output steps for `steps` input steps (0 where a valid window does not fit).
+  public func outputSteps(_ steps: Int) -> Int {
+    switch padding {
+    case .valid: return steps < size ? 0 : (steps - size) / stride + 1
+    case .same: return (steps + stride - 1) / stride
+    }
+  }
+
+  /// Steps before step 0 that window 0 starts at (the `same` padding's smaller half).
+  public func padBefore(_ steps: Int) -> Int {
+    guard padding == .same else { return 0 }
+    return max((outputSteps(steps) - 1) * stride + size - steps, 0) / 2
+  }
+}
+
 /// Whether a conv1d has a bias (`bias yes | no`).
 enum YesNo: String, CaseIterable {
   case yes, no
@@ -29,11 +63,16 @@ enum YesNo: String, CaseIterable {
 /// What a sequence layer computes.
 public enum SequenceLayerKind: Sendable, Equatable {
   case conv1d(Conv1DLayer)
+  /// Zero steps before the first step and after the last (Keras ZeroPadding1D, F.pad).
+  case pad(before: Int, after: Int)
+  case pool(Pool1DLayer)
 
   /// The statement's keyword, for messages and dumps.
   public var keyword: String {
     switch self {
     case .conv1d: return "conv1d"
+    case .pad: return "pad"
+    case .pool: return "pool"
     }
   }
 }
@@ -94,6 +133,13 @@ extension SequenceLayerKind {
       if !c.bias { o.append(("bias", "no")) }
       if c.activation != .identity { o.append(("activation", c.activation.spelling)) }
       return o
+    case .pad(let before, let after):
+      return [("before", "\(before)")] + (after == 0 ? [] : [("after", "\(after)")])
+    case .pool(let p):
+      var o = [(p.kind.rawValue, "\(p.size)")]
+      if p.stride != p.size { o.append(("stride", "\(p.stride)")) }
+      if p.padding != .valid { o.append(("padding", p.padding.rawValue)) }
+      return o
     }
   }
 }
@@ -102,5 +148,45 @@ extension SequenceLayer {
   /// As the model summary prints it: `conv1d c = x -> filters 16, kernel 20, padding causal`.
   public var summary: String {
     "\(kind.keyword) \(name) = \(source) -> " + kind.options.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+  }
+}
+
+extension Sema {
+  /// `pad NAME = SOURCE -> before P [, after Q]` and
+  /// `pool NAME = SOURCE -> average N | max N [, stride S] [, padding valid | same]`.
+  static func checkSequenceLayerOptions(
+    _ decl: SequenceLayerDecl, _ diagnostics: inout DiagnosticEngine
+  ) -> SequenceLayerKind? {
+    let keyword = decl.keyword.text
+    func missing(_ option: String) {
+      diagnostics.error(.missingLayerOption(layer: decl.name.text, statement: keyword, option: option), at: decl.name.range)
+    }
+    switch keyword {
+    case "pad":
+      let options = OptionReader(decl.options, declaration: "pad", allowed: ["before", "after"])
+      let before = options.integer("before", &diagnostics, minimum: 0)
+      let after = options.integer("after", &diagnostics, minimum: 0)
+      options.finish(&diagnostics)
+      if before == nil && !options.mentionedOrMisspelled("before") { missing("before") }
+      guard let before, options.clause("after") == nil || after != nil else { return nil }
+      return .pad(before: before, after: after ?? 0)
+    default:
+      let options = OptionReader(decl.options, declaration: "pool", allowed: ["average", "max", "stride", "padding"])
+      let average = options.integer("average", &diagnostics, minimum: 1)
+      let max = options.integer("max", &diagnostics, minimum: 1)
+      let stride = options.integer("stride", &diagnostics, minimum: 1)
+      let padding = options.choice("padding", PoolPadding.self, &diagnostics) ?? .valid
+      options.finish(&diagnostics)
+      if let a = options.clause("average"), let m = options.clause("max") {
+        diagnostics.error(
+          .optionsConflict("average", "max", reason: "a pool takes the average or the max of its window"),
+          at: a.range.start < m.range.start ? m.range : a.range)
+        return nil
+      }
+      if !options.mentionedOrMisspelled("average") && !options.mentionedOrMisspelled("max") { missing("average' or 'max") }
+      guard let size = average ?? max else { return nil }
+      if options.clause("stride") != nil && stride == nil { return nil }
+      return .pool(Pool1DLayer(kind: average != nil ? .average : .max, size: size, stride: stride ?? size, padding: padding))
+    }
   }
 }

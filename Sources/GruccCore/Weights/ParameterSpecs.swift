@@ -73,6 +73,8 @@ public enum ParameterSpecs {
           name: "\(l.name).b", shape: [c.filters], role: "conv1d '\(l.name)': bias", fanIn: perGroup * c.kernel, isBias: true))
       }
       return specs
+    case .pad, .pool:
+      return []
     }
   }
 

@@ -65,6 +65,35 @@ import Testing
         .conv1d(RefConv(name: "c", source: "x", filters: 3, kernel: 3, padding: .valid)),
         .gru(gru("c", 3)), .output("s", .state("h")),
       ]),
+    // The stack (batchnorm aside): causal conv, ZeroPadding1D((2, 0)), AveragePooling1D(3, 1).
+    RefModel(
+      name: "conv_pad_pool", precision: .f32, features: 2,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 5, kernel: 6, padding: .causal)),
+        .sequence(.pad(name: "z", source: "c", before: 2, after: 0)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .average, size: 3, stride: 1))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("s", .state("h")),
+      ]),
+    RefModel(
+      name: "pad_after_max_pool", precision: .f64, features: 3,
+      statements: [
+        .sequence(.pad(name: "z", source: "x", before: 1, after: 3)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .max, size: 3, stride: 2))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("pooled", .name("p")),
+      ]),
+    RefModel(
+      name: "pool_same_average", precision: .f64, features: 2,
+      statements: [
+        .sequence(.pool(RefPool(name: "p", source: "x", kind: .average, size: 4, stride: 3, padding: .same))),
+        .conv1d(RefConv(name: "c", source: "p", filters: 3, kernel: 2, padding: .same)),
+        .gru(gru("c", 3)), .output("y", .name("h")), .output("pooled", .name("c")),
+      ]),
+    RefModel(
+      name: "pool_same_max_stride1", precision: .f32, features: 2, layout: .timeMajor,
+      statements: [
+        .sequence(.pool(RefPool(name: "p", source: "x", kind: .max, size: 4, stride: 1, padding: .same))),
+        .gru(gru("p", 3)), .output("y", .name("h")),
+      ]),
   ]
 
   static let names = models.map(\.name)
@@ -76,7 +105,7 @@ import Testing
     var lines = ["model \(m.name)", "precision \(m.precision.rawValue)", input]
     for s in m.statements {
       switch s {
-      case .conv1d(let c): lines.append(c.line)
+      case .sequence(let l): lines.append(l.line)
       case .gru(let l):
         lines.append("gru \(l.name) = \(l.source) -> hidden \(l.hidden), reset after, update keeps-state, bias separate")
       case .binding(let name, let e, let isOutput):

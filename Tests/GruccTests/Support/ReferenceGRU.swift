@@ -202,11 +202,82 @@ struct RefConv: Sendable {
   }
 }
 
+/// A pad or pool statement.
+struct RefPool: Sendable {
+  enum Kind: String, Sendable { case average, max }
+  enum Padding: String, Sendable { case valid, same }
+  var name: String
+  var source: String
+  var kind: Kind
+  var size: Int
+  var stride: Int
+  var padding: Padding = .valid
+
+  var line: String {
+    "pool \(name) = \(source) -> \(kind.rawValue) \(size), stride \(stride)" + (padding == .same ? ", padding same" : "")
+  }
+}
+
+/// conv1d, pad and pool: the layers over time that are not recurrences.
+enum RefSequenceLayer: Sendable {
+  case conv(RefConv)
+  case pad(name: String, source: String, before: Int, after: Int)
+  case pool(RefPool)
+
+  var name: String {
+    switch self {
+    case .conv(let c): return c.name
+    case .pad(let n, _, _, _): return n
+    case .pool(let p): return p.name
+    }
+  }
+
+  var source: String {
+    switch self {
+    case .conv(let c): return c.source
+    case .pad(_, let s, _, _): return s
+    case .pool(let p): return p.source
+    }
+  }
+
+  var line: String {
+    switch self {
+    case .conv(let c): return c.line
+    case .pad(let n, let s, let before, let after): return "pad \(n) = \(s) -> before \(before), after \(after)"
+    case .pool(let p): return p.line
+    }
+  }
+
+  func features(_ input: Int) -> Int {
+    if case .conv(let c) = self { return c.filters }
+    return input
+  }
+
+  /// The output's steps for `t` input steps (LANGUAGE.md's tables, written out again).
+  func outputSteps(_ t: Int) -> Int {
+    switch self {
+    case .conv(let c):
+      switch c.padding {
+      case .causal: return t == 0 ? 0 : (t - 1) / c.stride + 1
+      case .same: return (t + c.stride - 1) / c.stride
+      case .valid: return t < c.span ? 0 : (t - c.span) / c.stride + 1
+      }
+    case .pad(_, _, let before, let after): return t + before + after
+    case .pool(let p):
+      switch p.padding {
+      case .valid: return t < p.size ? 0 : (t - p.size) / p.stride + 1
+      case .same: return (t + p.stride - 1) / p.stride
+      }
+    }
+  }
+}
+
 enum RefStatement: Sendable {
   case gru(RefLayer)
-  case conv1d(RefConv)
+  case sequence(RefSequenceLayer)
   case binding(name: String, RefExpr, isOutput: Bool)
 
+  static func conv1d(_ c: RefConv) -> RefStatement { .sequence(.conv(c)) }
   static func `let`(_ name: String, _ e: RefExpr) -> RefStatement { .binding(name: name, e, isOutput: false) }
   static func output(_ name: String, _ e: RefExpr) -> RefStatement { .binding(name: name, e, isOutput: true) }
 }
@@ -225,19 +296,12 @@ extension RefModel {
   /// Whether the model can be run one step at a time: no layer reads its sequence backwards.
   var streams: Bool { layers.allSatisfy { $0.direction == .forward } && !processesPadding && convs.isEmpty }
 
-  /// The steps of the sequence outputs for T input steps: the conv1d chain's T'.
-  func outputSteps(_ steps: Int) -> Int {
-    convs.reduce(steps) { t, c in
-      switch c.padding {
-      case .causal: return t == 0 ? 0 : (t - 1) / c.stride + 1
-      case .same: return (t + c.stride - 1) / c.stride
-      case .valid: return t < c.span ? 0 : (t - c.span) / c.stride + 1
-      }
-    }
-  }
+  /// The steps of the sequence outputs for T input steps: the sequence layers' chain's T'.
+  func outputSteps(_ steps: Int) -> Int { convs.reduce(steps) { $1.outputSteps($0) } }
 
-  var convs: [RefConv] {
-    statements.compactMap { if case .conv1d(let c) = $0 { return c } else { return nil } }
+  /// The conv1d, pad and pool layers, in order.
+  var convs: [RefSequenceLayer] {
+    statements.compactMap { if case .sequence(let l) = $0 { return l } else { return nil } }
   }
 
   /// Whether a layer runs over the padding past each end, which a stream (one sequence, its own
@@ -259,7 +323,7 @@ extension RefModel {
     for s in statements {
       switch s {
       case .gru(let l): shapes[l.name] = RefShape(isSequence: true, features: l.outputFeatures)
-      case .conv1d(let c): shapes[c.name] = RefShape(isSequence: true, features: c.filters)
+      case .sequence(let l): shapes[l.name] = RefShape(isSequence: true, features: l.features(shapes[l.source]!.features))
       case .binding(let name, let e, let isOutput):
         let shape = self.shape(of: e, shapes)
         shapes[name] = shape
@@ -320,11 +384,13 @@ extension RefModel {
           }
         }
         shapes[l.name] = RefShape(isSequence: true, features: l.outputFeatures)
-      case .conv1d(let c):
-        let channels = shapes[c.source]!.features
-        result["\(c.name).w"] = [c.filters, channels / c.groups, c.kernel]
-        if c.bias { result["\(c.name).b"] = [c.filters] }
-        shapes[c.name] = RefShape(isSequence: true, features: c.filters)
+      case .sequence(let l):
+        let channels = shapes[l.source]!.features
+        if case .conv(let c) = l {
+          result["\(c.name).w"] = [c.filters, channels / c.groups, c.kernel]
+          if c.bias { result["\(c.name).b"] = [c.filters] }
+        }
+        shapes[l.name] = RefShape(isSequence: true, features: l.features(channels))
       case .binding(let name, let e, _):
         visitDense(e, binding: name)
         shapes[name] = shape(of: e, shapes)
@@ -409,9 +475,17 @@ struct ReferenceGRU: Sendable {
         finals[layer.name] = final
         if model.lengths != nil && (layer.pastEndHold || layer.paddingProcessed) { keepsPadding.insert(layer.name) }
         if model.lengths != nil && layer.paddingProcessed { allSteps.insert(layer.name) }
-      case .conv1d(let c):
-        guard case .sequence(let source) = values[c.source]! else { preconditionFailure("conv1d over a vector") }
-        values[c.name] = .sequence(try conv1d(c, source))
+      case .sequence(let l):
+        guard case .sequence(let source) = values[l.source]! else { preconditionFailure("\(l.name) over a vector") }
+        switch l {
+        case .conv(let c): values[l.name] = .sequence(try conv1d(c, source))
+        case .pad(_, _, let before, let after):
+          values[l.name] = .sequence(source.map { s in
+            let zero = zeros(s.first?.count ?? 0)
+            return [[Double]](repeating: zero, count: before) + s + [[Double]](repeating: zero, count: after)
+          })
+        case .pool(let p): values[l.name] = .sequence(pool(p, source))
+        }
       case .binding(let name, let e, let isOutput):
         var v = try evaluate(e, values, finals, inputs, binding: name, allSteps: allSteps)
         let keeps = e.sequenceNames.contains { keepsPadding.contains($0) }
@@ -534,6 +608,23 @@ struct ReferenceGRU: Sendable {
             }
           }
           return c.activation.apply(sum + (bias?[f] ?? 0))
+        }
+      }
+    }
+  }
+
+  /// Keras's pooling: windows of `size` steps, `stride` apart; with `same`, ⌈T/S⌉ windows whose
+  /// padding (the smaller half before) is not counted by an average and not seen by a max.
+  private func pool(_ p: RefPool, _ x: [[[Double]]]) -> [[[Double]]] {
+    let steps = x.first?.count ?? 0
+    let out = RefSequenceLayer.pool(p).outputSteps(steps)
+    let before = p.padding == .same ? Swift.max((out - 1) * p.stride + p.size - steps, 0) / 2 : 0
+    return x.map { sequence in
+      (0..<out).map { t in
+        let window = (0..<p.size).map { t * p.stride + $0 - before }.filter { $0 >= 0 && $0 < steps }
+        return (0..<(sequence.first?.count ?? 0)).map { c in
+          let values = window.map { sequence[$0][c] }
+          return p.kind == .average ? values.reduce(0, +) / Double(values.count) : values.max()!
         }
       }
     }
