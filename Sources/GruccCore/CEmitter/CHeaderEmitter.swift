@@ -78,6 +78,12 @@ enum CHeaderEmitter {
     } else {
       define("weight_bytes", String(iface.weightBytes), "size of the constant weight arrays")
     }
+    if !iface.frontEnd.isEmpty {
+      // A conv1d's stride or valid padding changes the number of steps the rest of the model sees.
+      define(
+        "sequence_steps", CConv.steps(iface.frontEnd, "(T)").last!,
+        "steps of each sequence output (and of what the gru layers read) for T input steps", parameters: "(T)")
+    }
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {
       define("macs_per_sequence", String(iface.macsPerSequence), "multiply-adds once per sequence (heads)")

@@ -40,6 +40,8 @@ struct CInterface {
   let outputs: [COutput]
   let scans: [CScanInfo]
   let reductions: [CReduction]
+  /// The sequence layers (conv1d) computed before the rest of the model, in order (CConv.swift).
+  let frontEnd: [CFrontEndLayer]
   /// Why the model cannot be run one step at a time, or nil if it can.
   let streamBlocker: String?
   /// Multiply-adds of one time step (the per-step products and the recurrence).
@@ -59,6 +61,7 @@ struct CInterface {
     var initial: [(String, Int)] = []
     var scans: [CScanInfo] = []
     var reductions: [CReduction] = []
+    var frontEnd: [CFrontEndLayer] = []
     var blocker: String?
     var perStep = 0
     var perSequence = 0
@@ -80,6 +83,12 @@ struct CInterface {
         if blocker == nil {
           blocker = "'\(node.hint ?? "a layer")' reads its sequence backwards, so each output depends on steps not yet seen"
         }
+      case .sequenceLayer(let l):
+        let layer = CFrontEndLayer(
+          node: i, op: l, inChannels: graph.type(of: node.operands[0])?.features ?? 0, outChannels: type?.features ?? 0)
+        frontEnd.append(layer)
+        perStep += layer.macsPerOutputStep
+        if blocker == nil { blocker = "'\(l.name)' (\(l.kind.keyword)) is not streamed yet: it is computed over whole sequences only" }
       case .reduce(let r):
         reductions.append(CReduction(node: i, kind: r, features: type?.features ?? 0))
       case .linear, .packedLinear:
@@ -98,6 +107,7 @@ struct CInterface {
     CInterface.assignMembers(&scans, &reductions, graph: graph)
     self.scans = scans
     self.reductions = reductions
+    self.frontEnd = frontEnd
     self.streamBlocker = blocker
     self.macsPerStep = perStep
     self.macsPerSequence = perSequence
@@ -146,8 +156,11 @@ struct CInterface {
   /// Scratch values for B sequences of T steps, as a C expression of the macro's B and T.
   var scratchSizeExpression: String {
     let s = plan.sequence
-    let steps = s.chunkSteps.map { "((T) < \($0) ? (T) : \($0))" } ?? "(T)"
-    return "((size_t)(B) * ((size_t)\(steps) * \(s.perStep) + \(s.perSequence)))"
+    // With sequence layers, their outputs first, then the rest of the model's for T' steps.
+    let t = frontEnd.isEmpty ? "(T)" : CConv.steps(frontEnd, "(T)").last!
+    let steps = s.chunkSteps.map { "(\(t) < \($0) ? \(t) : \($0))" } ?? t
+    let front = frontEnd.isEmpty ? "" : CConv.scratchPerSequence(frontEnd, "(T)") + " + "
+    return "((size_t)(B) * (\(front)(size_t)\(steps) * \(s.perStep) + \(s.perSequence)))"
   }
 
   /// Names the state struct's members after the layers and reductions, made unique: a layer may be
@@ -179,7 +192,7 @@ struct CInterface {
     case .argument, .parameter, .zeros, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask,
       .hold, .reverseTime, .fused:
       return 0
-    case .gru, .dense, .scan, .gradient:
+    case .gru, .dense, .sequenceLayer, .scan, .gradient:
       // Lowered before the C backend (gru, dense), counted through their bodies (scan), or
       // never compiled to C (gradient): counting them here would be a mistake.
       preconditionFailure("'\(node.op.mnemonic)' has no multiply-add count of its own")

@@ -91,7 +91,7 @@ enum CStreamEmitter {
           w.line("\(real) *\(name) = s->work + \(iface.plan.stream.step[i]![0]);  /* \(features) values */")
           w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
           values[i] = [.vector(name)]
-        case .gru, .dense, .gradient:
+        case .gru, .dense, .sequenceLayer, .gradient:
           preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
           guard perStep else {
@@ -155,7 +155,7 @@ enum CStreamEmitter {
           values[i] = [.vector(name)]
         case .slice(let start, _):
           values[i] = [.vector("(\(operands[0].pointer) + \(start))")]
-        case .argument, .gru, .dense, .linearUnshared, .mask, .hold, .reverseTime, .gradient:
+        case .argument, .gru, .dense, .sequenceLayer, .linearUnshared, .mask, .hold, .reverseTime, .gradient:
           // Vector outputs read the input only through scans and reductions (the state), never
           // directly; high-level and gradient ops never reach the C backend.
           preconditionFailure("'\(node.op.mnemonic)' cannot feed a vector output read from the stream state")

@@ -90,6 +90,25 @@ public struct GRUDecl: Sendable, Equatable {
 }
 
 /// `let e = expr` or `output y = expr`.
+/// `conv1d NAME = SOURCE -> filters F, ...`: read like a gru line, the output size first.
+public struct ConvDecl: Sendable, Equatable {
+  public var name: Name
+  public var source: Name
+  public var filters: Int
+  public var filtersRange: SourceRange
+  public var options: [OptionClause]
+  public var filtersClauseRange: SourceRange = .none
+}
+
+/// `pad NAME = SOURCE -> before P` or `pool NAME = SOURCE -> average N, ...`: a layer over time
+/// whose line is its keyword, its names and its options, the first right after the arrow.
+public struct SequenceLayerDecl: Sendable, Equatable {
+  public var keyword: Name
+  public var name: Name
+  public var source: Name
+  public var options: [OptionClause]
+}
+
 public struct BindingDecl: Sendable, Equatable {
   public var isOutput: Bool
   public var name: Name
@@ -127,6 +146,9 @@ public enum StatementKind: Sendable, Equatable {
   case weightsStorage(Name)
   case input(InputDecl)
   case gru(GRUDecl)
+  case conv1d(ConvDecl)
+  /// `pad`, `pool`
+  case sequenceLayer(SequenceLayerDecl)
   case binding(BindingDecl)
   case weights(WeightsDecl)
   case map(MapDecl)

@@ -64,6 +64,20 @@ import Testing
     }
   }
 
+  @Test func conv1dReadsLikeAGruLine() throws {
+    let text = "conv1d c = x -> filters 16, kernel 20, padding causal, stride 2, dilation 3, groups 1, bias no, activation relu"
+    guard case .conv1d(let d) = try statement(text) else {
+      Issue.record("not a conv1d")
+      return
+    }
+    #expect((d.name.text, d.source.text, d.filters) == ("c", "x", 16))
+    #expect(d.filtersClauseRange.start.column == 17)
+    #expect(
+      Self.options(d.options) == [
+        "kernel 20", "padding causal", "stride 2", "dilation 3", "groups 1", "bias no", "activation relu",
+      ])
+  }
+
   @Test func gruWithEveryOption() throws {
     let text =
       "gru h = x -> hidden 16, reset after, update keeps-state, bias separate, direction bidirectional, "
@@ -232,6 +246,7 @@ import Testing
     Broken(line: "gru h x -> hidden 2", message: .expected("'='", found: "'x'"), column: 7, declares: "h"),
     Broken(line: "gru h = x hidden 2", message: .expected("'->'", found: "'hidden'"), column: 11, declares: "h"),
     Broken(line: "gru h = x -> 2", message: .expected("'hidden'", found: "'2'"), column: 14, declares: "h"),
+    Broken(line: "conv1d c = x -> 16", message: .expected("'filters'", found: "'16'"), column: 17, declares: "c"),
     Broken(
       line: "gru h = x -> hidden", message: .expected("the hidden size", found: "end of line"), column: 20,
       declares: "h"),
