@@ -25,8 +25,9 @@ implementation of the layers as Specs/LANGUAGE.md defines them, reading the weig
 model's `format` and `map` lines; the framework's output must agree within 1e-5 or the script
 stops. With --tf-check every Keras model is also rebuilt and run by Keras on its TensorFlow
 backend (the venv in $GRUCC_TF_PYTHON, default /work/venv-tf/bin/python) and the difference is
-printed (they agree on every case here; they differ on asymmetric 'same' average pooling,
-which keras_crnn_pool_same's notes describe).
+printed (they agree on every case here). They differ on 'same' average pooling that pads
+one side only: keras_crnn_pool_same_even takes its expected numbers from Keras on TensorFlow
+(the same venv; without it the committed case is kept), whose rule grucc follows.
 
 Deterministic: fixed seeds, one thread, npz members with a fixed timestamp.
 """
@@ -551,7 +552,8 @@ def recalibrate_keras_bn(model, x):
             layer.moving_variance.assign(a.var(0).astype(np.float32))
 
 
-def keras_case(name, seed, channels, build, gru, description, notes="", steps=T, epochs=3):
+def keras_case(name, seed, channels, build, gru, description, notes="", steps=T, epochs=3,
+               on_tensorflow=False):
     keras.utils.clear_session()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -569,11 +571,21 @@ def keras_case(name, seed, channels, build, gru, description, notes="", steps=T,
     recalibrate_keras_bn(model, x_train)
     pred = model.predict(x, verbose=0)
     pred = pred if isinstance(pred, list) else [pred]
+    js, ws = keras_model_for_tf(model)
+    reference, framework = "keras Model.predict (torch backend, CPU)", V_KERAS
+    if on_tensorflow:
+        # the expected numbers are TensorFlow's; the torch backend's are in the notes
+        torch_pred = pred
+        pred = tf_predict({name: (js, ws, x)})[name]
+        gap = max(float(np.abs(a - b).max()) for a, b in zip(pred, torch_pred))
+        reference = "keras Model.predict (TensorFlow backend, CPU), weights trained on the torch backend"
+        framework = f"{V_KERAS}; predictions by keras {keras.__version__} on TensorFlow ({TF_PYTHON})"
+        notes += f" Keras on its torch backend gives outputs up to {gap:.3g} away from these."
     out_names = [ln.split()[1] for ln in gru if ln.startswith("output ")]
     expect = {k: np.asarray(v, np.float32) for k, v in zip(out_names, pred)}
     weights = {w.path: keras.ops.convert_to_numpy(w) for w in model.weights}
-    meta = {"source": "keras", "framework": V_KERAS, "precision": "f32",
-            "description": description, "reference": "keras Model.predict (torch backend, CPU)",
+    meta = {"source": "keras", "framework": framework, "precision": "f32",
+            "description": description, "reference": reference,
             "notes": (notes + " " if notes else "") +
             f"Trained {epochs} epochs (Adam, MSE, {N_TRAIN} synthetic sequences of "
             f"{T_TRAIN} steps); then every bias and beta moved by ±[0.05, 0.3] and every "
@@ -584,10 +596,7 @@ def keras_case(name, seed, channels, build, gru, description, notes="", steps=T,
     d = write_case(name, meta, x, expect, gru, "weights.npz", lambda p: save_npz(p, weights))
     worst = verify(d)
     SUMMARY.append((name, "keras", worst, min(NORMS, default=float("nan")), sum(f.stat().st_size for f in d.iterdir())))
-    config = json.loads(model.to_json())
-    config.pop("compile_config", None)          # the torch backend's optimizer: not needed
-    KERAS_MODELS[name] = (json.dumps(config), [keras.ops.convert_to_numpy(w) for w in model.weights],
-                          x, expect)
+    KERAS_MODELS[name] = (js, ws, x, list(expect.values()))
 
 
 GRU_OPTS = "reset after, update keeps-state, bias separate"
@@ -697,6 +706,28 @@ def keras_cases():
               "(F.pad mode='replicate') and averages over it, where TensorFlow leaves the "
               "padded step out of the average; grucc follows TensorFlow, so this fixture "
               "avoids the case where the backends disagree.")
+
+    # The same model on an even T: both pools pad one step after only. TensorFlow leaves it
+    # out of the average (grucc's rule); Keras's torch backend averages a copy of the edge step.
+    if Path(TF_PYTHON).exists():
+        keras_case("keras_crnn_pool_same_even", 1505, 2, build, steps=40, on_tensorflow=True, gru=[
+            "model crnn_pool", "precision f32", "input x[2]",
+            "conv1d c = x -> filters 6, kernel 3, padding causal",
+            "pool m = c -> max 3, stride 2, padding same",
+            "pool a = m -> average 3, stride 2, padding same",
+            f"gru h = a -> hidden 8, {GRU_OPTS}",
+            "output y = dense(h, 2)",
+            'weights "weights.npz", format keras', 'map c = "conv1d"', 'map h = "gru"',
+            'map y = "dense"'],
+            description="keras_crnn_pool_same's model on T=40: each 'same' pool pads one step "
+                        "after and none before (40 -> 20 -> 10 steps); expected outputs from "
+                        "Keras on TensorFlow, which leaves the padded step out of the average",
+            notes="Keras 3.15's torch backend pads asymmetric 'same' pooling with "
+                  "F.pad(mode='replicate') and averages over the copied edge step; "
+                  "TensorFlow (and TFLite, where such models are deployed) and grucc leave it "
+                  "out.")
+    else:
+        print(f"keras_crnn_pool_same_even kept as committed: no TensorFlow venv at {TF_PYTHON}")
 
     # pooling with the default stride (= pool size), valid
     def build():
@@ -1078,31 +1109,51 @@ for name in json.load(open(sys.argv[1])):
         model = keras.models.model_from_json(open(sys.argv[2] + "/" + name + ".json").read())
         model.set_weights([z["w%d" % i] for i in range(len(model.weights))])
         pred = model.predict(z["x"], verbose=0)
-        pred = pred if isinstance(pred, list) else [pred]
-        worst = max(float(np.abs(p - z["y%d" % i]).max()) for i, p in enumerate(pred))
-    print("TF", name, worst, flush=True)
+    pred = pred if isinstance(pred, list) else [pred]
+    np.savez(sys.argv[2] + "/" + name + ".out.npz", *[np.asarray(p, np.float32) for p in pred])
 """
+TF_PYTHON = os.environ.get("GRUCC_TF_PYTHON", "/work/venv-tf/bin/python")
 
 
-def tf_check():
-    python = os.environ.get("GRUCC_TF_PYTHON", "/work/venv-tf/bin/python")
+def keras_model_for_tf(model):
+    config = json.loads(model.to_json())
+    config.pop("compile_config", None)          # the torch backend's optimizer: not needed
+    return json.dumps(config), [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+
+def tf_predict(jobs):
+    """{name: (model json, weights, x)} -> {name: [outputs]} from Keras on TensorFlow, run in
+    the TensorFlow venv (it cannot share this one's torch)."""
+    if not Path(TF_PYTHON).exists():
+        raise FileNotFoundError(f"{TF_PYTHON} (set GRUCC_TF_PYTHON to a venv with tensorflow and keras)")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (js, ws, x, expect) in KERAS_MODELS.items():
+        for name, (js, ws, x) in jobs.items():
             Path(tmp, name + ".json").write_text(js)
-            arrays = {f"w{i}": w for i, w in enumerate(ws)}
-            arrays.update({f"y{i}": v for i, v in enumerate(expect.values())}, x=x)
-            np.savez(Path(tmp, name + ".npz"), **arrays)
-        Path(tmp, "names.json").write_text(json.dumps(list(KERAS_MODELS)))
+            np.savez(Path(tmp, name + ".npz"), x=x, **{f"w{i}": w for i, w in enumerate(ws)})
+        Path(tmp, "names.json").write_text(json.dumps(list(jobs)))
         Path(tmp, "run.py").write_text(TF_SCRIPT)
         env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3",
                    CUDA_VISIBLE_DEVICES="")
-        run = subprocess.run([python, str(Path(tmp, "run.py")), str(Path(tmp, "names.json")), tmp],
+        run = subprocess.run([TF_PYTHON, str(Path(tmp, "run.py")), str(Path(tmp, "names.json")), tmp],
                              capture_output=True, text=True, env=env, check=False)
         if run.returncode != 0:
-            print("--tf-check failed:\n" + run.stderr[-2000:])
-            return {}
-        return {ln.split()[1]: float(ln.split()[2]) for ln in run.stdout.splitlines()
-                if ln.startswith("TF ")}
+            raise RuntimeError("Keras on TensorFlow failed:\n" + run.stderr[-2000:])
+        out = {}
+        for name in jobs:
+            with np.load(Path(tmp, name + ".out.npz")) as z:
+                out[name] = [z[f"arr_{i}"] for i in range(len(z.files))]
+        return out
+
+
+def tf_check():
+    """|Keras on torch - Keras on TensorFlow| of every Keras case."""
+    try:
+        got = tf_predict({k: v[:3] for k, v in KERAS_MODELS.items()})
+    except (FileNotFoundError, RuntimeError) as e:
+        print(f"--tf-check skipped: {e}")
+        return {}
+    return {name: max(float(np.abs(a - b).max()) for a, b in zip(got[name], KERAS_MODELS[name][3]))
+            for name in got}
 
 
 def update_readme():
@@ -1124,6 +1175,8 @@ def main():
     if not only:
         for d in OUT.iterdir():
             if d.is_dir() and d.name.startswith(PREFIXES):
+                if d.name == "keras_crnn_pool_same_even" and not Path(TF_PYTHON).exists():
+                    continue
                 shutil.rmtree(d)
     keras_cases()
     torch_cases()
