@@ -249,7 +249,7 @@ class Weights:
         else:
             with np.load(path) as z:
                 t = {k: z[k] for k in z.keys()}
-        self.t = {k: v.astype(np.float64) for k, v in t.items()}
+        self.t = {k: v.astype(DT[0]) for k, v in t.items()}
         self.used = set()
         self.format = m["format"]
         self.maps = m["maps"]
@@ -287,25 +287,25 @@ class Weights:
                 w = k.reshape(K, Fn).T[:, None, :]         # filter c*m + j reads channel c
             b = self.get(p + "/bias") if bias else None
         assert w.shape == (Fn, C // G, K), (name, w.shape)
-        return w, (b if b is not None else np.zeros(Fn))
+        return w, (b if b is not None else np.zeros(Fn, DT[0]))
 
     def batchnorm(self, name, C, scale, center):
         p, _ = self.prefix(name)
         if self.format == "pytorch":
-            g = self.get(p + ".weight") if scale else np.ones(C)
-            b = self.get(p + ".bias") if center else np.zeros(C)
+            g = self.get(p + ".weight") if scale else np.ones(C, DT[0])
+            b = self.get(p + ".bias") if center else np.zeros(C, DT[0])
             mean, var = self.get(p + ".running_mean"), self.get(p + ".running_var")
         else:
-            g = self.get(p + "/gamma") if scale else np.ones(C)
-            b = self.get(p + "/beta") if center else np.zeros(C)
+            g = self.get(p + "/gamma") if scale else np.ones(C, DT[0])
+            b = self.get(p + "/beta") if center else np.zeros(C, DT[0])
             mean, var = self.get(p + "/moving_mean"), self.get(p + "/moving_variance")
         return g, b, mean, var
 
     def layernorm(self, name, C, scale, center):
         p, _ = self.prefix(name)
         sep = "." if self.format == "pytorch" else "/"
-        g = self.get(p + sep + ("weight" if sep == "." else "gamma")) if scale else np.ones(C)
-        b = self.get(p + sep + ("bias" if sep == "." else "beta")) if center else np.zeros(C)
+        g = self.get(p + sep + ("weight" if sep == "." else "gamma")) if scale else np.ones(C, DT[0])
+        b = self.get(p + sep + ("bias" if sep == "." else "beta")) if center else np.zeros(C, DT[0])
         return g, b
 
     def dense(self, name):
@@ -351,6 +351,11 @@ class Weights:
         return group(p)
 
 
+# The numpy model computes in DT[0]: float64 for the check, then float32 to see how far
+# float32 rounding alone moves the outputs (roughly what grucc's f32 C may differ by).
+DT = [np.float64]
+
+
 def sigmoid(v):
     return 1 / (1 + np.exp(-v))
 
@@ -372,9 +377,9 @@ def conv1d(x, w, b, S, D, padding, activation):
     else:
         T2, P = (T - E) // S + 1, 0
     # zeros around x, enough for every tap of every output step
-    xp = np.zeros((B, P + T + (T2 - 1) * S + E, C))
+    xp = np.zeros((B, P + T + (T2 - 1) * S + E, C), DT[0])
     xp[:, P:P + T] = x
-    y = np.zeros((B, T2, Fn)) + b
+    y = np.zeros((B, T2, Fn), DT[0]) + b
     per = Fn // G
     for f in range(Fn):
         g = f // per
@@ -391,7 +396,7 @@ def pool(x, op, N, S, padding):
         P = max((T2 - 1) * S + N - T, 0) // 2
     else:
         T2, P = (T - N) // S + 1, 0
-    y = np.zeros((B, T2, C))
+    y = np.zeros((B, T2, C), DT[0])
     for t in range(T2):
         lo, hi = t * S - P, t * S - P + N
         win = x[:, max(lo, 0):min(hi, T)]              # padded steps are left out
@@ -401,8 +406,8 @@ def pool(x, op, N, S, padding):
 
 def gru_direction(x, p, H, reset, reverse):
     B, T, _ = x.shape
-    h = np.zeros((B, H))
-    out = np.zeros((B, T, H))
+    h = np.zeros((B, H), DT[0])
+    out = np.zeros((B, T, H), DT[0])
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
         xt = x[:, t]
         r = sigmoid(xt @ p["w_r"].T + p["bi_r"] + h @ p["u_r"].T + p["bh_r"])
@@ -417,7 +422,7 @@ def gru_direction(x, p, H, reset, reverse):
 
 
 def run_model(m, x, weights):
-    env = {m["input"]: ("seq", x.astype(np.float64))}
+    env = {m["input"]: ("seq", x.astype(DT[0]))}
     states = {}
     outputs = {}
 
@@ -440,7 +445,7 @@ def run_model(m, x, weights):
             eps = args[1] if len(args) > 1 else 1e-12
             n = np.sqrt((v[1] ** 2).sum(-1, keepdims=True))
             NORMS.append(float(n.min()))
-            return (v[0], v[1] / np.maximum(n, eps))
+            return (v[0], v[1] / np.maximum(n, DT[0](eps)))
         if kind in ACT:
             v = ev(args[0], binding)
             return (v[0], ACT[kind](v[1]))
@@ -464,16 +469,16 @@ def run_model(m, x, weights):
                        opts["padding"], opts.get("activation", "identity"))
         elif kind == "batchnorm":
             g, b, mean, var = weights.batchnorm(name, C, yes(opts, "scale"), yes(opts, "center"))
-            y = g * (s - mean) / np.sqrt(var + float(opts["epsilon"])) + b
+            y = g * (s - mean) / np.sqrt(var + DT[0](opts["epsilon"])) + b
         elif kind == "layernorm":
             g, b = weights.layernorm(name, C, yes(opts, "scale"), yes(opts, "center"))
             mu = s.mean(-1, keepdims=True)
             var = ((s - mu) ** 2).mean(-1, keepdims=True)
-            y = g * (s - mu) / np.sqrt(var + float(opts["epsilon"])) + b
+            y = g * (s - mu) / np.sqrt(var + DT[0](opts["epsilon"])) + b
         elif kind == "pad":
             before, after = int(opts["before"]), int(opts.get("after", 0))
-            y = np.concatenate([np.zeros((s.shape[0], before, C)), s,
-                                np.zeros((s.shape[0], after, C))], axis=1)
+            y = np.concatenate([np.zeros((s.shape[0], before, C), DT[0]), s,
+                                np.zeros((s.shape[0], after, C), DT[0])], axis=1)
         elif kind == "pool":
             N = opts["size"]
             y = pool(s, opts["op"], N, int(opts.get("stride", N)), opts.get("padding", "valid"))
@@ -495,6 +500,7 @@ def run_model(m, x, weights):
 
 
 NORMS = []
+ROUNDING = {}          # case -> |numpy float32 - numpy float64|
 
 
 def verify(d):
@@ -504,16 +510,22 @@ def verify(d):
         x = z["x"]
     with np.load(d / "expect.npz") as z:
         expect = {k: z[k] for k in z.keys()}
+    DT[0] = np.float32
+    got32 = run_model(m, x, Weights(m, d))
+    DT[0] = np.float64
+    NORMS.clear()
     got = run_model(m, x, Weights(m, d))
     assert list(got) == list(expect), (list(got), list(expect))
+    ROUNDING[d.name] = max(float(np.abs(got32[k].astype(np.float64) - got[k]).max()) for k in got)
     worst = 0.0
     for k, v in expect.items():
         assert got[k].shape == v.shape, (d.name, k, got[k].shape, v.shape)
         worst = max(worst, float(np.abs(got[k] - v.astype(np.float64)).max()))
     assert worst < TOLERANCE, f"{d.name}: the numpy model differs from the framework by {worst:.3g}"
-    # l2norm multiplies its input's rounding error by 1/norm: a small norm would make a
-    # fixture that float32 cannot meet within 1e-5
+    # l2norm multiplies its input's rounding error by 1/norm (and batch and layer normalisation
+    # by 1/sqrt(variance)): a fixture float32 itself cannot meet within 1e-5 would be no test
     assert not NORMS or min(NORMS) > 0.1, f"{d.name}: an l2norm input has norm {min(NORMS):.3g}"
+    assert ROUNDING[d.name] < 2e-6, f"{d.name}: float32 alone moves the outputs by {ROUNDING[d.name]:.3g}"
     return worst
 
 
@@ -1183,11 +1195,11 @@ def main():
     update_readme()
     tf = tf_check() if "--tf-check" in sys.argv[1:] else {}
     print(f"\n{V_KERAS}, numpy {np.__version__}, Python {sys.version.split()[0]}\n")
-    print(f"{'case':34} {'source':8} {'|framework - numpy|':>20} {'min l2norm in':>14} {'bytes':>7}"
+    print(f"{'case':34} {'source':8} {'|framework - numpy|':>20} {'|numpy f32 - f64|':>18} {'min l2norm in':>14} {'bytes':>7}"
           + ("  |keras torch - keras tf|" if tf else ""))
     for name, src, worst, norm, size in SUMMARY:
         extra = f"  {tf[name]:.3g}" if name in tf else ""
-        print(f"{name:34} {src:8} {worst:20.3g} {norm:14.3g} {size:7d}{extra}")
+        print(f"{name:34} {src:8} {worst:20.3g} {ROUNDING[name]:18.3g} {norm:14.3g} {size:7d}{extra}")
     print(f"\n{len(SUMMARY)} cases written to {OUT.relative_to(ROOT)}")
 
 
