@@ -934,6 +934,22 @@ class TorchSymmetric(nn.Module):
         return self.fc(self.gru(v)[0])
 
 
+class TorchSame(nn.Module):
+    """Conv1d(padding='same') pads (K-1)*D zeros, the smaller half before: the 'same' rule at
+    stride 1 (PyTorch refuses 'same' with a stride)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(3, 8, 4, padding="same")
+        self.c2 = nn.Conv1d(8, 8, 3, padding="same", dilation=2)
+        self.gru = nn.GRU(8, 10, batch_first=True)
+        self.fc = nn.Linear(10, 2)
+
+    def forward(self, x):
+        v = self.c2(torch.tanh(self.c1(x.transpose(1, 2)))).transpose(1, 2)
+        return self.fc(self.gru(v)[1][0])
+
+
 class TorchGroups(nn.Module):
     unit = True
 
@@ -1045,6 +1061,16 @@ def torch_cases():
         description="Conv1d(padding=2) + ReLU and Conv1d(kernel 3, dilation=2, padding=2, "
                     "bias=False): each `pad before 2, after 2` then a valid conv1d; GRU "
                     "sequence, Linear per step")
+    torch_case("torch_crnn_conv_same", 1608, 3, TorchSame, gru=[
+        "model crnn_same", "precision f32", "input x[3]",
+        "conv1d c1 = x -> filters 8, kernel 4, padding same, activation tanh",
+        "conv1d c2 = c1 -> filters 8, kernel 3, padding same, dilation 2",
+        f"gru h = c2 -> hidden 10, {GRU_OPTS}",
+        "output y = dense(state(h), 2)",
+        'weights "weights.safetensors", format pytorch', 'map c1 = "c1"', 'map c2 = "c2"',
+        'map h = "gru", layer 0', 'map y = "fc"'],
+        description="Conv1d(padding='same'), kernel 4 (1 zero before, 2 after) + tanh, and "
+                    "kernel 3 dilation 2 (2 and 2); GRU h_n, Linear")
     torch_case("torch_crnn_groups_depthwise", 1603, 4, TorchGroups, gru=[
         "model crnn_groups", "precision f32", "input x[4]",
         "conv1d c1 = x -> filters 8, kernel 3, padding causal, groups 2",
