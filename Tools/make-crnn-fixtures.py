@@ -808,6 +808,24 @@ def keras_cases():
                     "BatchNormalization(center=False) (no beta) between two stacked GRUs, "
                     "Dense per step")
 
+    # dilated causal convolutions (WaveNet's stack): the window a stream keeps grows with D
+    def build():
+        inp = keras.Input((None, 2))
+        v = L.Conv1D(8, 3, padding="causal", dilation_rate=2, activation="tanh")(inp)
+        v = L.Conv1D(8, 3, padding="causal", dilation_rate=4)(v)
+        v = L.GRU(8, return_sequences=True)(v)
+        return keras.Model(inp, L.Dense(2)(v))
+    keras_case("keras_crnn_causal_dilated", 1510, 2, build, gru=[
+        "model crnn_dilated", "precision f32", "input x[2]",
+        "conv1d c1 = x -> filters 8, kernel 3, padding causal, dilation 2, activation tanh",
+        "conv1d c2 = c1 -> filters 8, kernel 3, padding causal, dilation 4",
+        f"gru h = c2 -> hidden 8, {GRU_OPTS}",
+        "output y = dense(h, 2)",
+        'weights "weights.npz", format keras', 'map c1 = "conv1d"', 'map c2 = "conv1d_1"',
+        'map h = "gru"', 'map y = "dense"'],
+        description="Conv1D causal dilation_rate=2 (tanh), then dilation_rate=4 (4 and 8 "
+                    "zeros before), GRU sequence, Dense per step: streams step by step")
+
     # a bidirectional GRU after a causal conv
     def build():
         inp = keras.Input((None, 2))
