@@ -18,9 +18,21 @@ and prints one line per measurement on standard output:
 MODE is sequence (one call on [1, steps, H]), streaming (one call per step, the state passed
 back in) or batch (one call on [B, T, H], only for --batch-hidden). Times are medians of calls
 repeated for --seconds after a warm-up, as harness.c does for grucc.
+
+With --crnn FIXTURE (Tests/Fixtures/import/keras_crnn_edge: the CRNN of issue 15, Keras
+weights) it also writes DIR/crnn/:
+    model.onnx  the same network built with onnx.helper from the fixture's weights: Pad + Conv
+                (causal), BatchNormalization, Pad + AveragePool, GRU (linear_before_reset=1),
+                Gemm, LpNormalization; output y [B, 2] (the model's) and y_seq [B, T, 2] (the
+                head on every step, what a streaming caller reads)
+    x.f32, y.f32  a random input [steps, 2] and ONNX Runtime's y_seq for it [steps, 2]
+and prints
+    check crnn-keras ort MAXERR       max |ONNX Runtime - Keras| on the fixture's own inputs
+    crnn-sequence crnn ort MEDIAN P10 P90   ns per step of one call on [1, steps, 2] (output y)
 """
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -148,6 +160,93 @@ def bench_batch(gru, session, hidden, batch, batch_steps, seconds):
            measure(lambda: session.run(["Y"], {"X": xb_onnx, "initial_h": h0}), batch * batch_steps, seconds))
 
 
+def crnn_session(fixture):
+    """ONNX Runtime session for the fixture's Keras CRNN, named by the fixture's `map` lines."""
+    text = (fixture / "model.gru").read_text()
+    prefix = dict(re.findall(r'^map (\w+) = "([^"]+)"', text, re.M))
+    eps = float(re.search(r"^batchnorm .*epsilon ([0-9.eE+-]+)", text, re.M).group(1))
+    with np.load(fixture / "weights.npz") as z:
+        t = {k: z[k] for k in z.keys()}
+
+    def w(layer, leaf):
+        hits = [k for k in t if k.startswith(prefix[layer] + "/") and k.endswith("/" + leaf)]
+        assert len(hits) == 1, (layer, leaf, hits)
+        return t[hits[0]]
+
+    kernel = w("c", "kernel")                               # Keras [K, C, F]
+    K, _, filters = kernel.shape
+    H = w("h", "recurrent_kernel").shape[0]
+    gru_bias = w("h", "bias")                               # [2, 3H], Keras gate order z, r, h = ONNX's
+    init = {
+        "conv_w": kernel.transpose(2, 1, 0), "conv_b": w("c", "bias"),
+        "bn_scale": w("n", "gamma"), "bn_bias": w("n", "beta"),
+        "bn_mean": w("n", "moving_mean"), "bn_var": w("n", "moving_variance"),
+        "gru_w": w("h", "kernel").T[None], "gru_r": w("h", "recurrent_kernel").T[None],
+        "gru_b": np.concatenate([gru_bias[0], gru_bias[1]])[None],
+        "fc_w": w("y", "kernel"), "fc_b": w("y", "bias"),
+        "pad_conv": np.array([0, 0, K - 1, 0, 0, 0], np.int64),
+        "pad_pool": np.array([0, 0, 2, 0, 0, 0], np.int64),
+        "axis0": np.array([0], np.int64), "axis1": np.array([1], np.int64),
+    }
+    n = oh.make_node
+    nodes = [
+        n("Transpose", ["x"], ["xc"], perm=[0, 2, 1]),                      # [B, C, T]
+        n("Pad", ["xc", "pad_conv"], ["xp"]),                               # causal: K-1 zeros before
+        n("Conv", ["xp", "conv_w", "conv_b"], ["c"], kernel_shape=[int(K)]),
+        n("BatchNormalization", ["c", "bn_scale", "bn_bias", "bn_mean", "bn_var"], ["bn"], epsilon=eps),
+        n("Pad", ["bn", "pad_pool"], ["zp"]),
+        n("AveragePool", ["zp"], ["p"], kernel_shape=[3], strides=[1]),
+        n("Transpose", ["p"], ["pt"], perm=[2, 0, 1]),                      # [T, B, F]
+        n("GRU", ["pt", "gru_w", "gru_r", "gru_b"], ["Y", "Y_h"], hidden_size=int(H),
+          linear_before_reset=1),
+        n("Squeeze", ["Y_h", "axis0"], ["hn"]),
+        n("Gemm", ["hn", "fc_w", "fc_b"], ["d"]),
+        n("LpNormalization", ["d"], ["y"], axis=-1, p=2),
+        n("Squeeze", ["Y", "axis1"], ["ys"]),                               # [T, B, H]
+        n("MatMul", ["ys", "fc_w"], ["ds0"]),
+        n("Add", ["ds0", "fc_b"], ["ds"]),
+        n("LpNormalization", ["ds"], ["yst"], axis=-1, p=2),
+        n("Transpose", ["yst"], ["y_seq"], perm=[1, 0, 2]),
+    ]
+    f32 = onnx.TensorProto.FLOAT
+    graph = oh.make_graph(
+        nodes, "crnn", [oh.make_tensor_value_info("x", f32, ["B", "T", int(kernel.shape[1])])],
+        [oh.make_tensor_value_info("y", f32, ["B", 2]),
+         oh.make_tensor_value_info("y_seq", f32, ["B", "T", 2])],
+        initializer=[onh.from_array(np.ascontiguousarray(v), k) for k, v in init.items()])
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return model, ort.InferenceSession(model.SerializeToString(), options,
+                                       providers=["CPUExecutionProvider"])
+
+
+def bench_crnn(out, fixture, steps, seconds):
+    out.mkdir(parents=True, exist_ok=True)
+    model, session = crnn_session(fixture)
+    onnx.save(model, str(out / "model.onnx"))
+    with np.load(fixture / "inputs.npz") as z:
+        x_fix = z["x"]
+    with np.load(fixture / "expect.npz") as z:
+        y_fix = z["y"]
+    y, y_seq = session.run(["y", "y_seq"], {"x": x_fix})
+    error = max(float(np.abs(y - y_fix).max()), float(np.abs(y_seq[:, -1] - y).max()))
+    print("check crnn-keras ort", f"{error:.3g}", flush=True)
+    if error >= MAX_ERROR:
+        sys.exit(f"peers.py: ONNX Runtime's CRNN differs from Keras by {error:.3g}: the ONNX model is wrong")
+
+    # The check input. On it the head's length falls to 0.066 at one step in 1000 (every seed
+    # tried gives 0.055-0.07), so the L2 norm magnifies the GRU's rounding about 15 times there.
+    x = np.random.default_rng(15).uniform(-1, 1, (1, steps, x_fix.shape[2])).astype(np.float32)
+    session.run(["y_seq"], {"x": x})[0][0].tofile(out / "y.f32")
+    x[0].tofile(out / "x.f32")
+    report("crnn-sequence", "crnn", "ort", measure(lambda: session.run(["y"], {"x": x}), steps, seconds))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dir", type=Path)
@@ -156,12 +255,16 @@ def main():
     parser.add_argument("--batch", type=int, nargs=2, metavar=("B", "T"), required=True)
     parser.add_argument("--batch-hidden", type=int, required=True, help="the size timed batched")
     parser.add_argument("--seconds", type=float, required=True, help="timing budget per measurement")
+    parser.add_argument("--crnn", type=Path, metavar="FIXTURE",
+                        help="also the CRNN of this Keras fixture directory, on ONNX Runtime")
     args = parser.parse_args()
 
     for hidden in map(int, args.sizes.split()):
         gru, session = bench_size(args.dir / f"h{hidden}", hidden, args.steps, args.seconds)
         if hidden == args.batch_hidden:
             bench_batch(gru, session, hidden, *args.batch, args.seconds)
+    if args.crnn is not None:
+        bench_crnn(args.dir / "crnn", args.crnn, args.steps, args.seconds)
 
 
 if __name__ == "__main__":

@@ -170,9 +170,17 @@ bw_dram=$("$tmp/machine" read $buf_dram 2>/dev/null)
 
 # The peers make the weights (PyTorch's own nn.GRU), the input and the reference output, and
 # are timed here, before grucc's C, in the same run.
+# The CRNN row (issue 15): the Keras model of Tests/Fixtures/import/keras_crnn_edge, Conv1D(16,
+# 20, causal), BatchNormalization, ZeroPadding1D + AveragePooling1D(3, 1), GRU(32), Dense(2),
+# UnitNormalization, with its trained weights. ONNX Runtime runs it from an ONNX graph of the
+# same weights (peers.py --crnn), whole sequences only: it cannot carry a convolution's window
+# from one call to the next.
+crnn_fixture=$root/Tests/Fixtures/import/keras_crnn_edge
+[ -f "$crnn_fixture/model.gru" ] || crnn_fixture=
 if [ -n "$python" ]; then
   OMP_NUM_THREADS=1 "$python" "$here/peers.py" "$tmp" --sizes "$sizes" --steps $steps \
-    --batch $batch $batch_steps --batch-hidden $batch_hidden --seconds $budget >>"$results"
+    --batch $batch $batch_steps --batch-hidden $batch_hidden --seconds $budget \
+    ${crnn_fixture:+--crnn "$crnn_fixture"} >>"$results"
   weights='weights "w.npz", format pytorch'
 else
   weights='init seed 1'
@@ -249,6 +257,37 @@ done <<EOF
 $variants
 EOF
 
+# The CRNN for grucc: the fixture's model.gru renamed `bench`, its head on every step (the
+# model's output is the head on the last state; a streaming caller reads it at every step, and
+# harness.c times a sequence output). A grucc without conv1d, batchnorm, pad, pool or l2norm
+# refuses it: the row is then skipped, with grucc's reason.
+crnn=0 crnn_note=
+if [ -z "$crnn_fixture" ]; then
+  crnn_note="no Tests/Fixtures/import/keras_crnn_edge (made by Tools/make-crnn-fixtures.py)"
+else
+  mkdir -p "$tmp/crnn"
+  cp "$crnn_fixture/weights.npz" "$tmp/crnn/"
+  sed -e 's/^model .*/model bench/' \
+      -e 's/^output y = l2norm(dense(state(h), 2))$/output y = l2norm(dense(h, 2))/' \
+      "$crnn_fixture/model.gru" >"$tmp/crnn/bench.gru"
+  grep -q '^output y = l2norm(dense(h, 2))$' "$tmp/crnn/bench.gru" ||
+    die "$crnn_fixture/model.gru lacks the head 'output y = l2norm(dense(state(h), 2))' run.sh rewrites"
+  if refusal=$("$grucc" "$tmp/crnn/bench.gru" -o "$tmp/crnn/probe.c" 2>&1); then
+    # The harness may not build against a C API that streams differently: that skips the row
+    # too, after the compiler's errors, instead of stopping the benchmark.
+    crnn=1
+    for b in $builds; do
+      compile_model "$tmp/crnn/bench.gru" "$tmp/crnn/$b" $b || true
+      for ((k = 0; k < nconfigs; k++)); do
+        [ -x "$tmp/crnn/$b/harness-c$k" ] || { crnn=0; crnn_note="Benchmarks/harness.c does not build with grucc's C for it (errors above)"; }
+      done
+    done
+  else
+    crnn_note="grucc refuses the model: $(printf '%s\n' "$refusal" | grep -m 1 . | cut -c 1-200)"
+  fi
+fi
+[ -z "$crnn_note" ] || echo "run.sh: CRNN row skipped: $crnn_note" >&2
+
 # ---- correctness, then time ---------------------------------------------------------------
 
 # The reference is PyTorch's output when the peers ran; else the libm build checks the fast
@@ -285,6 +324,26 @@ while IFS='|' read -r key label gates dirs layers options; do
 done <<EOF
 $variants
 EOF
+# The CRNN against ONNX Runtime's output (the head on every step) when the peers ran, else the
+# fast build against the libm one: "crnncheck crnn BUILD@c<k> ERRORS".
+if [ $crnn = 1 ]; then
+  if [ -n "$python" ]; then
+    checked=$builds
+  else
+    "$tmp/crnn/libm/harness-c0" dump $steps "$tmp/crnn/x.f32" "$tmp/crnn/y.f32" || crnn=0
+    checked=${builds#libm}
+  fi
+  for b in $checked; do
+    for ((k = 0; k < nconfigs; k++)); do
+      if [ $crnn = 1 ] && errors=$("$tmp/crnn/$b/harness-c$k" check $steps "$tmp/crnn/x.f32" "$tmp/crnn/y.f32"); then
+        echo "crnncheck crnn $b@c$k $errors" >>"$results"
+      else
+        crnn=0
+      fi
+    done
+  done
+  [ $crnn = 1 ] || crnn_note="grucc's C for it returned an error in harness.c (message above)"
+fi
 
 # timed MODE DIR BUILD ARGS...: one measurement of every configuration, back to back, so that
 # they share whatever load the machine has; appends "MODE KEY BUILD@c<k> MEDIAN P10 P90" (KEY:
@@ -321,6 +380,12 @@ for ((round = 1; round <= rounds; round++)); do
   done <<EOF
 $variants
 EOF
+  if [ $crnn = 1 ]; then
+    for b in $builds; do
+      timed crnn-sequence crnn $b sequence $steps $budget
+      timed crnn-streaming crnn $b streaming $steps $budget
+    done
+  fi
 done
 # Over the rounds: the median of each field (the median, p10 and p90 of every round).
 sort -k1,3 "$timings" | awk '
@@ -593,6 +658,54 @@ if [ $nconfigs -gt 1 ]; then
   echo
   compare
 fi
+
+# crnn_table K: the CRNN rows of configuration K: grucc's sequence (_run) and streaming (_step)
+# times next to ONNX Runtime's whole-sequence time, all per step. Exits 1 on a FAIL.
+crnn_table() {
+  awk -v k="c$1" -v builds="$builds" -v max_error=$max_error -v has_crnn=$crnn '
+    function ns(v) { return v == "" ? "-" : sprintf(v < 100 ? "%.1f" : "%.0f", v) }
+    $1 == "crnncheck" {
+      split($3, who, "@"); if (who[2] != k) next
+      for (i = 4; i <= 6; i++) if ($i + 0 > err) err = $i + 0
+      checked = 1; next
+    }
+    $2 == "crnn" && ($1 == "crnn-sequence" || $1 == "crnn-streaming") {
+      n = split($3, who, "@"); if (n == 2 && who[2] != k) next
+      t[$1, who[1]] = $4
+    }
+    END {
+      fast = builds ~ /fast/; d = fast ? "fast" : "libm"
+      ort = t["crnn-sequence", "ort"]
+      e = !checked ? "-" : sprintf("%.1e%s", err, err >= max_error ? " FAIL" : "")
+      print "| mode | libm ns/step | fast ns/step | ORT ns/step (whole sequence) | x ORT | max err |"
+      print "|---|--:|--:|--:|--:|--:|"
+      for (m = 1; m <= 2; m++) {
+        mode = m == 1 ? "crnn-sequence" : "crnn-streaming"
+        label = m == 1 ? "sequence (_run)" : "streaming (_step)"
+        mine = t[mode, d]
+        printf "| %s | %s | %s | %s | %s | %s |\n", label, has_crnn ? ns(t[mode, "libm"]) : "skipped",
+          has_crnn && fast ? ns(t[mode, "fast"]) : "-", ns(ort),
+          mine == "" || ort == "" ? "-" : sprintf("%.2f", ort / mine), e
+      }
+      exit checked && err >= max_error
+    }' "$results"
+}
+echo
+echo "## CRNN (issue 15): Conv1D(16, 20, causal), BatchNorm, AveragePool(3, 1), GRU(32), Dense(2), L2 norm; 2 inputs, T=$steps"
+echo
+if [ $crnn = 1 ]; then
+  for ((k = 0; k < nconfigs; k++)); do
+    [ $nconfigs = 1 ] || { echo "$(config_cc $k) $(config_flags $k):"; echo; }
+    crnn_table $k || failed=1
+    echo
+  done
+else
+  crnn_table 0
+  echo
+  echo "grucc: skipped ($crnn_note)."
+fi
+if [ -n "$python" ]; then crnn_ref="max err: against ONNX Runtime's head on every step"; else crnn_ref="max err: fast build against the libm build"; fi
+echo "Weights: Tests/Fixtures/import/keras_crnn_edge (trained by Keras). grucc computes the head on every step, as a streaming caller reads it; ONNX Runtime runs the model's own graph (head on the final state) on [1, T, 2], 1 thread, and cannot stream it. x ORT: ORT's time over grucc's ($derived_label build); above 1, grucc is faster. $crnn_ref."
 [ $failed = 0 ] || die "an output differs from its reference by $max_error or more (FAIL above)"
 
 echo

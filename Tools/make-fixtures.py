@@ -1685,6 +1685,10 @@ name.
 
 TF_PYTHON = os.environ.get("GRUCC_TF_PYTHON", "/work/venv-tf/bin/python")
 
+# Cases another tool writes into the same folder (Tools/make-crnn-fixtures.py): kept as they are,
+# and listed in the README after this script's own.
+OTHER_TOOLS = ("keras_crnn_", "torch_crnn_")
+
 
 def tf2onnx_cases(skip):
     """Tools/make-tf2onnx-fixtures.py in its own venv (TensorFlow and tf2onnx conflict with
@@ -1718,7 +1722,7 @@ def main():
     skip_tf = "--skip-tf2onnx" in sys.argv[1:]
     OUT.mkdir(parents=True, exist_ok=True)
     for d in OUT.iterdir():
-        if d.is_dir() and not d.name.startswith("tf2onnx_"):
+        if d.is_dir() and not d.name.startswith(("tf2onnx_",) + OTHER_TOOLS):
             shutil.rmtree(d)
     pytorch_cases()
     keras_cases()
@@ -1732,7 +1736,8 @@ def main():
         meta = json.loads((d / "case.json").read_text())
         rows.append(f"| `{d.name}` | {meta['description']} | {meta['reference']} |")
     order = [r[0] for r in SUMMARY]
-    rows.sort(key=lambda r: order.index(r.split("`")[1]))
+    rows.sort(key=lambda r: (order.index(r.split("`")[1]) if r.split("`")[1] in order
+                             else len(order), r))
     (OUT / "README.md").write_text(README_HEAD + "\n".join(rows) + "\n")
 
     print(f"\n{V_TORCH}, {V_KERAS}, {V_ONNX}, {V_ORT}, numpy {np.__version__}, "
