@@ -225,12 +225,16 @@ struct FixtureRunner {
       s += "static const \(real) initial\(k)[] = {\(literals(try input(state.name).values))};\n"
       arguments.append("initial\(k)")
     }
+    let macro = symbol.uppercased()
+    // Sequence layers (conv1d stride, valid padding, pad, pool) change the steps of the sequence
+    // outputs: the header says how many for T input steps.
+    s += "#ifdef \(macro)_SEQUENCE_STEPS\n#define OUTPUT_STEPS \(macro)_SEQUENCE_STEPS(\(steps))\n"
+    s += "#else\n#define OUTPUT_STEPS \(steps)\n#endif\n"
     for (k, o) in iface.outputs.enumerated() {
-      let count = o.isSequence ? batch * steps * o.features : batch * o.features
+      let count = o.isSequence ? "\(batch) * OUTPUT_STEPS * \(o.features)" : "\(batch * o.features)"
       s += "static \(real) out\(k)[\(count)];\n"
       arguments.append("out\(k)")
     }
-    let macro = symbol.uppercased()
     s += "static \(real) scratch[\(macro)_SCRATCH_SIZE(\(batch), \(steps)) > 0 ? \(macro)_SCRATCH_SIZE(\(batch), \(steps)) : 1];\n\n"
     arguments.append("scratch")
     s += "int main(void) {\n  size_t i;\n"
