@@ -21,6 +21,9 @@ struct CFrontEndLayer {
   }
   var members = (window: "", out: "", seen: "")
 
+  /// Values the streaming state holds for it: its window and its latest output (a pad: none).
+  var streamValues: Int { window > 0 ? window * inChannels + outChannels : 0 }
+
   /// Multiply-adds of one output step of one sequence.
   var macsPerOutputStep: Int {
     switch op.kind {
