@@ -74,6 +74,22 @@ import Testing
         .sequence(.pool(RefPool(name: "p", source: "z", kind: .average, size: 3, stride: 1))),
         .gru(gru("p", 4)), .output("y", .name("h")), .output("s", .state("h")),
       ]),
+    // Lengths: causal layers with stride 1 whose chain keeps the steps (pad 2 taken back by pool 3).
+    RefModel(
+      name: "conv_pad_pool_lengths", precision: .f32, features: 2, lengths: "len",
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 4, kernel: 5, dilation: 2, padding: .causal, activation: .relu)),
+        .sequence(.pad(name: "z", source: "c", before: 2, after: 0)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .max, size: 3, stride: 1))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("s", .state("h")),
+        .output("m", .reduce(.mean, .name("h"))),
+      ]),
+    RefModel(
+      name: "conv_causal_lengths_time_major", precision: .f64, features: 3, layout: .timeMajor, lengths: "len",
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 4, kernel: 3, groups: 1, padding: .causal)),
+        .gru(gru("c", 3)), .output("y", .name("h")), .output("l", .reduce(.last, .name("h"))),
+      ]),
     // A pad whose zeros fill part of the window after it: the first step gives no output.
     RefModel(
       name: "pad_pool_conv_valid", precision: .f64, features: 2,
@@ -111,6 +127,7 @@ import Testing
     var input = "input \(m.input)[\(m.features)]"
     if let steps = m.steps { input += ", steps \(steps)" }
     if m.layout == .timeMajor { input += ", layout time-major" }
+    if let lengths = m.lengths { input += ", lengths \(lengths)" }
     var lines = ["model \(m.name)", "precision \(m.precision.rawValue)", input]
     for s in m.statements {
       switch s {
@@ -200,7 +217,7 @@ import Testing
   /// The models whose sequence layers read no step ahead, and the steps each streams over.
   static let streamed = [
     "conv_causal", "conv_valid_dilation2", "conv_depthwise_no_bias", "conv_groups_stride2", "conv_conv_gru",
-    "conv_fixed_steps", "conv_pad_pool", "pad_pool_conv_valid",
+    "conv_fixed_steps", "conv_pad_pool", "pad_pool_conv_valid", "conv_pad_pool_lengths",
   ]
 
   /// The others, and what the header says about each.
