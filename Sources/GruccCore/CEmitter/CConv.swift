@@ -10,6 +10,19 @@ struct CFrontEndLayer {
   var op: SequenceLayerOp
   var inChannels: Int
   var outChannels: Int
+  /// Streaming: the steps of input the layer keeps (its window: a conv's span, a pool's size; 0
+  /// for a pad, which keeps nothing), and its state struct members.
+  var window: Int {
+    switch op.kind {
+    case .conv1d(let c): return (c.kernel - 1) * c.dilation + 1
+    case .pool(let p): return p.size
+    case .pad: return 0
+    }
+  }
+  var members = (window: "", out: "", seen: "")
+
+  /// Values the streaming state holds for it: its window and its latest output (a pad: none).
+  var streamValues: Int { window > 0 ? window * inChannels + outChannels : 0 }
 
   /// Multiply-adds of one output step of one sequence.
   var macsPerOutputStep: Int {
@@ -29,6 +42,34 @@ struct CFrontEndLayer {
 }
 
 enum CConv {
+  /// Why the sequence layers cannot stream, or nil: each output step must depend on input steps
+  /// already given, and a pad's zeros must all be taken by the window right after it before the
+  /// first step (otherwise outputs would be due before any input).
+  static func streamProblem(_ frontEnd: [CFrontEndLayer]) -> String? {
+    var zeros = 0
+    for (k, layer) in frontEnd.enumerated() {
+      let name = "'\(layer.op.name)'"
+      switch layer.op.kind {
+      case .pad(let before, let after):
+        if after > 0 { return "\(name) pads after the last step, which a stream never reaches" }
+        zeros += before
+        let next = k + 1 < frontEnd.count ? frontEnd[k + 1] : nil
+        if let next, case .pad = next.op.kind { continue }
+        guard let next, next.readsOnlyThePast, !next.isCausalConv, zeros <= next.window - 1 else {
+          return "\(name) puts \(zeros) zero steps before the first, more than the window after it takes before its first output"
+        }
+        continue
+      case .conv1d(let c) where c.padding == .same:
+        return "\(name) has 'padding same': each output step reads steps after it"
+      case .pool(let p) where p.padding == .same:
+        return "\(name) has 'padding same': each output step reads steps after it"
+      case .conv1d, .pool:
+        zeros = 0
+      }
+    }
+    return nil
+  }
+
   /// The steps after each layer of the front end, as C expressions of `t` (the input's steps).
   static func steps(_ frontEnd: [CFrontEndLayer], _ t: String) -> [String] {
     var result: [String] = []
@@ -178,5 +219,118 @@ enum CConv {
         }
       }
     }
+  }
+}
+
+extension CFrontEndLayer {
+  /// Whether each output reads only input steps up to the one it ends at (causal or valid).
+  var readsOnlyThePast: Bool {
+    switch op.kind {
+    case .conv1d(let c): return c.padding != .same
+    case .pool(let p): return p.padding == .valid
+    case .pad(_, let after): return after == 0
+    }
+  }
+
+  var isCausalConv: Bool { if case .conv1d(let c) = op.kind { return c.padding == .causal } else { return false } }
+
+  var stride: Int {
+    switch op.kind {
+    case .conv1d(let c): return c.stride
+    case .pool(let p): return p.stride
+    case .pad: return 1
+    }
+  }
+}
+
+extension CConv {
+  /// The sequence layers in `step`: each windowed layer shifts x into its window, and computes an
+  /// output when its window ends an output step (causal: every stride-th input from the first;
+  /// valid: from the window's first full step on), in Kernels' order; otherwise `step` returns
+  /// NO_OUTPUT. Returns each layer node's output pointer.
+  static func emitStream(_ iface: CInterface, code: inout CVectorCode, _ w: inout CWriter) -> [Int: String] {
+    let real = iface.real
+    let n = iface.names
+    var input = "x"
+    var outputs: [Int: String] = [:]
+    var zeros = 0
+    w.line("s->input_steps++;")
+    for layer in iface.frontEnd {
+      let channels = layer.inChannels
+      switch layer.op.kind {
+      case .pad(let before, _):
+        // Its zeros are the next window's first steps: a zeroed state holds them already.
+        zeros += before
+        outputs[layer.node] = input
+        continue
+      case .conv1d, .pool: break
+      }
+      let m = layer.members
+      let (window, out, seen) = ("s->\(m.window)", "s->\(m.out)", "s->\(m.seen)")
+      let span = layer.window
+      let first = layer.isCausalConv ? 0 : span - 1
+      w.comment(["'\(layer.op.name)' (\(layer.op.kind.keyword)): this input joins its window of \(span) steps"])
+      if span > 1 {
+        w.line("memmove(\(window), \(window) + \(channels), sizeof(\(real)) * \(channels * (span - 1)));")
+      }
+      w.line("memcpy(\(window) + \(channels * (span - 1)), \(input), sizeof(\(real)) * \(channels));")
+      w.block("/* whether the window ends an output step */") { w in
+        var due = first > zeros ? "i >= \(first)" : ""
+        if layer.stride > 1 {
+          due += (due.isEmpty ? "" : " && ") + "(i - \(first)) % \(layer.stride) == 0"
+        }
+        let causal = layer.isCausalConv && span > 1
+        if !due.isEmpty || causal {
+          let index = zeros > 0 ? "\(seen) + \(zeros)" : seen
+          w.line("const int64_t i = \(index);  /* this input's step in the layer's input\(zeros > 0 ? ", after the pad's zeros" : "") */")
+        }
+        w.line("\(seen)++;")
+        if !due.isEmpty { w.line("if (!(\(due))) return \(n.constant("no_output"));") }
+        switch layer.op.kind {
+        case .conv1d(let c):
+          let perGroupIn = channels / c.groups
+          let perGroupOut = c.filters / c.groups
+          let weights = iface.weight("\(layer.op.name).w")
+          // Window steps before `from` are the causal padding: skipped, as run_batch skips them.
+          let causal = layer.isCausalConv && span > 1
+          if causal {
+            w.line("const int from = i + 1 < \(span) ? \(span) - (int)(i + 1) : 0;  /* window steps before it: causal padding */")
+          }
+          w.block("for (int f = 0; f < \(c.filters); f++)") { w in
+            let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
+            w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
+            w.line("\(real) acc = \(code.literal(0));")
+            w.block("for (int ci = 0; ci < \(perGroupIn); ci++)") { w in
+              w.line("const int channel = \(group) + ci;")
+              w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
+                w.line("const int at = j * \(c.dilation);")
+                if causal { w.line("if (at < from) continue;") }
+                w.line("acc += wf[ci * \(c.kernel) + j] * \(window)[at * \(channels) + channel];")
+              }
+            }
+            if c.bias { w.line("acc += \(iface.weight("\(layer.op.name).b"))[f];") }
+            let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
+            w.line("\(out)[f] = \(value);")
+          }
+        case .pool(let p):
+          w.block("for (int c = 0; c < \(channels); c++)") { w in
+            w.line("\(real) acc = \(window)[c];")
+            w.block("for (int j = 1; j < \(p.size); j++)") { w in
+              w.line("const \(real) v = \(window)[j * \(channels) + c];")
+              switch p.kind {
+              case .average: w.line("acc += v;")
+              case .max: w.line("if (v > acc) acc = v;")
+              }
+            }
+            w.line(p.kind == .average ? "\(out)[c] = acc / \(code.literal(Double(p.size)));" : "\(out)[c] = acc;")
+          }
+        case .pad: break
+        }
+      }
+      zeros = 0
+      input = out
+      outputs[layer.node] = out
+    }
+    return outputs
   }
 }

@@ -44,6 +44,8 @@ struct CInterface {
   let frontEnd: [CFrontEndLayer]
   /// Why the model cannot be run one step at a time, or nil if it can.
   let streamBlocker: String?
+  /// The identifier the header's refusing macros expand to, naming the reason.
+  let streamBlockerMarker: String
   /// Multiply-adds of one time step (the per-step products and the recurrence).
   let macsPerStep: Int
   /// Multiply-adds done once per sequence, after the time loop (heads on reduced values).
@@ -88,7 +90,6 @@ struct CInterface {
           node: i, op: l, inChannels: graph.type(of: node.operands[0])?.features ?? 0, outChannels: type?.features ?? 0)
         frontEnd.append(layer)
         perStep += layer.macsPerOutputStep
-        if blocker == nil { blocker = "'\(l.name)' (\(l.kind.keyword)) is not streamed yet: it is computed over whole sequences only" }
       case .reduce(let r):
         reductions.append(CReduction(node: i, kind: r, features: type?.features ?? 0))
       case .linear, .packedLinear:
@@ -104,11 +105,19 @@ struct CInterface {
     self.input = input
     self.lengths = lengths
     self.initialStates = initial
-    CInterface.assignMembers(&scans, &reductions, graph: graph)
+    // The sequence layers stream when none reads a step ahead (CConv.streamProblem); a reverse
+    // pass found above is the reason given first.
+    var marker = "cannot_stream_a_reverse_pass"
+    if blocker == nil, let problem = CConv.streamProblem(frontEnd) {
+      blocker = problem
+      marker = "cannot_stream_a_layer_that_reads_ahead"
+    }
+    CInterface.assignMembers(&scans, &reductions, &frontEnd, graph: graph)
     self.scans = scans
     self.reductions = reductions
     self.frontEnd = frontEnd
     self.streamBlocker = blocker
+    self.streamBlockerMarker = marker
     self.macsPerStep = perStep
     self.macsPerSequence = perSequence
     let outputs = graph.outputs.map { o in
@@ -165,8 +174,10 @@ struct CInterface {
 
   /// Names the state struct's members after the layers and reductions, made unique: a layer may be
   /// called `int`, `steps` (the struct's step counter) or `m_acc` (next to the accumulator of `m`).
-  private static func assignMembers(_ scans: inout [CScanInfo], _ reductions: inout [CReduction], graph: Graph) {
-    var names = LocalNames(reserved: ["steps", "work"])
+  private static func assignMembers(
+    _ scans: inout [CScanInfo], _ reductions: inout [CReduction], _ frontEnd: inout [CFrontEndLayer], graph: Graph
+  ) {
+    var names = LocalNames(reserved: ["steps", "work", "input_steps"])
     for k in scans.indices {
       let base = scans[k].name
       scans[k].members = scans[k].stateSizes.count == 1
@@ -175,6 +186,10 @@ struct CInterface {
     for k in reductions.indices {
       let node = reductions[k].node
       reductions[k].member = names.fresh((graph.nodes[node].hint ?? "reduce\(node)") + "_acc")
+    }
+    for k in frontEnd.indices where frontEnd[k].window > 0 {
+      let base = frontEnd[k].op.name
+      frontEnd[k].members = (names.fresh(base + "_window"), names.fresh(base + "_out"), names.fresh(base + "_seen"))
     }
   }
 

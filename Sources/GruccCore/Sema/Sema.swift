@@ -353,11 +353,36 @@ public struct Sema {
       }
     }
     var chain = input.name
-    for (k, layer) in layers.enumerated() {
-      if input.lengths != nil {
-        diagnostics.error(.sequenceLayerWithLengths(layer.name, statement: layer.kind.keyword), at: layer.range)
-        continue
+    // With lengths, every step before a sequence's end must depend on valid steps only (causal
+    // layers, stride 1), and the chain must keep the number of steps, so that the lengths hold for
+    // its output as they are: a pad's zeros are taken back by the windows after it.
+    var shift = 0
+    for layer in layers where input.lengths != nil {
+      var reason: String?
+      switch layer.kind {
+      case .conv1d(let c):
+        if c.padding != .causal || c.stride != 1 { reason = "only a causal conv1d with stride 1 keeps each step's length" }
+      case .pad(let before, let after):
+        if after > 0 { reason = "it pads after the last step, past each sequence's end" }
+        shift += before
+      case .pool(let p):
+        if p.padding != .valid || p.stride != 1 { reason = "only a pool with 'padding valid' and stride 1 keeps each step's length" }
+        shift -= p.size - 1
       }
+      if let reason {
+        diagnostics.error(.sequenceLayerWithLengths(layer.name, statement: layer.kind.keyword, reason: reason), at: layer.range)
+        return
+      }
+    }
+    if shift != 0, let last = layers.last {
+      diagnostics.error(
+        .sequenceLayerWithLengths(
+          last.name, statement: last.kind.keyword,
+          reason: "the layers before it \(shift > 0 ? "add" : "take") \(abs(shift)) step\(abs(shift) == 1 ? "" : "s"), so the lengths would not hold for its output (a pad's zeros must be taken back by the pools after it)"),
+        at: last.range)
+      return
+    }
+    for (k, layer) in layers.enumerated() {
       if layer.source != chain {
         let reason = layers.contains(where: { $0.name == layer.source }) || layer.source == input.name
           ? "reads '\(layer.source)', which another layer of the chain reads too"
@@ -465,7 +490,8 @@ public struct Sema {
         continue
       }
       seen[name] = decl.target.range
-      if let clause = options.clause("layer"), target != .layer(name) || format != .pytorch {
+      let isGRU = definitions.contains { if case .gru(let l) = $0 { return l.name == name } else { return false } }
+      if let clause = options.clause("layer"), target != .layer(name) || format != .pytorch || !isGRU {
         diagnostics.error(
           .mapOptionMisplaced(option: "layer", reason: "names a layer index in a 'format pytorch' file; it applies to a gru layer only"),
           at: clause.range)

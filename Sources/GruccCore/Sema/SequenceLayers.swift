@@ -144,11 +144,14 @@ extension SequenceLayerKind {
   }
 }
 
+extension SequenceLayerKind {
+  /// `filters 16, kernel 20, padding causal`
+  public var optionsText: String { options.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }
+}
+
 extension SequenceLayer {
   /// As the model summary prints it: `conv1d c = x -> filters 16, kernel 20, padding causal`.
-  public var summary: String {
-    "\(kind.keyword) \(name) = \(source) -> " + kind.options.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-  }
+  public var summary: String { "\(kind.keyword) \(name) = \(source) -> " + kind.optionsText }
 }
 
 extension Sema {

@@ -66,7 +66,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case previousDeclaration
   case resetChoices
   case sequenceLayerChain(String, reason: String)
-  case sequenceLayerWithLengths(String, statement: String)
+  case sequenceLayerWithLengths(String, statement: String, reason: String)
   case sizeOutOfRange(String, Int, Int)
   case stateOfNonLayer(String)
   case twoDenseInOneBinding(String)
@@ -180,8 +180,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
         + "'reset after' (PyTorch, cuDNN, Keras reset_after=True) or 'reset none'"
     case .sequenceLayerChain(let name, let reason):
       return "'\(name)' \(reason): for now conv1d, pad and pool form one chain from the input to the layer that reads it"
-    case .sequenceLayerWithLengths(let name, let statement):
-      return "\(statement) '\(name)' cannot be used yet in a model whose input has 'lengths'"
+    case .sequenceLayerWithLengths(let name, let statement, let reason):
+      return "\(statement) '\(name)' cannot be used in a model whose input has 'lengths': \(reason)"
     case .sizeOutOfRange(let what, let v, let max): return "\(what) \(v) is out of range (1 to \(max))"
     case .stateOfNonLayer(let n): return "'state' needs a gru layer, but '\(n)' is not one"
     case .twoDenseInOneBinding(let b):

@@ -15,14 +15,16 @@ extension WeightPlan {
     }
   }
 
-  /// The file's convolutions: a weight leaf holding a tensor of rank 3 (a dense's is a matrix).
-  static func convGroups(_ names: [String], file: WeightsFile) -> [WeightGroup] {
+  /// The file's convolutions: a weight leaf holding a tensor of rank 3 (a dense's is a matrix)
+  /// outside the GRU groups (ONNX's GRU `W` has rank 3 too).
+  static func convGroups(_ names: [String], file: WeightsFile, excluding gru: [WeightGroup]) -> [WeightGroup] {
     guard file.format != .grucc, let leaves = convLeaves(file.format) else { return [] }
     return names.indices.compactMap { i in
       let name = names[i]
       guard name.hasSuffix(leaves.weight), file.tensors[i].shape.count == 3 else { return nil }
       let prefix = String(name.dropLast(leaves.weight.count))
       guard prefix.isEmpty || isSeparator(prefix.last!) else { return nil }
+      if gru.contains(where: { $0.prefix == prefix || (!$0.prefix.isEmpty && prefix.hasPrefix($0.prefix)) }) { return nil }
       return WeightGroup(prefix: prefix)
     }
   }

@@ -47,7 +47,7 @@ struct WeightPlan {
     func fullyMapped(_ specs: [ParameterSpec]) -> Bool { specs.allSatisfy { tensorMapped.contains($0.name) } }
 
     // Convolutions (SequenceLayerWeights.swift): their rank-3 kernels are no dense's.
-    let convGroups = WeightPlan.convGroups(names, file: file)
+    let convGroups = WeightPlan.convGroups(names, file: file, excluding: gruGroups)
     planSequenceLayers(module: module, file: file, names: names, groups: convGroups, tensorMapped: tensorMapped)
 
     // GRU layers: mapped ones take what their map names; the others take the free groups in order.

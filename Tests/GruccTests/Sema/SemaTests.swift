@@ -163,7 +163,7 @@ import Testing
     Reach(message: "badLayerGeometry", source: conv("filters 3, kernel 2, padding causal, groups 2"), position: "3:54"),
     Reach(message: "missingLayerOption", source: conv("filters 3, kernel 2"), position: "3:8"),
     Reach(
-      message: "sequenceLayerWithLengths", source: conv("filters 3, kernel 2, padding causal", input: "x[4], lengths len"),
+      message: "sequenceLayerWithLengths", source: conv("filters 3, kernel 2, padding valid", input: "x[4], lengths len"),
       position: "3:1"),
     Reach(message: "unsharedNeedsFixedSteps", source: tiny("output z = dense(h, 2, unshared)"), position: "5:12"),
     Reach(message: "unterminatedString", source: tiny("weights \"w.safetensors"), position: "5:9"),

@@ -87,6 +87,50 @@ import Testing
     _ = try DifferentialCheck(modelPath: path, model: model, cases: EndToEnd.cases(for: model, seed: 3, steps: [9])).run()
   }
 
+  /// ONNX's names (Conv's W and B as the importer writes them) beside an ONNX GRU's W, R, B, whose
+  /// W has rank 3 too: the conv takes its map, the gru its own group.
+  @Test func onnxConvNamesBesideAnOnnxGRU() throws {
+    let dir = try EndToEnd.temporaryDirectory("conv-onnx")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let torch = try Npz.read([UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("pytorch.npz"))))
+    func tensor(_ name: String) throws -> NamedTensor {
+      let t = try #require(torch.first { $0.name == name }?.array)
+      return NamedTensor(name: name, dtype: .f32, shape: t.shape, values: t.values)
+    }
+    var w = try tensor("front.conv.weight")
+    var b = try tensor("front.conv.bias")
+    w.name = "conv1.W"
+    b.name = "conv1.B"
+    let h = 2
+    let gru = [
+      NamedTensor(name: "gru.W", dtype: .f32, shape: [1, 3 * h, 4], values: (0..<(3 * h * 4)).map { Double($0 % 7) * 0.05 - 0.1 }),
+      NamedTensor(name: "gru.R", dtype: .f32, shape: [1, 3 * h, h], values: (0..<(3 * h * h)).map { Double($0 % 5) * 0.05 - 0.1 }),
+      NamedTensor(name: "gru.B", dtype: .f32, shape: [1, 6 * h], values: (0..<(6 * h)).map { Double($0) * 0.01 }),
+    ]
+    let file = dir.appendingPathComponent("w.safetensors")
+    try Data(Safetensors.write([w, b] + gru)).write(to: file)
+    let path = dir.appendingPathComponent("m.gru").path
+    let text = """
+      model m
+      input x[3]
+      conv1d c = x -> filters 4, kernel 3, stride 2, padding valid
+      gru h = c -> hidden \(h), reset after, update keeps-state, bias separate
+      output y = c
+      output s = state(h)
+      weights "\(file.path)", format onnx
+      map c = "conv1"
+
+      """
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    let (_, optimised) = try EndToEnd.modules(for: path)
+    let io = try Self.io()
+    let out = try Interpreter.run(optimised, inputs: ["x": try #require(io["x"])])
+    let y = try #require(out.first { $0.name == "y" }).value
+    let expected = try #require(io["torch_conv"])
+    let worst = zip(y.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(y.shape == expected.shape && worst <= 1e-5, "max error \(worst)")
+  }
+
   @Test func aMapThatMatchesNoConvolutionIsAnError() throws {
     let result = try compile(Self.text(Self.cases[0], map: "nothere"))
     #expect(result.exitCode == 1)
