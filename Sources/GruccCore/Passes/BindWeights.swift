@@ -205,7 +205,7 @@ public struct BindWeights: Pass {
     for spec in specs {
       let rule = Initializers.rule(for: spec.name, in: rules)
       do {
-        let distribution = rule?.distribution ?? .fanInUniform
+        let distribution = rule?.distribution ?? spec.initial ?? .fanInUniform
         if materialise {
           let values = try Initializers.values(for: spec, distribution: distribution, seed: seed)
           parameters.append(Parameter(name: spec.name, shape: spec.shape, values: values, role: spec.role))
