@@ -1,10 +1,10 @@
 // The normalisation op of the IR: `batchnorm` and `layernorm` over the features of each step
 // (Specs/LANGUAGE.md, "batchnorm", "layernorm"). IRGen makes it with one operand, the sequence,
-// and ParameterSpecs names its tensors; fold-batchnorm then either folds a batchnorm into the
-// weights of a neighbouring product or gives the op its tensors as operands, the form the
-// C backend emits.
+// and ParameterSpecs names its tensors; fold-batchnorm may fold a batchnorm into the weights of
+// the product that reads it, and lower-dense gives the ops that stay their tensors as operands
+// (as it does for a conv1d), the form the C backend emits.
 
-/// A `batchnorm` or `layernorm` layer. Operands: x `[B, T, C]`, then, once fold-batchnorm has
+/// A `batchnorm` or `layernorm` layer. Operands: x `[B, T, C]`, then, once lower-dense has
 /// run, its parameters in `parameterNames` order (gamma, beta, mean, variance; each `[C]`).
 public struct NormOp: Sendable {
   public var layer: NormLayer
@@ -73,5 +73,14 @@ extension NormOp {
         isBias: p.leaf == "beta" || p.leaf == "mean",
         initial: .constant(p.leaf == "gamma" || p.leaf == "variance" ? 1 : 0))
     }
+  }
+}
+
+extension NormOp {
+  /// The op with its tensors as operands (lower-dense); nil when it has them already.
+  func lowered(_ node: Node, _ r: inout GraphRewriter) -> [ValueRef]? {
+    guard node.operands.count == 1 else { return nil }
+    let tensors = parameterNames.map { r.builder.add(.parameter(name: $0), [], range: node.range) }
+    return [r.builder.add(node.op, [r.map(node.operands[0])] + tensors, range: node.range, hint: node.hint)]
   }
 }

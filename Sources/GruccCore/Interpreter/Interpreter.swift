@@ -224,7 +224,7 @@ struct Evaluator<S: InterpreterScalar> {
         let p = operands.count > 1 ? operands.dropFirst().map(\.tensor) : l.parameterNames.map { parameters[$0]! }
         values.append([.tensor(try Kernels.sequenceLayer(l, t(0), p, mode: activations))])
       case .norm(let n):
-        // Before fold-batchnorm the op reads its tensors by name, as `dense` does.
+        // Before lower-dense the op reads its tensors by name, as `dense` does.
         let tensors = operands.count > 1 ? operands.dropFirst().map(\.tensor) : n.parameterNames.map { parameters[$0]! }
         values.append([.tensor(Kernels.normalise(n, t(0), tensors))])
       case .scan(let s):

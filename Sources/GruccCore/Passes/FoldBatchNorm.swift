@@ -1,5 +1,5 @@
-// Folds each batchnorm it can into the weights of the product that reads it, and gives every
-// norm op it keeps its tensors as operands (the form the C backend emits).
+// Folds each batchnorm it can into the weights of the product that reads it; the ones it keeps
+// stay ops (lower-dense gives them their tensors as operands, the form the C backend emits).
 //
 // A batchnorm is `y = x * s + t` per channel, `s = gamma / sqrt(variance + eps)`,
 // `t = beta - mean * s`. A GRU that reads y multiplies it by its input weights, one product per
@@ -18,7 +18,7 @@
 
 /// Requires: shapes inferred, weights bound, GRUs not lowered. Guarantees: with `fold` (weights
 /// compiled in), no batchnorm whose only users are GRU input products remains, and those GRUs'
-/// `w_*` and input biases hold the folded values; every norm op left has its tensors as operands.
+/// `w_*` and input biases hold the folded values.
 public struct FoldBatchNorm: Pass {
   public let name = "fold-batchnorm"
   /// False with `--weights external`: the blob then holds the model's own tensors, and the op stays.
@@ -35,9 +35,20 @@ public struct FoldBatchNorm: Pass {
     for o in graph.outputs { isOutput[o.value.node] = true }
 
     var folded = Set<Int>()
+    var convs: [Int: SequenceLayerOp] = [:]
     if fold {
       for (i, node) in graph.nodes.enumerated() {
-        guard case .norm(let n) = node.op, n.kind == .batch, !isOutput[i], !users[i].isEmpty else { continue }
+        guard case .norm(let n) = node.op, n.kind == .batch else { continue }
+        // Into the conv1d it reads, when nothing else reads the conv's output.
+        let j = node.operands[0].node
+        if case .sequenceLayer(let l) = graph.nodes[j].op, case .conv1d(let c) = l.kind, c.activation == .identity,
+          users[j] == [i], !isOutput[j], let affine = Self.affine(n, module)
+        {
+          convs[j] = Self.foldIntoConv(l, c, affine: affine, batchnorm: n.layer.name, module: &result)
+          folded.insert(i)
+          continue
+        }
+        guard !isOutput[i], !users[i].isEmpty else { continue }
         let readers = users[i].map { graph.nodes[$0] }
         let grus = readers.compactMap { reader -> GRUOp? in
           guard case .gru(let g) = reader.op, reader.operands[0] == ValueRef(i),
@@ -50,12 +61,12 @@ public struct FoldBatchNorm: Pass {
         folded.insert(i)
       }
     }
+    guard !folded.isEmpty else { return result }
     result.graph = GraphRewriter.rewrite(graph, module: result) { r, index, node in
-      guard case .norm(let n) = node.op else { return nil }
-      if folded.contains(index) { return [r.map(node.operands[0])] }
-      guard node.operands.count == 1 else { return nil }
-      let tensors = n.parameterNames.map { r.builder.add(.parameter(name: $0), [], range: node.range) }
-      return [r.builder.add(node.op, [r.map(node.operands[0])] + tensors, range: node.range, hint: node.hint)]
+      if let conv = convs[index] {
+        return [r.builder.add(.sequenceLayer(conv), r.mapped(node), range: node.range, hint: node.hint)]
+      }
+      return folded.contains(index) ? [r.map(node.operands[0])] : nil
     }
     return result
   }
@@ -87,6 +98,47 @@ public struct FoldBatchNorm: Pass {
       affine.t.append((beta?[c] ?? 0) - mean[c] * s)
     }
     return affine
+  }
+
+  /// `w'[f] = w[f] * s[f]`, `b'[f] = b[f] * s[f] + t[f]` (b = 0 for a conv without a bias, which
+  /// then gets one, `NAME.b`). Returns the conv's op, with a bias.
+  static func foldIntoConv(
+    _ l: SequenceLayerOp, _ c: Conv1DLayer, affine: Affine, batchnorm: String, module: inout Module
+  ) -> SequenceLayerOp {
+    let round: (Double) -> Double = module.precision == .f32 ? { Double(Float($0)) } : { $0 }
+    let note = ", batchnorm '\(batchnorm)' folded in"
+    var op = l
+    var conv = c
+    conv.bias = true
+    op.kind = .conv1d(conv)
+    let (wName, bName) = ("\(l.name).w", "\(l.name).b")
+    guard let wi = module.parameterIndex(named: wName) else { return l }
+    let filters = c.filters
+    if module.parameterIndex(named: bName) == nil {
+      module.appendParameter(Parameter(
+        name: bName, shape: [filters], values: Array(repeating: 0, count: module.parameters[wi].isPlaceholder ? 0 : filters),
+        role: "conv1d '\(l.name)': bias", isPlaceholder: module.parameters[wi].isPlaceholder))
+    }
+    let bi = module.parameterIndex(named: bName)!
+    module.parameters[wi].role += note
+    module.parameters[bi].role += note
+    if affine.isPlaceholder || module.parameters[wi].isPlaceholder || module.parameters[bi].isPlaceholder {
+      module.parameters[wi].isPlaceholder = true
+      module.parameters[wi].values = []
+      module.parameters[bi].isPlaceholder = true
+      module.parameters[bi].values = []
+      return op
+    }
+    var w = module.parameters[wi].values
+    var b = module.parameters[bi].values
+    let perFilter = w.count / filters
+    for f in 0..<filters {
+      for k in 0..<perFilter { w[f * perFilter + k] = round(w[f * perFilter + k] * affine.s[f]) }
+      b[f] = round(b[f] * affine.s[f] + affine.t[f])
+    }
+    module.parameters[wi].values = w
+    module.parameters[bi].values = b
+    return op
   }
 
   /// `W' = W diag(s)`, `b' = b + W t` for the input product of every gate of every direction.
