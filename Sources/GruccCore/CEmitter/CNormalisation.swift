@@ -36,6 +36,15 @@ extension CVectorCode {
 }
 
 enum CNormalisation {
+  /// Every multiply and add rounded on its own, as the interpreter computes them. clang contracts
+  /// `a * b + c` within an expression by default, and folds such a contraction exactly when the
+  /// tensors are compiled-in constants (`beta - mean * s`), one ulp away from the interpreter.
+  static func noContraction(_ w: inout CWriter) {
+    w.line("#if defined(__clang__)")
+    w.line("#pragma STDC FP_CONTRACT OFF")
+    w.line("#endif")
+  }
+
   /// The kernels the module uses, after the prelude's others.
   static func emitKernels(_ kernels: CKernels, names: CNames, precision: Precision, into w: inout CWriter) {
     let real = precision == .f32 ? "float" : "double"
@@ -48,6 +57,7 @@ enum CNormalisation {
         "static void \(names.global("batchnorm"))(\(real) *y, const \(real) *x, size_t n, const \(real) *gamma, "
           + "const \(real) *beta, const \(real) *mean, const \(real) *var, \(real) eps)"
       ) { w in
+        noContraction(&w)
         w.line("size_t i;")
         w.block("for (i = 0; i < n; i++)") { w in
           w.line("\(real) s = (gamma ? gamma[i] : \(one)) / \(sqrt)(var[i] + eps);")
@@ -64,6 +74,7 @@ enum CNormalisation {
         "static void \(names.global("layernorm"))(\(real) *y, const \(real) *x, size_t n, const \(real) *gamma, "
           + "const \(real) *beta, \(real) eps)"
       ) { w in
+        noContraction(&w)
         w.line("size_t i;")
         w.line("\(real) sum = \(zero), squares = \(zero), mu, root;")
         w.line("for (i = 0; i < n; i++) sum += x[i];")

@@ -166,6 +166,8 @@ import Testing
         modelPath: path, model: model, cases: EndToEnd.cases(for: model, seed: UInt64(index) + 900))
       check.externalWeights = external
       let table = try check.run()
+      // The C computes what the interpreter does, in the same order: bit for bit.
+      if !external { #expect(table.maxError("C-interpreter") == 0, "\(name): \(table.summary)") }
       print("e2e fold-batchnorm \(name)\(external ? " --weights external" : ""): \(table.summary)")
     }
   }
