@@ -59,7 +59,7 @@ extension NormOp {
 
   /// The layer in one line, for generated-file headers.
   var summary: String {
-    var s = "\(layer.kind.keyword) \(layer.name) = \(layer.source): epsilon \(layer.epsilon)"
+    var s = "\(layer.kind.keyword) \(layer.name) = \(layer.source) -> epsilon \(layer.epsilon)"
     if !layer.scale { s += ", scale no" }
     if !layer.center { s += ", center no" }
     return s

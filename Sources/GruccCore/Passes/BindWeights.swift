@@ -185,7 +185,7 @@ public struct BindWeights: Pass {
       diagnostics.error(
         .weightShapeMismatch(m.tensor, file: file.path, found: m.found, expected: m.expected), at: file.range, notes: notes)
     }
-    for (tensor, name) in zip(file.tensors, names) where !used.contains(name) {
+    for (tensor, name) in zip(file.tensors, names) where !used.contains(name) && !plan.ignored.contains(name) {
       diagnostics.warning(.unusedWeight(tensor.name, file: file.path), at: file.range)
     }
     return parameters

@@ -34,7 +34,7 @@ extension Model {
 }
 
 extension Sema {
-  /// `batchnorm n = x, epsilon 1e-5 [, scale no] [, center no]`, and the same for `layernorm`.
+  /// `batchnorm n = x -> epsilon 1e-5 [, scale no] [, center no]`, and the same for `layernorm`.
   /// The source must be a sequence: a name Sema knows as one is checked here, a `let` binding
   /// (whose shape only shape inference knows) there.
   mutating func checkNorm(_ decl: NormDecl, range: SourceRange) -> NormLayer? {

@@ -1,6 +1,6 @@
-// The syntax of the normalisation layers: `batchnorm n = x, epsilon 1e-5` and
-// `layernorm n = h, epsilon 1e-3`. They read like a gru line without a size: the size is the
-// source's feature count.
+// The syntax of the normalisation layers: `batchnorm n = x -> epsilon 1e-5` and
+// `layernorm n = h -> epsilon 1e-3`. They read like pad and pool: options after the arrow, no
+// size (the size is the source's feature count).
 
 /// Which normalisation a `batchnorm` or `layernorm` statement asks for.
 public enum NormKind: String, Sendable, Equatable, CaseIterable {
@@ -16,7 +16,7 @@ public enum NormKind: String, Sendable, Equatable, CaseIterable {
   public var spelling: String { self == .batch ? "BatchNorm" : "LayerNorm" }
 }
 
-/// `batchnorm NAME = SOURCE {, option}` or `layernorm NAME = SOURCE {, option}`.
+/// `batchnorm NAME = SOURCE -> option {, option}`, and the same for `layernorm`.
 public struct NormDecl: Sendable, Equatable {
   public var kind: NormKind
   public var name: Name

@@ -234,14 +234,16 @@ public struct Parser {
     return SequenceLayerDecl(keyword: keyword, name: n, source: source, options: [first] + (try optionList()))
   }
 
-  // norm = ( "batchnorm" | "layernorm" ) NAME "=" NAME { "," option }
+  // norm = ( "batchnorm" | "layernorm" ) NAME "=" NAME "->" option { "," option }
   private mutating func norm() throws(Abandon) -> NormDecl {
     let kind: NormKind = advance().text == "batchnorm" ? .batch : .layer
     let n = name(try expect(.identifier, "a layer name"))
     declaredName = n
     _ = try expect(.equal)
     let source = name(try expect(.identifier, "the name of the layer's input sequence"))
-    return NormDecl(kind: kind, name: n, source: source, options: try optionList())
+    _ = try expect(.arrow)
+    let first = try optionClause()
+    return NormDecl(kind: kind, name: n, source: source, options: [first] + (try optionList()))
   }
 
   // binding = ( "let" | "output" ) NAME "=" expr

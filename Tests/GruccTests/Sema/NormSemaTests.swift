@@ -19,8 +19,8 @@ import Testing
 
   @Test func bothStatementsMakeNormLayers() throws {
     let text = Self.head + """
-      batchnorm n = x, epsilon 0.001, scale no
-      layernorm l = n, epsilon 1e-5, center no
+      batchnorm n = x -> epsilon 0.001, scale no
+      layernorm l = n -> epsilon 1e-5, center no
       gru h = l -> hidden 2, reset after, update keeps-state, bias separate
       output y = h
       """
@@ -36,34 +36,34 @@ import Testing
   }
 
   @Test func epsilonIsRequiredAndPositive() {
-    #expect(diagnostics(Self.head + "batchnorm n = x\noutput y = n").map(\.0) == ["missingEpsilon"])
-    #expect(diagnostics(Self.head + "layernorm n = x\noutput y = n").map(\.0) == ["missingEpsilon"])
+    #expect(diagnostics(Self.head + "batchnorm n = x -> scale no\noutput y = n").map(\.0) == ["missingEpsilon"])
+    #expect(diagnostics(Self.head + "layernorm n = x -> center no\noutput y = n").map(\.0) == ["missingEpsilon"])
     for bad in ["0", "-1e-3", "0.0", "small"] {
-      let found = diagnostics(Self.head + "batchnorm n = x, epsilon \(bad)\noutput y = n")
+      let found = diagnostics(Self.head + "batchnorm n = x -> epsilon \(bad)\noutput y = n")
       #expect(found.map(\.0) == ["expectedNumberOption"], "epsilon \(bad): \(found)")
-      #expect(found.first?.1 == "3:26", "epsilon \(bad): \(found)")
+      #expect(found.first?.1 == "3:28", "epsilon \(bad): \(found)")
     }
     // Below the smallest double: read as 0, refused.
-    #expect(diagnostics(Self.head + "layernorm n = x, epsilon 1e-400\noutput y = n").map(\.0) == ["expectedNumberOption"])
+    #expect(diagnostics(Self.head + "layernorm n = x -> epsilon 1e-400\noutput y = n").map(\.0) == ["expectedNumberOption"])
   }
 
   @Test func optionsAreChecked() {
-    #expect(diagnostics(Self.head + "batchnorm n = x, epsilon 1e-3, scale maybe\noutput y = n").map(\.0) == ["invalidOptionValue"])
-    #expect(diagnostics(Self.head + "batchnorm n = x, epsilon 1e-3, momentum 0.9\noutput y = n").map(\.0) == ["unknownOption"])
-    #expect(diagnostics(Self.head + "layernorm n = q, epsilon 1e-3\noutput y = n").map(\.0) == ["unknownName"])
-    #expect(diagnostics(Self.head + "layernorm x = x, epsilon 1e-3\noutput y = x").map(\.0) == ["duplicateName"])
+    #expect(diagnostics(Self.head + "batchnorm n = x -> epsilon 1e-3, scale maybe\noutput y = n").map(\.0) == ["invalidOptionValue"])
+    #expect(diagnostics(Self.head + "batchnorm n = x -> epsilon 1e-3, momentum 0.9\noutput y = n").map(\.0) == ["unknownOption"])
+    #expect(diagnostics(Self.head + "layernorm n = q -> epsilon 1e-3\noutput y = n").map(\.0) == ["unknownName"])
+    #expect(diagnostics(Self.head + "layernorm x = x -> epsilon 1e-3\noutput y = x").map(\.0) == ["duplicateName"])
   }
 
   @Test func theSourceMustBeASequence() {
-    let found = diagnostics(Self.head + "let v = mean(x)\nbatchnorm n = v, epsilon 1e-3\noutput y = n")
+    let found = diagnostics(Self.head + "let v = mean(x)\nbatchnorm n = v -> epsilon 1e-3\noutput y = n")
     #expect(found.map(\.0) == ["expectedSequence"])
     #expect(found.first?.1 == "4:1")
-    let layer = diagnostics(Self.head + "layernorm n = len, epsilon 1e-3\noutput y = n")
+    let layer = diagnostics(Self.head + "layernorm n = len -> epsilon 1e-3\noutput y = n")
     #expect(layer.map(\.0) == ["lengthsUsedAsValue"])
   }
 
   @Test func anUnusedNormIsWarnedAbout() {
-    let run = InProcess.run(bytes: Array((Self.head + "batchnorm n = x, epsilon 1e-3\noutput y = x").utf8), tensors: nil)
+    let run = InProcess.run(bytes: Array((Self.head + "batchnorm n = x -> epsilon 1e-3\noutput y = x").utf8), tensors: nil)
     #expect(run.diagnostics.contains { $0.severity == .warning && String(describing: $0.message).hasPrefix("unusedDefinition") })
   }
 }

@@ -847,6 +847,6 @@ struct RefNorm: Sendable {
 
   /// The statement as .gru text.
   var line: String {
-    "\(keyword) \(name) = \(source), epsilon \(epsilon)" + (scale ? "" : ", scale no") + (center ? "" : ", center no")
+    "\(keyword) \(name) = \(source) -> epsilon \(epsilon)" + (scale ? "" : ", scale no") + (center ? "" : ", center no")
   }
 }
