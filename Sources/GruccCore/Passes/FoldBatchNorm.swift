@@ -36,6 +36,22 @@ public struct FoldBatchNorm: Pass {
 
     var folded = Set<Int>()
     var convs: [Int: SequenceLayerOp] = [:]
+    if !fold {
+      // Sema let the sequence-layer chain pass through a batchnorm that folds into its conv1d;
+      // the C computes the chain in one piece and has no batchnorm there.
+      for (i, node) in graph.nodes.enumerated() {
+        guard case .norm(let n) = node.op, case .sequenceLayer = graph.nodes[node.operands[0].node].op,
+          users[i].contains(where: { if case .sequenceLayer = graph.nodes[$0].op { return true } else { return false } })
+        else { continue }
+        diagnostics.error(
+          .sequenceLayerChain(
+            n.layer.name,
+            reason: "is inside the chain, where only a batchnorm folded into the conv1d before it can be, and "
+              + "'--weights external' folds nothing (compile with the weights embedded)"),
+          at: node.range)
+      }
+      return result
+    }
     if fold {
       for (i, node) in graph.nodes.enumerated() {
         guard case .norm(let n) = node.op, n.kind == .batch else { continue }

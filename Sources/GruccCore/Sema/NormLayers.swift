@@ -55,3 +55,28 @@ extension Sema {
       center: center == .yes, range: range)
   }
 }
+
+extension Sema {
+  /// The batchnorms that fold into the conv1d they read (one with no activation, read by the
+  /// batchnorm alone), by name: the sequence-layer chain may pass through them, because
+  /// fold-batchnorm removes them before the C computes the chain. (With `--weights external`
+  /// nothing folds; fold-batchnorm then refuses such a batchnorm, at its line.)
+  static func foldableBatchnorms(_ definitions: [Definition], uses: [String: Int]) -> [String: NormLayer] {
+    var convs: [String: Conv1DLayer] = [:]
+    var result: [String: NormLayer] = [:]
+    for d in definitions {
+      switch d {
+      case .sequence(let l):
+        if case .conv1d(let c) = l.kind { convs[l.name] = c }
+      case .norm(let n):
+        guard n.kind == .batch, let c = convs[n.source], c.activation == .identity, uses[n.source, default: 0] == 1 else {
+          continue
+        }
+        result[n.name] = n
+      case .gru, .value:
+        continue
+      }
+    }
+    return result
+  }
+}

@@ -387,7 +387,11 @@ public struct Sema {
         at: last.range)
       return
     }
+    // A batchnorm right after a conv1d (no activation between) folds into its weights, so the
+    // chain may go through it (NormLayers.swift): the conv1d -> batchnorm -> pad -> pool.
+    let through = Sema.foldableBatchnorms(definitions, uses: uses)
     for (k, layer) in layers.enumerated() {
+      if let norm = through[layer.source], norm.source == chain { chain = norm.name }
       if layer.source != chain {
         let reason = layers.contains(where: { $0.name == layer.source }) || layer.source == input.name
           ? "reads '\(layer.source)', which another layer of the chain reads too"
