@@ -10,9 +10,12 @@ enum NormReport {
   }
 
   /// The work of one step of one sequence.
-  static func cost(_ n: NormOp, channels c: Int, optimised: Module) -> String {
+  static func cost(_ n: NormOp, channels c: Int, source: Op, optimised: Module) -> String {
     guard kept(n, in: optimised) else {
-      return "folded into the input weights of the layer that reads it (fold-batchnorm): no work per step"
+      if case .sequenceLayer(let conv) = source {
+        return "folded into the weights and bias of conv1d '\(conv.name)' (fold-batchnorm): no work per step"
+      }
+      return "folded into the input weights of the gru layers that read it (fold-batchnorm): no work per step"
     }
     switch n.kind {
     case .batch: return "per step \(c) square roots, \(c) divisions and \(4 * c) multiplies and adds"
@@ -27,7 +30,7 @@ enum NormReport {
     let types = node.types.compactMap { $0?.description }.joined(separator: ", ")
     var out = "  \(n.summary)\n"
     out += "      output: \(types); \(specs.reduce(0) { $0 + $1.shape.reduce(1, *) }) parameters; "
-      + cost(n, channels: c, optimised: optimised) + "\n"
+      + cost(n, channels: c, source: graph.nodes[node.operands[0].node].op, optimised: optimised) + "\n"
     out += "      tensors:" + specs.map { " \($0.name) \(shapeText($0.shape))" }.joined() + "\n"
     return out
   }
