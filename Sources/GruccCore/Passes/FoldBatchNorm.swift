@@ -17,8 +17,8 @@
 // 0 and a folded one would add `W t` there.
 
 /// Requires: shapes inferred, weights bound, GRUs not lowered. Guarantees: with `fold` (weights
-/// compiled in) and matrices not stored as f16 or bf16, no batchnorm whose only users are GRU
-/// input products remains, and those GRUs' `w_*` and input biases hold the folded values.
+/// compiled in), no batchnorm whose only users are GRU input products remains, and those GRUs'
+/// `w_*` and input biases hold the folded values.
 public struct FoldBatchNorm: Pass {
   public let name = "fold-batchnorm"
   /// False with `--weights external`: the blob then holds the model's own tensors, and the op stays.
@@ -72,9 +72,7 @@ public struct FoldBatchNorm: Pass {
           else { return nil }
           return g
         }
-        guard grus.count == readers.count, let affine = Self.affine(n, module),
-          Self.canFoldIntoStoredMatrices(result)
-        else { continue }
+        guard grus.count == readers.count, let affine = Self.affine(n, module) else { continue }
         for g in grus { Self.foldIntoInputWeights(g, affine: affine, batchnorm: n.layer.name, module: &result) }
         folded.insert(i)
       }
@@ -157,13 +155,6 @@ public struct FoldBatchNorm: Pass {
     module.parameters[wi].values = w
     module.parameters[bi].values = b
     return op
-  }
-
-  /// f16 and bf16 storage keep a batchnorm before a GRU: bind-weights rounded the GRU's matrices
-  /// to the storage type, and a folded `W diag(s)` would be another matrix, rounded again, not the
-  /// stored weights the model names (the C stores bits of the type; int8 quantises after the fold).
-  static func canFoldIntoStoredMatrices(_ module: Module) -> Bool {
-    module.weightElement != .f16 && module.weightElement != .bf16
   }
 
   /// `W' = W diag(s)`, `b' = b + W t` for the input product of every gate of every direction.
