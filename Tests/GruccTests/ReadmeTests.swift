@@ -82,6 +82,42 @@ import Testing
     #expect(!front.diagnostics.hasErrors, "\(DiagnosticRenderer(source: front.source).render(front.diagnostics.diagnostics))")
   }
 
+  /// The CRNN section: its model is the Keras fixture's (Tests/Fixtures/import/keras_crnn_edge,
+  /// made by the section's Keras code), compiled as the section says, and its streaming program,
+  /// fed one sequence of the fixture line by line, prints Keras's output.
+  @Test(.enabled(if: Clang.isAvailable))
+  func crnnExampleStreamsTheKerasModel() throws {
+    let model = try #require(Self.blocks("").first { $0.hasPrefix("model crnn\n") })
+    let program = try #require(Self.blocks("c").first { $0.contains("crnn_step(") })
+    let fixture = try #require(FrameworkFixture.named("keras_crnn_edge"))
+    let fixtureModel = try String(contentsOf: fixture.directory.appendingPathComponent("model.gru"), encoding: .utf8)
+    #expect(model == fixtureModel.replacingOccurrences(of: "\"weights.npz\"", with: "\"crnn.npz\""))
+    #expect(Self.readme.contains("`grucc crnn.gru -o\ncrnn.c`"))
+    let x = try #require(try fixture.arrays("inputs.npz").first { $0.name == "x" }?.array)
+    let y = try #require(try fixture.arrays("expect.npz").first { $0.name == "y" }?.array)
+    try withScratchDirectory { dir in
+      try model.write(toFile: "\(dir)/crnn.gru", atomically: true, encoding: .utf8)
+      try FileManager.default.copyItem(atPath: fixture.directory.appendingPathComponent("weights.npz").path, toPath: "\(dir)/crnn.npz")
+      let compiled = Driver.run(["\(dir)/crnn.gru", "-o", "\(dir)/crnn.c"])
+      try #require(compiled.exitCode == 0, "\(compiled.stderr)")
+      try program.write(toFile: "\(dir)/main.c", atomically: true, encoding: .utf8)
+      let built = try Clang.compiler!.compile(
+        CCompiler.strictC + ["-O2", "-I\(dir)", "\(dir)/main.c", "\(dir)/crnn.c", "-lm", "-o", "\(dir)/main"])
+      try #require(built.succeeded, "\(built.summary)")
+      // Sequence 0 of the fixture, one step per line.
+      let (steps, features) = (x.shape[1], x.shape[2])
+      let lines = (0..<steps).map { t in (0..<features).map { "\(x.values[t * features + $0])" }.joined(separator: " ") }
+      try (lines.joined(separator: "\n") + "\n").write(toFile: "\(dir)/x.txt", atomically: true, encoding: .utf8)
+      let ran = try ProcessRunner.run("/bin/sh", ["-c", "\"$0\" < \"$1\"", "\(dir)/main", "\(dir)/x.txt"])
+      try #require(ran.succeeded, "\(ran.summary)")
+      let printed = ran.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double(String($0)) }
+      try #require(printed.count == y.shape[1])
+      let error = zip(printed, y.values.prefix(y.shape[1])).map { abs($0 - $1) }.max() ?? .infinity
+      print("readme crnn: streamed \(steps) steps, max error against Keras \(error)")
+      #expect(error <= 1e-5)
+    }
+  }
+
   @Test func sampleErrorIsWhatGruccPrints() throws {
     let shown = try #require(Self.blocks("").first { $0.hasPrefix("model.gru:5:") })
     let text = "model m\ninput x[2]\n\n\ngru h = x -> hidden 16, reset sideways, update keeps-state, bias single\noutput y = h\n"
