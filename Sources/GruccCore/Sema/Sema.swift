@@ -396,9 +396,14 @@ public struct Sema {
       switch d {
       case .sequence(let layer):
         if layer.source != chain {
-          let reason = layerNames.contains(layer.source) || layer.source == input.name
-            ? "reads '\(layer.source)', which another layer of the chain reads too"
-            : "reads '\(layer.source)', which is not the input or a conv1d, pad, pool, batchnorm or layernorm before it"
+          let reason: String
+          if layerNames.contains(layer.source) || layer.source == input.name {
+            reason = "reads '\(layer.source)', which another layer of the chain reads too"
+          } else if definitions.contains(where: { if case .gru(let g) = $0 { return g.name == layer.source } else { return false } }) {
+            reason = "reads gru layer '\(layer.source)': a conv1d, pad or pool between or after gru layers is not compiled yet"
+          } else {
+            reason = "reads '\(layer.source)', which is not the input or a conv1d, pad, pool, batchnorm or layernorm before it"
+          }
           diagnostics.error(.sequenceLayerChain(layer.name, reason: reason), at: layer.range)
           return
         }

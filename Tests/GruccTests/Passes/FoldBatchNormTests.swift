@@ -199,6 +199,28 @@ import Testing
     }
   }
 
+  /// `grucc check` says whether a batchnorm was folded or is computed as a layer of the chain:
+  /// after a conv's relu it cannot fold, right after a plain conv it does.
+  @Test(arguments: [("activation relu", true), ("padding causal", false)])
+  func checkSaysWhetherAChainBatchnormIsComputed(option: String, computed: Bool) throws {
+    let text = "model m\ninput x[2]\nconv1d c = x -> filters 3, kernel 2, padding causal" + (option.hasPrefix("activation") ? ", \(option)" : "")
+      + "\nbatchnorm n = c -> epsilon 1e-3\npad z = n -> before 2\npool p = z -> average 3, stride 1\n"
+      + "gru h = p -> hidden 2, reset after, update keeps-state, bias separate\noutput y = state(h)\n"
+      + "init seed 3\ninit * uniform(-0.5, 0.5)\ninit *.variance uniform(0.5, 1.5)\n"
+    let dir = try EndToEnd.temporaryDirectory("fold-check")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("m.gru").path
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    let (bound, optimised) = try Self.modules(path, fold: true)
+    let node = try #require(bound.graph.nodes.first { if case .norm = $0.op { return true } else { return false } })
+    guard case .norm(let n) = node.op else { return }
+    #expect(NormReport.kept(n, in: optimised) == computed)
+    #expect(NormReport.inChain(n, in: optimised) == computed)
+    let cost = NormReport.cost(n, channels: 3, source: bound.graph.nodes[node.operands[0].node].op, optimised: optimised)
+    #expect(cost.contains("sequence-layer chain") == computed, "\(cost)")
+    #expect(cost.contains("folded into the weights and bias of conv1d 'c'") == !computed, "\(cost)")
+  }
+
   /// Where the weights are placeholders (`grucc check`), the fold keeps the shapes.
   @Test func placeholdersFoldToPlaceholders() throws {
     let text = "model m\ninput x[3]\nbatchnorm n = x -> epsilon 1e-3\ngru h = n -> hidden 2, reset after, "
