@@ -154,6 +154,15 @@ import Testing
         .sequence(.pool(RefPool(name: "p", source: "n", kind: .max, size: 2, stride: 2))),
         .gru(gru("p", 3)), .output("y", .name("h")), .output("pooled", .name("p")),
       ]),
+    // A pad's zeros normalised by the layernorm after it are not zeros: whole sequence only.
+    RefModel(
+      name: "pad_layernorm_pool", precision: .f64, features: 3,
+      statements: [
+        .sequence(.pad(name: "z", source: "x", before: 1, after: 0)),
+        .norm(RefNorm(kind: .layer, name: "l", source: "z", epsilon: 1e-3)),
+        .sequence(.pool(RefPool(name: "p", source: "l", kind: .average, size: 2, stride: 1))),
+        .gru(gru("p", 3)), .output("y", .name("h")),
+      ]),
   ]
 
   static let names = models.map(\.name)
@@ -267,6 +276,7 @@ import Testing
     ("conv_same_odd", "'c' has 'padding same'"),
     ("pad_after_max_pool", "'z' pads after the last step, which a stream never reaches"),
     ("pool_same_average", "'p' has 'padding same'"),
+    ("pad_layernorm_pool", "'z' puts 1 zero steps before the first"),
   ]
 
   /// `_step` over a sequence, keeping the steps that return OK, equals `_run` bit for bit: every
