@@ -399,8 +399,9 @@ public struct Sema {
           let reason: String
           if layerNames.contains(layer.source) || layer.source == input.name {
             reason = "reads '\(layer.source)', which another layer of the chain reads too"
-          } else if definitions.contains(where: { if case .gru(let g) = $0 { return g.name == layer.source } else { return false } }) {
-            reason = "reads gru layer '\(layer.source)': a conv1d, pad or pool between or after gru layers is not compiled yet"
+          } else if let gru = Sema.gruBefore(layer.source, definitions) {
+            reason = (gru == layer.source ? "reads gru layer '\(gru)'" : "reads '\(layer.source)', after gru layer '\(gru)'")
+              + ": a conv1d, pad or pool between or after gru layers is not compiled yet"
           } else {
             reason = "reads '\(layer.source)', which is not the input or a conv1d, pad, pool, batchnorm or layernorm before it"
           }
@@ -422,6 +423,19 @@ public struct Sema {
         continue
       }
     }
+  }
+
+  /// The gru layer `name` is, or reads through batchnorm and layernorm layers, if any.
+  static func gruBefore(_ name: String, _ definitions: [Definition]) -> String? {
+    var at = name
+    for d in definitions.reversed() {
+      switch d {
+      case .gru(let g) where g.name == at: return at
+      case .norm(let n) where n.name == at: at = n.source
+      case .gru, .norm, .sequence, .value: continue
+      }
+    }
+    return nil
   }
 
   /// The options that say how a layer treats the steps past each sequence's end.

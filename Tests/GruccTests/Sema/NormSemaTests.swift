@@ -80,6 +80,16 @@ import Testing
     #expect(diagnostics(reread).map(\.0) == ["sequenceLayerChain"])
   }
 
+  /// A conv1d after a gru, through a norm, is refused naming the gru (not compiled yet).
+  @Test func aConvAfterAGruThroughANormNamesTheGru() {
+    let text = "model m\ninput x[3]\ngru h = x -> hidden 2, reset after, update keeps-state, bias separate\n"
+      + "layernorm l = h -> epsilon 1e-3\nconv1d c = l -> filters 2, kernel 2, padding causal\noutput y = c\n"
+    let run = InProcess.run(bytes: Array(text.utf8), tensors: nil)
+    let messages = run.diagnostics.filter { $0.severity == .error }.map(\.message.text)
+    #expect(messages.count == 1)
+    #expect(messages.first?.contains("after gru layer 'h'") == true, "\(messages)")
+  }
+
   @Test func theSourceMustBeASequence() {
     let found = diagnostics(Self.head + "let v = mean(x)\nbatchnorm n = v -> epsilon 1e-3\noutput y = n")
     #expect(found.map(\.0) == ["expectedSequence"])
