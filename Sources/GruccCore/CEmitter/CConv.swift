@@ -16,19 +16,23 @@ struct CFrontEndLayer {
     switch op.kind {
     case .conv1d(let c): return (c.kernel - 1) * c.dilation + 1
     case .pool(let p): return p.size
-    case .pad: return 0
+    case .pad, .norm: return 0
     }
   }
   var members = (window: "", out: "", seen: "")
 
-  /// Values the streaming state holds for it: its window and its latest output (a pad: none).
-  var streamValues: Int { window > 0 ? window * inChannels + outChannels : 0 }
+  /// Values the streaming state holds for it: its window and its latest output (a norm: its
+  /// output; a pad: none).
+  var streamValues: Int { window > 0 ? window * inChannels + outChannels : isNorm ? outChannels : 0 }
+
+  var isNorm: Bool { if case .norm = op.kind { return true } else { return false } }
 
   /// Multiply-adds of one output step of one sequence.
   var macsPerOutputStep: Int {
     switch op.kind {
     case .conv1d(let c): return c.filters * (inChannels / c.groups) * c.kernel
     case .pad, .pool: return 0
+    case .norm: return 2 * inChannels
     }
   }
 
@@ -37,6 +41,7 @@ struct CFrontEndLayer {
     switch op.kind {
     case .conv1d(let c): return c.filters * (inChannels / c.groups) * c.kernel + (c.bias ? c.filters : 0)
     case .pad, .pool: return 0
+    case .norm(let n): return NormOp(layer: n).parameterNames.count * inChannels
     }
   }
 }
@@ -65,6 +70,8 @@ enum CConv {
         return "\(name) has 'padding same': each output step reads steps after it"
       case .conv1d, .pool:
         zeros = 0
+      case .norm:
+        continue  // per step; a pad before it is refused above (its zeros are not zeros after it)
       }
     }
     return nil
@@ -114,6 +121,10 @@ enum CConv {
         emitPool(
           p, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
           channels: layer.inChannels, y: out, outSteps: outSteps, code: &code, w: &w)
+      case .norm(let n):
+        emitNorm(
+          n, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, channels: layer.inChannels,
+          y: out, outSteps: outSteps, code: &code, w: &w)
       }
       input = (out, "(size_t)\(outSteps) * \(layer.outChannels)", "\(layer.outChannels)", outSteps)
     }
@@ -134,6 +145,22 @@ enum CConv {
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
         w.line("if (t < \(before) || t - \(before) >= \(steps)) memset(yt, 0, sizeof(\(real)) * \(channels));")
         w.line("else memcpy(yt, \(x) + (size_t)b * \(xb) + (t - \(before)) * \(xt), sizeof(\(real)) * \(channels));")
+      }
+    }
+  }
+
+  /// A batchnorm or layernorm, one step at a time, by the kernel the per-step op calls.
+  private static func emitNorm(
+    _ n: NormLayer, name: String, iface: CInterface, x: String, xb: String, xt: String, channels: Int, y: String,
+    outSteps: String, code: inout CVectorCode, w: inout CWriter
+  ) {
+    let op = NormOp(layer: n)
+    let tensors = op.parameterNames.map { CValue.weights(iface.weight($0)) }
+    w.block("/* \(name): \(n.kind.keyword), per step */") { w in
+      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+        code.emitNorm(
+          op, operands: [.vector("(\(x) + (size_t)b * \(xb) + t * \(xt))")] + tensors,
+          dest: "(\(y) + ((size_t)b * \(outSteps) + t) * \(channels))", features: channels, rows: "1", ld: "", w: &w)
       }
     }
   }
@@ -229,6 +256,7 @@ extension CFrontEndLayer {
     case .conv1d(let c): return c.padding != .same
     case .pool(let p): return p.padding == .valid
     case .pad(_, let after): return after == 0
+    case .norm: return true
     }
   }
 
@@ -238,7 +266,7 @@ extension CFrontEndLayer {
     switch op.kind {
     case .conv1d(let c): return c.stride
     case .pool(let p): return p.stride
-    case .pad: return 1
+    case .pad, .norm: return 1
     }
   }
 }
@@ -262,6 +290,17 @@ extension CConv {
         // Its zeros are the next window's first steps: a zeroed state holds them already.
         zeros += before
         outputs[layer.node] = input
+        continue
+      case .norm(let n):
+        // Per step: no window; its output waits in the state for the layers after it.
+        let out = "s->\(layer.members.out)"
+        let op = NormOp(layer: n)
+        w.comment(["'\(layer.op.name)' (\(n.kind.keyword)): this step, normalised"])
+        code.emitNorm(
+          op, operands: [.vector(input)] + op.parameterNames.map { .weights(iface.weight($0)) }, dest: out,
+          features: channels, rows: "1", ld: "", w: &w)
+        input = out
+        outputs[layer.node] = out
         continue
       case .conv1d, .pool: break
       }
@@ -324,7 +363,7 @@ extension CConv {
             }
             w.line(p.kind == .average ? "\(out)[c] = acc / \(code.literal(Double(p.size)));" : "\(out)[c] = acc;")
           }
-        case .pad: break
+        case .pad, .norm: break
         }
       }
       zeros = 0

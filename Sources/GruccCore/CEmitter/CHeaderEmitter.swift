@@ -168,6 +168,9 @@ enum CHeaderEmitter {
           w.line("\(real) \(m.out)[\(layer.outChannels)];  /* '\(layer.op.name)': its latest output step */")
           w.line("int64_t \(m.seen);  /* '\(layer.op.name)': input steps it has taken */")
         }
+        for layer in iface.frontEnd where layer.isNorm {
+          w.line("\(real) \(layer.members.out)[\(layer.outChannels)];  /* '\(layer.op.name)': this step, normalised */")
+        }
         if !iface.frontEnd.isEmpty { w.line("int64_t input_steps;  /* steps given to step since reset */") }
         w.line("int64_t steps;  /* steps taken since reset\(iface.frontEnd.isEmpty ? "" : " by the gru layers (those that produced output)") */")
       }

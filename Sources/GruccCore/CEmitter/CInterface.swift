@@ -191,6 +191,9 @@ struct CInterface {
       let base = frontEnd[k].op.name
       frontEnd[k].members = (names.fresh(base + "_window"), names.fresh(base + "_out"), names.fresh(base + "_seen"))
     }
+    for k in frontEnd.indices where frontEnd[k].isNorm {
+      frontEnd[k].members.out = names.fresh(frontEnd[k].op.name + "_out")
+    }
   }
 
   /// Multiply-adds of one row of a (packed) linear: outputs × inputs, padding rows not counted.

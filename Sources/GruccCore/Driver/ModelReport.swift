@@ -35,6 +35,7 @@ enum ModelReport {
           case .pool(let p):
             out += ", \(p.size * layer.inChannels) \(p.kind == .average ? "additions" : "comparisons") per output step\n"
           case .pad: out += ", copies only\n"
+          case .norm: out += ", \(layer.macsPerOutputStep) multiply-adds per output step\n"
           }
           out += "      memory: \(layer.outChannels) scratch values per output step of a sequence; "
           out += layer.window > 0

@@ -5,7 +5,17 @@ enum NormReport {
   /// Where the optimised module still computes the layer, or nil when it was folded away.
   static func kept(_ n: NormOp, in optimised: Module) -> Bool {
     optimised.graph.nodes.contains { node in
-      if case .norm(let kept) = node.op { return kept.layer.name == n.layer.name } else { return false }
+      if case .norm(let kept) = node.op { return kept.layer.name == n.layer.name }
+      if case .sequenceLayer(let l) = node.op, case .norm(let kept) = l.kind { return kept.name == n.layer.name }
+      return false
+    }
+  }
+
+  /// Whether the optimised module computes the layer inside the sequence-layer chain.
+  static func inChain(_ n: NormOp, in optimised: Module) -> Bool {
+    optimised.graph.nodes.contains { node in
+      if case .sequenceLayer(let l) = node.op, case .norm(let kept) = l.kind { return kept.name == n.layer.name }
+      return false
     }
   }
 
@@ -17,9 +27,10 @@ enum NormReport {
       }
       return "folded into the input weights of the gru layers that read it (fold-batchnorm): no work per step"
     }
+    let chain = inChain(n, in: optimised) ? " (a layer of the sequence-layer chain, before the gru layers)" : ""
     switch n.kind {
-    case .batch: return "per step \(c) square roots, \(c) divisions and \(4 * c) multiplies and adds"
-    case .layer: return "per step 1 square root, \(c) divisions and \(6 * c + 1) multiplies and adds"
+    case .batch: return "per step \(c) square roots, \(c) divisions and \(4 * c) multiplies and adds" + chain
+    case .layer: return "per step 1 square root, \(c) divisions and \(6 * c + 1) multiplies and adds" + chain
     }
   }
 

@@ -12,6 +12,7 @@ public struct SequenceLayerOp: Sendable {
     switch kind {
     case .conv1d(let c): return c.bias ? ["\(name).w", "\(name).b"] : ["\(name).w"]
     case .pad, .pool: return []
+    case .norm(let n): return NormOp(layer: n).parameterNames
     }
   }
 
@@ -21,6 +22,7 @@ public struct SequenceLayerOp: Sendable {
     case .conv1d(let c): return c.geometry(inChannels: inChannels).outputSteps(steps)
     case .pad(let before, let after): return steps + before + after
     case .pool(let p): return p.outputSteps(steps)
+    case .norm: return steps
     }
   }
 
@@ -30,6 +32,7 @@ public struct SequenceLayerOp: Sendable {
     case .conv1d(let c): return c.stride == 1 && (c.padding != .valid || c.kernel == 1)
     case .pad(let before, let after): return before + after == 0
     case .pool(let p): return p.stride == 1 && (p.padding == .same || p.size == 1)
+    case .norm: return true
     }
   }
 
@@ -51,6 +54,7 @@ public struct SequenceLayerOp: Sendable {
       case .valid: return n == 1 && s == 1 ? t : "(\(t) < \(n) ? 0 : (\(t) - \(n)) / \(s) + 1)"
       case .same: return s == 1 ? t : "((\(t) + \(s - 1)) / \(s))"
       }
+    case .norm: return t
     }
   }
 
@@ -91,6 +95,8 @@ public struct SequenceLayerOp: Sendable {
         time = .fixed(out)
       }
       return [TensorType(x.dtype, [.batch, time, .fixed(x.features)])]
+    case .norm(let n):
+      return try NormOp.resultTypes(NormOp(layer: n), t)
     }
   }
 }

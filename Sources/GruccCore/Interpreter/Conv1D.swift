@@ -138,6 +138,8 @@ extension Kernels {
         throw InterpreterError(message: "pool '\(l.name)' has no output for \(steps) steps: its window is \(p.size)")
       }
       return Tensor(shape: [batch, out, channels], data: pool(x.data, batch: batch, steps: steps, channels: channels, p))
+    case .norm(let n):
+      return normalise(NormOp(layer: n), x, parameters)
     }
   }
 }

@@ -19,7 +19,8 @@
 /// Requires: shapes inferred, weights bound, GRUs not lowered. Guarantees: with `fold` (weights
 /// compiled in), no batchnorm remains after a conv1d without an activation read by it alone, nor
 /// (with f32 weights-storage) one whose only users are GRU input products; those layers' weights
-/// and biases hold the folded values.
+/// and biases hold the folded values. Every norm left inside the sequence-layer chain (conv1d,
+/// pad, pool) is a layer of the chain (`joinChain`).
 public struct FoldBatchNorm: Pass {
   public let name = "fold-batchnorm"
   /// False with `--weights external`: the blob then holds the model's own tensors, and the op stays.
@@ -37,22 +38,6 @@ public struct FoldBatchNorm: Pass {
 
     var folded = Set<Int>()
     var convs: [Int: SequenceLayerOp] = [:]
-    if !fold {
-      // Sema let the sequence-layer chain pass through a batchnorm that folds into its conv1d;
-      // the C computes the chain in one piece and has no batchnorm there.
-      for (i, node) in graph.nodes.enumerated() {
-        guard case .norm(let n) = node.op, case .sequenceLayer = graph.nodes[node.operands[0].node].op,
-          users[i].contains(where: { if case .sequenceLayer = graph.nodes[$0].op { return true } else { return false } })
-        else { continue }
-        diagnostics.error(
-          .sequenceLayerChain(
-            n.layer.name,
-            reason: "is inside the chain, where only a batchnorm folded into the conv1d before it can be, and "
-              + "'--weights external' folds nothing (compile with the weights embedded)"),
-          at: node.range)
-      }
-      return result
-    }
     if fold {
       for (i, node) in graph.nodes.enumerated() {
         guard case .norm(let n) = node.op, n.kind == .batch else { continue }
@@ -80,12 +65,41 @@ public struct FoldBatchNorm: Pass {
         folded.insert(i)
       }
     }
-    guard !folded.isEmpty else { return result }
-    result.graph = GraphRewriter.rewrite(graph, module: result) { r, index, node in
-      if let conv = convs[index] {
-        return [r.builder.add(.sequenceLayer(conv), r.mapped(node), range: node.range, hint: node.hint)]
+    if !folded.isEmpty {
+      result.graph = GraphRewriter.rewrite(graph, module: result) { r, index, node in
+        if let conv = convs[index] {
+          return [r.builder.add(.sequenceLayer(conv), r.mapped(node), range: node.range, hint: node.hint)]
+        }
+        return folded.contains(index) ? [r.map(node.operands[0])] : nil
       }
-      return folded.contains(index) ? [r.map(node.operands[0])] : nil
+    }
+    return Self.joinChain(result)
+  }
+
+  /// The norms left inside the sequence-layer chain (Sema let the chain run through a norm read
+  /// by the chain's next layer alone) become layers of the chain (`SequenceLayerKind.norm`), so
+  /// that the C computes the whole chain before the gru layers, as it computes conv1d, pad and pool.
+  /// A norm after the chain's last conv1d, pad or pool stays an op computed per step.
+  static func joinChain(_ module: Module) -> Module {
+    let graph = module.graph
+    var users = Array(repeating: [Int](), count: graph.nodes.count)
+    for (i, node) in graph.nodes.enumerated() { for v in node.operands { users[v.node].append(i) } }
+    var isOutput = Array(repeating: false, count: graph.nodes.count)
+    for o in graph.outputs { isOutput[o.value.node] = true }
+    // From the back: a norm joins when its one user is a sequence layer, or a norm that joins.
+    var joins = Array(repeating: false, count: graph.nodes.count)
+    for i in graph.nodes.indices.reversed() {
+      guard case .norm = graph.nodes[i].op, users[i].count == 1, !isOutput[i] else { continue }
+      let user = users[i][0]
+      if case .sequenceLayer = graph.nodes[user].op { joins[i] = true }
+      if case .norm = graph.nodes[user].op { joins[i] = joins[user] }
+    }
+    guard joins.contains(true) else { return module }
+    var result = module
+    result.graph = GraphRewriter.rewrite(graph, module: module) { r, index, node in
+      guard joins[index], case .norm(let n) = node.op else { return nil }
+      let layer = SequenceLayerOp(name: n.layer.name, kind: .norm(n.layer))
+      return [r.builder.add(.sequenceLayer(layer), r.mapped(node), range: node.range, hint: node.hint)]
     }
     return result
   }

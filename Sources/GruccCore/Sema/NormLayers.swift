@@ -5,7 +5,7 @@
 ///
 ///     batchnorm:  y[c] = x[c] * s[c] + (beta[c] - mean[c] * s[c]),  s[c] = gamma[c] / sqrt(variance[c] + eps)
 ///     layernorm:  y[c] = gamma[c] * (x[c] - mu) / sqrt(var + eps) + beta[c], mu and var over the step's features
-public struct NormLayer: Sendable {
+public struct NormLayer: Sendable, Equatable {
   public var kind: NormKind
   public var name: String
   public var source: String
@@ -53,30 +53,5 @@ extension Sema {
     return NormLayer(
       kind: decl.kind, name: decl.name.text, source: decl.source.text, epsilon: epsilon, scale: scale == .yes,
       center: center == .yes, range: range)
-  }
-}
-
-extension Sema {
-  /// The batchnorms that fold into the conv1d they read (one with no activation, read by the
-  /// batchnorm alone), by name: the sequence-layer chain may pass through them, because
-  /// fold-batchnorm removes them before the C computes the chain. (With `--weights external`
-  /// nothing folds; fold-batchnorm then refuses such a batchnorm, at its line.)
-  static func foldableBatchnorms(_ definitions: [Definition], uses: [String: Int]) -> [String: NormLayer] {
-    var convs: [String: Conv1DLayer] = [:]
-    var result: [String: NormLayer] = [:]
-    for d in definitions {
-      switch d {
-      case .sequence(let l):
-        if case .conv1d(let c) = l.kind { convs[l.name] = c }
-      case .norm(let n):
-        guard n.kind == .batch, let c = convs[n.source], c.activation == .identity, uses[n.source, default: 0] == 1 else {
-          continue
-        }
-        result[n.name] = n
-      case .gru, .value:
-        continue
-      }
-    }
-    return result
   }
 }

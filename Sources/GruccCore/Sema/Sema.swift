@@ -373,6 +373,8 @@ public struct Sema {
       case .pool(let p):
         if p.padding != .valid || p.stride != 1 { reason = "only a pool with 'padding valid' and stride 1 keeps each step's length" }
         shift -= p.size - 1
+      case .norm:
+        break
       }
       if let reason {
         diagnostics.error(.sequenceLayerWithLengths(layer.name, statement: layer.kind.keyword, reason: reason), at: layer.range)
@@ -387,26 +389,53 @@ public struct Sema {
         at: last.range)
       return
     }
-    // A batchnorm right after a conv1d (no activation between) folds into its weights, so the
-    // chain may go through it (NormLayers.swift): the conv1d -> batchnorm -> pad -> pool.
-    let through = Sema.foldableBatchnorms(definitions, uses: uses)
-    for (k, layer) in layers.enumerated() {
-      if let norm = through[layer.source], norm.source == chain { chain = norm.name }
-      if layer.source != chain {
-        let reason = layers.contains(where: { $0.name == layer.source }) || layer.source == input.name
-          ? "reads '\(layer.source)', which another layer of the chain reads too"
-          : "reads '\(layer.source)', which is not the input or a conv1d, pad or pool"
-        diagnostics.error(.sequenceLayerChain(layer.name, reason: reason), at: layer.range)
-        return
+    // A batchnorm or layernorm read by the chain's last layer (or the input) alone joins the chain:
+    // fold-batchnorm folds it into the conv before it or makes it a per-step layer of the chain.
+    var layerNames = Set(layers.map(\.name))
+    for d in definitions {
+      switch d {
+      case .sequence(let layer):
+        if layer.source != chain {
+          let reason: String
+          if layerNames.contains(layer.source) || layer.source == input.name {
+            reason = "reads '\(layer.source)', which another layer of the chain reads too"
+          } else if let gru = Sema.gruBefore(layer.source, definitions) {
+            reason = (gru == layer.source ? "reads gru layer '\(gru)'" : "reads '\(layer.source)', after gru layer '\(gru)'")
+              + ": a conv1d, pad or pool between or after gru layers is not compiled yet"
+          } else {
+            reason = "reads '\(layer.source)', which is not the input or a conv1d, pad, pool, batchnorm or layernorm before it"
+          }
+          diagnostics.error(.sequenceLayerChain(layer.name, reason: reason), at: layer.range)
+          return
+        }
+        if uses[chain, default: 0] > 1 {
+          diagnostics.error(
+            .sequenceLayerChain(layer.name, reason: "reads '\(chain)', which is also used elsewhere"), at: layer.range)
+          return
+        }
+        chain = layer.name
+      case .norm(let n):
+        if n.source == chain && uses[chain, default: 0] == 1 {
+          chain = n.name
+          layerNames.insert(n.name)
+        }
+      case .gru, .value:
+        continue
       }
-      if uses[chain, default: 0] > 1 {
-        diagnostics.error(
-          .sequenceLayerChain(layer.name, reason: "reads '\(chain)', which is also used elsewhere"), at: layer.range)
-        return
-      }
-      chain = layer.name
-      _ = k
     }
+  }
+
+  /// The gru layer `name` is, or reads through batchnorm and layernorm layers, if any.
+  static func gruBefore(_ name: String, _ definitions: [Definition]) -> String? {
+    var at = name
+    for d in definitions.reversed() {
+      switch d {
+      case .gru(let g) where g.name == at: return at
+      case .norm(let n) where n.name == at: at = n.source
+      case .gru, .norm, .sequence, .value: continue
+      }
+    }
+    return nil
   }
 
   /// The options that say how a layer treats the steps past each sequence's end.

@@ -66,6 +66,10 @@ public enum SequenceLayerKind: Sendable, Equatable {
   /// Zero steps before the first step and after the last (Keras ZeroPadding1D, F.pad).
   case pad(before: Int, after: Int)
   case pool(Pool1DLayer)
+  /// A batchnorm or layernorm inside the chain, unfolded: per step, so it keeps the steps and
+  /// streams without a window. Sema and IRGen know it as `Definition.norm` and `Op.norm`, the
+  /// form fold-batchnorm reads; that pass makes the ones the chain runs through this kind.
+  case norm(NormLayer)
 
   /// The statement's keyword, for messages and dumps.
   public var keyword: String {
@@ -73,6 +77,7 @@ public enum SequenceLayerKind: Sendable, Equatable {
     case .conv1d: return "conv1d"
     case .pad: return "pad"
     case .pool: return "pool"
+    case .norm(let n): return n.kind.keyword
     }
   }
 }
@@ -140,6 +145,8 @@ extension SequenceLayerKind {
       if p.stride != p.size { o.append(("stride", "\(p.stride)")) }
       if p.padding != .valid { o.append(("padding", p.padding.rawValue)) }
       return o
+    case .norm(let n):
+      return [("epsilon", "\(n.epsilon)")] + (n.scale ? [] : [("scale", "no")]) + (n.center ? [] : [("center", "no")])
     }
   }
 }

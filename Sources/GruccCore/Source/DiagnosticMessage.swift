@@ -183,7 +183,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "add 'reset before' (Cho et al., TF1 GRUCell, Keras reset_after=False), "
         + "'reset after' (PyTorch, cuDNN, Keras reset_after=True) or 'reset none'"
     case .sequenceLayerChain(let name, let reason):
-      return "'\(name)' \(reason): for now conv1d, pad and pool form one chain from the input to the layer that reads it"
+      return "'\(name)' \(reason): for now conv1d, pad and pool (and any batchnorm or layernorm among them) form one chain from the input to the layer that reads it"
     case .sequenceLayerWithLengths(let name, let statement, let reason):
       return "\(statement) '\(name)' cannot be used in a model whose input has 'lengths': \(reason)"
     case .sizeOutOfRange(let what, let v, let max): return "\(what) \(v) is out of range (1 to \(max))"

@@ -81,6 +81,8 @@ public enum ParameterSpecs {
       return specs
     case .pad, .pool:
       return []
+    case .norm(let n):
+      return NormOp(layer: n).parameterSpecs(channels: inputFeatures)
     }
   }
 

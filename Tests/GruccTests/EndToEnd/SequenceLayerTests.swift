@@ -119,6 +119,50 @@ import Testing
         .sequence(.pool(RefPool(name: "p", source: "x", kind: .max, size: 4, stride: 1, padding: .same))),
         .gru(gru("p", 3)), .output("y", .name("h")),
       ]),
+    // Norms inside the chain, unfolded: a layernorm between a conv and a pool, a batchnorm before
+    // a conv (which never folds: the conv's zero padding would read its shift), a batchnorm after
+    // a conv's relu (no fold) before the pad and pool, a layernorm first with fixed steps.
+    RefModel(
+      name: "conv_layernorm_pool", precision: .f32, features: 3,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 4, kernel: 3, padding: .causal)),
+        .norm(RefNorm(kind: .layer, name: "l", source: "c", epsilon: 1e-3)),
+        .sequence(.pool(RefPool(name: "p", source: "l", kind: .average, size: 2, stride: 1))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("s", .state("h")),
+      ]),
+    RefModel(
+      name: "batchnorm_conv_lengths", precision: .f64, features: 3, lengths: "len",
+      statements: [
+        .norm(RefNorm(kind: .batch, name: "n", source: "x", epsilon: 1e-3)),
+        .conv1d(RefConv(name: "c", source: "n", filters: 4, kernel: 3, dilation: 2, padding: .causal, activation: .tanh)),
+        .gru(gru("c", 3)), .output("y", .name("h")), .output("m", .reduce(.mean, .name("h"))),
+      ]),
+    RefModel(
+      name: "conv_relu_batchnorm_pad_pool", precision: .f32, features: 2,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 5, kernel: 4, padding: .causal, activation: .relu)),
+        .norm(RefNorm(kind: .batch, name: "n", source: "c", epsilon: 1e-3, center: false)),
+        .sequence(.pad(name: "z", source: "n", before: 2, after: 0)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .average, size: 3, stride: 1))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("s", .state("h")),
+      ]),
+    RefModel(
+      name: "layernorm_pool_stride2_fixed", precision: .f64, features: 3, steps: 10, layout: .timeMajor,
+      statements: [
+        .norm(RefNorm(kind: .layer, name: "l", source: "x", epsilon: 1e-5, scale: false)),
+        .norm(RefNorm(kind: .batch, name: "n", source: "l", epsilon: 1e-3)),
+        .sequence(.pool(RefPool(name: "p", source: "n", kind: .max, size: 2, stride: 2))),
+        .gru(gru("p", 3)), .output("y", .name("h")), .output("pooled", .name("p")),
+      ]),
+    // A pad's zeros normalised by the layernorm after it are not zeros: whole sequence only.
+    RefModel(
+      name: "pad_layernorm_pool", precision: .f64, features: 3,
+      statements: [
+        .sequence(.pad(name: "z", source: "x", before: 1, after: 0)),
+        .norm(RefNorm(kind: .layer, name: "l", source: "z", epsilon: 1e-3)),
+        .sequence(.pool(RefPool(name: "p", source: "l", kind: .average, size: 2, stride: 1))),
+        .gru(gru("p", 3)), .output("y", .name("h")),
+      ]),
   ]
 
   static let names = models.map(\.name)
@@ -140,6 +184,10 @@ import Testing
       }
     }
     lines += ["init seed \(seed)", "init * uniform(-0.6, 0.6)"]
+    // A norm's variance must be positive, and its gamma away from 0 to keep the steps apart.
+    let norms = m.statements.compactMap { s -> RefNorm? in if case .norm(let n) = s { return n } else { return nil } }
+    if norms.contains(where: { $0.kind == .batch }) { lines.append("init *.variance uniform(0.3, 1.6)") }
+    if norms.contains(where: \.scale) { lines.append("init *.gamma uniform(0.5, 1.5)") }
     return lines.joined(separator: "\n") + "\n"
   }
 
@@ -218,7 +266,8 @@ import Testing
   /// The models whose sequence layers read no step ahead, and the steps each streams over.
   static let streamed = [
     "conv_causal", "conv_valid_dilation2", "conv_depthwise_no_bias", "conv_groups_stride2", "conv_conv_gru",
-    "conv_fixed_steps", "conv_pad_pool", "pad_pool_conv_valid", "conv_pad_pool_lengths",
+    "conv_fixed_steps", "conv_pad_pool", "pad_pool_conv_valid", "conv_pad_pool_lengths", "conv_layernorm_pool",
+    "batchnorm_conv_lengths", "conv_relu_batchnorm_pad_pool", "layernorm_pool_stride2_fixed",
   ]
 
   /// The others, and what the header says about each.
@@ -227,6 +276,7 @@ import Testing
     ("conv_same_odd", "'c' has 'padding same'"),
     ("pad_after_max_pool", "'z' pads after the last step, which a stream never reaches"),
     ("pool_same_average", "'p' has 'padding same'"),
+    ("pad_layernorm_pool", "'z' puts 1 zero steps before the first"),
   ]
 
   /// `_step` over a sequence, keeping the steps that return OK, equals `_run` bit for bit: every

@@ -60,8 +60,8 @@ import Testing
         .sequence(.conv(RefConv(name: "c", source: "x", filters: 3, kernel: 3, padding: .same, activation: .relu))), bn("n", "c"),
         .gru(gru("h", "n", 3)), .output("y", .name("h")),
       ]), 0),
-    // The issue's stack: conv1d -> batchnorm -> pad -> pool -> gru; the chain goes through the
-    // batchnorm because it folds into the conv. With lengths too (causal, stride 1, the pad's
+    // The issue's stack: conv1d -> batchnorm -> pad -> pool -> gru; the batchnorm folds into the
+    // conv, or (--weights external) stays a per-step layer of the chain. With lengths too (causal, stride 1, the pad's
     // steps taken back by the pool).
     (RefModel(
       name: "issue_stack", precision: .f32, features: 2,
@@ -131,8 +131,13 @@ import Testing
     return (try run(pipeline.prefix(through: "bind-weights")!), try run(pipeline))
   }
 
+  /// Batchnorm ops, and batchnorm layers of the sequence-layer chain.
   private static func batchnorms(_ m: Module) -> Int {
-    m.graph.nodes.filter { if case .norm(let n) = $0.op { return n.kind == .batch } else { return false } }.count
+    m.graph.nodes.filter {
+      if case .norm(let n) = $0.op { return n.kind == .batch }
+      if case .sequenceLayer(let l) = $0.op, case .norm(let n) = l.kind { return n.kind == .batch }
+      return false
+    }.count
   }
 
   @Test(arguments: names)
@@ -144,20 +149,9 @@ import Testing
     let path = dir.appendingPathComponent("\(name).gru").path
     try Self.text(model, seed: UInt64(index) + 11).write(toFile: path, atomically: false, encoding: .utf8)
     let folded = try Self.modules(path, fold: true)
-    if name.hasPrefix("issue_stack") {
-      // Unfolded, the batchnorm inside the chain is refused at its line; folded, it is gone.
-      let source = SourceFile(path: path, bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
-      let front = Compiler.frontEnd(source)
-      var diagnostics = DiagnosticEngine()
-      let refused = PassPipeline.standard(weights: Compiler.weightSource(for: front.model!, file: nil), foldBatchNorm: false)
-        .run(front.module!, diagnostics: &diagnostics)
-      if case .success = refused { Issue.record("\(name): an unfolded batchnorm inside the chain was accepted") }
-      #expect(diagnostics.diagnostics.map(\.range.start.line) == [5])
-    }
-    let inChain = name.hasPrefix("issue_stack")
-    let unfolded = try Self.modules(path, fold: inChain)
+    let unfolded = try Self.modules(path, fold: false)
     #expect(Self.batchnorms(folded.optimised) == kept, "\(name) keeps \(Self.batchnorms(folded.optimised)) batchnorms")
-    #expect(inChain || Self.batchnorms(unfolded.optimised) == model.statements.filter {
+    #expect(Self.batchnorms(unfolded.optimised) == model.statements.filter {
       if case .norm = $0 { return true } else { return false }
     }.count)
     let weights = Dictionary(uniqueKeysWithValues: folded.bound.parameters.map { ($0.name, $0.values) })
@@ -193,9 +187,8 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("\(name).gru").path
     try Self.text(model, seed: UInt64(index) + 11).write(toFile: path, atomically: false, encoding: .utf8)
-    // Inside the conv chain the batchnorm must fold, which --weights external does not do.
-    let inChain = name.hasPrefix("issue_stack")
-    for external in inChain ? [false] : [false, true] {
+    // With --weights external nothing folds: inside the conv chain the batchnorm is a layer of it.
+    for external in [false, true] {
       var check = DifferentialCheck(
         modelPath: path, model: model, cases: EndToEnd.cases(for: model, seed: UInt64(index) + 900))
       check.externalWeights = external
@@ -204,6 +197,28 @@ import Testing
       if !external { #expect(table.maxError("C-interpreter") == 0, "\(name): \(table.summary)") }
       print("e2e fold-batchnorm \(name)\(external ? " --weights external" : ""): \(table.summary)")
     }
+  }
+
+  /// `grucc check` says whether a batchnorm was folded or is computed as a layer of the chain:
+  /// after a conv's relu it cannot fold, right after a plain conv it does.
+  @Test(arguments: [("activation relu", true), ("padding causal", false)])
+  func checkSaysWhetherAChainBatchnormIsComputed(option: String, computed: Bool) throws {
+    let text = "model m\ninput x[2]\nconv1d c = x -> filters 3, kernel 2, padding causal" + (option.hasPrefix("activation") ? ", \(option)" : "")
+      + "\nbatchnorm n = c -> epsilon 1e-3\npad z = n -> before 2\npool p = z -> average 3, stride 1\n"
+      + "gru h = p -> hidden 2, reset after, update keeps-state, bias separate\noutput y = state(h)\n"
+      + "init seed 3\ninit * uniform(-0.5, 0.5)\ninit *.variance uniform(0.5, 1.5)\n"
+    let dir = try EndToEnd.temporaryDirectory("fold-check")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("m.gru").path
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    let (bound, optimised) = try Self.modules(path, fold: true)
+    let node = try #require(bound.graph.nodes.first { if case .norm = $0.op { return true } else { return false } })
+    guard case .norm(let n) = node.op else { return }
+    #expect(NormReport.kept(n, in: optimised) == computed)
+    #expect(NormReport.inChain(n, in: optimised) == computed)
+    let cost = NormReport.cost(n, channels: 3, source: bound.graph.nodes[node.operands[0].node].op, optimised: optimised)
+    #expect(cost.contains("sequence-layer chain") == computed, "\(cost)")
+    #expect(cost.contains("folded into the weights and bias of conv1d 'c'") == !computed, "\(cost)")
   }
 
   /// Where the weights are placeholders (`grucc check`), the fold keeps the shapes.

@@ -54,6 +54,42 @@ import Testing
     #expect(diagnostics(Self.head + "layernorm x = x -> epsilon 1e-3\noutput y = x").map(\.0) == ["duplicateName"])
   }
 
+  /// A norm inside the conv1d, pad and pool chain, unfolded, is accepted (it was refused while
+  /// the C front end had no norm), and with `--weights external` (no fold) it becomes a layer of
+  /// the chain; a norm whose source another layer reads too still ends the chain.
+  @Test(arguments: [
+    "conv1d c = x -> filters 4, kernel 3, padding causal\nlayernorm l = c -> epsilon 1e-3\npool p = l -> average 2, stride 1\n",
+    "batchnorm n = x -> epsilon 1e-3\nconv1d c = n -> filters 4, kernel 3, padding causal\npool p = c -> max 1\n",
+    "conv1d c = x -> filters 4, kernel 3, padding causal\nbatchnorm n = c -> epsilon 1e-3\npad z = n -> before 2\npool p = z -> average 3, stride 1\n",
+  ])
+  func aNormInsideTheChainIsALayerOfIt(chain: String) throws {
+    let text = "model m\ninput x[3]\n" + chain + "gru h = p -> hidden 2, reset after, update keeps-state, bias separate\noutput y = h\n"
+    #expect(diagnostics(text).isEmpty, "\(diagnostics(text))")
+    let front = Compiler.frontEnd(SourceFile(path: "m.gru", bytes: Array(text.utf8)))
+    let model = try #require(front.model, "\(front.diagnostics.diagnostics)")
+    var found = DiagnosticEngine()
+    let pipeline = PassPipeline.standard(weights: Compiler.weightSource(for: model, file: nil), foldBatchNorm: false)
+    guard case .success(let module) = pipeline.run(front.module!, diagnostics: &found) else {
+      Issue.record("unfolded, the pipeline failed: \(found.diagnostics)")
+      return
+    }
+    let inChain = module.graph.nodes.filter { if case .sequenceLayer(let l) = $0.op, case .norm = l.kind { return true } else { return false } }
+    #expect(inChain.count == 1)
+    let reread = "model m\ninput x[3]\nconv1d c = x -> filters 4, kernel 3, padding causal\nlayernorm l = c -> epsilon 1e-3\n"
+      + "pool p = l -> max 2\ngru h = p -> hidden 2, reset after, update keeps-state, bias separate\noutput y = h\noutput z = c\n"
+    #expect(diagnostics(reread).map(\.0) == ["sequenceLayerChain"])
+  }
+
+  /// A conv1d after a gru, through a norm, is refused naming the gru (not compiled yet).
+  @Test func aConvAfterAGruThroughANormNamesTheGru() {
+    let text = "model m\ninput x[3]\ngru h = x -> hidden 2, reset after, update keeps-state, bias separate\n"
+      + "layernorm l = h -> epsilon 1e-3\nconv1d c = l -> filters 2, kernel 2, padding causal\noutput y = c\n"
+    let run = InProcess.run(bytes: Array(text.utf8), tensors: nil)
+    let messages = run.diagnostics.filter { $0.severity == .error }.map(\.message.text)
+    #expect(messages.count == 1)
+    #expect(messages.first?.contains("after gru layer 'h'") == true, "\(messages)")
+  }
+
   @Test func theSourceMustBeASequence() {
     let found = diagnostics(Self.head + "let v = mean(x)\nbatchnorm n = v -> epsilon 1e-3\noutput y = n")
     #expect(found.map(\.0) == ["expectedSequence"])
