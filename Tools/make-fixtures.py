@@ -1718,7 +1718,8 @@ def main():
     skip_tf = "--skip-tf2onnx" in sys.argv[1:]
     OUT.mkdir(parents=True, exist_ok=True)
     for d in OUT.iterdir():
-        if d.is_dir() and not d.name.startswith("tf2onnx_"):
+        # tf2onnx_* come from the second venv, onnx_crnn_* from Tools/make-crnn-onnx-fixtures.py
+        if d.is_dir() and not d.name.startswith(("tf2onnx_", "onnx_crnn_")):
             shutil.rmtree(d)
     pytorch_cases()
     keras_cases()
@@ -1732,7 +1733,8 @@ def main():
         meta = json.loads((d / "case.json").read_text())
         rows.append(f"| `{d.name}` | {meta['description']} | {meta['reference']} |")
     order = [r[0] for r in SUMMARY]
-    rows.sort(key=lambda r: order.index(r.split("`")[1]))
+    # cases written by another script keep their names' order, after these
+    rows.sort(key=lambda r: (order.index(r.split("`")[1]) if r.split("`")[1] in order else len(order), r))
     (OUT / "README.md").write_text(README_HEAD + "\n".join(rows) + "\n")
 
     print(f"\n{V_TORCH}, {V_KERAS}, {V_ONNX}, {V_ORT}, numpy {np.__version__}, "
