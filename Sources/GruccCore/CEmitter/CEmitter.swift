@@ -24,7 +24,7 @@ public enum CEmitter {
     }
     functions.section("whole sequences")
     CSequenceEmitter.emit(iface: iface, steps: steps, code: &code, w: &functions)
-    emitRunBatch(iface, &functions)
+    emitRunBatch(iface, code: &code, &functions)
     functions.block("int \(n.global("run"))(\(CHeaderEmitter.runParameters(iface).joined(separator: ", ")))") { w in
       var args = iface.externalWeights ? ["weights", "x", "1", "T"] : ["x", "1", "T"]
       if iface.lengths != nil { args.append("NULL") }
@@ -92,7 +92,7 @@ public enum CEmitter {
     ]
   }
 
-  private static func emitRunBatch(_ iface: CInterface, _ w: inout CWriter) {
+  private static func emitRunBatch(_ iface: CInterface, code: inout CVectorCode, _ w: inout CWriter) {
     let n = iface.names
     let module = iface.module
     let batchMajor = module.layout == .batchMajor
@@ -108,18 +108,28 @@ public enum CEmitter {
         w.line("if (lengths) for (int b = 0; b < B; b++) if (lengths[b] < 0 || lengths[b] > T) return \(n.constant("error_argument"));")
       }
       // The whole batch at once: x is [B, T, F] or [T, B, F], so a sequence and a step are strided.
-      var args = ["(size_t)B"] + iface.weightArgument + ["x"]
-      args += batchMajor ? ["(size_t)T * \(inputSize)", "\(inputSize)"] : ["\(inputSize)", "(size_t)B * \(inputSize)"]
-      args += ["(size_t)T", iface.lengths != nil ? "lengths" : "NULL"]
+      let xStrides = batchMajor ? ["(size_t)T * \(inputSize)", "\(inputSize)"] : ["\(inputSize)", "(size_t)B * \(inputSize)"]
+      var args = ["(size_t)B"] + iface.weightArgument
+      // With sequence layers (conv1d), they run first, and the rest runs on their output (T' steps).
+      var steps = "T"
+      if iface.frontEnd.isEmpty {
+        args += ["x"] + xStrides + ["(size_t)T"]
+      } else {
+        CConv.emitFrontEnd(iface, xb: xStrides[0], xt: xStrides[1], code: &code, &w)
+        w.line("if (fe_T < 1) return \(n.constant("error_argument"));  /* too few steps for a layer's kernel */")
+        args += ["fe_x", "fe_T * \(iface.frontEnd.last!.outChannels)", "\(iface.frontEnd.last!.outChannels)", "fe_T"]
+        steps = "fe_T"
+      }
+      args += [iface.lengths != nil ? "lengths" : "NULL"]
       args += iface.initialStates.map { iface.names.parameter($0.name) }
       for o in iface.outputs {
         let p = iface.names.parameter(o.name)
         args.append(p)
         if o.isSequence {
-          args += batchMajor ? ["(size_t)T * \(o.features)", "\(o.features)"] : ["\(o.features)", "(size_t)B * \(o.features)"]
+          args += batchMajor ? ["(size_t)\(steps) * \(o.features)", "\(o.features)"] : ["\(o.features)", "(size_t)B * \(o.features)"]
         }
       }
-      args.append("scratch")
+      args.append(iface.frontEnd.isEmpty ? "scratch" : "fe_scratch")
       w.line("\(n.global("sequence"))(\(args.joined(separator: ", ")));")
       w.line("return \(n.constant("ok"));")
     }

@@ -78,6 +78,12 @@ enum CHeaderEmitter {
     } else {
       define("weight_bytes", String(iface.weightBytes), "size of the constant weight arrays")
     }
+    if !iface.frontEnd.isEmpty {
+      // A conv1d's stride or valid padding changes the number of steps the rest of the model sees.
+      define(
+        "sequence_steps", CConv.steps(iface.frontEnd, "(T)").last!,
+        "steps of each sequence output (and of what the gru layers read) for T input steps", parameters: "(T)")
+    }
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {
       define("macs_per_sequence", String(iface.macsPerSequence), "multiply-adds once per sequence (heads)")
@@ -97,6 +103,9 @@ enum CHeaderEmitter {
     define("ok", "0", "success")
     define("error_argument", "(-1)", "a NULL pointer, B < 1, T < 1, a bad T or length")
     if module.steps != nil { define("error_steps", "(-2)", "streamed past the fixed number of steps") }
+    if !iface.frontEnd.isEmpty && iface.streamBlocker == nil {
+      define("no_output", "1", "step took x, but a stride or a window not yet full left no step for the gru layers")
+    }
     if iface.externalWeights {
       define("error_weights", "(-3)", "a weights blob that is not this model's, or damaged")
       w.section("weights")
@@ -122,7 +131,7 @@ enum CHeaderEmitter {
         "Not available for this model: \(blocker).",
         "Using \(n.global("step")) (or reset, set_state, get_state, read) is a compile-time error.",
       ])
-      let reason = "\(n.symbol)_cannot_stream_a_reverse_pass"
+      let reason = n.global(iface.streamBlockerMarker)
       for f in ["step", "reset", "set_state", "get_state", "read"] {
         w.line("#define \(n.global(f))(...) \(reason)")
       }
@@ -153,7 +162,14 @@ enum CHeaderEmitter {
         for r in iface.reductions {
           w.line("\(real) \(CStreamEmitter.accumulator(r, graph: module.graph))[\(r.features)];  /* running \(r.kind.rawValue) over the steps */")
         }
-        w.line("int64_t steps;  /* steps taken since reset */")
+        for layer in iface.frontEnd where layer.window > 0 {
+          let m = layer.members
+          w.line("\(real) \(m.window)[\(layer.window * layer.inChannels)];  /* '\(layer.op.name)': its last \(layer.window) input steps, oldest first */")
+          w.line("\(real) \(m.out)[\(layer.outChannels)];  /* '\(layer.op.name)': its latest output step */")
+          w.line("int64_t \(m.seen);  /* '\(layer.op.name)': input steps it has taken */")
+        }
+        if !iface.frontEnd.isEmpty { w.line("int64_t input_steps;  /* steps given to step since reset */") }
+        w.line("int64_t steps;  /* steps taken since reset\(iface.frontEnd.isEmpty ? "" : " by the gru layers (those that produced output)") */")
       }
       define("state_bytes", "(sizeof(\(n.symbol)_state))", "size of the streaming state")
       define("state_init", "{0}", "static initialiser: a zeroed state, as reset makes it")
@@ -170,7 +186,14 @@ enum CHeaderEmitter {
       w.comment([
         "Advances one step: x holds \(n.constant("input_size")) values"
           + (sequenceOutputs.isEmpty ? "." : "; writes this step of \(sequenceOutputs.joined(separator: ", ")).")
-      ] + ["Returns \(n.constant("error_argument")) for a NULL pointer\(module.steps != nil ? ", \(n.constant("error_steps")) after \(n.constant("steps")) steps" : "")."])
+      ] + ["Returns \(n.constant("error_argument")) for a NULL pointer\(module.steps != nil ? ", \(n.constant("error_steps")) after \(n.constant("steps")) steps" : "")."]
+        + (iface.frontEnd.isEmpty ? [] : [
+          "The sequence layers (conv1d, pad, pool) keep their last input steps in the state and give the gru",
+          "layers a step only when a window is full and its stride says so: step then returns \(n.constant("ok")) and",
+          "writes the outputs; otherwise it returns \(n.constant("no_output")), writes nothing, and the gru layers do",
+          "not advance. Over a whole sequence, the steps that return \(n.constant("ok")) are \(n.constant("sequence_steps"))(T),",
+          "equal to run_batch's, bit for bit. set_state and get_state do not touch the sequence layers' steps.",
+        ]))
       w.line("int \(n.global("step"))(\(stepParameters(iface).joined(separator: ", ")));")
       let vectorOutputs = iface.outputs.filter { !$0.isSequence }
       if !vectorOutputs.isEmpty {

@@ -40,8 +40,12 @@ struct CInterface {
   let outputs: [COutput]
   let scans: [CScanInfo]
   let reductions: [CReduction]
+  /// The sequence layers (conv1d) computed before the rest of the model, in order (CConv.swift).
+  let frontEnd: [CFrontEndLayer]
   /// Why the model cannot be run one step at a time, or nil if it can.
   let streamBlocker: String?
+  /// The identifier the header's refusing macros expand to, naming the reason.
+  let streamBlockerMarker: String
   /// Multiply-adds of one time step (the per-step products and the recurrence).
   let macsPerStep: Int
   /// Multiply-adds done once per sequence, after the time loop (heads on reduced values).
@@ -59,6 +63,7 @@ struct CInterface {
     var initial: [(String, Int)] = []
     var scans: [CScanInfo] = []
     var reductions: [CReduction] = []
+    var frontEnd: [CFrontEndLayer] = []
     var blocker: String?
     var perStep = 0
     var perSequence = 0
@@ -80,6 +85,11 @@ struct CInterface {
         if blocker == nil {
           blocker = "'\(node.hint ?? "a layer")' reads its sequence backwards, so each output depends on steps not yet seen"
         }
+      case .sequenceLayer(let l):
+        let layer = CFrontEndLayer(
+          node: i, op: l, inChannels: graph.type(of: node.operands[0])?.features ?? 0, outChannels: type?.features ?? 0)
+        frontEnd.append(layer)
+        perStep += layer.macsPerOutputStep
       case .reduce(let r):
         reductions.append(CReduction(node: i, kind: r, features: type?.features ?? 0))
       case .linear, .packedLinear:
@@ -95,10 +105,19 @@ struct CInterface {
     self.input = input
     self.lengths = lengths
     self.initialStates = initial
-    CInterface.assignMembers(&scans, &reductions, graph: graph)
+    // The sequence layers stream when none reads a step ahead (CConv.streamProblem); a reverse
+    // pass found above is the reason given first.
+    var marker = "cannot_stream_a_reverse_pass"
+    if blocker == nil, let problem = CConv.streamProblem(frontEnd) {
+      blocker = problem
+      marker = "cannot_stream_a_layer_that_reads_ahead"
+    }
+    CInterface.assignMembers(&scans, &reductions, &frontEnd, graph: graph)
     self.scans = scans
     self.reductions = reductions
+    self.frontEnd = frontEnd
     self.streamBlocker = blocker
+    self.streamBlockerMarker = marker
     self.macsPerStep = perStep
     self.macsPerSequence = perSequence
     let outputs = graph.outputs.map { o in
@@ -146,14 +165,19 @@ struct CInterface {
   /// Scratch values for B sequences of T steps, as a C expression of the macro's B and T.
   var scratchSizeExpression: String {
     let s = plan.sequence
-    let steps = s.chunkSteps.map { "((T) < \($0) ? (T) : \($0))" } ?? "(T)"
-    return "((size_t)(B) * ((size_t)\(steps) * \(s.perStep) + \(s.perSequence)))"
+    // With sequence layers, their outputs first, then the rest of the model's for T' steps.
+    let t = frontEnd.isEmpty ? "(T)" : CConv.steps(frontEnd, "(T)").last!
+    let steps = s.chunkSteps.map { "(\(t) < \($0) ? \(t) : \($0))" } ?? t
+    let front = frontEnd.isEmpty ? "" : CConv.scratchPerSequence(frontEnd, "(T)") + " + "
+    return "((size_t)(B) * (\(front)(size_t)\(steps) * \(s.perStep) + \(s.perSequence)))"
   }
 
   /// Names the state struct's members after the layers and reductions, made unique: a layer may be
   /// called `int`, `steps` (the struct's step counter) or `m_acc` (next to the accumulator of `m`).
-  private static func assignMembers(_ scans: inout [CScanInfo], _ reductions: inout [CReduction], graph: Graph) {
-    var names = LocalNames(reserved: ["steps", "work"])
+  private static func assignMembers(
+    _ scans: inout [CScanInfo], _ reductions: inout [CReduction], _ frontEnd: inout [CFrontEndLayer], graph: Graph
+  ) {
+    var names = LocalNames(reserved: ["steps", "work", "input_steps"])
     for k in scans.indices {
       let base = scans[k].name
       scans[k].members = scans[k].stateSizes.count == 1
@@ -162,6 +186,10 @@ struct CInterface {
     for k in reductions.indices {
       let node = reductions[k].node
       reductions[k].member = names.fresh((graph.nodes[node].hint ?? "reduce\(node)") + "_acc")
+    }
+    for k in frontEnd.indices where frontEnd[k].window > 0 {
+      let base = frontEnd[k].op.name
+      frontEnd[k].members = (names.fresh(base + "_window"), names.fresh(base + "_out"), names.fresh(base + "_seen"))
     }
   }
 
@@ -179,7 +207,7 @@ struct CInterface {
     case .argument, .parameter, .zeros, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask,
       .hold, .reverseTime, .fused:
       return 0
-    case .gru, .dense, .scan, .gradient:
+    case .gru, .dense, .sequenceLayer, .scan, .gradient:
       // Lowered before the C backend (gru, dense), counted through their bodies (scan), or
       // never compiled to C (gradient): counting them here would be a mistake.
       preconditionFailure("'\(node.op.mnemonic)' has no multiply-add count of its own")

@@ -272,6 +272,9 @@ enum CSequenceEmitter {
       if t.isSequence { return [.sequence(pointer: "x", stride: "x_t", element: "x_b", local: false)] }
       if t.dtype == .i32 { return [.lengths] }
       return [.vector(iface.names.parameter(name))]
+    case .sequenceLayer:
+      // Computed by run_batch before this function (CConv): x is the last one's output.
+      return [.sequence(pointer: "x", stride: "x_t", element: "x_b", local: false)]
     case .parameter(let name):
       return [.weights(iface.weight(name))]
     case .zeros:

@@ -24,9 +24,11 @@ enum CStreamEmitter {
       let pointers = ["s", "x"] + sequenceOutputs.map { iface.names.parameter($0.name) }
       w.line("if (\(pointers.map { "!\($0)" }.joined(separator: " || "))) return \(names.constant("error_argument"));")
       CWeights.emitBlobCheck(iface, &w)
+      // With sequence layers, the fixed number of steps is the input's; the gru layers' is T'.
       if let fixedSteps {
-        w.line("if (s->steps >= \(fixedSteps)) return \(names.constant("error_steps"));")
+        w.line("if (s->\(iface.frontEnd.isEmpty ? "steps" : "input_steps") >= \(fixedSteps)) return \(names.constant("error_steps"));")
       }
+      let frontEnd = iface.frontEnd.isEmpty ? [:] : CConv.emitStream(iface, code: &code, &w)
       for (i, node) in graph.nodes.enumerated() {
         let operands = node.operands.map { values[$0.node][$0.result] }
         let type = node.types[0]
@@ -91,6 +93,8 @@ enum CStreamEmitter {
           w.line("\(real) *\(name) = s->work + \(iface.plan.stream.step[i]![0]);  /* \(features) values */")
           w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
           values[i] = [.vector(name)]
+        case .sequenceLayer:
+          values[i] = [.vector(frontEnd[i]!)]
         case .gru, .dense, .gradient:
           preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
@@ -155,7 +159,7 @@ enum CStreamEmitter {
           values[i] = [.vector(name)]
         case .slice(let start, _):
           values[i] = [.vector("(\(operands[0].pointer) + \(start))")]
-        case .argument, .gru, .dense, .linearUnshared, .mask, .hold, .reverseTime, .gradient:
+        case .argument, .gru, .dense, .sequenceLayer, .linearUnshared, .mask, .hold, .reverseTime, .gradient:
           // Vector outputs read the input only through scans and reductions (the state), never
           // directly; high-level and gradient ops never reach the C backend.
           preconditionFailure("'\(node.op.mnemonic)' cannot feed a vector output read from the stream state")

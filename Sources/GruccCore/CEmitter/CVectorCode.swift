@@ -81,7 +81,7 @@ struct CVectorCode {
     case .mul: return "\(a[0]) * \(a[1])"
     case .scale(let f): return "\(a[0]) * \(literal(f))"
     case .blend: return "\(a[0]) * \(a[1]) + (\(literal(1)) - \(a[0])) * \(a[2])"
-    case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
       .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return nil
     }
@@ -234,7 +234,7 @@ struct CVectorCode {
       } else {
         loop(&w) { w in w.line("\(target()) = \(e);") }
       }
-    case .argument, .parameter, .slice, .gru, .dense, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime,
+    case .argument, .parameter, .slice, .gru, .dense, .sequenceLayer, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime,
       .gradient:
       // Views, high-level ops and time-axis ops: the function emitters handle these themselves.
       preconditionFailure("op '\(node.op.mnemonic)' is not a vector op")

@@ -22,6 +22,7 @@ extension Driver {
       let module = try optimise(front, through: after, printAfterAll: options.printIRAfterAll)
       try deliver(IRPrinter.print(module), to: output, input: input)
     case .gradientIR?:
+      try refuseUntrainable(front)
       let module = try optimise(front, through: "lower-dense")
       let gradient: Module
       do throws(PipelineFailure) {

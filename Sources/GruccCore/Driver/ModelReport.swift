@@ -24,6 +24,26 @@ enum ModelReport {
         let specs = ParameterSpecs.required(by: node, in: graph)
         out += "  dense '\(d.name)': \(x?.description ?? "?") -> \(types); \(count(specs)) parameters\n"
         out += tensors(specs)
+      case .sequenceLayer(let l):
+        let x = graph.type(of: node.operands[0])
+        let specs = ParameterSpecs.required(by: node, in: graph)
+        out += "  \(l.kind.keyword) \(l.name): \(l.kind.optionsText)\n"
+        out += "      \(x?.description ?? "?") -> \(types); \(count(specs)) parameters"
+        if let layer = iface.frontEnd.first(where: { $0.op.name == l.name }) {
+          switch l.kind {
+          case .conv1d: out += ", \(layer.macsPerOutputStep) multiply-adds per output step\n"
+          case .pool(let p):
+            out += ", \(p.size * layer.inChannels) \(p.kind == .average ? "additions" : "comparisons") per output step\n"
+          case .pad: out += ", copies only\n"
+          }
+          out += "      memory: \(layer.outChannels) scratch values per output step of a sequence; "
+          out += layer.window > 0
+            ? "streaming keeps its last \(layer.window) input steps, \(layer.streamValues) values (\(layer.streamValues * iface.elementBytes) bytes) in the state\n"
+            : "nothing in the streaming state\n"
+        } else {
+          out += "\n"
+        }
+        if !specs.isEmpty { out += tensors(specs) }
       default:
         break
       }
@@ -34,7 +54,14 @@ enum ModelReport {
     let bytes = iface.elementBytes
     out += "parameters: \(iface.parameterCount) (\(iface.parameterCount * bytes) bytes of \(real)"
     out += ")\n"
-    out += "state: \(iface.stateSize) values (\(iface.stateSize * bytes) bytes) per stream or sequence\n"
+    out += "state: \(iface.stateSize) values (\(iface.stateSize * bytes) bytes) per stream or sequence"
+    let windows = iface.frontEnd.reduce(0) { $0 + $1.streamValues }
+    out += windows > 0 ? ", plus \(windows) values (\(windows * bytes) bytes) of the sequence layers' windows per stream\n" : "\n"
+    if !iface.frontEnd.isEmpty {
+      let perStep = iface.frontEnd.reduce(0) { $0 + $1.outChannels }
+      out += "scratch of the sequence layers: \(perStep) values (\(perStep * bytes) bytes) per step of their outputs, "
+        + "for all the steps of a sequence (SCRATCH_SIZE counts them)\n"
+    }
     let plan = iface.plan.sequence
     out += "scratch: \(plan.perStep) values (\(plan.perStep * bytes) bytes) per step of a sequence, "
       + "plus \(plan.perSequence) (\(plan.perSequence * bytes) bytes) per sequence; "
@@ -87,6 +114,17 @@ enum ModelReport {
         layers.append(.object([
           ("kind", .string("dense")), ("name", .string(d.name)), ("parameters", .int(count(specs))),
           ("tensors", tensorList(specs)),
+        ]))
+      case .sequenceLayer(let l):
+        let specs = ParameterSpecs.required(by: node, in: graph)
+        let layer = iface.frontEnd.first { $0.op.name == l.name }
+        layers.append(.object([
+          ("kind", .string(l.kind.keyword)), ("name", .string(l.name)),
+          ("description", .string("\(l.kind.keyword) \(l.name): \(l.kind.optionsText)")),
+          ("parameters", .int(count(specs))), ("tensors", tensorList(specs)),
+          ("macs_per_output_step", .int(layer?.macsPerOutputStep ?? 0)),
+          ("scratch_values_per_output_step", .int(layer?.outChannels ?? 0)),
+          ("window_steps", .int(layer?.window ?? 0)), ("state_values", .int(layer?.streamValues ?? 0)),
         ]))
       default:
         break

@@ -8,6 +8,7 @@ extension Driver {
   mutating func train(_ options: TrainOptions, gradient: any LossGradient) throws(DriverError) {
     let front = try frontEnd(options.model)
     guard let model = front.model else { throw .reported }
+    try refuseUntrainable(front)
     guard let weightsPath = trainedWeightsPath(options, model: model) else { throw .trainNeedsOutput }
     for path in [options.data, options.valid].compactMap({ $0 }) where samePath(path, weightsPath) {
       throw .overwrites(weightsPath, what: "the data file")
@@ -51,6 +52,15 @@ extension Driver {
     }
     try write(files, input: options.model)
     stdout += files.map { "wrote \($0.path)\n" }.joined()
+  }
+
+  /// `grucc train` (and `--emit gradient-ir`) has no gradient for conv1d yet: refused at its line.
+  mutating func refuseUntrainable(_ front: FrontEnd) throws(DriverError) {
+    guard let layer = front.model?.sequenceLayers.first else { return }
+    var diagnostics = DiagnosticEngine()
+    diagnostics.error(.notTrainable(layer.name, statement: layer.kind.keyword), at: layer.range)
+    report(diagnostics, source: front.source)
+    throw .reported
   }
 
   /// `-o`, or the model's own weights file when writing grucc's names there keeps it loadable.

@@ -58,6 +58,11 @@ public enum IRGen {
         let v = graph.append(Node(op, operands, range: layer.range))
         layerNodes[layer.name] = v.node
         values[layer.name] = (v, ValidSteps(layer))
+      case .sequence(let layer):
+        // Sema allows these only in models without lengths: every step is meaningful.
+        let (source, steps) = values[layer.source]!
+        let op = Op.sequenceLayer(SequenceLayerOp(name: layer.name, kind: layer.kind))
+        values[layer.name] = (graph.append(Node(op, [source], range: layer.range, hint: layer.name)), steps)
       case .value(let def):
         var (v, seq) = lower(def.value, binding: def.name)
         if def.isOutput {

@@ -80,7 +80,7 @@ public enum IRPrinter {
     case .argument(let name, _): return "\"\(name)\""
     case .parameter(let name): return "@\(name)"
     case .scan(let s): return s.direction.rawValue
-    case .zeros, .gru, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
+    case .zeros, .gru, .dense, .sequenceLayer, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
       .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return ""
     }
@@ -107,6 +107,8 @@ public enum IRPrinter {
       if l.outputOrder != .input { parts.append("output-order = \(l.outputOrder.rawValue)") }
       if l.padding != .skipped { parts.append("padding = \(l.padding.rawValue)") }
       return parts.joined(separator: ", ")
+    case .sequenceLayer(let l):
+      return (["name = \(l.name)"] + l.kind.options.map { "\($0.0) = \($0.1)" }).joined(separator: ", ")
     case .dense(let d):
       return "name = \(d.name), units = \(d.units)" + (d.unshared ? ", unshared" : "")
     case .scan(let s):

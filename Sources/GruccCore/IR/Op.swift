@@ -134,6 +134,8 @@ public enum Op: Sendable {
   case zeros(TensorType)
   case gru(GRUOp)
   case dense(DenseOp)
+  /// conv1d (pad, pool): a layer over the time axis that is not a recurrence (SequenceLayerOp.swift).
+  case sequenceLayer(SequenceLayerOp)
   case scan(Scan)
   /// `x W^T (+ b)` over the last axis. Operands: x `[..., K]`, W `[N, K]`, optional b `[N]`.
   case linear
@@ -175,6 +177,7 @@ public enum Op: Sendable {
     case .zeros: return "zeros"
     case .gru: return "gru"
     case .dense: return "dense"
+    case .sequenceLayer(let l): return l.kind.keyword
     case .scan: return "scan"
     case .linear: return "linear"
     case .linearUnshared: return "linear_unshared"
@@ -200,7 +203,7 @@ public enum Op: Sendable {
     switch self {
     case .gru: return 2
     case .scan(let s): return s.body.outputs.count
-    case .argument, .parameter, .zeros, .dense, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
+    case .argument, .parameter, .zeros, .dense, .sequenceLayer, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
       .scale, .blend, .slice, .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return 1
     }
@@ -212,8 +215,8 @@ public enum Op: Sendable {
     switch self {
     case .activation(let a): return !a.normalisesFeatures
     case .add, .mul, .scale, .blend: return true
-    case .argument, .parameter, .zeros, .gru, .dense, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
-      .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
+    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .scan, .linear, .packedLinear, .linearUnshared,
+      .slice, .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return false
     }
   }

@@ -108,3 +108,36 @@ extension Kernels {
     return y
   }
 }
+
+extension Kernels {
+  /// A sequence layer (conv1d) on x `[B, T, C]` with its parameters in `SequenceLayerOp.parameterNames`
+  /// order. Throws when the output would have no steps.
+  static func sequenceLayer<S: InterpreterScalar>(
+    _ l: SequenceLayerOp, _ x: Tensor<S>, _ parameters: [Tensor<S>], mode: ActivationMode
+  ) throws(InterpreterError) -> Tensor<S> {
+    let (batch, steps, channels) = (x.shape[0], x.shape[1], x.shape[2])
+    switch l.kind {
+    case .conv1d(let c):
+      let g = c.geometry(inChannels: channels)
+      let out = g.outputSteps(steps)
+      guard out >= 1 else {
+        throw InterpreterError(
+          message: "conv1d '\(l.name)' has no output for \(steps) steps: its kernel spans \(g.span)")
+      }
+      let y = conv1d(
+        x.data, batch: batch, steps: steps, geometry: g, weights: parameters[0].data,
+        bias: c.bias ? parameters[1].data : [], activation: c.activation, mode: mode)
+      return Tensor(shape: [batch, out, c.filters], data: y)
+    case .pad(let before, let after):
+      return Tensor(
+        shape: [batch, steps + before + after, channels],
+        data: pad(x.data, batch: batch, steps: steps, channels: channels, before: before, after: after))
+    case .pool(let p):
+      let out = p.outputSteps(steps)
+      guard out >= 1 else {
+        throw InterpreterError(message: "pool '\(l.name)' has no output for \(steps) steps: its window is \(p.size)")
+      }
+      return Tensor(shape: [batch, out, channels], data: pool(x.data, batch: batch, steps: steps, channels: channels, p))
+    }
+  }
+}

@@ -273,6 +273,8 @@ struct MemoryPlan: Sendable {
         if node.types[0]?.isSequence == true { step[i] = [take(features)] }
       case .argument, .parameter, .zeros, .slice, .reduce, .mask, .hold, .reverseTime, .gru, .dense, .gradient:
         break
+      case .sequenceLayer:
+        break  // not streamed yet: CInterface blocks streaming
       }
     }
     let stepSize = used
@@ -347,7 +349,9 @@ struct MemoryPlan: Sendable {
         operandPhases.contains(.after) || operandPhases.contains(.perChunk) ? .after : .before
       }
       switch node.op {
-      case .argument, .parameter:
+      case .argument, .parameter, .sequenceLayer:
+        // The sequence layers are computed before the sequence function, into the front end's
+        // scratch (FrontEndPlan); the function reads the last one's output as its x.
         phases.append(.before)
         storage.append(.view)
       case .zeros:

@@ -389,11 +389,14 @@ public struct ValueDef: Sendable {
 /// A declaration that defines a name, in source order.
 public enum Definition: Sendable {
   case gru(GRULayer)
+  /// conv1d, pad, pool: a layer over the time axis that is not a recurrence (SequenceLayers.swift).
+  case sequence(SequenceLayer)
   case value(ValueDef)
 
   public var name: String {
     switch self {
     case .gru(let l): return l.name
+    case .sequence(let l): return l.name
     case .value(let v): return v.name
     }
   }
@@ -504,4 +507,8 @@ public struct Model: Sendable {
   }
 
   public func layer(named name: String) -> GRULayer? { layers.first { $0.name == name } }
+
+  public var sequenceLayers: [SequenceLayer] {
+    definitions.compactMap { if case .sequence(let l) = $0 { return l } else { return nil } }
+  }
 }

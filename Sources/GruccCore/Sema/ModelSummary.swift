@@ -11,6 +11,7 @@ public enum ModelSummary {
     for d in model.definitions {
       switch d {
       case .gru(let l): lines.append(layer(l))
+      case .sequence(let l): lines.append(l.summary)
       case .value(let v): lines.append("\(v.isOutput ? "output" : "let") \(v.name) = \(expression(v.value))")
       }
     }

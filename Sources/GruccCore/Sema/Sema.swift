@@ -13,7 +13,7 @@ public struct Sema {
   private var inputHasLengths = false
 
   /// `invalid`: declared by a statement the parser abandoned; uses of it are not errors.
-  private enum DefinedKind { case input, lengths, gru, value, invalid }
+  private enum DefinedKind { case input, lengths, gru, sequence, value, invalid }
 
   /// Largest size accepted for any dimension: keeps the generated arrays and stack frames sane.
   public static let maxSize = 1 << 16
@@ -98,9 +98,14 @@ public struct Sema {
       case .map(let decl):
         maps.append((decl, statement.range))
       case .conv1d(let decl):
-        // Defined as invalid, so that a later line using it draws no second error.
-        diagnostics.error(.notCompiledYet("conv1d"), at: statement.keyword.range)
-        if definedAt[decl.name.text] == nil { define(decl.name.text, .invalid, decl.name.range) }
+        if let layer = checkConv1D(decl, range: statement.range) { definitions.append(.sequence(layer)) }
+      case .sequenceLayer(let decl):
+        let sourceKind = resolve(decl.source)
+        let kind = Sema.checkSequenceLayerOptions(decl, &diagnostics)
+        let okName = declare(decl.name, .sequence, what: "layer name")
+        if okName, sourceKind != nil, let kind {
+          definitions.append(.sequence(SequenceLayer(name: decl.name.text, source: decl.source.text, kind: kind, range: statement.range)))
+        }
       case .invalid(let name):
         if let name, definedAt[name.text] == nil { define(name.text, .invalid, name.range) }
       }
@@ -125,6 +130,7 @@ public struct Sema {
     // After an error some uses were never checked, so "never used" could be false.
     let hasInvalid = file.statements.contains { if case .invalid = $0.kind { return true } else { return false } }
     if !diagnostics.hasErrors && !hasInvalid { warnUnused(definitions) }
+    if let input { checkSequenceChain(definitions, input: input) }
 
     // Narrow storage is for f32 models: their products accumulate in f32 from widened weights.
     if let storage, storage.0 != .f32, precision?.0 == .f64 {
@@ -208,6 +214,7 @@ public struct Sema {
     for d in definitions {
       switch d {
       case .gru(let l): used.insert(l.source)
+      case .sequence(let l): used.insert(l.source)
       case .value(let v): visit(v.value)
       }
     }
@@ -217,6 +224,7 @@ public struct Sema {
         let range: SourceRange
         switch d {
         case .gru(let l): range = l.range
+        case .sequence(let l): range = l.range
         case .value(let v): range = v.range
         }
         diagnostics.warning(.unusedDefinition(d.name), at: range)
@@ -313,6 +321,85 @@ public struct Sema {
     return layer
   }
 
+  private mutating func checkConv1D(_ decl: ConvDecl, range: SourceRange) -> SequenceLayer? {
+    let sourceKind = resolve(decl.source)
+    let okSize = checkSize(decl.filters, at: decl.filtersRange, what: "number of filters")
+    let conv = Sema.checkConv1DOptions(decl, &diagnostics)
+    let okName = declare(decl.name, .sequence, what: "layer name")
+    guard okName, okSize, sourceKind != nil, let conv else { return nil }
+    return SequenceLayer(name: decl.name.text, source: decl.source.text, kind: .conv1d(conv), range: range)
+  }
+
+  /// For now the sequence layers (conv1d, pad, pool) form one chain from the input, each read by
+  /// the next one only, and the last read by the rest of the model: the whole-sequence C computes
+  /// the chain first, and the rest runs on its output as it runs on an input today. Lengths are
+  /// refused: what a convolution does past each sequence's end is not decided yet.
+  private mutating func checkSequenceChain(_ definitions: [Definition], input: InputSpec) {
+    let layers = definitions.compactMap { d -> SequenceLayer? in if case .sequence(let l) = d { return l } else { return nil } }
+    guard !layers.isEmpty else { return }
+    var uses: [String: Int] = [:]
+    func visit(_ e: HeadExpr) {
+      switch e {
+      case .ref(let n, _): uses[n, default: 0] += 1
+      case .state: break
+      case .dense(let x, _, _, _), .activation(_, let x, _), .reduce(_, let x, _): visit(x)
+      }
+    }
+    for d in definitions {
+      switch d {
+      case .gru(let l): uses[l.source, default: 0] += 1
+      case .sequence(let l): uses[l.source, default: 0] += 1
+      case .value(let v): visit(v.value)
+      }
+    }
+    var chain = input.name
+    // With lengths, every step before a sequence's end must depend on valid steps only (causal
+    // layers, stride 1), and the chain must keep the number of steps, so that the lengths hold for
+    // its output as they are: a pad's zeros are taken back by the windows after it.
+    var shift = 0
+    for layer in layers where input.lengths != nil {
+      var reason: String?
+      switch layer.kind {
+      case .conv1d(let c):
+        if c.padding != .causal || c.stride != 1 { reason = "only a causal conv1d with stride 1 keeps each step's length" }
+      case .pad(let before, let after):
+        if after > 0 { reason = "it pads after the last step, past each sequence's end" }
+        shift += before
+      case .pool(let p):
+        if p.padding != .valid || p.stride != 1 { reason = "only a pool with 'padding valid' and stride 1 keeps each step's length" }
+        shift -= p.size - 1
+      }
+      if let reason {
+        diagnostics.error(.sequenceLayerWithLengths(layer.name, statement: layer.kind.keyword, reason: reason), at: layer.range)
+        return
+      }
+    }
+    if shift != 0, let last = layers.last {
+      diagnostics.error(
+        .sequenceLayerWithLengths(
+          last.name, statement: last.kind.keyword,
+          reason: "the layers before it \(shift > 0 ? "add" : "take") \(abs(shift)) step\(abs(shift) == 1 ? "" : "s"), so the lengths would not hold for its output (a pad's zeros must be taken back by the pools after it)"),
+        at: last.range)
+      return
+    }
+    for (k, layer) in layers.enumerated() {
+      if layer.source != chain {
+        let reason = layers.contains(where: { $0.name == layer.source }) || layer.source == input.name
+          ? "reads '\(layer.source)', which another layer of the chain reads too"
+          : "reads '\(layer.source)', which is not the input or a conv1d, pad or pool"
+        diagnostics.error(.sequenceLayerChain(layer.name, reason: reason), at: layer.range)
+        return
+      }
+      if uses[chain, default: 0] > 1 {
+        diagnostics.error(
+          .sequenceLayerChain(layer.name, reason: "reads '\(chain)', which is also used elsewhere"), at: layer.range)
+        return
+      }
+      chain = layer.name
+      _ = k
+    }
+  }
+
   /// The options that say how a layer treats the steps past each sequence's end.
   private mutating func checkLengthOptions(
     _ options: OptionReader, direction: Direction, pastEnd: PastEnd?, outputOrder: OutputOrder?, padding: PaddingMode?
@@ -375,6 +462,8 @@ public struct Sema {
       let name = decl.target.text
       let target: WeightMap.Target
       if let layer = definitions.first(where: { $0.name == name }), case .gru = layer {
+        target = .layer(name)
+      } else if let layer = definitions.first(where: { $0.name == name }), case .sequence = layer {
         target = .layer(name)
       } else if let binding = definitions.first(where: { $0.name == name }), case .value(let v) = binding,
         Sema.holdsDense(v.value)

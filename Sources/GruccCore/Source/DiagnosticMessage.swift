@@ -4,6 +4,7 @@
 /// The catalogue of diagnostic messages.
 public enum DiagnosticMessage: Sendable, Equatable {
   case badArguments(function: String, usage: String)
+  case badLayerGeometry(layer: String, String)
   case biasChoices
   case cannotReadFile(String, reason: String)
   case didYouMean(String)
@@ -44,6 +45,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case optionNeedsReversePass(String)
   case optionsConflict(String, String, reason: String)
   case missingInput
+  case missingLayerOption(layer: String, statement: String, option: String)
   case missingModel
   case missingOptionValue(String)
   case missingOutput
@@ -55,14 +57,16 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case nulByte
   case numberNotAValue
   case numberOutOfRange(String)
+  case notTrainable(String, statement: String)
   case onlyOneInput
   case storageNeedsF32(String)
-  case notCompiledYet(String)
   case optionsOf(String, [String])
   case orthogonalNeedsMatrix(String)
   case patternMatchesNothing(String)
   case previousDeclaration
   case resetChoices
+  case sequenceLayerChain(String, reason: String)
+  case sequenceLayerWithLengths(String, statement: String, reason: String)
   case sizeOutOfRange(String, Int, Int)
   case stateOfNonLayer(String)
   case twoDenseInOneBinding(String)
@@ -89,6 +93,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   public var text: String {
     switch self {
     case .badArguments(let f, let usage): return "wrong arguments to '\(f)'; expected \(usage)"
+    case .badLayerGeometry(let layer, let problem): return "layer '\(layer)': \(problem)"
     case .biasChoices:
       return "add 'bias separate' (input and recurrent biases: PyTorch, ONNX, Keras reset_after=True), "
         + "'bias single' (one per gate: TF1, Keras reset_after=False) or 'bias none'"
@@ -142,6 +147,8 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .missingInput: return "the model has no 'input' statement"
     case .missingModel: return "the file has no 'model' statement"
     case .missingOptionValue(let k): return "option '\(k)' needs a value"
+    case .missingLayerOption(let layer, let statement, let option):
+      return "\(statement) layer '\(layer)' does not say its '\(option)'; grucc will not guess it (the frameworks' defaults differ)"
     case .missingOutput: return "the model has no 'output' statement"
     case .missingVariantOption(let layer, let option):
       let what: String
@@ -159,11 +166,11 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "tensor '\(n)' in '\(file)' has a non-finite value at element \(i)"
     case .nulByte: return "NUL byte in source"
     case .numberNotAValue: return "a number cannot be used as a value here"
+    case .notTrainable(let name, let statement):
+      return "\(statement) '\(name)' cannot be trained yet: 'grucc train' has no gradient for it (compile and run it with weights from a file or 'init')"
     case .numberOutOfRange(let s): return "number '\(s)' is out of range"
     case .onlyOneInput: return "a model has exactly one 'input' statement"
     case .storageNeedsF32(let e): return "'weights-storage \(e)' is for f32 models; an f64 model stores its weights in f64"
-    case .notCompiledYet(let s):
-      return "'\(s)' is read but not compiled yet: the language section is a design (issue 15)"
     case .optionsOf(let decl, let keys): return "'\(decl)' accepts " + quotedList(keys)
     case .orthogonalNeedsMatrix(let n): return "'orthogonal' needs a matrix, but '\(n)' is a vector"
     case .patternMatchesNothing(let p): return "init pattern '\(p)' matches no parameter of the model"
@@ -171,6 +178,10 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .resetChoices:
       return "add 'reset before' (Cho et al., TF1 GRUCell, Keras reset_after=False), "
         + "'reset after' (PyTorch, cuDNN, Keras reset_after=True) or 'reset none'"
+    case .sequenceLayerChain(let name, let reason):
+      return "'\(name)' \(reason): for now conv1d, pad and pool form one chain from the input to the layer that reads it"
+    case .sequenceLayerWithLengths(let name, let statement, let reason):
+      return "\(statement) '\(name)' cannot be used in a model whose input has 'lengths': \(reason)"
     case .sizeOutOfRange(let what, let v, let max): return "\(what) \(v) is out of range (1 to \(max))"
     case .stateOfNonLayer(let n): return "'state' needs a gru layer, but '\(n)' is not one"
     case .twoDenseInOneBinding(let b):

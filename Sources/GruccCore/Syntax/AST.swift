@@ -100,6 +100,15 @@ public struct ConvDecl: Sendable, Equatable {
   public var filtersClauseRange: SourceRange = .none
 }
 
+/// `pad NAME = SOURCE -> before P` or `pool NAME = SOURCE -> average N, ...`: a layer over time
+/// whose line is its keyword, its names and its options, the first right after the arrow.
+public struct SequenceLayerDecl: Sendable, Equatable {
+  public var keyword: Name
+  public var name: Name
+  public var source: Name
+  public var options: [OptionClause]
+}
+
 public struct BindingDecl: Sendable, Equatable {
   public var isOutput: Bool
   public var name: Name
@@ -138,6 +147,8 @@ public enum StatementKind: Sendable, Equatable {
   case input(InputDecl)
   case gru(GRUDecl)
   case conv1d(ConvDecl)
+  /// `pad`, `pool`
+  case sequenceLayer(SequenceLayerDecl)
   case binding(BindingDecl)
   case weights(WeightsDecl)
   case map(MapDecl)

@@ -14,7 +14,7 @@ public struct Parser {
 
   /// The statement keywords, in the order LANGUAGE.md introduces them.
   public static let statementKeywords = [
-    "model", "precision", "weights-storage", "input", "gru", "conv1d", "let", "output", "weights", "map", "init",
+    "model", "precision", "weights-storage", "input", "gru", "conv1d", "pad", "pool", "let", "output", "weights", "map", "init",
   ]
 
   public init(tokens: [Token]) { self.tokens = tokens }
@@ -157,6 +157,7 @@ public struct Parser {
     case "input": kind = .input(try input())
     case "gru": kind = .gru(try gru())
     case "conv1d": kind = .conv1d(try conv1d())
+    case "pad", "pool": kind = .sequenceLayer(try sequenceLayer())
     case "let", "output": kind = .binding(try binding())
     case "weights": kind = .weights(try weights())
     case "map": kind = .map(try mapStatement())
@@ -217,6 +218,18 @@ public struct Parser {
       name: n, source: source, filters: try integerValue(size), filtersRange: size.range, options: try optionList())
     decl.filtersClauseRange = SourceRange(start: keyword.range.start, end: size.range.end)
     return decl
+  }
+
+  // sequence layer = ( "pad" | "pool" ) NAME "=" NAME "->" option { "," option }
+  private mutating func sequenceLayer() throws(Abandon) -> SequenceLayerDecl {
+    let keyword = name(advance())
+    let n = name(try expect(.identifier, "a layer name"))
+    declaredName = n
+    _ = try expect(.equal)
+    let source = name(try expect(.identifier, "the name of the layer's input sequence"))
+    _ = try expect(.arrow)
+    let first = try optionClause()
+    return SequenceLayerDecl(keyword: keyword, name: n, source: source, options: [first] + (try optionList()))
   }
 
   // binding = ( "let" | "output" ) NAME "=" expr
@@ -282,28 +295,33 @@ public struct Parser {
     while check(.comma) {
       advance()
       skipContinuationNewlines()
-      let key = name(try expect(.identifier, "an option name"))
-      var value: OptionValue?
-      switch current.kind {
-      case .identifier where peek(1).kind == .leftParen:
-        guard case .call(let callee, let arguments, let range) = try expr() else { preconditionFailure() }
-        value = .call(callee, arguments, range)
-      case .identifier: value = .word(name(advance()))
-      case .integer where peek(1).kind == .colon, .colon: value = try range()
-      case .integer:
-        let t = advance()
-        value = .integer(try integerValue(t), t.range)
-      case .number:
-        let t = advance()
-        value = .number(try numberValue(t), t.text, t.range)
-      case .string:
-        let t = advance()
-        value = .string(t.text, t.range)
-      default: value = nil
-      }
-      options.append(OptionClause(key: key, value: value, range: key.range.union(value?.range ?? key.range)))
+      options.append(try optionClause())
     }
     return options
+  }
+
+  // option = NAME [ value ]
+  private mutating func optionClause() throws(Abandon) -> OptionClause {
+    let key = name(try expect(.identifier, "an option name"))
+    var value: OptionValue?
+    switch current.kind {
+    case .identifier where peek(1).kind == .leftParen:
+      guard case .call(let callee, let arguments, let range) = try expr() else { preconditionFailure() }
+      value = .call(callee, arguments, range)
+    case .identifier: value = .word(name(advance()))
+    case .integer where peek(1).kind == .colon, .colon: value = try range()
+    case .integer:
+      let t = advance()
+      value = .integer(try integerValue(t), t.range)
+    case .number:
+      let t = advance()
+      value = .number(try numberValue(t), t.text, t.range)
+    case .string:
+      let t = advance()
+      value = .string(t.text, t.range)
+    default: value = nil
+    }
+    return OptionClause(key: key, value: value, range: key.range.union(value?.range ?? key.range))
   }
 
   // range = [ INT ] ":" [ INT ], as in a numpy slice: `0:32`, `16:`, `:8`

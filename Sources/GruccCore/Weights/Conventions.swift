@@ -14,6 +14,15 @@ struct Extraction: Equatable, Sendable {
   var block: Block?
   /// What the model says that fixes this shape, for a note when the file disagrees.
   var hint: String?
+  /// The file tensor's values seen as `view` (row-major, the same count), whose axes `order[i]`
+  /// become grucc's axis i: Keras's conv kernel `[K, C/G, F]` is grucc's `[F, C/G, K]` with
+  /// order `[2, 1, 0]`. Nil: no permutation. (A block and a permutation are never both given.)
+  var permutation: Permutation?
+
+  struct Permutation: Equatable, Sendable {
+    var view: [Int]
+    var order: [Int]
+  }
 
   struct Block: Equatable, Sendable {
     var index = 0
@@ -27,6 +36,7 @@ struct Extraction: Equatable, Sendable {
 
   /// The grucc tensor's values, row-major, from the file tensor's (already shape-checked) values.
   func extract(_ values: [Double]) -> [Double] {
+    if let permutation { return permutation.apply(values) }
     guard let block else { return values }
     let dims = fileShape
     let (rowCount, columnCount) =
@@ -389,3 +399,28 @@ struct Convention {
 }
 
 func isSeparator(_ c: Character) -> Bool { c == "." || c == "/" || c == "_" || c == ":" }
+
+extension Extraction.Permutation {
+  /// The values of the permuted tensor, row-major.
+  func apply(_ values: [Double]) -> [Double] {
+    let shape = order.map { view[$0] }
+    var strides = [Int](repeating: 1, count: view.count)
+    for i in stride(from: view.count - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * view[i + 1] }
+    var out: [Double] = []
+    out.reserveCapacity(values.count)
+    var index = [Int](repeating: 0, count: shape.count)
+    for _ in 0..<values.count {
+      var at = 0
+      for (i, axis) in order.enumerated() { at += index[i] * strides[axis] }
+      out.append(values[at])
+      var k = shape.count - 1
+      while k >= 0 {
+        index[k] += 1
+        if index[k] < shape[k] { break }
+        index[k] = 0
+        k -= 1
+      }
+    }
+    return out
+  }
+}

@@ -25,6 +25,9 @@ public enum ParameterSpecs {
     case .gru(let g):
       guard let x = graph.type(of: node.operands[0]) else { return [] }
       return forGRU(g, inputFeatures: x.features)
+    case .sequenceLayer(let l):
+      guard node.operands.count == 1, let x = graph.type(of: node.operands[0]) else { return [] }
+      return forSequenceLayer(l, inputFeatures: x.features)
     case .dense(let d):
       guard let x = graph.type(of: node.operands[0]) else { return [] }
       return forDense(d, inputFeatures: x.features, steps: x.rank == 3 ? x.dims[1].fixedValue : nil)
@@ -52,6 +55,27 @@ public enum ParameterSpecs {
       }
     }
     return specs
+  }
+
+  /// A conv1d's `NAME.w` `[F, C/G, K]` (PyTorch's layout) and `NAME.b` `[F]`; fan-in C/G·K, so
+  /// the default initialiser is PyTorch's nn.Conv1d's.
+  public static func forSequenceLayer(_ l: SequenceLayerOp, inputFeatures: Int) -> [ParameterSpec] {
+    switch l.kind {
+    case .conv1d(let c):
+      let perGroup = inputFeatures / max(c.groups, 1)
+      var specs = [
+        ParameterSpec(
+          name: "\(l.name).w", shape: [c.filters, perGroup, c.kernel],
+          role: "conv1d '\(l.name)': weights (filter, channel of its group, tap)", fanIn: perGroup * c.kernel, isBias: false)
+      ]
+      if c.bias {
+        specs.append(ParameterSpec(
+          name: "\(l.name).b", shape: [c.filters], role: "conv1d '\(l.name)': bias", fanIn: perGroup * c.kernel, isBias: true))
+      }
+      return specs
+    case .pad, .pool:
+      return []
+    }
   }
 
   public static func forDense(_ d: DenseOp, inputFeatures: Int, steps: Int?) -> [ParameterSpec] {

@@ -46,6 +46,10 @@ struct WeightPlan {
     })
     func fullyMapped(_ specs: [ParameterSpec]) -> Bool { specs.allSatisfy { tensorMapped.contains($0.name) } }
 
+    // Convolutions (SequenceLayerWeights.swift): their rank-3 kernels are no dense's.
+    let convGroups = WeightPlan.convGroups(names, file: file, excluding: gruGroups)
+    planSequenceLayers(module: module, file: file, names: names, groups: convGroups, tensorMapped: tensorMapped)
+
     // GRU layers: mapped ones take what their map names; the others take the free groups in order.
     for (g, inputs) in layers {
       let layer = g.layer
@@ -119,7 +123,7 @@ struct WeightPlan {
     }
 
     // Dense layers: by map, else the group named after the binding, else the only one left.
-    var freeDense = convention.denseGroups(names, excluding: gruGroups)
+    var freeDense = convention.denseGroups(names, excluding: gruGroups + convGroups)
     let unmapped = denses.filter { d in
       !denseMaps.contains { $0.target == .dense(d.0.name) } && !fullyMapped(d.1)
     }

@@ -60,6 +60,46 @@ enum CrossTools {
     print("cortex-m4 \(spec): text \(s[".text"] ?? 0), rodata \(s[".rodata"] ?? 0), data \(s[".data"] ?? 0), bss \(s[".bss"] ?? 0), stack \(stack) of \(declared)")
   }
 
+  /// The issue's CRNN (Keras's Conv1D 16×20 causal → ZeroPadding1D(2, 0) → AveragePooling1D(3, 1)
+  /// → GRU 32 → Dense(2) → UnitNormalization; its BatchNormalization comes with the batchnorm
+  /// statement) with random weights: warning-free for Cortex-M4, within its stack bound, streaming.
+  static let crnn = """
+    model crnn
+    input x[2]
+    conv1d c = x -> filters 16, kernel 20, padding causal
+    pad z = c -> before 2
+    pool p = z -> average 3, stride 1
+    gru h = p -> hidden 32, reset after, update keeps-state, bias separate
+    output y = l2norm(dense(state(h), 2))
+    init seed 15
+
+    """
+
+  @Test(.enabled(if: CrossTools.cortexM4, "needs arm-none-eabi-gcc and arm-none-eabi-size (apt-get install gcc-arm-none-eabi)"))
+  func crnnBuildsForCortexM4WithinItsStackBound() throws {
+    let dir = try EndToEnd.temporaryDirectory("crnn-m4")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("crnn.gru").path
+    try Self.crnn.write(toFile: path, atomically: false, encoding: .utf8)
+    let emitted = try CQualityTests.emit(modelPath: path, name: "crnn")
+    defer { emitted.remove() }
+    let header = try String(contentsOfFile: emitted.header, encoding: .utf8)
+    #expect(header.contains("int crnn_step("), "the CRNN does not stream")
+    let object = emitted.path("m4.o")
+    let built = try ProcessRunner.run(
+      CrossTools.armGCC!,
+      CrossTools.cortexM4Flags + CCompiler.firmwareC + ["-ffunction-sections", "-fdata-sections", "-fstack-usage", "-c", emitted.source, "-o", object])
+    #expect(built.succeeded && built.stderr.isEmpty, "crnn for Cortex-M4:\n\(built.summary)")
+    guard built.succeeded else { return }
+    let declared = StackUsageTests.declared(header).narrow
+    let calls = StackUsageTests.callGraph(try String(contentsOfFile: emitted.source, encoding: .utf8))
+    let su = try String(contentsOfFile: emitted.path("m4.su"), encoding: .utf8)
+    let (stack, chain) = StackUsageTests.deepestChain(calls: calls, frames: StackUsageTests.frames(su))
+    #expect(stack <= declared, "crnn on Cortex-M4: \(stack) bytes of stack (\(chain.joined(separator: " → "))) > \(declared)")
+    let s = try CrossTools.sections(object)
+    print("cortex-m4 crnn: text \(s[".text"] ?? 0), rodata \(s[".rodata"] ?? 0), data \(s[".data"] ?? 0), bss \(s[".bss"] ?? 0), stack \(stack) of \(declared)")
+  }
+
   @Test(.enabled(if: CrossTools.aarch64, "needs aarch64-linux-gnu-gcc and qemu-aarch64 (apt-get install gcc-aarch64-linux-gnu qemu-user)"),
         arguments: EndToEnd.specNames)
   func specRunsOnAarch64AsOnX86(spec: String) throws {

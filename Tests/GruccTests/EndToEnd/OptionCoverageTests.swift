@@ -349,6 +349,8 @@ import Testing
         if l.processingOrder { line += ", output-order processing" }
         if l.paddingProcessed { line += ", padding processed" }
         lines.append(line)
+      case .sequence(let l):
+        lines.append(l.line)
       case .binding(let name, let e, let isOutput):
         lines.append("\(isOutput ? "output" : "let") \(name) = \(render(e))")
       }

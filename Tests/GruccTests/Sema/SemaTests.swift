@@ -28,6 +28,24 @@ import Testing
     "model tiny\ninput x[3]\n\(layer)\n\(output)\n\(extra)"
   }
 
+  /// A model whose gru reads a conv1d with `options`.
+  static func conv(_ options: String, input: String = "x[4]") -> String {
+    "model m\ninput \(input)\nconv1d c = x -> \(options)\n"
+      + "gru h = c -> hidden 2, reset before, update keeps-state, bias single\noutput y = dense(h, 1)\n"
+  }
+
+  @Test func conv1dIsASequenceLayerWithItsGeometry() throws {
+    let source = SourceFile(
+      path: "m.gru",
+      bytes: Array(Self.conv("filters 4, kernel 3, padding same, stride 2, dilation 2, groups 2, bias no, activation relu").utf8))
+    let (model, diagnostics) = Sema.check(Parser.parse(source).0, source: source)
+    #expect(!diagnostics.hasErrors)
+    let layer = try #require(model?.sequenceLayers.first)
+    #expect(layer.source == "x")
+    #expect(layer.kind == .conv1d(Conv1DLayer(
+      filters: 4, kernel: 3, stride: 2, dilation: 2, groups: 2, padding: .same, bias: false, activation: .relu)))
+  }
+
   /// The tensors `tiny(weights ...)` needs, with `change` applied.
   static func tinyTensors(_ change: (inout [NamedTensor]) -> Void = { _ in }) -> [NamedTensor] {
     var t: [NamedTensor] = []
@@ -141,7 +159,12 @@ import Testing
       position: "5:67"),
     Reach(message: "unknownStatement", source: tiny("dense d = h"), position: "5:1"),
     Reach(
-      message: "notCompiledYet", source: tiny("conv1d c = h -> filters 4, kernel 3, padding causal"), position: "5:1"),
+      message: "sequenceLayerChain", source: tiny("conv1d c = h -> filters 4, kernel 3, padding causal"), position: "5:1"),
+    Reach(message: "badLayerGeometry", source: conv("filters 3, kernel 2, padding causal, groups 2"), position: "3:54"),
+    Reach(message: "missingLayerOption", source: conv("filters 3, kernel 2"), position: "3:8"),
+    Reach(
+      message: "sequenceLayerWithLengths", source: conv("filters 3, kernel 2, padding valid", input: "x[4], lengths len"),
+      position: "3:1"),
     Reach(message: "unsharedNeedsFixedSteps", source: tiny("output z = dense(h, 2, unshared)"), position: "5:12"),
     Reach(message: "unterminatedString", source: tiny("weights \"w.safetensors"), position: "5:9"),
     Reach(message: "unusedDefinition", source: tiny("let spare = last(h)"), position: "5:1", severity: .warning),
@@ -442,7 +465,23 @@ import Testing
 /// The catalogue cases only the Driver produces (it reads the weights file), reached through it
 /// in a temporary directory and matched by location and the rendered message.
 @Suite struct DriverReach {
-  static let messages = ["cannotReadFile", "weightFileInvalid", "weightsFileMissingReport"]
+  static let messages = ["cannotReadFile", "notTrainable", "weightFileInvalid", "weightsFileMissingReport"]
+
+  /// `grucc train` and `--emit gradient-ir` refuse a conv1d at its line.
+  @Test func trainRefusesAConvolution() throws {
+    try withScratchDirectory { dir in
+      let model = "\(dir)/m.gru"
+      _ = FileManager.default.createFile(
+        atPath: model, contents: Data((SemaTests.conv("filters 3, kernel 2, padding causal") + "init * zeros\n").utf8))
+      let result = Driver.run([model, "--emit", "gradient-ir"])
+      #expect(result.exitCode == 1)
+      let message = DiagnosticMessage.notTrainable("c", statement: "conv1d").text
+      #expect(result.stderr.hasPrefix("\(model):3:1: error: \(message)\n"), "\(result.stderr)")
+      let train = Driver.run(["train", model, "--data", "\(dir)/none.npz", "--loss", "mse", "--steps", "1", "-o", "\(dir)/w.safetensors"])
+      #expect(train.exitCode == 1)
+      #expect(train.stderr.hasPrefix("\(model):3:1: error: \(message)\n"), "\(train.stderr)")
+    }
+  }
 
   /// `check` reports a model whose weights file does not exist yet, with a warning and a note.
   @Test func checkOfAModelWhoseWeightsFileIsMissing() throws {

@@ -275,7 +275,9 @@ struct CHarness: Sendable {
 
   private func count(_ o: (name: String, shape: RefShape), batch: String) -> String {
     let size = constant("output_\(o.name)_size")
-    return o.shape.isSequence ? "(size_t)\(batch) * T * \(size)" : "(size_t)\(batch) * \(size)"
+    // A conv1d may change the number of steps of the sequence outputs (the header's SEQUENCE_STEPS).
+    let steps = model.convs.isEmpty ? "T" : "\(constant("sequence_steps"))(T)"
+    return o.shape.isSequence ? "(size_t)\(batch) * \(steps) * \(size)" : "(size_t)\(batch) * \(size)"
   }
 
   /// Bad arguments (B = 0, a length outside 0...T) must be refused before any output is written,
@@ -507,7 +509,7 @@ struct CHarness: Sendable {
         let seq = o.shape.isSequence
         let f = o.shape.features
         let batch = try array("\(k) batch.\(o.name)")
-        r.batch[o.name] = seq ? toBatchMajor(batch, batch: c.batch, steps: c.steps, features: f) : batch
+        r.batch[o.name] = seq ? toBatchMajor(batch, batch: c.batch, steps: model.outputSteps(c.steps), features: f) : batch
         r.run[o.name] = try array("\(k) run.\(o.name)")
         if model.streams {
           let stream = try array("\(k) stream.\(o.name)")

@@ -275,6 +275,9 @@ enum RandomModels {
       case .gru(let l):
         used.insert(l.source)
         defined.append(l.name)
+      case .sequence(let l):
+        used.insert(l.source)
+        defined.append(l.name)
       case .binding(let name, let e, let isOutput):
         visit(e)
         if !isOutput { defined.append(name) }
@@ -303,6 +306,8 @@ enum RandomModels {
       case .gru(let l):
         let options = layerOptions.compactMap { $0.spelling(l, spellDefaults) }
         lines.append("gru \(l.name) = \(l.source) -> hidden \(l.hidden), " + options.joined(separator: ", "))
+      case .sequence(let l):
+        lines.append(l.line)
       case .binding(let name, let e, let isOutput):
         lines.append("\(isOutput ? "output" : "let") \(name) = \(render(e))")
       }

@@ -174,10 +174,110 @@ extension RefExpr {
   }
 }
 
+/// A conv1d statement (LANGUAGE.md, "conv1d").
+struct RefConv: Sendable {
+  enum Padding: String, Sendable, CaseIterable { case causal, same, valid }
+  var name: String
+  var source: String
+  var filters: Int
+  var kernel: Int
+  var stride = 1
+  var dilation = 1
+  var groups = 1
+  var padding: Padding
+  var bias = true
+  var activation: RefActivation = .identity
+
+  var span: Int { (kernel - 1) * dilation + 1 }
+
+  /// The .gru line.
+  var line: String {
+    var s = "conv1d \(name) = \(source) -> filters \(filters), kernel \(kernel), padding \(padding.rawValue)"
+    if stride != 1 { s += ", stride \(stride)" }
+    if dilation != 1 { s += ", dilation \(dilation)" }
+    if groups != 1 { s += ", groups \(groups)" }
+    if !bias { s += ", bias no" }
+    if activation != .identity { s += ", activation \(activation.rawValue)" }
+    return s
+  }
+}
+
+/// A pad or pool statement.
+struct RefPool: Sendable {
+  enum Kind: String, Sendable { case average, max }
+  enum Padding: String, Sendable { case valid, same }
+  var name: String
+  var source: String
+  var kind: Kind
+  var size: Int
+  var stride: Int
+  var padding: Padding = .valid
+
+  var line: String {
+    "pool \(name) = \(source) -> \(kind.rawValue) \(size), stride \(stride)" + (padding == .same ? ", padding same" : "")
+  }
+}
+
+/// conv1d, pad and pool: the layers over time that are not recurrences.
+enum RefSequenceLayer: Sendable {
+  case conv(RefConv)
+  case pad(name: String, source: String, before: Int, after: Int)
+  case pool(RefPool)
+
+  var name: String {
+    switch self {
+    case .conv(let c): return c.name
+    case .pad(let n, _, _, _): return n
+    case .pool(let p): return p.name
+    }
+  }
+
+  var source: String {
+    switch self {
+    case .conv(let c): return c.source
+    case .pad(_, let s, _, _): return s
+    case .pool(let p): return p.source
+    }
+  }
+
+  var line: String {
+    switch self {
+    case .conv(let c): return c.line
+    case .pad(let n, let s, let before, let after): return "pad \(n) = \(s) -> before \(before), after \(after)"
+    case .pool(let p): return p.line
+    }
+  }
+
+  func features(_ input: Int) -> Int {
+    if case .conv(let c) = self { return c.filters }
+    return input
+  }
+
+  /// The output's steps for `t` input steps (LANGUAGE.md's tables, written out again).
+  func outputSteps(_ t: Int) -> Int {
+    switch self {
+    case .conv(let c):
+      switch c.padding {
+      case .causal: return t == 0 ? 0 : (t - 1) / c.stride + 1
+      case .same: return (t + c.stride - 1) / c.stride
+      case .valid: return t < c.span ? 0 : (t - c.span) / c.stride + 1
+      }
+    case .pad(_, _, let before, let after): return t + before + after
+    case .pool(let p):
+      switch p.padding {
+      case .valid: return t < p.size ? 0 : (t - p.size) / p.stride + 1
+      case .same: return (t + p.stride - 1) / p.stride
+      }
+    }
+  }
+}
+
 enum RefStatement: Sendable {
   case gru(RefLayer)
+  case sequence(RefSequenceLayer)
   case binding(name: String, RefExpr, isOutput: Bool)
 
+  static func conv1d(_ c: RefConv) -> RefStatement { .sequence(.conv(c)) }
   static func `let`(_ name: String, _ e: RefExpr) -> RefStatement { .binding(name: name, e, isOutput: false) }
   static func output(_ name: String, _ e: RefExpr) -> RefStatement { .binding(name: name, e, isOutput: true) }
 }
@@ -194,7 +294,15 @@ extension RefModel {
   }
 
   /// Whether the model can be run one step at a time: no layer reads its sequence backwards.
-  var streams: Bool { layers.allSatisfy { $0.direction == .forward } && !processesPadding }
+  var streams: Bool { layers.allSatisfy { $0.direction == .forward } && !processesPadding && convs.isEmpty }
+
+  /// The steps of the sequence outputs for T input steps: the sequence layers' chain's T'.
+  func outputSteps(_ steps: Int) -> Int { convs.reduce(steps) { $1.outputSteps($0) } }
+
+  /// The conv1d, pad and pool layers, in order.
+  var convs: [RefSequenceLayer] {
+    statements.compactMap { if case .sequence(let l) = $0 { return l } else { return nil } }
+  }
 
   /// Whether a layer runs over the padding past each end, which a stream (one sequence, its own
   /// steps only) never sees.
@@ -215,6 +323,7 @@ extension RefModel {
     for s in statements {
       switch s {
       case .gru(let l): shapes[l.name] = RefShape(isSequence: true, features: l.outputFeatures)
+      case .sequence(let l): shapes[l.name] = RefShape(isSequence: true, features: l.features(shapes[l.source]!.features))
       case .binding(let name, let e, let isOutput):
         let shape = self.shape(of: e, shapes)
         shapes[name] = shape
@@ -275,6 +384,13 @@ extension RefModel {
           }
         }
         shapes[l.name] = RefShape(isSequence: true, features: l.outputFeatures)
+      case .sequence(let l):
+        let channels = shapes[l.source]!.features
+        if case .conv(let c) = l {
+          result["\(c.name).w"] = [c.filters, channels / c.groups, c.kernel]
+          if c.bias { result["\(c.name).b"] = [c.filters] }
+        }
+        shapes[l.name] = RefShape(isSequence: true, features: l.features(channels))
       case .binding(let name, let e, _):
         visitDense(e, binding: name)
         shapes[name] = shape(of: e, shapes)
@@ -359,6 +475,17 @@ struct ReferenceGRU: Sendable {
         finals[layer.name] = final
         if model.lengths != nil && (layer.pastEndHold || layer.paddingProcessed) { keepsPadding.insert(layer.name) }
         if model.lengths != nil && layer.paddingProcessed { allSteps.insert(layer.name) }
+      case .sequence(let l):
+        guard case .sequence(let source) = values[l.source]! else { preconditionFailure("\(l.name) over a vector") }
+        switch l {
+        case .conv(let c): values[l.name] = .sequence(try conv1d(c, source))
+        case .pad(_, _, let before, let after):
+          values[l.name] = .sequence(source.map { s in
+            let zero = zeros(s.first?.count ?? 0)
+            return [[Double]](repeating: zero, count: before) + s + [[Double]](repeating: zero, count: after)
+          })
+        case .pool(let p): values[l.name] = .sequence(pool(p, source))
+        }
       case .binding(let name, let e, let isOutput):
         var v = try evaluate(e, values, finals, inputs, binding: name, allSteps: allSteps)
         let keeps = e.sequenceNames.contains { keepsPadding.contains($0) }
@@ -382,7 +509,8 @@ struct ReferenceGRU: Sendable {
 
   /// The layer's output sequence (zero past each sequence's end) and final state.
   private func gru(_ layer: RefLayer, _ x: [[[Double]]], _ inputs: RefInputs) throws -> ([[[Double]]], [[Double]]) {
-    let steps = inputs.steps
+    // A conv1d before the layer may have changed the number of steps (models with one have no lengths).
+    let steps = x.first?.count ?? inputs.steps
     let hidden = layer.hidden
     var perDirection: [[[[Double]]]] = []
     var finals = [[Double]](repeating: [], count: x.count)
@@ -396,7 +524,7 @@ struct ReferenceGRU: Sendable {
       var out = [[[Double]]](repeating: [[Double]](repeating: zeros(hidden), count: steps), count: x.count)
       for b in x.indices {
         var h = inputs.initial[layer.name].map { Array($0[b][(d * hidden)..<((d + 1) * hidden)]) } ?? zeros(hidden)
-        let length = inputs.length(b)
+        let length = inputs.lengths?[b] ?? steps
         if layer.paddingProcessed {
           // tf.reverse_sequence: the valid prefix reversed, the padding after it as it was.
           let order = backwards ? Array((0..<length).reversed()) + Array(length..<steps) : Array(0..<steps)
@@ -436,6 +564,70 @@ struct ReferenceGRU: Sendable {
         })
     }
     return (merged, finals)
+  }
+
+  // MARK: Convolutions
+
+  /// LANGUAGE.md's formula, written apart from grucc's kernel: the sequence padded with zeros
+  /// first (Keras's and TensorFlow's split for `same`), then a valid convolution over it.
+  private func conv1d(_ c: RefConv, _ x: [[[Double]]]) throws -> [[[Double]]] {
+    let steps = x.first?.count ?? 0
+    let channels = x.first?.first?.count ?? 0
+    let span = c.span
+    let outSteps: Int
+    let before: Int
+    switch c.padding {
+    case .causal:
+      outSteps = (steps - 1) / c.stride + 1
+      before = span - 1
+    case .same:
+      outSteps = (steps + c.stride - 1) / c.stride
+      before = Swift.max((outSteps - 1) * c.stride + span - steps, 0) / 2
+    case .valid:
+      outSteps = steps >= span ? (steps - span) / c.stride + 1 : 0
+      before = 0
+    }
+    let perIn = channels / c.groups
+    let perOut = c.filters / c.groups
+    guard let w = weights["\(c.name).w"] else { throw ReferenceError.missingWeight("\(c.name).w") }
+    guard w.count == c.filters * perIn * c.kernel else {
+      throw ReferenceError.wrongSize("\(c.name).w", expected: c.filters * perIn * c.kernel, found: w.count)
+    }
+    let bias = c.bias ? weights["\(c.name).b"] : nil
+    if c.bias && bias == nil { throw ReferenceError.missingWeight("\(c.name).b") }
+    return x.map { sequence in
+      let padded = [[Double]](repeating: zeros(channels), count: before) + sequence
+        + [[Double]](repeating: zeros(channels), count: span)
+      return (0..<outSteps).map { t in
+        (0..<c.filters).map { f in
+          let g = f / perOut
+          var sum = 0.0
+          for ci in 0..<perIn {
+            for j in 0..<c.kernel {
+              sum += w[(f * perIn + ci) * c.kernel + j] * padded[t * c.stride + j * c.dilation][g * perIn + ci]
+            }
+          }
+          return c.activation.apply(sum + (bias?[f] ?? 0))
+        }
+      }
+    }
+  }
+
+  /// Keras's pooling: windows of `size` steps, `stride` apart; with `same`, ⌈T/S⌉ windows whose
+  /// padding (the smaller half before) is not counted by an average and not seen by a max.
+  private func pool(_ p: RefPool, _ x: [[[Double]]]) -> [[[Double]]] {
+    let steps = x.first?.count ?? 0
+    let out = RefSequenceLayer.pool(p).outputSteps(steps)
+    let before = p.padding == .same ? Swift.max((out - 1) * p.stride + p.size - steps, 0) / 2 : 0
+    return x.map { sequence in
+      (0..<out).map { t in
+        let window = (0..<p.size).map { t * p.stride + $0 - before }.filter { $0 >= 0 && $0 < steps }
+        return (0..<(sequence.first?.count ?? 0)).map { c in
+          let values = window.map { sequence[$0][c] }
+          return p.kind == .average ? values.reduce(0, +) / Double(values.count) : values.max()!
+        }
+      }
+    }
   }
 
   /// One direction's weights and one step of the equations.
@@ -535,7 +727,7 @@ struct ReferenceGRU: Sendable {
       }
       // A sequence built on a layer that processed the padding counts every step.
       let everyStep = inner.sequenceNames.contains { allSteps.contains($0) }
-      return .vector(s.indices.map { b in reduce(kind, s[b], valid: everyStep ? inputs.steps : inputs.length(b)) })
+      return .vector(s.indices.map { b in reduce(kind, s[b], valid: everyStep || inputs.lengths == nil ? s[b].count : inputs.length(b)) })
     case .dense(let inner, let units, let unshared):
       let v = try evaluate(inner, values, finals, inputs, binding: binding, allSteps: allSteps)
       guard let w = weights["\(binding).w"] else { throw ReferenceError.missingWeight("\(binding).w") }

@@ -1,0 +1,336 @@
+// The sequence layers in C (conv1d): the whole-sequence functions compute them first, in order,
+// each over all T steps of every sequence into a buffer of its own at the start of the scratch
+// (`[B][T'][F]`), and the rest of the model then runs on the last one's output as it runs on an
+// input. The sums run as the interpreter's (Kernels.conv1d): over the group's channels, then the
+// taps, from 0 up, the bias last, so the C and the interpreter agree bit for bit.
+
+/// One sequence layer as the C computes it.
+struct CFrontEndLayer {
+  var node: Int
+  var op: SequenceLayerOp
+  var inChannels: Int
+  var outChannels: Int
+  /// Streaming: the steps of input the layer keeps (its window: a conv's span, a pool's size; 0
+  /// for a pad, which keeps nothing), and its state struct members.
+  var window: Int {
+    switch op.kind {
+    case .conv1d(let c): return (c.kernel - 1) * c.dilation + 1
+    case .pool(let p): return p.size
+    case .pad: return 0
+    }
+  }
+  var members = (window: "", out: "", seen: "")
+
+  /// Values the streaming state holds for it: its window and its latest output (a pad: none).
+  var streamValues: Int { window > 0 ? window * inChannels + outChannels : 0 }
+
+  /// Multiply-adds of one output step of one sequence.
+  var macsPerOutputStep: Int {
+    switch op.kind {
+    case .conv1d(let c): return c.filters * (inChannels / c.groups) * c.kernel
+    case .pad, .pool: return 0
+    }
+  }
+
+  /// Parameters (weights and biases).
+  var parameterCount: Int {
+    switch op.kind {
+    case .conv1d(let c): return c.filters * (inChannels / c.groups) * c.kernel + (c.bias ? c.filters : 0)
+    case .pad, .pool: return 0
+    }
+  }
+}
+
+enum CConv {
+  /// Why the sequence layers cannot stream, or nil: each output step must depend on input steps
+  /// already given, and a pad's zeros must all be taken by the window right after it before the
+  /// first step (otherwise outputs would be due before any input).
+  static func streamProblem(_ frontEnd: [CFrontEndLayer]) -> String? {
+    var zeros = 0
+    for (k, layer) in frontEnd.enumerated() {
+      let name = "'\(layer.op.name)'"
+      switch layer.op.kind {
+      case .pad(let before, let after):
+        if after > 0 { return "\(name) pads after the last step, which a stream never reaches" }
+        zeros += before
+        let next = k + 1 < frontEnd.count ? frontEnd[k + 1] : nil
+        if let next, case .pad = next.op.kind { continue }
+        guard let next, next.readsOnlyThePast, !next.isCausalConv, zeros <= next.window - 1 else {
+          return "\(name) puts \(zeros) zero steps before the first, more than the window after it takes before its first output"
+        }
+        continue
+      case .conv1d(let c) where c.padding == .same:
+        return "\(name) has 'padding same': each output step reads steps after it"
+      case .pool(let p) where p.padding == .same:
+        return "\(name) has 'padding same': each output step reads steps after it"
+      case .conv1d, .pool:
+        zeros = 0
+      }
+    }
+    return nil
+  }
+
+  /// The steps after each layer of the front end, as C expressions of `t` (the input's steps).
+  static func steps(_ frontEnd: [CFrontEndLayer], _ t: String) -> [String] {
+    var result: [String] = []
+    var current = t
+    for layer in frontEnd {
+      current = layer.op.outputStepsC(current)
+      result.append(current)
+    }
+    return result
+  }
+
+  /// Scratch values per sequence the front end takes for input steps `t`, as a C expression.
+  static func scratchPerSequence(_ frontEnd: [CFrontEndLayer], _ t: String) -> String {
+    let steps = steps(frontEnd, t)
+    return zip(frontEnd, steps).map { "(size_t)\($1) * \($0.outChannels)" }.joined(separator: " + ")
+  }
+
+  /// Emits the front end inside run_batch: `x` (strided by x_b, x_t as the layout says) and `T`
+  /// in, the buffers laid from `scratch` on; declares `fe_x`, `fe_T` (the last output and its
+  /// steps) and `fe_scratch` (where the rest of the scratch starts).
+  static func emitFrontEnd(_ iface: CInterface, xb: String, xt: String, code: inout CVectorCode, _ w: inout CWriter) {
+    let real = iface.real
+    let names = iface.names
+    var input = (pointer: "x", b: xb, t: xt, steps: "(size_t)T")
+    var at = "scratch"
+    for (k, layer) in iface.frontEnd.enumerated() {
+      let out = "fe\(k)"
+      let outSteps = "fe\(k)_T"
+      w.line("const size_t \(outSteps) = \(layer.op.outputStepsC(input.steps));")
+      w.line("\(real) *\(out) = \(at);  /* \(layer.op.kind.keyword) '\(layer.op.name)': [B][\(outSteps)][\(layer.outChannels)] */")
+      at = "\(out) + (size_t)B * \(outSteps) * \(layer.outChannels)"
+      switch layer.op.kind {
+      case .conv1d(let c):
+        emitConv(
+          c, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
+          channels: layer.inChannels, y: out, outSteps: outSteps, code: &code, w: &w)
+      case .pad(let before, _):
+        emitPad(
+          before: before, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
+          channels: layer.inChannels, y: out, outSteps: outSteps, w: &w)
+      case .pool(let p):
+        emitPool(
+          p, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
+          channels: layer.inChannels, y: out, outSteps: outSteps, code: &code, w: &w)
+      }
+      input = (out, "(size_t)\(outSteps) * \(layer.outChannels)", "\(layer.outChannels)", outSteps)
+    }
+    _ = names
+    w.line("const \(real) *fe_x = \(input.pointer);")
+    w.line("const size_t fe_T = \(input.steps);")
+    w.line("\(real) *fe_scratch = \(at);")
+  }
+
+  /// Zero steps before and after: each output step is an input step or zeros.
+  private static func emitPad(
+    before: Int, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    y: String, outSteps: String, w: inout CWriter
+  ) {
+    let real = iface.real
+    w.block("/* \(name): pad, \(before) zero steps before */") { w in
+      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+        w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
+        w.line("if (t < \(before) || t - \(before) >= \(steps)) memset(yt, 0, sizeof(\(real)) * \(channels));")
+        w.line("else memcpy(yt, \(x) + (size_t)b * \(xb) + (t - \(before)) * \(xt), sizeof(\(real)) * \(channels));")
+      }
+    }
+  }
+
+  /// The average or max of each window, over the steps inside the sequence only (Kernels.pool's order).
+  private static func emitPool(
+    _ p: Pool1DLayer, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    y: String, outSteps: String, code: inout CVectorCode, w: inout CWriter
+  ) {
+    let real = iface.real
+    let before: String
+    switch p.padding {
+    case .valid: before = "0"
+    case .same:
+      before = "((\(outSteps) - 1) * \(p.stride) + \(p.size) > \(steps) ? ((\(outSteps) - 1) * \(p.stride) + \(p.size) - \(steps)) / 2 : 0)"
+    }
+    w.block("/* \(name): \(p.kind.rawValue) pool of \(p.size), \(p.padding.rawValue) padding */") { w in
+      w.line("const size_t pad = \(before);  /* steps before step 0 that window 0 starts at */")
+      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+        w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
+        w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
+        w.block("for (int c = 0; c < \(channels); c++)") { w in
+          w.line("\(real) acc = \(code.literal(0));")
+          w.line("size_t count = 0;")
+          w.block("for (size_t j = 0; j < \(p.size); j++)") { w in
+            w.line("const size_t s = t * \(p.stride) + j;  /* padded step */")
+            w.line("if (s < pad || s - pad >= \(steps)) continue;")
+            w.line("const \(real) v = xs[(s - pad) * \(xt) + (size_t)c];")
+            switch p.kind {
+            case .average: w.line("acc += v;")
+            case .max: w.line("if (count == 0 || v > acc) acc = v;")
+            }
+            w.line("count++;")
+          }
+          switch p.kind {
+          case .average: w.line("yt[c] = count > 0 ? acc / (\(real))count : acc;")
+          case .max: w.line("yt[c] = acc;")
+          }
+        }
+      }
+    }
+  }
+
+  private static func emitConv(
+    _ c: Conv1DLayer, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    y: String, outSteps: String, code: inout CVectorCode, w: inout CWriter
+  ) {
+    let real = iface.real
+    let g = c.geometry(inChannels: channels)
+    let perGroupIn = channels / c.groups
+    let perGroupOut = c.filters / c.groups
+    let weights = iface.weight("\(name).w")
+    let bias = c.bias ? iface.weight("\(name).b") : nil
+    // The zeros before step 0: fixed for causal and valid, from T for same.
+    let before: String
+    switch c.padding {
+    case .causal: before = "\(g.span - 1)"
+    case .valid: before = "0"
+    case .same:
+      before = "((\(outSteps) - 1) * \(c.stride) + \(g.span) > \(steps) ? ((\(outSteps) - 1) * \(c.stride) + \(g.span) - \(steps)) / 2 : 0)"
+    }
+    w.block("/* \(name): conv1d, \(c.padding.rawValue) padding */") { w in
+      w.line("const size_t pad = \(before);  /* zeros before step 0 */")
+      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+        w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
+        w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(c.filters);")
+        w.line("const size_t first = t * \(c.stride);  /* + pad: the padded step of tap 0 */")
+        w.block("for (int f = 0; f < \(c.filters); f++)") { w in
+          let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
+          w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
+          w.line("\(real) acc = \(code.literal(0));")
+          w.block("for (int ci = 0; ci < \(perGroupIn); ci++)") { w in
+            w.line("const size_t channel = (size_t)(\(group) + ci);")
+            w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
+              w.line("const size_t s = first + (size_t)j * \(c.dilation);  /* padded step */")
+              w.line("if (s < pad || s - pad >= \(steps)) continue;")
+              w.line("acc += wf[ci * \(c.kernel) + j] * xs[(s - pad) * \(xt) + channel];")
+            }
+          }
+          if let bias { w.line("acc += \(bias)[f];") }
+          let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
+          w.line("yt[f] = \(value);")
+        }
+      }
+    }
+  }
+}
+
+extension CFrontEndLayer {
+  /// Whether each output reads only input steps up to the one it ends at (causal or valid).
+  var readsOnlyThePast: Bool {
+    switch op.kind {
+    case .conv1d(let c): return c.padding != .same
+    case .pool(let p): return p.padding == .valid
+    case .pad(_, let after): return after == 0
+    }
+  }
+
+  var isCausalConv: Bool { if case .conv1d(let c) = op.kind { return c.padding == .causal } else { return false } }
+
+  var stride: Int {
+    switch op.kind {
+    case .conv1d(let c): return c.stride
+    case .pool(let p): return p.stride
+    case .pad: return 1
+    }
+  }
+}
+
+extension CConv {
+  /// The sequence layers in `step`: each windowed layer shifts x into its window, and computes an
+  /// output when its window ends an output step (causal: every stride-th input from the first;
+  /// valid: from the window's first full step on), in Kernels' order; otherwise `step` returns
+  /// NO_OUTPUT. Returns each layer node's output pointer.
+  static func emitStream(_ iface: CInterface, code: inout CVectorCode, _ w: inout CWriter) -> [Int: String] {
+    let real = iface.real
+    let n = iface.names
+    var input = "x"
+    var outputs: [Int: String] = [:]
+    var zeros = 0
+    w.line("s->input_steps++;")
+    for layer in iface.frontEnd {
+      let channels = layer.inChannels
+      switch layer.op.kind {
+      case .pad(let before, _):
+        // Its zeros are the next window's first steps: a zeroed state holds them already.
+        zeros += before
+        outputs[layer.node] = input
+        continue
+      case .conv1d, .pool: break
+      }
+      let m = layer.members
+      let (window, out, seen) = ("s->\(m.window)", "s->\(m.out)", "s->\(m.seen)")
+      let span = layer.window
+      let first = layer.isCausalConv ? 0 : span - 1
+      w.comment(["'\(layer.op.name)' (\(layer.op.kind.keyword)): this input joins its window of \(span) steps"])
+      if span > 1 {
+        w.line("memmove(\(window), \(window) + \(channels), sizeof(\(real)) * \(channels * (span - 1)));")
+      }
+      w.line("memcpy(\(window) + \(channels * (span - 1)), \(input), sizeof(\(real)) * \(channels));")
+      w.block("/* whether the window ends an output step */") { w in
+        var due = first > zeros ? "i >= \(first)" : ""
+        if layer.stride > 1 {
+          due += (due.isEmpty ? "" : " && ") + "(i - \(first)) % \(layer.stride) == 0"
+        }
+        let causal = layer.isCausalConv && span > 1
+        if !due.isEmpty || causal {
+          let index = zeros > 0 ? "\(seen) + \(zeros)" : seen
+          w.line("const int64_t i = \(index);  /* this input's step in the layer's input\(zeros > 0 ? ", after the pad's zeros" : "") */")
+        }
+        w.line("\(seen)++;")
+        if !due.isEmpty { w.line("if (!(\(due))) return \(n.constant("no_output"));") }
+        switch layer.op.kind {
+        case .conv1d(let c):
+          let perGroupIn = channels / c.groups
+          let perGroupOut = c.filters / c.groups
+          let weights = iface.weight("\(layer.op.name).w")
+          // Window steps before `from` are the causal padding: skipped, as run_batch skips them.
+          let causal = layer.isCausalConv && span > 1
+          if causal {
+            w.line("const int from = i + 1 < \(span) ? \(span) - (int)(i + 1) : 0;  /* window steps before it: causal padding */")
+          }
+          w.block("for (int f = 0; f < \(c.filters); f++)") { w in
+            let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
+            w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
+            w.line("\(real) acc = \(code.literal(0));")
+            w.block("for (int ci = 0; ci < \(perGroupIn); ci++)") { w in
+              w.line("const int channel = \(group) + ci;")
+              w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
+                w.line("const int at = j * \(c.dilation);")
+                if causal { w.line("if (at < from) continue;") }
+                w.line("acc += wf[ci * \(c.kernel) + j] * \(window)[at * \(channels) + channel];")
+              }
+            }
+            if c.bias { w.line("acc += \(iface.weight("\(layer.op.name).b"))[f];") }
+            let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
+            w.line("\(out)[f] = \(value);")
+          }
+        case .pool(let p):
+          w.block("for (int c = 0; c < \(channels); c++)") { w in
+            w.line("\(real) acc = \(window)[c];")
+            w.block("for (int j = 1; j < \(p.size); j++)") { w in
+              w.line("const \(real) v = \(window)[j * \(channels) + c];")
+              switch p.kind {
+              case .average: w.line("acc += v;")
+              case .max: w.line("if (v > acc) acc = v;")
+              }
+            }
+            w.line(p.kind == .average ? "\(out)[c] = acc / \(code.literal(Double(p.size)));" : "\(out)[c] = acc;")
+          }
+        case .pad: break
+        }
+      }
+      zeros = 0
+      input = out
+      outputs[layer.node] = out
+    }
+    return outputs
+  }
+}

@@ -1,0 +1,96 @@
+// The IR op of a conv1d (pad, pool) statement: one op whose operands are the input sequence and,
+// once `lower-dense` has bound them, its parameters (a conv1d's `NAME.w` and, with a bias,
+// `NAME.b`). It stays one op to the end: the interpreter and the C compute it whole.
+
+/// A sequence layer in the IR. Operands: x `[B, T, C]`, then (lowered) the parameters.
+public struct SequenceLayerOp: Sendable {
+  public var name: String
+  public var kind: SequenceLayerKind
+
+  /// The parameters a lowered op takes after x, by name.
+  public var parameterNames: [String] {
+    switch kind {
+    case .conv1d(let c): return c.bias ? ["\(name).w", "\(name).b"] : ["\(name).w"]
+    case .pad, .pool: return []
+    }
+  }
+
+  /// The steps of the output for `steps` input steps.
+  public func outputSteps(_ steps: Int, inChannels: Int) -> Int {
+    switch kind {
+    case .conv1d(let c): return c.geometry(inChannels: inChannels).outputSteps(steps)
+    case .pad(let before, let after): return steps + before + after
+    case .pool(let p): return p.outputSteps(steps)
+    }
+  }
+
+  /// Whether the output has as many steps as the input, whatever T is.
+  public var keepsSteps: Bool {
+    switch kind {
+    case .conv1d(let c): return c.stride == 1 && (c.padding != .valid || c.kernel == 1)
+    case .pad(let before, let after): return before + after == 0
+    case .pool(let p): return p.stride == 1 && (p.padding == .same || p.size == 1)
+    }
+  }
+
+  /// The output's steps as a C expression of the input's (`t`, parenthesised).
+  public func outputStepsC(_ t: String) -> String {
+    switch kind {
+    case .conv1d(let c):
+      let s = c.stride
+      let span = (c.kernel - 1) * c.dilation + 1
+      switch c.padding {
+      case .causal: return s == 1 ? t : "(\(t) == 0 ? 0 : (\(t) - 1) / \(s) + 1)"
+      case .same: return s == 1 ? t : "((\(t) + \(s - 1)) / \(s))"
+      case .valid: return span == 1 && s == 1 ? t : "(\(t) < \(span) ? 0 : (\(t) - \(span)) / \(s) + 1)"
+      }
+    case .pad(let before, let after): return before + after == 0 ? t : "(\(t) + \(before + after))"
+    case .pool(let p):
+      let (n, s) = (p.size, p.stride)
+      switch p.padding {
+      case .valid: return n == 1 && s == 1 ? t : "(\(t) < \(n) ? 0 : (\(t) - \(n)) / \(s) + 1)"
+      case .same: return s == 1 ? t : "((\(t) + \(s - 1)) / \(s))"
+      }
+    }
+  }
+
+  func types(_ t: [TensorType]) throws(TypeError) -> [TensorType] {
+    guard let x = t.first, t.count == 1 || t.count == 1 + parameterNames.count else {
+      throw .internal("\(kind.keyword) '\(name)' has \(t.count) operands")
+    }
+    guard x.isSequence else { throw .user(.expectedSequence(function: kind.keyword, found: x.userDescription)) }
+    var time = x.dims[1]
+    switch kind {
+    case .conv1d(let c):
+      let g = c.geometry(inChannels: x.features)
+      if let problem = g.problem { throw .user(.badLayerGeometry(layer: name, problem)) }
+      if t.count > 1 {
+        guard t[1] == TensorType(x.dtype, [.fixed(c.filters), .fixed(x.features / c.groups), .fixed(c.kernel)]) else {
+          throw .internal("conv1d '\(name)': weight \(t[1]) for input \(x)")
+        }
+        if c.bias, t[2] != TensorType(x.dtype, [.fixed(c.filters)]) {
+          throw .internal("conv1d '\(name)': bias \(t[2])")
+        }
+      }
+      if let steps = time.fixedValue {
+        let out = g.outputSteps(steps)
+        guard out >= 1 else {
+          throw .user(.badLayerGeometry(
+            layer: name, "its \(steps) input steps are fewer than the \(g.span) the kernel spans, so it has no output"))
+        }
+        time = .fixed(out)
+      }
+      return [TensorType(x.dtype, [.batch, time, .fixed(c.filters)])]
+    case .pad, .pool:
+      guard t.count == 1 else { throw .internal("\(kind.keyword) '\(name)' takes no parameters") }
+      if let steps = time.fixedValue {
+        let out = outputSteps(steps, inChannels: x.features)
+        guard out >= 1 else {
+          throw .user(.badLayerGeometry(layer: name, "its \(steps) input steps are fewer than its window, so it has no output"))
+        }
+        time = .fixed(out)
+      }
+      return [TensorType(x.dtype, [.batch, time, .fixed(x.features)])]
+    }
+  }
+}

@@ -1,0 +1,330 @@
+// conv1d end to end (issue 15): models in the style of OptionCoverageTests whose sequence layers
+// (every padding, stride, dilation, groups, no bias, an activation, two convolutions in a row)
+// feed a gru; the C, the interpreter and the independent reference must agree, the C and the
+// interpreter bit for bit where the model is f64 (and within f32 rounding otherwise).
+
+import Foundation
+import Testing
+
+@testable import GruccCore
+
+@Suite struct SequenceLayerTests {
+  private static func gru(_ source: String, _ hidden: Int) -> RefLayer {
+    RefLayer(name: "h", source: source, hidden: hidden, reset: .after, update: .keepsState, bias: .separate)
+  }
+
+  /// Sequence outputs have T' steps (the header's SEQUENCE_STEPS(T)).
+  static let models: [RefModel] = [
+    RefModel(
+      name: "conv_causal", precision: .f32, features: 3,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 4, kernel: 3, padding: .causal, activation: .relu)),
+        .gru(gru("c", 5)), .output("y", .name("h")), .output("s", .state("h")), .output("cv", .name("c")),
+      ]),
+    RefModel(
+      name: "conv_same_stride2", precision: .f64, features: 2,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 3, kernel: 4, stride: 2, padding: .same)),
+        .gru(gru("c", 4)), .output("s", .state("h")), .output("m", .reduce(.mean, .name("h"))),
+        .output("y", .name("h")),
+      ]),
+    RefModel(
+      name: "conv_valid_dilation2", precision: .f32, features: 3, layout: .timeMajor,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 4, kernel: 3, dilation: 2, padding: .valid, activation: .tanh)),
+        .gru(gru("c", 4)), .output("d", .dense(.state("h"), units: 2)),
+      ]),
+    RefModel(
+      name: "conv_same_odd", precision: .f64, features: 2,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 3, kernel: 4, padding: .same)),
+        .gru(gru("c", 3)), .output("y", .name("h")),
+      ]),
+    RefModel(
+      name: "conv_depthwise_no_bias", precision: .f64, features: 3,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 6, kernel: 2, groups: 3, padding: .causal, bias: false)),
+        .gru(gru("c", 4)), .output("y", .name("h")),
+      ]),
+    RefModel(
+      name: "conv_groups_stride2", precision: .f32, features: 4,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 6, kernel: 3, stride: 2, groups: 2, padding: .causal)),
+        .gru(gru("c", 4)), .output("s", .state("h")),
+      ]),
+    RefModel(
+      name: "conv_conv_gru", precision: .f64, features: 2,
+      statements: [
+        .conv1d(RefConv(name: "c1", source: "x", filters: 3, kernel: 2, padding: .causal, activation: .relu)),
+        .conv1d(RefConv(name: "c2", source: "c1", filters: 4, kernel: 3, stride: 2, padding: .valid, activation: .tanh)),
+        .gru(gru("c2", 4)), .output("s", .state("h")), .output("l", .reduce(.last, .name("h"))),
+      ]),
+    RefModel(
+      name: "conv_fixed_steps", precision: .f32, features: 2, steps: 9,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 3, kernel: 3, padding: .valid)),
+        .gru(gru("c", 3)), .output("s", .state("h")),
+      ]),
+    // The issue's stack (batchnorm aside): causal conv, ZeroPadding1D((2, 0)), AveragePooling1D(3, 1).
+    RefModel(
+      name: "conv_pad_pool", precision: .f32, features: 2,
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 5, kernel: 6, padding: .causal)),
+        .sequence(.pad(name: "z", source: "c", before: 2, after: 0)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .average, size: 3, stride: 1))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("s", .state("h")),
+      ]),
+    // Lengths: causal layers with stride 1 whose chain keeps the steps (pad 2 taken back by pool 3).
+    RefModel(
+      name: "conv_pad_pool_lengths", precision: .f32, features: 2, lengths: "len",
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 4, kernel: 5, dilation: 2, padding: .causal, activation: .relu)),
+        .sequence(.pad(name: "z", source: "c", before: 2, after: 0)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .max, size: 3, stride: 1))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("s", .state("h")),
+        .output("m", .reduce(.mean, .name("h"))),
+      ]),
+    RefModel(
+      name: "conv_causal_lengths_time_major", precision: .f64, features: 3, layout: .timeMajor, lengths: "len",
+      statements: [
+        .conv1d(RefConv(name: "c", source: "x", filters: 4, kernel: 3, groups: 1, padding: .causal)),
+        .gru(gru("c", 3)), .output("y", .name("h")), .output("l", .reduce(.last, .name("h"))),
+      ]),
+    // A pad whose zeros fill part of the window after it: the first step gives no output.
+    RefModel(
+      name: "pad_pool_conv_valid", precision: .f64, features: 2,
+      statements: [
+        .sequence(.pad(name: "z", source: "x", before: 1, after: 0)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .max, size: 3, stride: 1))),
+        .conv1d(RefConv(name: "c", source: "p", filters: 3, kernel: 2, stride: 2, padding: .valid, activation: .relu)),
+        .gru(gru("c", 3)), .output("y", .name("h")), .output("m", .reduce(.mean, .name("h"))),
+      ]),
+    RefModel(
+      name: "pad_after_max_pool", precision: .f64, features: 3,
+      statements: [
+        .sequence(.pad(name: "z", source: "x", before: 1, after: 3)),
+        .sequence(.pool(RefPool(name: "p", source: "z", kind: .max, size: 3, stride: 2))),
+        .gru(gru("p", 4)), .output("y", .name("h")), .output("pooled", .name("p")),
+      ]),
+    RefModel(
+      name: "pool_same_average", precision: .f64, features: 2,
+      statements: [
+        .sequence(.pool(RefPool(name: "p", source: "x", kind: .average, size: 4, stride: 3, padding: .same))),
+        .conv1d(RefConv(name: "c", source: "p", filters: 3, kernel: 2, padding: .same)),
+        .gru(gru("c", 3)), .output("y", .name("h")), .output("pooled", .name("c")),
+      ]),
+    RefModel(
+      name: "pool_same_max_stride1", precision: .f32, features: 2, layout: .timeMajor,
+      statements: [
+        .sequence(.pool(RefPool(name: "p", source: "x", kind: .max, size: 4, stride: 1, padding: .same))),
+        .gru(gru("p", 3)), .output("y", .name("h")),
+      ]),
+  ]
+
+  static let names = models.map(\.name)
+
+  static func text(_ m: RefModel, seed: UInt64) -> String {
+    var input = "input \(m.input)[\(m.features)]"
+    if let steps = m.steps { input += ", steps \(steps)" }
+    if m.layout == .timeMajor { input += ", layout time-major" }
+    if let lengths = m.lengths { input += ", lengths \(lengths)" }
+    var lines = ["model \(m.name)", "precision \(m.precision.rawValue)", input]
+    for s in m.statements {
+      switch s {
+      case .sequence(let l): lines.append(l.line)
+      case .gru(let l):
+        lines.append("gru \(l.name) = \(l.source) -> hidden \(l.hidden), reset after, update keeps-state, bias separate")
+      case .binding(let name, let e, let isOutput):
+        lines.append("\(isOutput ? "output" : "let") \(name) = \(RandomModels.render(e))")
+      }
+    }
+    lines += ["init seed \(seed)", "init * uniform(-0.6, 0.6)"]
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: names)
+  func convModelMatchesInterpreterAndReference(name: String) throws {
+    let index = try #require(Self.names.firstIndex(of: name))
+    let model = Self.models[index]
+    let dir = try EndToEnd.temporaryDirectory("conv-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("\(name).gru").path
+    try Self.text(model, seed: UInt64(index) + 1).write(toFile: path, atomically: false, encoding: .utf8)
+    // Enough steps for every kernel; 33 crosses the sequence function's first chunk.
+    let check = DifferentialCheck(
+      modelPath: path, model: model, cases: EndToEnd.cases(for: model, seed: UInt64(index) + 5000, steps: [7, 10, 33]))
+    let table = try check.run()
+    print("e2e conv \(name) (\(model.precision.rawValue)): \(table.summary)")
+  }
+
+  /// The conv's C sums in the interpreter's order: its output, an output of the model, is equal bit for bit.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH")) func convOutputIsBitEqual() throws {
+    let model = Self.models[0]
+    let dir = try EndToEnd.temporaryDirectory("conv-bits")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("m.gru").path
+    try Self.text(model, seed: 7).write(toFile: path, atomically: false, encoding: .utf8)
+    var check = DifferentialCheck(
+      modelPath: path, model: model, cases: EndToEnd.cases(for: model, seed: 77, steps: [6, 40]))
+    check.cFlags = ["-O2", "-ffp-contract=off"]
+    let table = try check.run()
+    let worst = table.entries.first { $0.label == "C-interpreter" }?.entry.maxError ?? 1
+    #expect(worst == 0, "C and interpreter differ by \(worst)")
+  }
+
+  /// The generated C of each model compiles without a warning under the team's flags, as C99
+  /// (gcc) and C++11 (clang), with the weights compiled in and in a blob.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: names)
+  func convModelCompilesWithoutWarnings(name: String) throws {
+    let index = try #require(Self.names.firstIndex(of: name))
+    let dir = try EndToEnd.temporaryDirectory("conv-warn-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("\(name).gru").path
+    try Self.text(Self.models[index], seed: 3).write(toFile: path, atomically: false, encoding: .utf8)
+    for (mode, flags) in CQualityTests.modes {
+      let emitted = try CQualityTests.emit(modelPath: path, name: name, flags: flags)
+      defer { emitted.remove() }
+      try CQualityTests.expectClean(
+        try #require(Clang.compiler), CCompiler.firmwareCXX + ["-O1"], emitted, what: "\(mode) as C++11 with clang")
+      if let gcc = Clang.gcc {
+        try CQualityTests.expectClean(gcc, CCompiler.firmwareC + ["-O2"], emitted, what: "\(mode) as C99 with gcc -O2")
+      }
+    }
+  }
+
+  /// The differential check again under ASan and UBSan: the conv reads no step outside its
+  /// sequence and writes no value outside its part of the scratch.
+  @Test(
+    .enabled(if: Clang.isAvailable, "needs clang in PATH"),
+    .enabled(if: Clang.sanitizersWork, "clang's -fsanitize=address,undefined does not run here"),
+    arguments: ["conv_same_stride2", "conv_conv_gru", "conv_valid_dilation2"])
+  func runsCleanUnderSanitizers(name: String) throws {
+    let index = try #require(Self.names.firstIndex(of: name))
+    let model = Self.models[index]
+    let dir = try EndToEnd.temporaryDirectory("conv-asan-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("\(name).gru").path
+    try Self.text(model, seed: 11).write(toFile: path, atomically: false, encoding: .utf8)
+    let check = DifferentialCheck(
+      modelPath: path, model: model, cases: EndToEnd.cases(for: model, seed: 77, steps: [5, 8]),
+      cFlags: ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
+      environment: Clang.sanitizerEnvironment)
+    _ = try check.run()
+  }
+
+  // MARK: - Streaming
+
+  /// The models whose sequence layers read no step ahead, and the steps each streams over.
+  static let streamed = [
+    "conv_causal", "conv_valid_dilation2", "conv_depthwise_no_bias", "conv_groups_stride2", "conv_conv_gru",
+    "conv_fixed_steps", "conv_pad_pool", "pad_pool_conv_valid", "conv_pad_pool_lengths",
+  ]
+
+  /// The others, and what the header says about each.
+  static let refused: [(String, String)] = [
+    ("conv_same_stride2", "'c' has 'padding same': each output step reads steps after it"),
+    ("conv_same_odd", "'c' has 'padding same'"),
+    ("pad_after_max_pool", "'z' pads after the last step, which a stream never reaches"),
+    ("pool_same_average", "'p' has 'padding same'"),
+  ]
+
+  /// `_step` over a sequence, keeping the steps that return OK, equals `_run` bit for bit: every
+  /// sequence output's steps, their count (SEQUENCE_STEPS(T)), and `_read`'s vector outputs.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: streamed)
+  func streamingEqualsTheWholeSequenceBitForBit(name: String) throws {
+    let index = try #require(Self.names.firstIndex(of: name))
+    let model = Self.models[index]
+    let dir = try EndToEnd.temporaryDirectory("conv-stream-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("\(name).gru").path
+    try Self.text(model, seed: 5).write(toFile: path, atomically: false, encoding: .utf8)
+    let emitted = try CQualityTests.emit(modelPath: path, name: name)
+    defer { emitted.remove() }
+    let header = try String(contentsOfFile: emitted.header, encoding: .utf8)
+    #expect(header.contains("\(name.uppercased())_NO_OUTPUT"), "\(name): the header has no NO_OUTPUT status")
+    let real = model.precision == .f32 ? "float" : "double"
+    let p = name.uppercased()
+    let steps = model.steps ?? 37
+    var c = """
+      #include "\(name).h"
+      #include <math.h>
+      #include <stdio.h>
+      #include <stdlib.h>
+      #include <string.h>
+
+      int main(void) {
+          enum { T = \(steps) };
+          static \(real) x[T * \(p)_INPUT_SIZE];
+          for (int i = 0; i < T * \(p)_INPUT_SIZE; i++) x[i] = (\(real))sin(0.37 * i + 0.1);
+          const size_t steps = \(p)_SEQUENCE_STEPS(T);
+          \(real) *scratch = malloc(\(p)_SCRATCH_BYTES(1, T));
+
+      """
+    var runArgs = ["x", "T"]
+    var stepArgs = ["&s", "x + (size_t)t * \(p)_INPUT_SIZE"]
+    var readArgs = ["&s"]
+    for (j, o) in model.outputs.enumerated() {
+      let size = "\(p)_OUTPUT_\(o.name.uppercased())_SIZE"
+      if o.shape.isSequence {
+        c += "    \(real) *run\(j) = malloc(sizeof(\(real)) * steps * \(size));\n"
+        c += "    \(real) step\(j)[\(size)];\n"
+        stepArgs.append("step\(j)")
+      } else {
+        c += "    \(real) run\(j)[\(size)], read\(j)[\(size)];\n"
+        readArgs.append("read\(j)")
+      }
+      runArgs.append("run\(j)")
+    }
+    runArgs.append("scratch")
+    c += "    if (\(name)_run(\(runArgs.joined(separator: ", "))) != \(p)_OK) { puts(\"run failed\"); return 1; }\n"
+    c += "    \(name)_state s = \(p)_STATE_INIT;\n    \(name)_reset(&s);\n    size_t k = 0;\n"
+    c += "    for (int t = 0; t < T; t++) {\n"
+    c += "        int status = \(name)_step(\(stepArgs.joined(separator: ", ")));\n"
+    c += "        if (status == \(p)_NO_OUTPUT) continue;\n"
+    c += "        if (status != \(p)_OK) { printf(\"step %d returned %d\\n\", t, status); return 1; }\n"
+    for (j, o) in model.outputs.enumerated() where o.shape.isSequence {
+      let size = "\(p)_OUTPUT_\(o.name.uppercased())_SIZE"
+      c += "        if (k >= steps || memcmp(step\(j), run\(j) + k * \(size), sizeof step\(j)) != 0) { printf(\"'\(o.name)' differs at output step %zu (input step %d)\\n\", k, t); return 1; }\n"
+    }
+    c += "        k++;\n    }\n"
+    c += "    if (k != steps) { printf(\"%zu output steps, run_batch has %zu\\n\", k, steps); return 1; }\n"
+    if model.outputs.contains(where: { !$0.shape.isSequence }) {
+      c += "    if (\(name)_read(\(readArgs.joined(separator: ", "))) != \(p)_OK) { puts(\"read failed\"); return 1; }\n"
+      for (j, o) in model.outputs.enumerated() where !o.shape.isSequence {
+        c += "    if (memcmp(read\(j), run\(j), sizeof run\(j)) != 0) { puts(\"'\(o.name)' read differs from run\"); return 1; }\n"
+      }
+    }
+    c += "    printf(\"ok %zu of %d steps\\n\", k, T);\n    return 0;\n}\n"
+    let main = emitted.path("main.c")
+    try c.write(toFile: main, atomically: false, encoding: .utf8)
+    let binary = emitted.path("stream")
+    let clang = try #require(Clang.compiler)
+    let built = try clang.compile(["-std=c99", "-O2", "-ffp-contract=off", main, emitted.source, "-o", binary, "-lm"])
+    try #require(built.succeeded, "\(built.stderr)")
+    let ran = try ProcessRunner.run(binary, [], timeout: 60)
+    #expect(ran.succeeded && ran.stdout.hasPrefix("ok "), "\(name): \(ran.stdout)\(ran.stderr)")
+    print("stream \(name): \(ran.stdout)", terminator: "")
+  }
+
+  /// A layer that reads ahead (padding same, a pad after the end) refuses `_step` at compile time,
+  /// and the header says why.
+  @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: refused.map(\.0))
+  func aLayerThatReadsAheadDoesNotStream(name: String) throws {
+    let index = try #require(Self.names.firstIndex(of: name))
+    let reason = try #require(Self.refused.first { $0.0 == name }?.1)
+    let dir = try EndToEnd.temporaryDirectory("conv-nostream-\(name)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("\(name).gru").path
+    try Self.text(Self.models[index], seed: 5).write(toFile: path, atomically: false, encoding: .utf8)
+    let emitted = try CQualityTests.emit(modelPath: path, name: name)
+    defer { emitted.remove() }
+    let header = try String(contentsOfFile: emitted.header, encoding: .utf8)
+    #expect(header.contains(reason), "\(name): the header does not say '\(reason)'")
+    let program = "#include \"\(name).h\"\nint main(void) { \(name)_reset(0); return 0; }\n"
+    let file = emitted.path("user.c")
+    try program.write(toFile: file, atomically: false, encoding: .utf8)
+    let result = try #require(Clang.compiler).compile(CCompiler.strictC + ["-c", file, "-o", emitted.path("user.o")])
+    #expect(!result.succeeded)
+    #expect(result.stderr.contains("\(name)_cannot_stream_a_layer_that_reads_ahead"), "\(result.stderr)")
+  }
+}
