@@ -85,7 +85,7 @@ struct AdjointRules {
       return [(0, add(.reverseTime, [dy] + x.dropFirst()))]
     case .argument, .parameter, .zeros:
       return []
-    case .gru, .dense, .sequenceLayer, .scan, .packedLinear, .fused, .gradient:
+    case .gru, .dense, .sequenceLayer, .norm, .scan, .packedLinear, .fused, .gradient:
       preconditionFailure("'\(op.mnemonic)' is differentiated before lowering, by its scan, or not at all")
     }
   }

@@ -117,7 +117,7 @@ private struct GradientBuilder {
       accumulateParameter(name, dy)
     case .argument, .zeros:
       break
-    case .gru, .dense, .sequenceLayer, .scan, .packedLinear, .fused, .gradient:
+    case .gru, .dense, .sequenceLayer, .norm, .scan, .packedLinear, .fused, .gradient:
       // The gradient graph is built from the IR lowered through lower-dense; scans return above.
       preconditionFailure("'\(node.op.mnemonic)' is not differentiated here")
     case .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask, .hold,
@@ -231,7 +231,7 @@ enum BackwardBody {
       switch node.op {
       case .argument, .parameter, .zeros: continue
       case .linear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask: break
-      case .gru, .dense, .sequenceLayer, .scan, .packedLinear, .fused, .gradient, .hold, .reverseTime:
+      case .gru, .dense, .sequenceLayer, .norm, .scan, .packedLinear, .fused, .gradient, .hold, .reverseTime:
         preconditionFailure("'\(node.op.mnemonic)' cannot be in the body of a scan being differentiated")
       }
       let x = node.operands.map { forward[$0.node][$0.result] }

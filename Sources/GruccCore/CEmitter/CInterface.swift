@@ -98,7 +98,7 @@ struct CInterface {
       case .linearUnshared:
         let w = graph.type(of: node.operands[1])?.fixedShape ?? [0, 0, 0]
         perStep += w[1] * w[2]
-      case .parameter, .zeros, .gru, .dense, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .hold, .fused, .gradient:
+      case .parameter, .zeros, .gru, .dense, .norm, .activation, .add, .mul, .scale, .blend, .slice, .concat, .mask, .hold, .fused, .gradient:
         break
       }
     }
@@ -205,7 +205,7 @@ struct CInterface {
       let k = graph.type(of: node.operands[0])?.features ?? 0
       return (graph.type(of: node.operands[1])?.fixedShape.map { $0.count == 3 ? $0[1] : 0 } ?? 0) * k
     case .argument, .parameter, .zeros, .activation, .add, .mul, .scale, .blend, .slice, .concat, .reduce, .mask,
-      .hold, .reverseTime, .fused:
+      .hold, .reverseTime, .fused, .norm:
       return 0
     case .gru, .dense, .sequenceLayer, .scan, .gradient:
       // Lowered before the C backend (gru, dense), counted through their bodies (scan), or

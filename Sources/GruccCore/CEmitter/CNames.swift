@@ -118,7 +118,7 @@ struct CNames {
     var names = [
       "run_batch", "run", "step", "reset", "set_state", "get_state", "read", "sequence", "state", "crc32",
       "weights_data", "check_weights", "widen", "half", "qlinear",
-      "cannot_stream_a_reverse_pass", "cannot_stream_a_layer_that_reads_ahead", "linear", "softmax", "l2norm", "tanh", "exp", "sigmoid", "hard_sigmoid", "leaky_relu",
+      "cannot_stream_a_reverse_pass", "cannot_stream_a_layer_that_reads_ahead", "linear", "softmax", "l2norm", "batchnorm", "layernorm", "tanh", "exp", "sigmoid", "hard_sigmoid", "leaky_relu",
       "thresholded_relu", "scaled_tanh", "affine", "elu", "softsign", "softplus", "clip",
     ]
     names += (1...64).map { "linear_p\($0)" }

@@ -156,6 +156,7 @@ enum CPrelude {
       }
       w.line()
     }
+    CNormalisation.emitKernels(kernels, names: names, precision: precision, into: &w)
     w.trimTrailingBlankLines()
   }
 

@@ -45,7 +45,7 @@ enum CScanEmitter {
       case .argument, .parameter, .slice: return sum
       case .zeros, .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
         return yielded.contains(i) ? sum : sum + (node.types[0]?.features ?? 0)
-      case .gru, .dense, .sequenceLayer, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime, .gradient:
+      case .gru, .dense, .sequenceLayer, .norm, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime, .gradient:
         preconditionFailure(notInABody(node.op))
       }
     }
@@ -113,7 +113,7 @@ enum CScanEmitter {
         continue
       case .zeros, .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
         break
-      case .gru, .dense, .sequenceLayer, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime, .gradient:
+      case .gru, .dense, .sequenceLayer, .norm, .scan, .linearUnshared, .reduce, .mask, .hold, .reverseTime, .gradient:
         preconditionFailure(Self.notInABody(node.op))
       }
       let dest: String

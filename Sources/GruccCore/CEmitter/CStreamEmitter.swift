@@ -97,7 +97,7 @@ enum CStreamEmitter {
           values[i] = [.vector(frontEnd[i]!)]
         case .gru, .dense, .gradient:
           preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
-        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused, .norm:
           guard perStep else {
             values[i] = [.unavailable]
             continue
@@ -163,7 +163,7 @@ enum CStreamEmitter {
           // Vector outputs read the input only through scans and reductions (the state), never
           // directly; high-level and gradient ops never reach the C backend.
           preconditionFailure("'\(node.op.mnemonic)' cannot feed a vector output read from the stream state")
-        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+        case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused, .norm:
           let offsets = iface.plan.stream.read[i]!
           var inputs = operands
           var zeros = offsets.dropLast().makeIterator()

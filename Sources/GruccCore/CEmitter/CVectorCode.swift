@@ -81,7 +81,7 @@ struct CVectorCode {
     case .mul: return "\(a[0]) * \(a[1])"
     case .scale(let f): return "\(a[0]) * \(literal(f))"
     case .blend: return "\(a[0]) * \(a[1]) + (\(literal(1)) - \(a[0])) * \(a[2])"
-    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .norm, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
       .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return nil
     }
@@ -205,6 +205,8 @@ struct CVectorCode {
       kernels.insert(.l2norm)
       let eps = literal(epsilon)
       perRow(&w) { d, o in "\(iface.names.global("l2norm"))(\(d), \(o(0)), \(features), \(eps));" }
+    case .norm(let n):
+      emitNorm(n, operands: operands, dest: dest, features: features, rows: rows, ld: ld(0), w: &w)
     case .concat:
       var offset = 0
       var parts: [(Int, Int, Int)] = []

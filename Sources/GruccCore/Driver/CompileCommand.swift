@@ -19,7 +19,8 @@ extension Driver {
       try deliver(ASTPrinter.print(front.file), to: output, input: input)
     case .ir(let after)?:
       if after == "irgen" { return try deliver(IRPrinter.print(front.module!), to: output, input: input) }
-      let module = try optimise(front, through: after, printAfterAll: options.printIRAfterAll)
+      let module = try optimise(
+        front, through: after, printAfterAll: options.printIRAfterAll, foldBatchNorm: options.weights != .external)
       try deliver(IRPrinter.print(module), to: output, input: input)
     case .gradientIR?:
       try refuseUntrainable(front)
@@ -36,13 +37,15 @@ extension Driver {
       let module = try optimise(front, through: "bind-weights")
       try write([(path, Safetensors.write(Self.tensors(of: module), metadata: [("format", "grucc")]))], input: input)
     case .c?, .header?:
-      let module = try optimise(front, printAfterAll: options.printIRAfterAll)
+      // With --weights external the blob holds the model's own tensors: batchnorms stay ops.
+      let module = try optimise(front, printAfterAll: options.printIRAfterAll, foldBatchNorm: options.weights != .external)
       try Self.checkStorage(module, options)
       let emitted = Compiler.emitC(
         module, headerName: "\(module.name).h", activations: options.activations, weights: options.weights)
       try deliver(options.emit == .c ? emitted.source : emitted.header, to: output, input: input)
     case nil:
-      let module = try optimise(front, printAfterAll: options.printIRAfterAll)
+      // With --weights external the blob holds the model's own tensors: batchnorms stay ops.
+      let module = try optimise(front, printAfterAll: options.printIRAfterAll, foldBatchNorm: options.weights != .external)
       let cPath = output ?? "\(module.name).c"
       guard cPath.hasSuffix(".c") else { throw .outputKind(cPath, expected: "'.c' (the header goes beside it as '.h')") }
       try Self.checkStorage(module, options)

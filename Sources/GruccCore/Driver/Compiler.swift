@@ -45,9 +45,10 @@ public enum Compiler {
   /// rules are checked, not drawn), for reports.
   static func optimise(
     _ module: Module, weights: WeightSource, budget: MemoryBudget, through: String? = nil, printAfterAll: Bool = false,
-    materialise: Bool = true
+    materialise: Bool = true, foldBatchNorm: Bool = true
   ) -> Optimised {
-    var pipeline = PassPipeline.standard(weights: weights, budget: budget, materialise: materialise)
+    var pipeline = PassPipeline.standard(
+      weights: weights, budget: budget, materialise: materialise, foldBatchNorm: foldBatchNorm)
     if let through, let prefix = pipeline.prefix(through: through) { pipeline = prefix }
     var diagnostics = DiagnosticEngine()
     var dumps = ""

@@ -215,7 +215,7 @@ public struct Driver {
   /// and the shapes come from the init rules (for `check`).
   mutating func optimise(
     _ front: FrontEnd, through: String? = nil, printAfterAll: Bool = false, materialise: Bool = true,
-    initRulesIfMissing: Bool = false
+    initRulesIfMissing: Bool = false, foldBatchNorm: Bool = true
   ) throws(DriverError) -> Module {
     guard let model = front.model, let module = front.module else { throw .reported }
     var tensors: [NamedTensor]?
@@ -236,7 +236,7 @@ public struct Driver {
     }
     let optimised = Compiler.optimise(
       module, weights: Compiler.weightSource(for: model, file: tensors), budget: budget, through: through,
-      printAfterAll: printAfterAll, materialise: materialise)
+      printAfterAll: printAfterAll, materialise: materialise, foldBatchNorm: foldBatchNorm)
     report(optimised.diagnostics, source: front.source)
     stdout += optimised.dumps
     switch optimised.result {

@@ -44,6 +44,8 @@ enum ModelReport {
           out += "\n"
         }
         if !specs.isEmpty { out += tensors(specs) }
+      case .norm(let n):
+        out += NormReport.text(n, node: node, graph: graph, optimised: optimised)
       default:
         break
       }
@@ -126,6 +128,8 @@ enum ModelReport {
           ("scratch_values_per_output_step", .int(layer?.outChannels ?? 0)),
           ("window_steps", .int(layer?.window ?? 0)), ("state_values", .int(layer?.streamValues ?? 0)),
         ]))
+      case .norm(let n):
+        layers.append(NormReport.json(n, node: node, graph: graph, optimised: optimised))
       default:
         break
       }

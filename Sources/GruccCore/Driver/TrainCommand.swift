@@ -54,11 +54,12 @@ extension Driver {
     stdout += files.map { "wrote \($0.path)\n" }.joined()
   }
 
-  /// `grucc train` (and `--emit gradient-ir`) has no gradient for conv1d yet: refused at its line.
+  /// `grucc train` (and `--emit gradient-ir`) has no gradient for conv1d, batchnorm or layernorm yet: refused at its line.
   mutating func refuseUntrainable(_ front: FrontEnd) throws(DriverError) {
-    guard let layer = front.model?.sequenceLayers.first else { return }
+    let sequence = front.model?.sequenceLayers.first.map { ($0.name, $0.kind.keyword, $0.range) }
+    guard let layer = sequence ?? front.model?.norms.first.map({ ($0.name, $0.kind.keyword, $0.range) }) else { return }
     var diagnostics = DiagnosticEngine()
-    diagnostics.error(.notTrainable(layer.name, statement: layer.kind.keyword), at: layer.range)
+    diagnostics.error(.notTrainable(layer.0, statement: layer.1), at: layer.2)
     report(diagnostics, source: front.source)
     throw .reported
   }

@@ -63,6 +63,11 @@ public enum IRGen {
         let (source, steps) = values[layer.source]!
         let op = Op.sequenceLayer(SequenceLayerOp(name: layer.name, kind: layer.kind))
         values[layer.name] = (graph.append(Node(op, [source], range: layer.range, hint: layer.name)), steps)
+      case .norm(let layer):
+        // Per step: its output means something at the steps its source's does.
+        let source = values[layer.source]!
+        let v = graph.append(Node(.norm(NormOp(layer: layer)), [source.value], range: layer.range, hint: layer.name))
+        values[layer.name] = (v, source.steps)
       case .value(let def):
         var (v, seq) = lower(def.value, binding: def.name)
         if def.isOutput {

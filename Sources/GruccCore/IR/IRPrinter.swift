@@ -80,7 +80,7 @@ public enum IRPrinter {
     case .argument(let name, _): return "\"\(name)\""
     case .parameter(let name): return "@\(name)"
     case .scan(let s): return s.direction.rawValue
-    case .zeros, .gru, .dense, .sequenceLayer, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
+    case .zeros, .gru, .dense, .sequenceLayer, .norm, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
       .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return ""
     }
@@ -111,6 +111,7 @@ public enum IRPrinter {
       return (["name = \(l.name)"] + l.kind.options.map { "\($0.0) = \($0.1)" }).joined(separator: ", ")
     case .dense(let d):
       return "name = \(d.name), units = \(d.units)" + (d.unshared ? ", unshared" : "")
+    case .norm(let n): return n.attributeText
     case .scan(let s):
       return "name = \(s.name), sequences = \(s.sequences), states = \(s.states)" + (s.hasLengths ? ", lengths" : "")
     case .scale(let f): return "factor = \(f)"

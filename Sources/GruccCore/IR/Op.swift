@@ -136,6 +136,8 @@ public enum Op: Sendable {
   case dense(DenseOp)
   /// conv1d (pad, pool): a layer over the time axis that is not a recurrence (SequenceLayerOp.swift).
   case sequenceLayer(SequenceLayerOp)
+  /// `batchnorm` or `layernorm` over the features of each step (NormOps.swift).
+  case norm(NormOp)
   case scan(Scan)
   /// `x W^T (+ b)` over the last axis. Operands: x `[..., K]`, W `[N, K]`, optional b `[N]`.
   case linear
@@ -178,6 +180,7 @@ public enum Op: Sendable {
     case .gru: return "gru"
     case .dense: return "dense"
     case .sequenceLayer(let l): return l.kind.keyword
+    case .norm(let n): return n.mnemonic
     case .scan: return "scan"
     case .linear: return "linear"
     case .linearUnshared: return "linear_unshared"
@@ -203,7 +206,7 @@ public enum Op: Sendable {
     switch self {
     case .gru: return 2
     case .scan(let s): return s.body.outputs.count
-    case .argument, .parameter, .zeros, .dense, .sequenceLayer, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
+    case .argument, .parameter, .zeros, .dense, .sequenceLayer, .norm, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul,
       .scale, .blend, .slice, .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return 1
     }
@@ -215,7 +218,7 @@ public enum Op: Sendable {
     switch self {
     case .activation(let a): return !a.normalisesFeatures
     case .add, .mul, .scale, .blend: return true
-    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .scan, .linear, .packedLinear, .linearUnshared,
+    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .norm, .scan, .linear, .packedLinear, .linearUnshared,
       .slice, .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return false
     }

@@ -61,6 +61,8 @@ public enum TypeRules {
       return [t[0].withFeatures(d.units)]
     case .sequenceLayer(let l):
       return try l.types(t)
+    case .norm(let n):
+      return try NormOp.resultTypes(n, t)
     case .scan(let s):
       return try scanTypes(s, t)
     case .linear:
@@ -101,7 +103,7 @@ public enum TypeRules {
         case .activation, .scale: arity = 1
         case .add, .mul: arity = 2
         case .blend: arity = 3
-        case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+        case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .norm, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
           .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
           throw .internal("fused step \(i) is '\(step.op.mnemonic)', not elementwise")
         }

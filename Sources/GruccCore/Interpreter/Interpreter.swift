@@ -223,6 +223,10 @@ struct Evaluator<S: InterpreterScalar> {
         // Lowered, the parameters are operands; before lower-dense, they are looked up by name.
         let p = operands.count > 1 ? operands.dropFirst().map(\.tensor) : l.parameterNames.map { parameters[$0]! }
         values.append([.tensor(try Kernels.sequenceLayer(l, t(0), p, mode: activations))])
+      case .norm(let n):
+        // Before lower-dense the op reads its tensors by name, as `dense` does.
+        let tensors = operands.count > 1 ? operands.dropFirst().map(\.tensor) : n.parameterNames.map { parameters[$0]! }
+        values.append([.tensor(Kernels.normalise(n, t(0), tensors))])
       case .scan(let s):
         values.append(try scan(s, operands).map { .tensor($0) })
       case .linear:
@@ -289,7 +293,7 @@ struct Evaluator<S: InterpreterScalar> {
     case .blend:
       let (z, a, b) = (t[0].data, t[1].data, t[2].data)
       return Tensor(shape: t[0].shape, data: z.indices.map { Kernels.blend(z[$0], a[$0], b[$0]) })
-    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
+    case .argument, .parameter, .zeros, .gru, .dense, .sequenceLayer, .norm, .scan, .linear, .packedLinear, .linearUnshared, .slice, .concat,
       .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       preconditionFailure("'\(op.mnemonic)' is not elementwise")
     }

@@ -269,7 +269,7 @@ struct MemoryPlan: Sendable {
         step[i] = offsets
       case .linearUnshared:
         step[i] = [take(features)]
-      case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+      case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused, .norm:
         if node.types[0]?.isSequence == true { step[i] = [take(features)] }
       case .argument, .parameter, .zeros, .slice, .reduce, .mask, .hold, .reverseTime, .gru, .dense, .gradient:
         break
@@ -386,7 +386,7 @@ struct MemoryPlan: Sendable {
       case .mask, .hold, .reverseTime, .linearUnshared:
         phases.append(.perChunk)
         storage.append(.sequence(buffer(hint, features, perStep: true)))
-      case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused:
+      case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused, .norm:
         if type?.isSequence == true {
           phases.append(.perChunk)
           storage.append(.sequence(buffer(hint, features, perStep: true)))

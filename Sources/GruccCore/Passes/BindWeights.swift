@@ -185,7 +185,7 @@ public struct BindWeights: Pass {
       diagnostics.error(
         .weightShapeMismatch(m.tensor, file: file.path, found: m.found, expected: m.expected), at: file.range, notes: notes)
     }
-    for (tensor, name) in zip(file.tensors, names) where !used.contains(name) {
+    for (tensor, name) in zip(file.tensors, names) where !used.contains(name) && !plan.ignored.contains(name) {
       diagnostics.warning(.unusedWeight(tensor.name, file: file.path), at: file.range)
     }
     return parameters
@@ -205,7 +205,7 @@ public struct BindWeights: Pass {
     for spec in specs {
       let rule = Initializers.rule(for: spec.name, in: rules)
       do {
-        let distribution = rule?.distribution ?? .fanInUniform
+        let distribution = rule?.distribution ?? spec.initial ?? .fanInUniform
         if materialise {
           let values = try Initializers.values(for: spec, distribution: distribution, seed: seed)
           parameters.append(Parameter(name: spec.name, shape: spec.shape, values: values, role: spec.role))

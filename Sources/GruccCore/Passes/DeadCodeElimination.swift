@@ -74,7 +74,7 @@ public struct DeadCodeElimination: Pass {
       switch node.op {
       case .parameter(let name): add([name])
       case .scan(let s): referencedParameters(s.body, module: module, into: &names, seen: &seen)
-      case .gru, .dense, .sequenceLayer: add(ParameterSpecs.required(by: node, in: graph).map(\.name))
+      case .gru, .dense, .sequenceLayer, .norm: add(ParameterSpecs.required(by: node, in: graph).map(\.name))
       case .argument, .zeros, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale, .blend, .slice,
         .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
         break

@@ -26,15 +26,19 @@ public struct PassPipeline: Sendable {
 
   /// The names of the passes of the standard pipeline, in order (for `--help` and `--emit ir-after`).
   public static let standardNames = [
-    "shape-inference", "bind-weights", "lower-gru", "lower-dense", "fold-biases", "hoist-input-projections",
+    "shape-inference", "bind-weights", "fold-batchnorm", "lower-gru", "lower-dense", "fold-biases", "hoist-input-projections",
     "merge-recurrent-products", "fold-constants", "fuse-elementwise", "pack-weights", "dead-code-elimination",
   ]
 
   /// Front end to C-ready IR: types, weights, lowering and the optimisations.
   /// With `materialise` false, weights drawn from init rules are placeholders (sizes only).
-  static func standard(weights: WeightSource, budget: MemoryBudget = .standard, materialise: Bool = true) -> PassPipeline {
+  /// With `foldBatchNorm` false (`--weights external`) batchnorms stay ops.
+  static func standard(
+    weights: WeightSource, budget: MemoryBudget = .standard, materialise: Bool = true, foldBatchNorm: Bool = true
+  ) -> PassPipeline {
     PassPipeline([
-      ShapeInference(), BindWeights(source: weights, budget: budget, materialise: materialise), LowerGRU(), LowerDense(), FoldBiases(), HoistInputProjections(),
+      ShapeInference(), BindWeights(source: weights, budget: budget, materialise: materialise),
+      FoldBatchNorm(fold: foldBatchNorm), LowerGRU(), LowerDense(), FoldBiases(), HoistInputProjections(),
       MergeRecurrentProducts(), FoldConstants(), FuseElementwise(), PackWeights(), DeadCodeElimination(),
     ])
   }

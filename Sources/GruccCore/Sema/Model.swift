@@ -391,12 +391,14 @@ public enum Definition: Sendable {
   case gru(GRULayer)
   /// conv1d, pad, pool: a layer over the time axis that is not a recurrence (SequenceLayers.swift).
   case sequence(SequenceLayer)
+  case norm(NormLayer)
   case value(ValueDef)
 
   public var name: String {
     switch self {
     case .gru(let l): return l.name
     case .sequence(let l): return l.name
+    case .norm(let l): return l.name
     case .value(let v): return v.name
     }
   }

@@ -12,6 +12,7 @@ public enum ModelSummary {
       switch d {
       case .gru(let l): lines.append(layer(l))
       case .sequence(let l): lines.append(l.summary)
+      case .norm(let l): lines.append(NormOp(layer: l).summary)
       case .value(let v): lines.append("\(v.isOutput ? "output" : "let") \(v.name) = \(expression(v.value))")
       }
     }

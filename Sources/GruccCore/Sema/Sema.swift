@@ -3,7 +3,7 @@
 
 /// Turns a `ModelFile` into a `Model`, or reports why it cannot.
 public struct Sema {
-  private var diagnostics = DiagnosticEngine()
+  var diagnostics = DiagnosticEngine()
   /// Names defined so far, with the range of their definition, in source order.
   private var defined: [(name: String, kind: DefinedKind, range: SourceRange)] = []
   /// Where each name is in `defined`: looking names up by search made checking quadratic.
@@ -13,7 +13,7 @@ public struct Sema {
   private var inputHasLengths = false
 
   /// `invalid`: declared by a statement the parser abandoned; uses of it are not errors.
-  private enum DefinedKind { case input, lengths, gru, sequence, value, invalid }
+  enum DefinedKind { case input, lengths, gru, sequence, norm, value, invalid }
 
   /// Largest size accepted for any dimension: keeps the generated arrays and stack frames sane.
   public static let maxSize = 1 << 16
@@ -77,6 +77,8 @@ public struct Sema {
         }
       case .gru(let decl):
         if let layer = checkGRU(decl, range: statement.range) { definitions.append(.gru(layer)) }
+      case .norm(let decl):
+        if let layer = checkNorm(decl, range: statement.range) { definitions.append(.norm(layer)) }
       case .binding(let decl):
         if let value = checkBinding(decl, range: statement.range) { definitions.append(.value(value)) }
       case .weights(let decl):
@@ -164,7 +166,7 @@ public struct Sema {
   }
 
   /// Declares a new name; reports a clash with an earlier declaration.
-  private mutating func declare(_ name: Name, _ kind: DefinedKind, what: String) -> Bool {
+  mutating func declare(_ name: Name, _ kind: DefinedKind, what: String) -> Bool {
     guard checkIdentifier(name, what: what) else { return false }
     if let previous = definedAt[name.text].map({ defined[$0] }) {
       diagnostics.error(
@@ -181,7 +183,7 @@ public struct Sema {
   }
 
   /// Looks up a name used as a value; only earlier declarations are visible.
-  private mutating func resolve(_ name: Name) -> DefinedKind? {
+  mutating func resolve(_ name: Name) -> DefinedKind? {
     guard let found = definedAt[name.text].map({ defined[$0] }) else {
       let suggestion = closestName(to: name.text)
       diagnostics.error(
@@ -215,6 +217,7 @@ public struct Sema {
       switch d {
       case .gru(let l): used.insert(l.source)
       case .sequence(let l): used.insert(l.source)
+      case .norm(let l): used.insert(l.source)
       case .value(let v): visit(v.value)
       }
     }
@@ -225,6 +228,7 @@ public struct Sema {
         switch d {
         case .gru(let l): range = l.range
         case .sequence(let l): range = l.range
+        case .norm(let l): range = l.range
         case .value(let v): range = v.range
         }
         diagnostics.warning(.unusedDefinition(d.name), at: range)
@@ -349,6 +353,7 @@ public struct Sema {
       switch d {
       case .gru(let l): uses[l.source, default: 0] += 1
       case .sequence(let l): uses[l.source, default: 0] += 1
+      case .norm(let l): uses[l.source, default: 0] += 1
       case .value(let v): visit(v.value)
       }
     }
@@ -382,7 +387,11 @@ public struct Sema {
         at: last.range)
       return
     }
+    // A batchnorm right after a conv1d (no activation between) folds into its weights, so the
+    // chain may go through it (NormLayers.swift): the conv1d -> batchnorm -> pad -> pool.
+    let through = Sema.foldableBatchnorms(definitions, uses: uses)
     for (k, layer) in layers.enumerated() {
+      if let norm = through[layer.source], norm.source == chain { chain = norm.name }
       if layer.source != chain {
         let reason = layers.contains(where: { $0.name == layer.source }) || layer.source == input.name
           ? "reads '\(layer.source)', which another layer of the chain reads too"
@@ -461,7 +470,7 @@ public struct Sema {
       options.finish(&diagnostics)
       let name = decl.target.text
       let target: WeightMap.Target
-      if let layer = definitions.first(where: { $0.name == name }), case .gru = layer {
+      if let layer = definitions.first(where: { $0.name == name }), layer.isLayer {
         target = .layer(name)
       } else if let layer = definitions.first(where: { $0.name == name }), case .sequence = layer {
         target = .layer(name)

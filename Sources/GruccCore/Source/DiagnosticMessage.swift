@@ -44,6 +44,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case optionNeedsLengths(String)
   case optionNeedsReversePass(String)
   case optionsConflict(String, String, reason: String)
+  case missingEpsilon(statement: String, layer: String)
   case missingInput
   case missingLayerOption(layer: String, statement: String, option: String)
   case missingModel
@@ -144,6 +145,9 @@ public enum DiagnosticMessage: Sendable, Equatable {
     case .optionNeedsReversePass(let k):
       return "'\(k)' applies only to a layer with a reverse pass ('direction reverse' or 'bidirectional')"
     case .optionsConflict(let a, let b, let reason): return "'\(a)' cannot be combined with '\(b)': \(reason)"
+    case .missingEpsilon(let statement, let layer):
+      return "\(statement) layer '\(layer)' does not say its epsilon (option 'epsilon'); the frameworks' defaults differ "
+        + "(PyTorch 1e-5, Keras 1e-3), so grucc will not guess"
     case .missingInput: return "the model has no 'input' statement"
     case .missingModel: return "the file has no 'model' statement"
     case .missingOptionValue(let k): return "option '\(k)' needs a value"

@@ -149,6 +149,7 @@ public enum StatementKind: Sendable, Equatable {
   case conv1d(ConvDecl)
   /// `pad`, `pool`
   case sequenceLayer(SequenceLayerDecl)
+  case norm(NormDecl)
   case binding(BindingDecl)
   case weights(WeightsDecl)
   case map(MapDecl)

@@ -11,6 +11,7 @@ public enum ASTPrinter {
       case .gru(let d): out += options(d.options)
       case .conv1d(let d): out += options(d.options)
       case .sequenceLayer(let d): out += options(d.options)
+      case .norm(let d): out += options(d.options)
       case .weights(let d): out += options(d.options)
       case .map(let d): out += options(d.options)
       case .binding(let b): out += expr(b.value, indent: "  ")
@@ -30,6 +31,7 @@ public enum ASTPrinter {
     case .gru(let d): return "GRU \(d.name.text) = \(d.source.text) hidden \(d.hidden)"
     case .conv1d(let d): return "Conv1D \(d.name.text) = \(d.source.text) filters \(d.filters)"
     case .sequenceLayer(let d): return "\(d.keyword.text.capitalized) \(d.name.text) = \(d.source.text)"
+    case .norm(let d): return "\(d.kind.spelling) \(d.name.text) = \(d.source.text)"
     case .binding(let b): return "\(b.isOutput ? "Output" : "Let") \(b.name.text)"
     case .weights(let d): return "Weights \"\(d.path)\""
     case .map(let d): return "Map \(d.target.text) = \"\(d.source)\""

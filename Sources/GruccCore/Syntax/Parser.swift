@@ -14,7 +14,8 @@ public struct Parser {
 
   /// The statement keywords, in the order LANGUAGE.md introduces them.
   public static let statementKeywords = [
-    "model", "precision", "weights-storage", "input", "gru", "conv1d", "pad", "pool", "let", "output", "weights", "map", "init",
+    "model", "precision", "weights-storage", "input", "gru", "conv1d", "pad", "pool", "batchnorm", "layernorm", "let",
+    "output", "weights", "map", "init",
   ]
 
   public init(tokens: [Token]) { self.tokens = tokens }
@@ -158,6 +159,7 @@ public struct Parser {
     case "gru": kind = .gru(try gru())
     case "conv1d": kind = .conv1d(try conv1d())
     case "pad", "pool": kind = .sequenceLayer(try sequenceLayer())
+    case "batchnorm", "layernorm": kind = .norm(try norm())
     case "let", "output": kind = .binding(try binding())
     case "weights": kind = .weights(try weights())
     case "map": kind = .map(try mapStatement())
@@ -230,6 +232,18 @@ public struct Parser {
     _ = try expect(.arrow)
     let first = try optionClause()
     return SequenceLayerDecl(keyword: keyword, name: n, source: source, options: [first] + (try optionList()))
+  }
+
+  // norm = ( "batchnorm" | "layernorm" ) NAME "=" NAME "->" option { "," option }
+  private mutating func norm() throws(Abandon) -> NormDecl {
+    let kind: NormKind = advance().text == "batchnorm" ? .batch : .layer
+    let n = name(try expect(.identifier, "a layer name"))
+    declaredName = n
+    _ = try expect(.equal)
+    let source = name(try expect(.identifier, "the name of the layer's input sequence"))
+    _ = try expect(.arrow)
+    let first = try optionClause()
+    return NormDecl(kind: kind, name: n, source: source, options: [first] + (try optionList()))
   }
 
   // binding = ( "let" | "output" ) NAME "=" expr

@@ -10,6 +10,9 @@ public struct ParameterSpec: Sendable, Equatable {
   /// nn.GRU does), the input size for dense layers.
   public var fanIn: Int
   public var isBias: Bool
+  /// What an init rule-less tensor is drawn from, when not fan-in-uniform (a batchnorm's
+  /// variance is 1, its mean 0).
+  public var initial: Distribution? = nil
 }
 
 public enum ParameterSpecs {
@@ -31,6 +34,9 @@ public enum ParameterSpecs {
     case .dense(let d):
       guard let x = graph.type(of: node.operands[0]) else { return [] }
       return forDense(d, inputFeatures: x.features, steps: x.rank == 3 ? x.dims[1].fixedValue : nil)
+    case .norm(let n):
+      guard let x = graph.type(of: node.operands[0]) else { return [] }
+      return n.parameterSpecs(channels: x.features)
     case .argument, .parameter, .zeros, .scan, .linear, .packedLinear, .linearUnshared, .activation, .add, .mul, .scale,
       .blend, .slice, .concat, .reduce, .mask, .hold, .reverseTime, .fused, .gradient:
       return []

@@ -6,6 +6,9 @@ struct WeightPlan {
   var extractions: [String: Extraction] = [:]
   /// Tensor maps that name a tensor the model does not have.
   var diagnostics = DiagnosticEngine()
+  /// File tensors the model has no use for that are not worth a warning (BatchNorm1d's
+  /// `num_batches_tracked`, a training counter).
+  var ignored: Set<String> = []
 
   /// Plans the extraction of every tensor in `specs` from a file with these tensor names.
   /// Requires shape inference (the input size of every layer).
@@ -49,6 +52,9 @@ struct WeightPlan {
     // Convolutions (SequenceLayerWeights.swift): their rank-3 kernels are no dense's.
     let convGroups = WeightPlan.convGroups(names, file: file, excluding: gruGroups)
     planSequenceLayers(module: module, file: file, names: names, groups: convGroups, tensorMapped: tensorMapped)
+    // Norm layers (NormWeights.swift): their vector `weight` leaves are no dense's either.
+    planNorms(module: module, file: file, names: names, tensorMapped: tensorMapped)
+    let normGroups = WeightPlan.allNormGroups(names, file: file)
 
     // GRU layers: mapped ones take what their map names; the others take the free groups in order.
     for (g, inputs) in layers {
@@ -123,7 +129,7 @@ struct WeightPlan {
     }
 
     // Dense layers: by map, else the group named after the binding, else the only one left.
-    var freeDense = convention.denseGroups(names, excluding: gruGroups + convGroups)
+    var freeDense = convention.denseGroups(names, excluding: gruGroups + convGroups + normGroups)
     let unmapped = denses.filter { d in
       !denseMaps.contains { $0.target == .dense(d.0.name) } && !fullyMapped(d.1)
     }

@@ -66,6 +66,7 @@ import Testing
       switch d {
       case .gru(let l): if l.hidden > limit { return false }
       case .sequence: continue
+      case .norm: continue
       case .value(let v): if !headIsSmall(v.value, limit) { return false }
       }
     }

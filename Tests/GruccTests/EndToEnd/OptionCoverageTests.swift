@@ -292,6 +292,50 @@ import Testing
         .gru(layer("h", "x", 4, plain, paddingProcessed: true)),
         .output("y", .name("h")), .output("s", .state("h")), .output("m", .reduce(.mean, .name("h"))),
       ]),
+    // Normalisation layers: a batchnorm between the input and a gru (folded into its input
+    // weights), between two grus, and after one; one that cannot fold (bias none; read by an
+    // output too); layernorm after grus, over the padding a layer processes, and on the input.
+    RefModel(
+      name: "batchnorm_input", precision: .f32, features: 3, lengths: "len",
+      statements: [
+        .norm(RefNorm(kind: .batch, name: "n", source: "x", epsilon: 1e-3)),
+        .gru(layer("h", "x", 5, plain).with(source: "n")),
+        .output("y", .name("h")), .output("s", .state("h")),
+      ]),
+    RefModel(
+      name: "batchnorm_between", precision: .f64, features: 2, layout: .timeMajor,
+      statements: [
+        .gru(layer("h1", "x", 4, tf1)),
+        .norm(RefNorm(kind: .batch, name: "n", source: "h1", epsilon: 1e-5, scale: false)),
+        .gru(layer("h2", "n", 3, plain, direction: .bidirectional, merge: .concat)),
+        .norm(RefNorm(kind: .layer, name: "l", source: "h2", epsilon: 1e-5)),
+        .output("y", .dense(.name("l"), units: 2)), .output("m", .reduce(.mean, .name("l"))),
+      ]),
+    RefModel(
+      name: "batchnorm_after", precision: .f32, features: 3, lengths: "len",
+      statements: [
+        .gru(layer("h", "x", 5, chung)),
+        .norm(RefNorm(kind: .batch, name: "n", source: "h", epsilon: 0.01, center: false)),
+        .gru(layer("g", "n", 4, chung)),
+        .output("y", .name("n")), .output("z", .name("g")), .output("mx", .reduce(.max, .name("n"))),
+      ]),
+    RefModel(
+      name: "norm_stream", precision: .f32, features: 4,
+      statements: [
+        .norm(RefNorm(kind: .layer, name: "l0", source: "x", epsilon: 1e-3, scale: false, center: false)),
+        .norm(RefNorm(kind: .batch, name: "n", source: "l0", epsilon: 1e-3)),
+        .gru(layer("h", "n", 6, tf1)),
+        .norm(RefNorm(kind: .layer, name: "l", source: "h", epsilon: 1e-3)),
+        .output("y", .dense(.name("l"), units: 3)), .output("last", .reduce(.last, .name("l"))),
+      ]),
+    RefModel(
+      name: "norm_padding_processed", precision: .f64, features: 3, lengths: "len",
+      statements: [
+        .norm(RefNorm(kind: .batch, name: "n", source: "x", epsilon: 1e-3)),
+        .gru(layer("h", "n", 4, plain, direction: .reverse, paddingProcessed: true).with(source: "n")),
+        .norm(RefNorm(kind: .layer, name: "l", source: "h", epsilon: 1e-5)),
+        .output("y", .name("l")), .output("m", .reduce(.mean, .name("l"))),
+      ]),
     // Names that are C keywords, API parameter names or the streaming struct's own members.
     RefModel(
       name: "c_names", precision: .f64, input: "float", features: 2, lengths: "len",
@@ -351,11 +395,16 @@ import Testing
         lines.append(line)
       case .sequence(let l):
         lines.append(l.line)
+      case .norm(let n): lines.append(n.line)
       case .binding(let name, let e, let isOutput):
         lines.append("\(isOutput ? "output" : "let") \(name) = \(render(e))")
       }
     }
     lines += weights.map { ["weights \"\($0)\""] } ?? ["init seed \(seed)", "init * uniform(-0.6, 0.6)"]
+    // A norm layer's variance must be positive, and a gamma near 1 keeps the values in range.
+    let norms = m.statements.compactMap { if case .norm(let n) = $0 { return n } else { return nil } }
+    if weights == nil && norms.contains(where: { $0.kind == .batch }) { lines.append("init *.variance uniform(0.3, 1.6)") }
+    if weights == nil && norms.contains(where: \.scale) { lines.append("init *.gamma uniform(0.5, 1.5)") }
     return lines.joined(separator: "\n") + "\n"
   }
 
@@ -408,6 +457,12 @@ import Testing
         if l.source != m.input && m.layers.allSatisfy({ $0.name != l.source }) { seen.insert("let feeds gru") }
       }
       for s in m.statements { if case .binding(_, let e, _) = s { visit(e) } }
+      for s in m.statements {
+        guard case .norm(let n) = s else { continue }
+        seen.insert(n.keyword)
+        if !n.scale { seen.insert("\(n.keyword) scale no") }
+        if !n.center { seen.insert("\(n.keyword) center no") }
+      }
       if m.outputs.count >= 3 { seen.insert("several outputs") }
     }
     var required = Set(Self.variants.map { "\($0.reset) \($0.update) \($0.bias)" })
@@ -424,6 +479,7 @@ import Testing
       "output-order processing reverse lengths", "output-order processing bidirectional",
       "output-order processing bidirectional lengths",
       "padding processed forward", "padding processed reverse", "padding processed bidirectional",
+      "batchnorm", "layernorm", "batchnorm scale no", "batchnorm center no", "layernorm scale no", "layernorm center no",
     ])
     #expect(required.subtracting(seen).isEmpty, "not covered: \(required.subtracting(seen).sorted())")
     #expect(Set(Self.modelNames).count == Self.models.count, "model names must be unique")
@@ -434,7 +490,7 @@ import Testing
   /// chunk, per-step weights by the sequence's step, and batches of 7 (blocks of 6 rows plus one).
   static let chunkedModelNames = [
     "time_major_stream", "heads_all", "stacked_stream", "dense_feeds_gru", "softmax_per_step", "input_heads",
-    "padding_processed_forward", "initial_stacked", "variants_before_0",
+    "padding_processed_forward", "initial_stacked", "variants_before_0", "norm_stream", "batchnorm_after",
   ]
 
   @Test(.enabled(if: Clang.isAvailable, "needs clang in PATH"), arguments: chunkedModelNames)
@@ -467,5 +523,14 @@ import Testing
       modelPath: path, model: model, cases: EndToEnd.cases(for: model, seed: UInt64(index) + 2000))
     let table = try check.run()
     print("e2e options \(name) (\(model.precision.rawValue)): \(table.summary)")
+  }
+}
+
+extension RefLayer {
+  /// The layer reading another sequence.
+  fileprivate func with(source: String) -> RefLayer {
+    var l = self
+    l.source = source
+    return l
   }
 }

@@ -132,6 +132,7 @@ import Testing
     for s in m.statements {
       switch s {
       case .sequence(let l): lines.append(l.line)
+      case .norm(let n): lines.append(n.line)
       case .gru(let l):
         lines.append("gru \(l.name) = \(l.source) -> hidden \(l.hidden), reset after, update keeps-state, bias separate")
       case .binding(let name, let e, let isOutput):

@@ -207,6 +207,7 @@ import Testing
         + "padding processed, past-end hold\noutput y = h",
       position: "3:86"),
     Reach(message: "mapWithoutWeights", source: tiny("map h = \"gru\""), position: "5:1"),
+    Reach(message: "missingEpsilon", source: tiny("batchnorm n = h -> scale no\noutput z = n"), position: "5:11"),
     Reach(message: "expectedRangeOption", source: tiny("weights \"w.npz\"\nmap h.w_r = \"W\", rows x"), position: "6:23"),
     Reach(message: "emptyRange", source: tiny("weights \"w.npz\"\nmap h.w_r = \"W\", rows 3:3"), position: "6:23"),
     Reach(

@@ -278,6 +278,9 @@ enum RandomModels {
       case .sequence(let l):
         used.insert(l.source)
         defined.append(l.name)
+      case .norm(let n):
+        used.insert(n.source)
+        defined.append(n.name)
       case .binding(let name, let e, let isOutput):
         visit(e)
         if !isOutput { defined.append(name) }
@@ -308,6 +311,7 @@ enum RandomModels {
         lines.append("gru \(l.name) = \(l.source) -> hidden \(l.hidden), " + options.joined(separator: ", "))
       case .sequence(let l):
         lines.append(l.line)
+      case .norm(let n): lines.append(n.line)
       case .binding(let name, let e, let isOutput):
         lines.append("\(isOutput ? "output" : "let") \(name) = \(render(e))")
       }

@@ -275,6 +275,8 @@ enum RefSequenceLayer: Sendable {
 enum RefStatement: Sendable {
   case gru(RefLayer)
   case sequence(RefSequenceLayer)
+  /// `batchnorm` or `layernorm` over a sequence.
+  case norm(RefNorm)
   case binding(name: String, RefExpr, isOutput: Bool)
 
   static func conv1d(_ c: RefConv) -> RefStatement { .sequence(.conv(c)) }
@@ -324,6 +326,7 @@ extension RefModel {
       switch s {
       case .gru(let l): shapes[l.name] = RefShape(isSequence: true, features: l.outputFeatures)
       case .sequence(let l): shapes[l.name] = RefShape(isSequence: true, features: l.features(shapes[l.source]!.features))
+      case .norm(let n): shapes[n.name] = shapes[n.source]!
       case .binding(let name, let e, let isOutput):
         let shape = self.shape(of: e, shapes)
         shapes[name] = shape
@@ -391,6 +394,12 @@ extension RefModel {
           if c.bias { result["\(c.name).b"] = [c.filters] }
         }
         shapes[l.name] = RefShape(isSequence: true, features: l.features(channels))
+      case .norm(let n):
+        let c = shapes[n.source]!.features
+        var leaves = (n.scale ? ["gamma"] : []) + (n.center ? ["beta"] : [])
+        if n.kind == .batch { leaves += ["mean", "variance"] }
+        for leaf in leaves { result["\(n.name).\(leaf)"] = [c] }
+        shapes[n.name] = shapes[n.source]!
       case .binding(let name, let e, _):
         visitDense(e, binding: name)
         shapes[name] = shape(of: e, shapes)
@@ -486,6 +495,12 @@ struct ReferenceGRU: Sendable {
           })
         case .pool(let p): values[l.name] = .sequence(pool(p, source))
         }
+      case .norm(let n):
+        guard case .sequence(let source) = values[n.source]! else { preconditionFailure("\(n.keyword) over a vector") }
+        values[n.name] = .sequence(try normalise(n, source))
+        // Per step: its steps past the end mean what its source's do.
+        if keepsPadding.contains(n.source) { keepsPadding.insert(n.name) }
+        if allSteps.contains(n.source) { allSteps.insert(n.name) }
       case .binding(let name, let e, let isOutput):
         var v = try evaluate(e, values, finals, inputs, binding: name, allSteps: allSteps)
         let keeps = e.sequenceNames.contains { keepsPadding.contains($0) }
@@ -705,6 +720,33 @@ struct ReferenceGRU: Sendable {
     }
   }
 
+  // MARK: Normalisation layers
+
+  /// The textbook forms, in Double: batchnorm `(x - mean) / sqrt(variance + eps) * gamma + beta`
+  /// per channel; layernorm the same with the mean and the biased variance of the step's features.
+  private func normalise(_ n: RefNorm, _ x: [[[Double]]]) throws -> [[[Double]]] {
+    let c = x.first?.first?.count ?? 0
+    func tensor(_ leaf: String, present: Bool, otherwise value: Double) throws -> [Double] {
+      guard present else { return [Double](repeating: value, count: c) }
+      guard let v = weights["\(n.name).\(leaf)"] else { throw ReferenceError.missingWeight("\(n.name).\(leaf)") }
+      guard v.count == c else { throw ReferenceError.wrongSize("\(n.name).\(leaf)", expected: c, found: v.count) }
+      return v
+    }
+    let gamma = try tensor("gamma", present: n.scale, otherwise: 1)
+    let beta = try tensor("beta", present: n.center, otherwise: 0)
+    let batch = n.kind == .batch
+    let mean = try tensor("mean", present: batch, otherwise: 0)
+    let variance = try tensor("variance", present: batch, otherwise: 1)
+    return x.map { sequence in
+      sequence.map { v in
+        if batch { return (0..<c).map { i in (v[i] - mean[i]) / sqrt(variance[i] + n.epsilon) * gamma[i] + beta[i] } }
+        let mu = v.reduce(0, +) / Double(c)
+        let variance = v.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(c)
+        return (0..<c).map { i in (v[i] - mu) / sqrt(variance + n.epsilon) * gamma[i] + beta[i] }
+      }
+    }
+  }
+
   // MARK: Heads
 
   private func evaluate(
@@ -789,4 +831,22 @@ private func activate(_ a: RefActivation, _ v: [Double]) -> [Double] {
   let e = v.map { exp($0 - m) }
   let sum = e.reduce(0, +)
   return e.map { $0 / sum }
+}
+
+/// A `batchnorm` (inference form) or `layernorm` statement.
+struct RefNorm: Sendable {
+  enum Kind: String, Sendable { case batch, layer }
+  var kind: Kind
+  var name: String
+  var source: String
+  var epsilon: Double
+  var scale = true
+  var center = true
+
+  var keyword: String { "\(kind.rawValue)norm" }
+
+  /// The statement as .gru text.
+  var line: String {
+    "\(keyword) \(name) = \(source) -> epsilon \(epsilon)" + (scale ? "" : ", scale no") + (center ? "" : ", center no")
+  }
 }

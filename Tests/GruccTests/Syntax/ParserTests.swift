@@ -247,6 +247,8 @@ import Testing
     Broken(line: "gru h = x hidden 2", message: .expected("'->'", found: "'hidden'"), column: 11, declares: "h"),
     Broken(line: "gru h = x -> 2", message: .expected("'hidden'", found: "'2'"), column: 14, declares: "h"),
     Broken(line: "conv1d c = x -> 16", message: .expected("'filters'", found: "'16'"), column: 17, declares: "c"),
+    Broken(line: "batchnorm n = x, epsilon 1e-3", message: .expected("'->'", found: "','"), column: 16, declares: "n"),
+    Broken(line: "layernorm n = x ->", message: .expected("an option name", found: "end of line"), column: 19, declares: "n"),
     Broken(
       line: "gru h = x -> hidden", message: .expected("the hidden size", found: "end of line"), column: 20,
       declares: "h"),
