@@ -200,9 +200,9 @@ def main():
               front=[("pad", {"before": 2}), ("conv", {"filters": 6, "kernel": 3, "groups": 3, "bias": False})],
               description="causal depthwise Conv1d(3, 6, 3, groups 3, no bias), GRU, Linear on h_n[-1]")
     crnn_case("batchnorm", seed=1506, C=3, H=5, head="last",
-              front=[("bn", {}), ("pad", {"before": 2}), ("conv", {"filters": 4, "kernel": 3, **relu}), ("bn", {"eps": 1e-3})],
-              description="BatchNorm1d on the input, causal Conv1d with ReLU, BatchNorm1d(eps 1e-3) (both eval, trained running "
-                          "statistics; after a ReLU the exporters cannot fold it into the Conv), GRU, Linear on h_n[-1]")
+              front=[("pad", {"before": 2}), ("conv", {"filters": 4, "kernel": 3, **relu}), ("bn", {"eps": 1e-3})],
+              description="causal Conv1d with ReLU, BatchNorm1d(eps 1e-3) (eval, trained running statistics; after a ReLU the "
+                          "exporters cannot fold it into the Conv), GRU, Linear on h_n[-1]")
     crnn_case("pools", seed=1507, C=3, H=5, head="seq",
               front=[("avg", {"size": 3, "stride": 1, "padding": 1}),
                      ("avg", {"size": 3, "stride": 1, "padding": 1, "count_include_pad": False}),

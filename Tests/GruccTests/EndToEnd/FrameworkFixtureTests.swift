@@ -225,12 +225,14 @@ struct FixtureRunner {
       s += "static const \(real) initial\(k)[] = {\(literals(try input(state.name).values))};\n"
       arguments.append("initial\(k)")
     }
+    let macro = symbol.uppercased()
+    // A conv1d, pad or pool may change the number of steps of the sequence outputs.
+    let outputSteps = iface.frontEnd.isEmpty ? "\(steps)" : "\(macro)_SEQUENCE_STEPS(\(steps))"
     for (k, o) in iface.outputs.enumerated() {
-      let count = o.isSequence ? batch * steps * o.features : batch * o.features
+      let count = o.isSequence ? "(size_t)\(batch) * \(outputSteps) * \(o.features)" : "\(batch * o.features)"
       s += "static \(real) out\(k)[\(count)];\n"
       arguments.append("out\(k)")
     }
-    let macro = symbol.uppercased()
     s += "static \(real) scratch[\(macro)_SCRATCH_SIZE(\(batch), \(steps)) > 0 ? \(macro)_SCRATCH_SIZE(\(batch), \(steps)) : 1];\n\n"
     arguments.append("scratch")
     s += "int main(void) {\n  size_t i;\n"
