@@ -42,18 +42,16 @@ import Testing
     #expect(text == expected, "\(name): the import changed; GRUCC_UPDATE_GOLDEN=1 rewrites \(file.path)\n\(text)")
   }
 
-  /// Statements of issue 15 that other branches add to the parser; until they are merged, the
-  /// parser's only complaint may be that it does not know them.
-  static let pendingStatements = ["batchnorm", "layernorm", "pad", "pool"]
-
-  /// Every CRNN fixture imports, and the text parses.
+  /// Every CRNN fixture imports, and the text parses and passes Sema (that it computes the
+  /// framework's numbers is FrameworkFixtureTests').
   @Test(arguments: crnnCases)
-  func everyCrnnFixtureImportsAndParses(name: String) throws {
+  func everyCrnnFixtureImportsAndChecks(name: String) throws {
     let m = try Self.imported(name)
-    let (_, diagnostics) = Parser.parse(SourceFile(path: "\(name).gru", text: m.source))
-    let errors = diagnostics.diagnostics.filter { $0.severity == .error }.map(\.message.text)
-    let unexpected = errors.filter { e in !Self.pendingStatements.contains { e == "unknown statement '\($0)'" } }
-    #expect(unexpected.isEmpty, "\(name): \(unexpected)\n\(m.source)")
+    let source = SourceFile(path: "\(name).gru", text: m.source)
+    let (file, parsed) = Parser.parse(source)
+    #expect(!parsed.hasErrors, "\(name): \(parsed.diagnostics.map(\.message.text))\n\(m.source)")
+    let (model, checked) = Sema.check(file, source: source)
+    #expect(model != nil && !checked.hasErrors, "\(name): \(checked.diagnostics.map(\.message.text))\n\(m.source)")
   }
 
   /// The two exporters write different graphs for one model (dynamo folds F.pad into the Conv's
