@@ -310,7 +310,9 @@ extension OnnxImportSession {
       let mean = try vector(node, 3, "input_mean", count: c), let variance = try vector(node, 4, "input_var", count: c)
     else { throw importFailure("scale, B, input_mean and input_var must all be given") }
     let epsilon = try float(node, "epsilon") ?? 1e-5
-    guard epsilon >= 0, epsilon.isFinite else { throw importFailure("attribute 'epsilon' is \(numberText(epsilon))") }
+    guard epsilon > 0, epsilon.isFinite else {
+      throw importFailure("attribute 'epsilon' is \(numberText(epsilon)); grucc's \(grucc(node)) takes a finite epsilon above 0")
+    }
     let hint = moduleName(node)
     let source = try nameOf(p, for: "a BatchNormalization", hint: "\(hint ?? "bn")_in")
     let name = layerIdentifier(hint, stem: "bn")
@@ -337,7 +339,9 @@ extension OnnxImportSession {
     guard let gamma = try vector(node, 1, "Scale", count: c) else { throw importFailure("Scale is missing") }
     let beta = try vector(node, 2, "B", count: c)
     let epsilon = try float(node, "epsilon") ?? 1e-5
-    guard epsilon >= 0, epsilon.isFinite else { throw importFailure("attribute 'epsilon' is \(numberText(epsilon))") }
+    guard epsilon > 0, epsilon.isFinite else {
+      throw importFailure("attribute 'epsilon' is \(numberText(epsilon)); grucc's \(grucc(node)) takes a finite epsilon above 0")
+    }
     let hint = moduleName(node)
     let source = try nameOf(p, for: "a LayerNormalization", hint: "\(hint ?? "ln")_in")
     let name = layerIdentifier(hint, stem: "ln")

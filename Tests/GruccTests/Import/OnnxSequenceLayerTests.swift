@@ -191,6 +191,12 @@ import Testing
       g.node("LayerNormalization", [x, g.floats([1], dims: [1])], name: "ln", attributes: [G.intAttribute("axis", 1)])
     }
     #expect(overTime.contains("node 'ln' (LayerNormalization): it normalises axes 1... of [batch, 2, time]"), "\(overTime)")
+    let noEpsilon = Self.around { g, x in
+      let v = g.floats([1, 1], dims: [2])
+      return g.node("BatchNormalization", [x, v, v, v, v], name: "bn", attributes: [Self.floatAttribute("epsilon", 0)])
+    }
+    #expect(noEpsilon.contains("node 'bn' (BatchNormalization): attribute 'epsilon' is 0; grucc's batchnorm takes a finite epsilon above 0"),
+            "\(noEpsilon)")
   }
 
   @Test func layerNormalizationWithoutBiasHasNoCenter() throws {
