@@ -40,6 +40,10 @@ enum TimePadding: Equatable {
 }
 
 extension OnnxImportSession {
+  /// The largest kernel, stride, dilation or padding read: far beyond any model, small enough
+  /// that step counts computed from them cannot overflow.
+  static let maxWindow = 1 << 20
+
   // MARK: Shared checks
 
   /// A [batch, channels, time] tensor (ONNX's N, C, L) holding one sequence whole: its part and channel count.
@@ -102,8 +106,8 @@ extension OnnxImportSession {
   /// A one-element INTS attribute (the 1-D kernel_shape, strides, dilations), or `d`.
   private func single(_ node: OnnxNode, _ name: String, default d: Int) throws(ImportError) -> Int {
     guard let v = try ints(node, name) else { return d }
-    guard v.count == 1, v[0] >= 1 else {
-      throw importFailure("attribute \(quoted(name)) is \(v); grucc's layers run over one axis, time, with a value of at least 1")
+    guard v.count == 1, v[0] >= 1, v[0] <= Self.maxWindow else {
+      throw importFailure("attribute \(quoted(name)) is \(v); grucc's layers run over one axis, time, with a value from 1 to \(Self.maxWindow)")
     }
     return v[0]
   }
@@ -111,8 +115,8 @@ extension OnnxImportSession {
   /// `pads` [begin, end] over time (zeros when absent), never negative.
   private func timePads(_ node: OnnxNode) throws(ImportError) -> (Int, Int) {
     guard let p = try ints(node, "pads") else { return (0, 0) }
-    guard p.count == 2, p.allSatisfy({ $0 >= 0 }) else {
-      throw importFailure("attribute 'pads' is \(p); a 1-D layer takes [begin, end], neither negative")
+    guard p.count == 2, p.allSatisfy({ $0 >= 0 && $0 <= Self.maxWindow }) else {
+      throw importFailure("attribute 'pads' is \(p); a 1-D layer takes [begin, end], neither negative nor above \(Self.maxWindow)")
     }
     return (p[0], p[1])
   }
@@ -215,6 +219,7 @@ extension OnnxImportSession {
       throw importFailure("W is \(wt.shapeDescription); a 1-D convolution's W is [filters, channels/group, kernel]")
     }
     let (filters, kernel) = (wt.dims[0], wt.dims[2])
+    guard kernel <= Self.maxWindow else { throw importFailure("W's kernel of \(kernel) taps is above \(Self.maxWindow)") }
     let group = try int(node, "group", default: 1)
     guard group >= 1, channels % group == 0, filters % group == 0, wt.dims[1] == channels / group else {
       throw importFailure("W \(wt.shapeDescription) with group \(group) does not fit \(channels) input channels "
@@ -393,6 +398,7 @@ extension OnnxImportSession {
         throw importFailure("it pads axis \(a) of \(slotsText(v.slots)), which is \(v.slots[a] == .batch ? "the batch" : "not time"); grucc pads over time only")
       }
       guard b >= 0, e >= 0 else { throw importFailure("it pads time by [\(b), \(e)]; grucc adds zero steps, it does not cut any") }
+      guard b <= Self.maxWindow, e <= Self.maxWindow else { throw importFailure("it pads time by [\(b), \(e)]; grucc pads at most \(Self.maxWindow) steps") }
       (before, after) = (b, e)
     }
     if before == 0 && after == 0 {
@@ -533,7 +539,7 @@ extension OnnxImportSession {
     var repeats = 1
     for (k, (d, s)) in zip(shape, v.slots).enumerated() {
       if v.matches(d, s, sizes) { continue }
-      guard s == .fixed(1), let n = d.constant, n >= 1, k == v.slots.count - 1 else { return nil }
+      guard s == .fixed(1), let n = d.constant, n >= 1, n <= Sema.maxSize, k == v.slots.count - 1 else { return nil }
       out.slots[k] = .fixed(n)
       repeats = n
     }

@@ -82,6 +82,16 @@ import Testing
     #expect(text.contains("node '/c/Conv' (Conv)") && text.contains("SAME_LOWER"), "\(text)")
   }
 
+  /// Absurd windows are refused before any step count is computed from them (no overflow).
+  @Test func hugeDilationsAndPadsAreRefused() {
+    let dilated = Self.around(channels: 3) { g, x in Self.conv(&g, x, [G.intsAttribute("dilations", [1 << 40])]) }
+    #expect(dilated.contains("(Conv): attribute 'dilations' is [1099511627776]"), "\(dilated)")
+    let padded = Self.around(channels: 3) { g, x in Self.conv(&g, x, [G.intsAttribute("pads", [Int64.max / 2, Int64.max / 2])]) }
+    #expect(padded.contains("(Conv): attribute 'pads'") || padded.contains("out of range"), "\(padded)")
+    let pad = Self.around { g, x in g.node("Pad", [x, g.ints([0, 0, 1 << 40, 0, 0, 1 << 40])], name: "p") }
+    #expect(pad.contains("node 'p' (Pad): it pads time by"), "\(pad)")
+  }
+
   @Test func aConvOverTheFeaturesAxisIsRefused() {
     // No transpose: ONNX would convolve over the features of [B, T, C].
     var g = G()
