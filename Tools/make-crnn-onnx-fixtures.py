@@ -13,6 +13,8 @@ model is exported twice:
             exporter, fixed shapes, weights in model.onnx.data;
   *_ts      torch.onnx.export(..., dynamo=False, dynamic_axes={"x": {0: "batch", 1: "time"}}):
             the TorchScript exporter with dynamic batch and time.
+The issue's stack is also exported as *_ts_nofold (do_constant_folding=False), which keeps its
+BatchNormalization node after the Conv instead of folding it into the Conv's weights.
 expect.npz holds PyTorch's outputs (eval mode, no grad), keyed by the graph's output names;
 onnxruntime must agree with them (and, for the dynamic exports, also at another batch size and
 number of steps), or the script stops. Deterministic: fixed seeds, one thread, fixed npz
@@ -123,7 +125,7 @@ def strip_metadata(path):
 SUMMARY = []
 
 
-def crnn_case(stem, *, seed, C, front, H, head, description, T=12, B=3):
+def crnn_case(stem, *, seed, C, front, H, head, description, T=12, B=3, exporters=("dynamo", "ts")):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = CRNN(C, front, H, head).eval()
@@ -132,7 +134,7 @@ def crnn_case(stem, *, seed, C, front, H, head, description, T=12, B=3):
     x = mf.uniform(rng, (B, T, C))
     with torch.no_grad():
         expect = net(torch.from_numpy(x)).numpy()
-    for exporter in ["dynamo", "ts"]:
+    for exporter in exporters:
         name = f"{PREFIX}{stem}_{exporter}"
         tmp = OUT / f".{name}.tmp"
         if tmp.exists():
@@ -145,7 +147,11 @@ def crnn_case(stem, *, seed, C, front, H, head, description, T=12, B=3):
         else:
             kwargs = {"dynamo": False, "input_names": ["x"], "dynamic_axes": {"x": {0: "batch", 1: "time"}}}
             call = ("torch.onnx.export(model, (x,), \"model.onnx\", dynamo=False, input_names=[\"x\"], "
-                    "dynamic_axes={\"x\": {0: \"batch\", 1: \"time\"}})")
+                    "dynamic_axes={\"x\": {0: \"batch\", 1: \"time\"}}" +
+                    (", do_constant_folding=False)" if exporter == "ts_nofold" else ")"))
+            if exporter == "ts_nofold":
+                # keeps the BatchNormalization node after the Conv, which constant folding fuses
+                kwargs["do_constant_folding"] = False
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             torch.onnx.export(net, (torch.from_numpy(x),), str(path), **kwargs)
         model = strip_metadata(path)
@@ -159,7 +165,7 @@ def crnn_case(stem, *, seed, C, front, H, head, description, T=12, B=3):
         assert diff < mf.tolerance("f32"), (name, diff)
         notes = [f"Exported with {call}, {mf.V_TORCH}.", f"Files: {', '.join(files)}.", f"Graph ops: {' '.join(ops)}.",
                  f"onnxruntime vs torch: max |diff| {diff:.3g}."]
-        if exporter == "ts":
+        if exporter != "dynamo":
             # the dynamic axes hold: another batch size and number of steps give PyTorch's numbers
             x2 = mf.uniform(rng, (B + 1, T + 3, C))
             with torch.no_grad():
@@ -169,7 +175,9 @@ def crnn_case(stem, *, seed, C, front, H, head, description, T=12, B=3):
             notes.append(f"onnxruntime vs torch with batch {B + 1} and {T + 3} steps: {d2:.3g}.")
         meta = {"source": "onnx", "framework": f"{mf.V_TORCH}, {mf.V_ONNX}", "precision": "f32", "model": "model.onnx",
                 "outputs": [out_name],
-                "description": f"{'dynamo (default call, fixed shapes)' if exporter == 'dynamo' else 'TorchScript, dynamic batch and time'}: {description}",
+                "description": {"dynamo": "dynamo (default call, fixed shapes)", "ts": "TorchScript, dynamic batch and time",
+                                "ts_nofold": "TorchScript, dynamic batch and time, no constant folding (BatchNormalization "
+                                             "kept after the Conv)"}[exporter] + f": {description}",
                 "reference": "torch forward (CPU, eval mode, no grad)", "notes": " ".join(notes)}
         if (OUT / name).exists():
             shutil.rmtree(OUT / name)
@@ -219,7 +227,8 @@ def main():
               front=[("pad", {"before": 19}), ("conv", {"filters": 16, "kernel": 20}), ("bn", {"eps": 1e-3}),
                      ("pad", {"before": 2}), ("avg", {"size": 3, "stride": 1})],
               description="issue 15's stack: causal Conv1d(2, 16, 20), BatchNorm1d(eps 1e-3) (both exporters fold it into the "
-                          "Conv's weights), F.pad 2 before, AvgPool1d(3, 1), GRU 32, Linear 2 on h_n[-1], F.normalize")
+                          "Conv's weights, unless constant folding is off), F.pad 2 before, AvgPool1d(3, 1), GRU 32, Linear 2 on "
+                          "h_n[-1], F.normalize", exporters=("dynamo", "ts", "ts_nofold"))
 
     # the fixture table: make-fixtures.py's rows, then these
     readme = OUT / "README.md"
