@@ -12,7 +12,6 @@ struct PendingConv {
   var name: String?
   var source: String
   var filters: Int
-  var channels: Int
   var kernel: Int
   /// `padding ...` and the stride, dilation and groups options, as written.
   var options: [String]
@@ -46,7 +45,7 @@ extension OnnxImportSession {
 
   // MARK: Shared checks
 
-  /// A [batch, channels, time] tensor (ONNX's N, C, L) holding one sequence whole: its part and channel count.
+  /// A [batch, channels, time] tensor (ONNX's N, C, L) holding one sequence whole, and that sequence's part.
   private mutating func channelsFirst(_ node: OnnxNode, _ x: ImportValue) throws(ImportError) -> (value: DataValue, part: Int) {
     guard case .data(let v) = x else {
       throw importFailure("X is \(x.kindDescription); it must be computed from the input")
@@ -178,7 +177,8 @@ extension OnnxImportSession {
     return (steps + SymbolicInt(added - (span - 1))) ?? steps
   }
 
-  private mutating func layerOutput(_ node: OnnxNode, from v: DataValue, text: String, kind: Part.Kind = .expression,
+  /// A layer's output: `v`'s arrangement with the channels axis holding the new part's `features`.
+  private mutating func layerOutput(from v: DataValue, text: String, kind: Part.Kind = .expression,
                                     features: Int, steps: SymbolicInt) -> DataValue {
     let q = addPart(Part(text: text, kind: kind, features: features, isSequence: true, zeroPastEnd: false))
     var out = v
@@ -269,9 +269,9 @@ extension OnnxImportSession {
     if stride != 1 { options.append("stride \(stride)") }
     if dilation != 1 { options.append("dilation \(dilation)") }
     if group != 1 { options.append("groups \(group)") }
-    let pending = PendingConv(name: hint, source: sourceName, filters: filters, channels: channels, kernel: kernel,
+    let pending = PendingConv(name: hint, source: sourceName, filters: filters, kernel: kernel,
                               options: options, weight: w, bias: bias, activation: nil)
-    set(node, .data(layerOutput(node, from: x, text: "", kind: .pendingConv(pending), features: filters, steps: steps)))
+    set(node, .data(layerOutput(from: x, text: "", kind: .pendingConv(pending), features: filters, steps: steps)))
   }
 
   /// Writes a pending Conv's line and tensors.
@@ -325,7 +325,7 @@ extension OnnxImportSession {
     for (suffix, values) in [("gamma", gamma), ("beta", beta), ("mean", mean), ("variance", variance)] {
       tensors.append(NamedTensor(name: "\(name).\(suffix)", dtype: dtype, shape: [c], values: values))
     }
-    set(node, .data(layerOutput(node, from: v, text: name, features: c, steps: v.steps)))
+    set(node, .data(layerOutput(from: v, text: name, features: c, steps: v.steps)))
   }
 
   mutating func layerNormalization(_ node: OnnxNode) throws(ImportError) {
@@ -353,7 +353,7 @@ extension OnnxImportSession {
     body.append("layernorm \(name) = \(source) -> epsilon \(Activation.format(epsilon))" + (beta == nil ? ", center no" : ""))
     tensors.append(NamedTensor(name: "\(name).gamma", dtype: dtype, shape: [c], values: gamma))
     if let beta { tensors.append(NamedTensor(name: "\(name).beta", dtype: dtype, shape: [c], values: beta)) }
-    set(node, .data(layerOutput(node, from: v, text: name, features: c, steps: v.steps)))
+    set(node, .data(layerOutput(from: v, text: name, features: c, steps: v.steps)))
   }
 
   // MARK: Pad and pool
@@ -413,7 +413,7 @@ extension OnnxImportSession {
     let sourceName = try nameOf(p, for: "a Pad", hint: "\(hint ?? "pad")_in")
     let pad = PendingPad(name: hint, source: p, sourceName: sourceName, before: before, after: after)
     let steps = (v.steps + SymbolicInt(before + after)) ?? v.steps
-    let out = layerOutput(node, from: v, text: "", kind: .pendingPad(pad), features: parts[p].features, steps: steps)
+    let out = layerOutput(from: v, text: "", kind: .pendingPad(pad), features: parts[p].features, steps: steps)
     set(node, .data(out))
   }
 
@@ -458,7 +458,7 @@ extension OnnxImportSession {
     let name = layerIdentifier(hint, stem: "pool")
     body.append("pool \(name) = \(sourceName) -> \(what) \(size)" + (stride != size ? ", stride \(stride)" : "")
       + (padding == .same ? ", padding same" : ""))
-    set(node, .data(layerOutput(node, from: x, text: name, features: parts[p].features, steps: steps)))
+    set(node, .data(layerOutput(from: x, text: name, features: parts[p].features, steps: steps)))
   }
 
   // MARK: L2 normalisation
