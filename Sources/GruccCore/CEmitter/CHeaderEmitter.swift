@@ -228,7 +228,9 @@ enum CHeaderEmitter {
     }
     for o in iface.outputs {
       let size = n.sizeMacro("output_\(o.name)_size")
-      lines.append("\(iface.names.parameter(o.name)): " + (o.isSequence ? (batchMajor ? "[B, T, \(size)]" : "[T, B, \(size)]") : "[B, \(size)]"))
+      // After a conv1d, pad or pool, sequence outputs have their steps, not the input's.
+      let t = iface.frontEnd.isEmpty ? "T" : "\(n.constant("sequence_steps"))(T)"
+      lines.append("\(iface.names.parameter(o.name)): " + (o.isSequence ? (batchMajor ? "[B, \(t), \(size)]" : "[\(t), B, \(size)]") : "[B, \(size)]"))
     }
     lines.append("scratch: \(n.constant("scratch_size"))(B, T) values, any contents. The batch is computed at once:")
     lines.append("each recurrent step reads its weights once for all B sequences.")

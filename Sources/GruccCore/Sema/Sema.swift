@@ -499,7 +499,8 @@ public struct Sema {
         continue
       }
       seen[name] = decl.target.range
-      if let clause = options.clause("layer"), target != .layer(name) || format != .pytorch {
+      let isGRU = definitions.contains { if case .gru(let l) = $0 { return l.name == name } else { return false } }
+      if let clause = options.clause("layer"), target != .layer(name) || format != .pytorch || !isGRU {
         diagnostics.error(
           .mapOptionMisplaced(option: "layer", reason: "names a layer index in a 'format pytorch' file; it applies to a gru layer only"),
           at: clause.range)
