@@ -17,8 +17,9 @@
 // 0 and a folded one would add `W t` there.
 
 /// Requires: shapes inferred, weights bound, GRUs not lowered. Guarantees: with `fold` (weights
-/// compiled in), no batchnorm whose only users are GRU input products remains, and those GRUs'
-/// `w_*` and input biases hold the folded values.
+/// compiled in), no batchnorm remains after a conv1d without an activation read by it alone, nor
+/// (with f32 weights-storage) one whose only users are GRU input products; those layers' weights
+/// and biases hold the folded values.
 public struct FoldBatchNorm: Pass {
   public let name = "fold-batchnorm"
   /// False with `--weights external`: the blob then holds the model's own tensors, and the op stays.
@@ -64,7 +65,9 @@ public struct FoldBatchNorm: Pass {
           folded.insert(i)
           continue
         }
-        guard !isOutput[i], !users[i].isEmpty else { continue }
+        // Narrow weights-storage rounds the gru matrices once, when bound; folded, they would be
+        // rounded a second time, after scaling, and no longer be the file's values rounded.
+        guard !isOutput[i], !users[i].isEmpty, module.weightElement == .f32 else { continue }
         let readers = users[i].map { graph.nodes[$0] }
         let grus = readers.compactMap { reader -> GRUOp? in
           guard case .gru(let g) = reader.op, reader.operands[0] == ValueRef(i),
