@@ -1685,9 +1685,10 @@ name.
 
 TF_PYTHON = os.environ.get("GRUCC_TF_PYTHON", "/work/venv-tf/bin/python")
 
-# Cases another tool writes into the same folder (Tools/make-crnn-fixtures.py): kept as they are,
+# Cases other tools write into the same folder (Tools/make-crnn-fixtures.py and
+# Tools/make-crnn-onnx-fixtures.py): kept as they are,
 # and listed in the README after this script's own.
-OTHER_TOOLS = ("keras_crnn_", "torch_crnn_")
+OTHER_TOOLS = ("keras_crnn_", "torch_crnn_", "onnx_crnn_")
 
 
 def tf2onnx_cases(skip):

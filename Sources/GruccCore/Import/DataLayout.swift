@@ -17,6 +17,12 @@ struct Part {
     case pendingDense(PendingDense)
     /// ReduceSum over time of `text`: grucc's mean once divided by the lengths.
     case timeSum
+    /// A Conv whose `conv1d` line is written when something other than an activation reads it.
+    case pendingConv(PendingConv)
+    /// A Pad over time, written as a `pad` line unless a Conv takes its zeros.
+    case pendingPad(PendingPad)
+    /// The L2 norm of part `source` over its features (F.normalize's ReduceL2, then its floor ε).
+    case norm(source: Int, epsilon: Double?)
   }
 
   var text: String
@@ -52,10 +58,21 @@ struct DataValue {
   var elements: [Element]
   /// Which sequence each batch row holds (a sort by length moves them).
   var order: BatchOrder = .identity
+  /// How many steps the time axis holds: T, until a convolution, pad or pool changes it.
+  var steps: SymbolicInt = .time
+  /// Whether a sequence layer (conv1d, batchnorm, pad, pool, layernorm) made it: such steps
+  /// are not the input's, so the lengths no longer say which are padding.
+  var layered = false
 
   var hasTime: Bool { slots.contains { $0 == .time || $0 == .merged(batchFirst: true) || $0 == .merged(batchFirst: false) } }
   var fixedDims: [Int] { slots.compactMap(\.fixedSize) }
-  var shape: [SymbolicInt] { slots.map(\.size) }
+  var shape: [SymbolicInt] { slots.map { $0 == .time ? steps : $0.size } }
+
+  /// Whether `d` is the size of `slot` here: the time axis has `steps`, the others their own.
+  func matches(_ d: SymbolicInt, _ slot: Slot, _ sizes: DeclaredSizes) -> Bool {
+    if slot == .time && steps != .time { return d == steps || (sizes.number(steps).map { d.constant == $0 } ?? false) }
+    return sizes.matches(d, slot)
+  }
 
   /// The parts referenced, in order of first reference.
   var parts: [Int] {
@@ -95,7 +112,10 @@ struct DeclaredSizes {
     }
   }
 
-  func number(_ d: SymbolicInt) -> Int? { d.evaluate(batch: batch, time: time) }
+  /// The steps of each opaque (strided) layer at the declared T, where T is declared.
+  var opaque: [Int?] = []
+
+  func number(_ d: SymbolicInt) -> Int? { d.evaluate(batch: batch, time: time, opaque: opaque) }
 }
 
 enum DataLayout {
@@ -210,7 +230,7 @@ enum DataLayout {
     var j = 0
     let core = v.slots.filter { $0 != .fixed(1) }
     var k = 0
-    func anchor(_ d: SymbolicInt, _ s: Slot) -> Bool { sizes.matches(d, s) }
+    func anchor(_ d: SymbolicInt, _ s: Slot) -> Bool { v.matches(d, s, sizes) }
     while k <= core.count {
       var product = 1
       while k < core.count, let n = core[k].fixedSize {

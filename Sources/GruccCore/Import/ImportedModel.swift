@@ -104,6 +104,8 @@ struct ProgramWriter {
 
   mutating func line(_ s: String) { lines.append(s) }
 
+  func isUsed(_ name: String) -> Bool { used.contains(name) }
+
   /// A valid, unused .gru name close to `hint`: letters, digits and `_`, at most 48 characters.
   mutating func name(_ hint: String, fallback: String) -> String {
     var candidate = Self.identifier(hint) ?? fallback

@@ -107,6 +107,23 @@ extension OnnxImportSession {
       default: break
       }
     }
+    if op == "Div", inputs.count == 2, case .data(let x) = inputs[0], case .data(let d) = inputs[1],
+      let out = try divideByNorm(x, d)
+    {
+      set(node, .data(out))
+      return
+    }
+    if op == "Max", inputs.count == 2 {
+      switch (inputs[0], inputs[1]) {
+      case (.data(let v), .folded(let c)), (.folded(let c), .data(let v)):
+        if normParts(v) != nil {
+          guard let n = c.numbers, n.count == 1 else { throw importFailure("Max of an L2 norm and \(c.shapeDescription); F.normalize's floor is one number") }
+          try clampNorm(node, v, low: n[0], high: nil)
+          return
+        }
+      default: break
+      }
+    }
     if op == "Div", inputs.count == 2, case .data(let v) = inputs[0] {
       set(node, .data(try meanOverTime(v, divisor: inputs[1])))
       return
@@ -135,6 +152,15 @@ extension OnnxImportSession {
   // MARK: Elementwise
 
   mutating func activation(_ node: OnnxNode) throws(ImportError) {
+    if node.opType == "Clip", case .data(let v)? = try value(node, 0), normParts(v) != nil {
+      var low = try float(node, "min")
+      var high = try float(node, "max")
+      try onlyAttributes(node, ["min", "max"])
+      if let t = try folded(node, 1, "min") { low = t.numbers?.first }
+      if let t = try folded(node, 2, "max") { high = t.numbers?.first }
+      try clampNorm(node, v, low: low, high: high)
+      return
+    }
     let f: Activation
     switch node.opType {
     case "Sigmoid": f = .sigmoid
@@ -162,6 +188,10 @@ extension OnnxImportSession {
     var out = v
     var mapped: [Int: Int] = [:]
     for p in v.parts {
+      if let fused = fusedActivation(p, f) {
+        mapped[p] = fused
+        continue
+      }
       try materialise(p, for: node.opType)
       let text = "\(f.name)(" + ([parts[p].text] + f.parameters.map(Activation.format)).joined(separator: ", ") + ")"
       mapped[p] = addPart(Part(text: text, kind: .expression, features: parts[p].features, isSequence: parts[p].isSequence,
@@ -272,7 +302,7 @@ extension OnnxImportSession {
         }
       guard aligned else { throw importFailure("Div of a sum over time \(slotsText(v.slots)) by lengths shaped \(slotsText(s.axes))") }
     case .folded(let t) where !usesLengths:
-      guard t.count == 1, case .symbol(let s) = t.elements[0], s.isTime else {
+      guard t.count == 1, case .symbol(let s) = t.elements[0], s == v.steps else {
         throw importFailure("Div of a sum over time by \(t.valueDescription); grucc's mean divides by the number of steps")
       }
     default:

@@ -57,6 +57,10 @@ extension OnnxImportSession {
     switch try value(node, 4) {
     case nil: break
     case .perSequence(let s)? where s.kind == .lengths:
+      guard !x.layered else {
+        throw importFailure("sequence_lens with a convolution, pad, pool or normalisation layer before the GRU: their steps "
+          + "are not the input's, so the lengths do not say which are padding")
+      }
       guard s.order == x.order else {
         throw importFailure("sequence_lens are in another order of the batch (\(s.order)) than X (\(x.order))")
       }
@@ -102,7 +106,7 @@ extension OnnxImportSession {
     let hElements = (0..<(d * h)).map { Element(part: state, column: $0) }
     let ySlots: [Slot] = layoutAttr == 0 ? [.time, .fixed(d), .batch, .fixed(h)] : [.batch, .time, .fixed(d), .fixed(h)]
     let hSlots: [Slot] = layoutAttr == 0 ? [.fixed(d), .batch, .fixed(h)] : [.batch, .fixed(d), .fixed(h)]
-    set(node, .data(DataValue(slots: ySlots, elements: yElements, order: x.order)), output: 0)
+    set(node, .data(DataValue(slots: ySlots, elements: yElements, order: x.order, steps: x.steps)), output: 0)
     set(node, .data(DataValue(slots: hSlots, elements: hElements, order: x.order)), output: 1)
   }
 

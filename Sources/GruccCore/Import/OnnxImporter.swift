@@ -85,6 +85,10 @@ struct OnnxImportSession {
   var outputMaps: [ImportedTensorMap] = []
   var progress = 0
   var layerCount = 0
+  /// Layers whose number of steps is no polynomial in T (strided), each its own opaque count.
+  var opaqueLayers = 0
+  /// Lines written per kind of layer ("pad", "pool"...), to number those without a module name.
+  var layerNumbers: [String: Int] = [:]
   var denseCount = 0
   var precision = Precision.f32
   var sizes = DeclaredSizes()
@@ -444,7 +448,8 @@ struct OnnxImportSession {
     "Xor", "Not", "Where", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Elu", "HardSigmoid", "Softsign", "Softplus", "Clip",
     "Softmax", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "Transpose", "Squeeze", "Unsqueeze",
     "Reshape", "Flatten", "Gather", "Slice", "Concat", "Expand", "Shape", "Size", "ConstantOfShape", "Constant", "Range",
-    "Cast", "CastLike", "TopK", "ScatterElements", "Identity", "Dropout",
+    "Cast", "CastLike", "TopK", "ScatterElements", "Identity", "Dropout", "Conv", "BatchNormalization", "LayerNormalization",
+    "Pad", "AveragePool", "MaxPool", "LpNormalization", "ReduceL2",
   ]
 
   mutating func evaluate(_ node: OnnxNode) throws(ImportError) {
@@ -453,6 +458,13 @@ struct OnnxImportSession {
     case "GRU": try gru(node)
     case "Gemm": try gemm(node)
     case "MatMul": try matMul(node)
+    case "Conv": try conv(node)
+    case "BatchNormalization": try batchNormalization(node)
+    case "LayerNormalization": try layerNormalization(node)
+    case "Pad": try padNode(node)
+    case "AveragePool", "MaxPool": try pool(node)
+    case "LpNormalization": try lpNormalization(node)
+    case "ReduceL2": try reduceL2(node)
     case "Identity": set(node, try required(node, 0))
     case "Dropout":
       if node.outputs.count > 1, !node.outputs[1].isEmpty { throw importFailure("its mask output is not supported") }
@@ -580,6 +592,17 @@ struct OnnxImportSession {
       tensors.append(NamedTensor(name: "\(name).b", dtype: dtype, shape: [dense.units], values: dense.bias))
       parts[p].kind = .expression
       parts[p].text = name
+    case .pendingConv(let conv):
+      parts[p].text = writeConv(conv)
+      parts[p].kind = .expression
+    case .pendingPad(let pad):
+      let name = layerIdentifier(pad.name, stem: "pad")
+      body.append("pad \(name) = \(pad.sourceName) -> before \(pad.before)" + (pad.after > 0 ? ", after \(pad.after)" : ""))
+      parts[p].text = name
+      parts[p].kind = .expression
+    case .norm(let source, _):
+      throw importFailure("the L2 norm of \(parts[source].text) reaches \(user); grucc computes it only inside l2norm, "
+        + "dividing the same tensor by it (F.normalize)")
     }
   }
 

@@ -436,7 +436,11 @@ extension OnnxImportSession {
       f.shape = shape
       set(node, .filled(f))
     case .data(let d):
-      guard shape.count == d.slots.count, zip(shape, d.slots).allSatisfy({ sizes.matches($0, $1) }) else {
+      if let broadcast = try broadcastNorm(d, to: shape) {
+        set(node, .data(broadcast))
+        return
+      }
+      guard shape.count == d.slots.count, zip(shape, d.slots).allSatisfy({ d.matches($0, $1, sizes) }) else {
         throw importFailure("Expand of \(slotsText(d.slots)) to \(symbolicShapeText(target)) repeats values; grucc does not broadcast data")
       }
       set(node, .data(d))

@@ -3,14 +3,20 @@
 // polynomials Σ c·Bⁱ·Tʲ with integer coefficients, and every operation the folder needs on
 // them is exact or says it cannot decide.
 
-/// One term's powers of B and T.
+/// One term's powers of B and T, and of an opaque step count: a strided convolution or pool
+/// makes ⌊(T + c) / S⌋ + 1 steps, which no polynomial in T is. Each such layer gets its own
+/// power of the opaque variable, so its number of steps equals only itself and evaluates to
+/// nothing: a shape computed from it can be passed along but never taken for T or a number.
 struct Monomial: Hashable, Comparable {
   var batch: Int
   var time: Int
+  var opaque: Int = 0
 
   static let one = Monomial(batch: 0, time: 0)
 
-  static func < (a: Monomial, b: Monomial) -> Bool { (a.batch + a.time, a.batch, a.time) < (b.batch + b.time, b.batch, b.time) }
+  static func < (a: Monomial, b: Monomial) -> Bool {
+    (a.batch + a.time + a.opaque, a.batch, a.time, a.opaque) < (b.batch + b.time + b.opaque, b.batch, b.time, b.opaque)
+  }
 }
 
 struct SymbolicInt: Hashable, CustomStringConvertible {
@@ -22,6 +28,8 @@ struct SymbolicInt: Hashable, CustomStringConvertible {
 
   static let batch = SymbolicInt(terms: [Monomial(batch: 1, time: 0): 1])
   static let time = SymbolicInt(terms: [Monomial(batch: 0, time: 1): 1])
+  /// The number of steps of the `k`-th layer whose count is not a polynomial in T (k ≥ 1).
+  static func opaqueSteps(_ k: Int) -> SymbolicInt { SymbolicInt(terms: [Monomial(batch: 0, time: 0, opaque: k): 1]) }
 
   /// The value when it does not depend on B or T.
   var constant: Int? {
@@ -63,9 +71,10 @@ struct SymbolicInt: Hashable, CustomStringConvertible {
     for (ma, ca) in a.terms {
       for (mb, cb) in b.terms {
         guard let c = Checked.multiply(ca, cb), let pb = Checked.add(ma.batch, mb.batch),
-          let pt = Checked.add(ma.time, mb.time)
+          let pt = Checked.add(ma.time, mb.time), let po = Checked.add(ma.opaque, mb.opaque),
+          ma.opaque == 0 || mb.opaque == 0  // each power names one layer: no products of two
         else { return nil }
-        let m = Monomial(batch: pb, time: pt)
+        let m = Monomial(batch: pb, time: pt, opaque: po)
         guard let s = Checked.add(t[m] ?? 0, c) else { return nil }
         t[m] = s
       }
@@ -78,18 +87,23 @@ struct SymbolicInt: Hashable, CustomStringConvertible {
     guard d.terms.count == 1, let (md, cd) = d.terms.first, cd != 0 else { return nil }
     var t: [Monomial: Int] = [:]
     for (m, c) in terms {
-      guard m.batch >= md.batch, m.time >= md.time, c % cd == 0 else { return nil }
+      guard m.batch >= md.batch, m.time >= md.time, m.opaque >= md.opaque, c % cd == 0 else { return nil }
       guard !(c == Int.min && cd == -1) else { return nil }
-      t[Monomial(batch: m.batch - md.batch, time: m.time - md.time)] = c / cd
+      t[Monomial(batch: m.batch - md.batch, time: m.time - md.time, opaque: m.opaque - md.opaque)] = c / cd
     }
     return SymbolicInt(terms: t)
   }
 
-  /// The value for given B and T (nil where one is needed and unknown, or on overflow).
-  func evaluate(batch: Int?, time: Int?) -> Int? {
+  /// The value for given B and T (nil where one is needed and unknown, or on overflow);
+  /// `opaque[k - 1]` is the number of steps of opaque layer k, where known.
+  func evaluate(batch: Int?, time: Int?, opaque: [Int?] = []) -> Int? {
     var sum = 0
     for (m, c) in terms {
       var v = c
+      if m.opaque > 0 {
+        guard m.opaque <= opaque.count, let n = opaque[m.opaque - 1], let p = Checked.multiply(v, n) else { return nil }
+        v = p
+      }
       for (power, value) in [(m.batch, batch), (m.time, time)] where power > 0 {
         guard let value else { return nil }
         for _ in 0..<power {
@@ -142,6 +156,7 @@ struct SymbolicInt: Hashable, CustomStringConvertible {
       for (name, power) in [("batch", m.batch), ("time", m.time)] where power > 0 {
         factors.append(power == 1 ? name : "\(name)^\(power)")
       }
+      if m.opaque > 0 { factors.append("steps\(m.opaque)") }
       let body = factors.joined(separator: "·")
       let magnitude = c.magnitude
       let text = body.isEmpty ? "\(magnitude)" : (magnitude == 1 ? body : "\(magnitude)·\(body)")

@@ -226,12 +226,10 @@ struct FixtureRunner {
       arguments.append("initial\(k)")
     }
     let macro = symbol.uppercased()
-    // Sequence layers (conv1d stride, valid padding, pad, pool) change the steps of the sequence
-    // outputs: the header says how many for T input steps.
-    s += "#ifdef \(macro)_SEQUENCE_STEPS\n#define OUTPUT_STEPS \(macro)_SEQUENCE_STEPS(\(steps))\n"
-    s += "#else\n#define OUTPUT_STEPS \(steps)\n#endif\n"
+    // A conv1d, pad or pool may change the number of steps of the sequence outputs.
+    let outputSteps = iface.frontEnd.isEmpty ? "\(steps)" : "\(macro)_SEQUENCE_STEPS(\(steps))"
     for (k, o) in iface.outputs.enumerated() {
-      let count = o.isSequence ? "\(batch) * OUTPUT_STEPS * \(o.features)" : "\(batch * o.features)"
+      let count = o.isSequence ? "(size_t)\(batch) * \(outputSteps) * \(o.features)" : "\(batch * o.features)"
       s += "static \(real) out\(k)[\(count)];\n"
       arguments.append("out\(k)")
     }
