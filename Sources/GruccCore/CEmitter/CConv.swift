@@ -157,22 +157,26 @@ enum CConv {
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
         // The channels as the inner loop (the window's steps outside the sequence are the same
         // for all of them): each channel still takes its steps in order.
-        w.line("\(real) acc[\(channels)];")
-        w.line("for (int c = 0; c < \(channels); c++) acc[c] = \(code.literal(0));")
-        w.line("size_t count = 0;")
-        w.block("for (size_t j = 0; j < \(p.size); j++)") { w in
-          w.line("const size_t s = t * \(p.stride) + j;  /* padded step */")
-          w.line("if (s < pad || s - pad >= \(steps)) continue;")
-          w.line("const \(real) *xj = xs + (s - pad) * \(xt);")
-          switch p.kind {
-          case .average: w.line("for (int c = 0; c < \(channels); c++) acc[c] += xj[c];")
-          case .max: w.line("for (int c = 0; c < \(channels); c++) acc[c] = count == 0 || xj[c] > acc[c] ? xj[c] : acc[c];")
+        blocked(channels, index: "c0", &w) { w, c0, n in
+          let first = c0 == "0" ? "" : " + \(c0)"
+          let channel = c0 == "0" ? "c" : "\(c0) + c"
+          w.line("\(real) acc[\(n)];")
+          w.line("for (int c = 0; c < \(n); c++) acc[c] = \(code.literal(0));")
+          w.line("size_t count = 0;")
+          w.block("for (size_t j = 0; j < \(p.size); j++)") { w in
+            w.line("const size_t s = t * \(p.stride) + j;  /* padded step */")
+            w.line("if (s < pad || s - pad >= \(steps)) continue;")
+            w.line("const \(real) *xj = xs + (s - pad) * \(xt)\(first);")
+            switch p.kind {
+            case .average: w.line("for (int c = 0; c < \(n); c++) acc[c] += xj[c];")
+            case .max: w.line("for (int c = 0; c < \(n); c++) acc[c] = count == 0 || xj[c] > acc[c] ? xj[c] : acc[c];")
+            }
+            w.line("count++;")
           }
-          w.line("count++;")
-        }
-        switch p.kind {
-        case .average: w.line("for (int c = 0; c < \(channels); c++) yt[c] = count > 0 ? acc[c] / (\(real))count : acc[c];")
-        case .max: w.line("for (int c = 0; c < \(channels); c++) yt[c] = acc[c];")
+          switch p.kind {
+          case .average: w.line("for (int c = 0; c < \(n); c++) yt[\(channel)] = count > 0 ? acc[c] / (\(real))count : acc[c];")
+          case .max: w.line("for (int c = 0; c < \(n); c++) yt[\(channel)] = acc[c];")
+          }
         }
       }
     }
@@ -258,6 +262,28 @@ enum CConv {
     return result
   }
 
+  /// Filters (or channels) summed side by side at most this many at a time: their sums are a
+  /// small array on the stack of the same size whatever the model (MemoryPlan's StackPlan).
+  static let block = 16
+
+  /// `body` for each block of `count` (its first index as a C expression, its width), the full
+  /// blocks in a loop over `index`, a narrower last one after it: every inner loop has a constant
+  /// count, and each block its own scope for its sums.
+  static func blocked(_ count: Int, index: String, _ w: inout CWriter, _ body: (inout CWriter, String, Int) -> Void) {
+    let width = min(count, block)
+    let full = count / width * width
+    if full == count && full == width {
+      body(&w, "0", width)
+      return
+    }
+    if full == width {
+      w.block("/* the first \(width) */") { w in body(&w, "0", width) }
+    } else {
+      w.block("for (int \(index) = 0; \(index) < \(full); \(index) += \(width))") { w in body(&w, index, width) }
+    }
+    if count > full { w.block("/* the last \(count - full) */") { w in body(&w, "\(full)", count - full) } }
+  }
+
   /// One output step of a conv, the filters of each group as the inner loop (weights
   /// `[G][C/G][K][F/G]`): per filter the sum runs over the group's channels, then the taps, the
   /// bias last, as Kernels.conv1d adds. `tap` emits what precedes a tap's read (it may `continue`
@@ -273,24 +299,27 @@ enum CConv {
     w.block(head) { w in
       let wg = c.groups == 1 ? weights : "\(weights) + (size_t)g * \(cg * k * fg)"
       let channel = c.groups == 1 ? "ci" : "g * \(cg) + ci"
-      let filter = c.groups == 1 ? "f" : "g * \(fg) + f"
-      w.line("\(real) acc[\(fg)];")
-      w.line("for (int f = 0; f < \(fg); f++) acc[f] = \(code.literal(0));")
-      w.block("for (int ci = 0; ci < \(cg); ci++)") { w in
-        w.block("for (int j = 0; j < \(k); j++)") { w in
-          let value = tap(&w, channel, "j")
-          w.line("const \(real) v = \(value);")
-          w.line("const \(real) *wj = \(wg) + (size_t)(ci * \(k) + j) * \(fg);")
-          w.line("for (int f = 0; f < \(fg); f++) acc[f] += wj[f] * v;")
+      blocked(fg, index: "f0", &w) { w, f0, n in
+        let first = f0 == "0" ? "" : " + \(f0)"
+        let filter = (c.groups == 1 ? "" : "g * \(fg) + ") + (f0 == "0" ? "f" : "\(f0) + f")
+        w.line("\(real) acc[\(n)];")
+        w.line("for (int f = 0; f < \(n); f++) acc[f] = \(code.literal(0));")
+        w.block("for (int ci = 0; ci < \(cg); ci++)") { w in
+          w.block("for (int j = 0; j < \(k); j++)") { w in
+            let value = tap(&w, channel, "j")
+            w.line("const \(real) v = \(value);")
+            w.line("const \(real) *wj = \(wg) + (size_t)((ci * \(k) + j) * \(fg)\(first));")
+            w.line("for (int f = 0; f < \(n); f++) acc[f] += wj[f] * v;")
+          }
         }
-      }
-      w.block("for (int f = 0; f < \(fg); f++)") { w in
-        let sum = bias.map { "acc[f] + \($0)[\(filter)]" } ?? "acc[f]"
-        if c.activation == .identity {
-          w.line("\(y)[\(filter)] = \(sum);")
-        } else {
-          w.line("const \(real) a = \(sum);")
-          w.line("\(y)[\(filter)] = \(code.elementwise(.activation(c.activation), ["a"])!);")
+        w.block("for (int f = 0; f < \(n); f++)") { w in
+          let sum = bias.map { "acc[f] + \($0)[\(filter)]" } ?? "acc[f]"
+          if c.activation == .identity {
+            w.line("\(y)[\(filter)] = \(sum);")
+          } else {
+            w.line("const \(real) a = \(sum);")
+            w.line("\(y)[\(filter)] = \(code.elementwise(.activation(c.activation), ["a"])!);")
+          }
         }
       }
     }
