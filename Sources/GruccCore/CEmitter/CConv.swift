@@ -182,22 +182,27 @@ enum CConv {
       w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
         w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
-        w.block("for (int c = 0; c < \(channels); c++)") { w in
-          w.line("\(real) acc = \(code.literal(0));")
+        // The channels as the inner loop (the window's steps outside the sequence are the same
+        // for all of them): each channel still takes its steps in order.
+        blocked(channels, index: "c0", &w) { w, c0, n in
+          let first = c0 == "0" ? "" : " + \(c0)"
+          let channel = c0 == "0" ? "c" : "\(c0) + c"
+          w.line("\(real) acc[\(n)];")
+          w.line("for (int c = 0; c < \(n); c++) acc[c] = \(code.literal(0));")
           w.line("size_t count = 0;")
           w.block("for (size_t j = 0; j < \(p.size); j++)") { w in
             w.line("const size_t s = t * \(p.stride) + j;  /* padded step */")
             w.line("if (s < pad || s - pad >= \(steps)) continue;")
-            w.line("const \(real) v = xs[(s - pad) * \(xt) + (size_t)c];")
+            w.line("const \(real) *xj = xs + (s - pad) * \(xt)\(first);")
             switch p.kind {
-            case .average: w.line("acc += v;")
-            case .max: w.line("if (count == 0 || v > acc) acc = v;")
+            case .average: w.line("for (int c = 0; c < \(n); c++) acc[c] += xj[c];")
+            case .max: w.line("for (int c = 0; c < \(n); c++) acc[c] = count == 0 || xj[c] > acc[c] ? xj[c] : acc[c];")
             }
             w.line("count++;")
           }
           switch p.kind {
-          case .average: w.line("yt[c] = count > 0 ? acc / (\(real))count : acc;")
-          case .max: w.line("yt[c] = acc;")
+          case .average: w.line("for (int c = 0; c < \(n); c++) yt[\(channel)] = count > 0 ? acc[c] / (\(real))count : acc[c];")
+          case .max: w.line("for (int c = 0; c < \(n); c++) yt[\(channel)] = acc[c];")
           }
         }
       }
@@ -228,6 +233,14 @@ enum CConv {
         w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(c.filters);")
         w.line("const size_t first = t * \(c.stride);  /* + pad: the padded step of tap 0 */")
+        if filtersInner(iface) {
+          emitGroups(c, weights: weights, channels: channels, bias: bias, y: "yt", code: &code, w: &w) { w, ci, j in
+            w.line("const size_t s = first + (size_t)\(j) * \(c.dilation);  /* padded step */")
+            w.line("if (s < pad || s - pad >= \(steps)) continue;")
+            return "xs[(s - pad) * \(xt) + (size_t)(\(ci))]"
+          }
+          return
+        }
         w.block("for (int f = 0; f < \(c.filters); f++)") { w in
           let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
           w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
@@ -243,6 +256,97 @@ enum CConv {
           if let bias { w.line("acc += \(bias)[f];") }
           let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
           w.line("yt[f] = \(value);")
+        }
+      }
+    }
+  }
+
+  /// Whether the conv weights are compiled in with the filters last, `[G][C/G][K][F/G]`
+  /// (CWeights permutes them; `filtersInnerValues`), so that the filters of a group are the
+  /// unit-stride inner loop of a constant count that clang and gcc vectorise, each filter's sum
+  /// still in the interpreter's order. A blob (`--weights external`) keeps the framework's
+  /// `[F][C/G][K]` and the scalar loops.
+  static func filtersInner(_ iface: CInterface) -> Bool { !iface.externalWeights }
+
+  /// The conv weight tensors of the front end (`name.w`), with their layer and input channels.
+  static func convWeights(_ iface: CInterface) -> [(name: String, conv: Conv1DLayer, channels: Int)] {
+    iface.frontEnd.compactMap { layer in
+      guard case .conv1d(let c) = layer.op.kind else { return nil }
+      return ("\(layer.op.name).w", c, layer.inChannels)
+    }
+  }
+
+  /// `[F][C/G][K]` values permuted to `[G][C/G][K][F/G]`.
+  static func filtersInnerValues(_ values: [Double], _ c: Conv1DLayer, channels: Int) -> [Double] {
+    let (cg, fg, k) = (channels / c.groups, c.filters / c.groups, c.kernel)
+    var result = values
+    for f in 0..<c.filters {
+      let (g, fl) = (f / fg, f % fg)
+      for ci in 0..<cg {
+        for j in 0..<k { result[((g * cg + ci) * k + j) * fg + fl] = values[(f * cg + ci) * k + j] }
+      }
+    }
+    return result
+  }
+
+  /// Filters (or channels) summed side by side at most this many at a time: their sums are a
+  /// small array on the stack of the same size whatever the model (MemoryPlan's StackPlan).
+  static let block = 16
+
+  /// `body` for each block of `count` (its first index as a C expression, its width), the full
+  /// blocks in a loop over `index`, a narrower last one after it: every inner loop has a constant
+  /// count, and each block its own scope for its sums.
+  static func blocked(_ count: Int, index: String, _ w: inout CWriter, _ body: (inout CWriter, String, Int) -> Void) {
+    let width = min(count, block)
+    let full = count / width * width
+    if full == count && full == width {
+      body(&w, "0", width)
+      return
+    }
+    if full == width {
+      w.block("/* the first \(width) */") { w in body(&w, "0", width) }
+    } else {
+      w.block("for (int \(index) = 0; \(index) < \(full); \(index) += \(width))") { w in body(&w, index, width) }
+    }
+    if count > full { w.block("/* the last \(count - full) */") { w in body(&w, "\(full)", count - full) } }
+  }
+
+  /// One output step of a conv, the filters of each group as the inner loop (weights
+  /// `[G][C/G][K][F/G]`): per filter the sum runs over the group's channels, then the taps, the
+  /// bias last, as Kernels.conv1d adds. `tap` emits what precedes a tap's read (it may `continue`
+  /// past a tap in the padding) and returns the input value of channel `ci` (a C expression
+  /// within the group's channels, `C/G` times the group added) at tap `j`.
+  static func emitGroups(
+    _ c: Conv1DLayer, weights: String, channels: Int, bias: String?, y: String, code: inout CVectorCode,
+    w: inout CWriter, tap: (inout CWriter, String, String) -> String
+  ) {
+    let real = code.iface.real
+    let (cg, fg, k) = (channels / c.groups, c.filters / c.groups, c.kernel)
+    let head = c.groups == 1 ? "/* the filters side by side */" : "for (int g = 0; g < \(c.groups); g++)"
+    w.block(head) { w in
+      let wg = c.groups == 1 ? weights : "\(weights) + (size_t)g * \(cg * k * fg)"
+      let channel = c.groups == 1 ? "ci" : "g * \(cg) + ci"
+      blocked(fg, index: "f0", &w) { w, f0, n in
+        let first = f0 == "0" ? "" : " + \(f0)"
+        let filter = (c.groups == 1 ? "" : "g * \(fg) + ") + (f0 == "0" ? "f" : "\(f0) + f")
+        w.line("\(real) acc[\(n)];")
+        w.line("for (int f = 0; f < \(n); f++) acc[f] = \(code.literal(0));")
+        w.block("for (int ci = 0; ci < \(cg); ci++)") { w in
+          w.block("for (int j = 0; j < \(k); j++)") { w in
+            let value = tap(&w, channel, "j")
+            w.line("const \(real) v = \(value);")
+            w.line("const \(real) *wj = \(wg) + (size_t)((ci * \(k) + j) * \(fg)\(first));")
+            w.line("for (int f = 0; f < \(n); f++) acc[f] += wj[f] * v;")
+          }
+        }
+        w.block("for (int f = 0; f < \(n); f++)") { w in
+          let sum = bias.map { "acc[f] + \($0)[\(filter)]" } ?? "acc[f]"
+          if c.activation == .identity {
+            w.line("\(y)[\(filter)] = \(sum);")
+          } else {
+            w.line("const \(real) a = \(sum);")
+            w.line("\(y)[\(filter)] = \(code.elementwise(.activation(c.activation), ["a"])!);")
+          }
         }
       }
     }
@@ -334,6 +438,15 @@ extension CConv {
           let causal = layer.isCausalConv && span > 1
           if causal {
             w.line("const int from = i + 1 < \(span) ? \(span) - (int)(i + 1) : 0;  /* window steps before it: causal padding */")
+          }
+          if filtersInner(iface) {
+            let bias = c.bias ? iface.weight("\(layer.op.name).b") : nil
+            emitGroups(c, weights: weights, channels: channels, bias: bias, y: out, code: &code, w: &w) { w, ci, j in
+              w.line("const int at = \(j) * \(c.dilation);")
+              if causal { w.line("if (at < from) continue;") }
+              return "\(window)[at * \(channels) + \(ci)]"
+            }
+            break
           }
           w.block("for (int f = 0; f < \(c.filters); f++)") { w in
             let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"

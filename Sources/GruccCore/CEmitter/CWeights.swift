@@ -6,6 +6,8 @@ enum CWeights {
   /// The weights compiled in, one array per tensor.
   static func emitEmbedded(_ iface: CInterface, _ w: inout CWriter) {
     let module = iface.module
+    // The convs' filters go last, so the C's inner loop over them is unit-stride (CConv).
+    let convs = CConv.filtersInner(iface) ? CConv.convWeights(iface) : []
     for p in module.parameters {
       if iface.isNarrow(p) && module.weightElement == .int8 {
         CInt8.emitWeights(p, name: iface.names.weight(p.name), &w)
@@ -15,12 +17,18 @@ enum CWeights {
         emitNarrow(p, module.weightElement, name: iface.names.weight(p.name), &w)
         continue
       }
-      w.comment(["\(p.name) \(shape(p.shape)): \(p.role)"])
+      var values = p.values
+      var layout = ""
+      if let conv = convs.first(where: { $0.name == p.name }) {
+        values = CConv.filtersInnerValues(p.values, conv.conv, channels: conv.channels)
+        layout = conv.conv.groups == 1 ? ", stored [C][K][F]" : ", stored [G][C/G][K][F/G]"
+      }
+      w.comment(["\(p.name) \(shape(p.shape)): \(p.role)\(layout)"])
       w.line("static const \(iface.real) \(iface.names.weight(p.name))[\(p.count)] = {")
       let perLine = module.precision == .f32 ? 6 : 4
       var i = 0
       while i < p.count {
-        let chunk = p.values[i..<min(i + perLine, p.count)].map { CLiteral.real($0, module.precision) }
+        let chunk = values[i..<min(i + perLine, p.count)].map { CLiteral.real($0, module.precision) }
         w.line("    " + chunk.joined(separator: ", ") + (i + perLine < p.count ? "," : ""))
         i += perLine
       }

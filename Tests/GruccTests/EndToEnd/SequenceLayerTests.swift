@@ -113,6 +113,16 @@ import Testing
         .conv1d(RefConv(name: "c", source: "p", filters: 3, kernel: 2, padding: .same)),
         .gru(gru("c", 3)), .output("y", .name("h")), .output("pooled", .name("c")),
       ]),
+    // More filters and channels than the C sums side by side (CConv.block): full blocks in a
+    // loop, then a narrower last one, grouped too.
+    RefModel(
+      name: "conv_pool_blocks", precision: .f64, features: 4,
+      statements: [
+        .conv1d(RefConv(name: "c1", source: "x", filters: 36, kernel: 3, padding: .causal, activation: .relu)),
+        .sequence(.pool(RefPool(name: "p", source: "c1", kind: .average, size: 2, stride: 1))),
+        .conv1d(RefConv(name: "c2", source: "p", filters: 40, kernel: 2, groups: 2, padding: .causal)),
+        .gru(gru("c2", 3)), .output("y", .name("h")), .output("s", .state("h")),
+      ]),
     RefModel(
       name: "pool_same_max_stride1", precision: .f32, features: 2, layout: .timeMajor,
       statements: [
@@ -267,7 +277,7 @@ import Testing
   static let streamed = [
     "conv_causal", "conv_valid_dilation2", "conv_depthwise_no_bias", "conv_groups_stride2", "conv_conv_gru",
     "conv_fixed_steps", "conv_pad_pool", "pad_pool_conv_valid", "conv_pad_pool_lengths", "conv_layernorm_pool",
-    "batchnorm_conv_lengths", "conv_relu_batchnorm_pad_pool", "layernorm_pool_stride2_fixed",
+    "batchnorm_conv_lengths", "conv_relu_batchnorm_pad_pool", "layernorm_pool_stride2_fixed", "conv_pool_blocks",
   ]
 
   /// The others, and what the header says about each.
