@@ -203,7 +203,75 @@ struct FixtureRunner {
     for o in iface.outputs {
       table.compare("C", printed[o.name] ?? [], try expectation(o.name), at: o.name)
     }
+
+    // The same C streamed: each sequence fed step by step (`<p>_step`), its sequence outputs
+    // collected from the steps that give the gru layers a step, its vectors read at the end. For
+    // models that stream, batch-major, without lengths or initial states (each sequence then runs
+    // its T steps from a reset state).
+    if iface.streamBlocker == nil, module.layout == .batchMajor, iface.lengths == nil, iface.initialStates.isEmpty {
+      let streamPath = dir.appendingPathComponent("stream.c").path
+      try streamSource(iface, header: "\(module.name).h", batch: batch, steps: steps, x: x.values)
+        .write(toFile: streamPath, atomically: false, encoding: .utf8)
+      let streamBinary = dir.appendingPathComponent("stream").path
+      let streamBuilt = try clang.compile(CCompiler.strictC + ["-O2", cPath, streamPath, "-o", streamBinary, "-lm"])
+      try #require(streamBuilt.exitCode == 0, "clang failed:\n\(streamBuilt.stderr)")
+      let streamed = try ProcessRunner.run(streamBinary, [])
+      try #require(streamed.exitCode == 0, "stream harness failed: \(streamed.stderr)")
+      var values: [String: [Double]] = [:]
+      for line in streamed.stdout.split(separator: "\n") {
+        let parts = line.split(separator: " ")
+        guard let key = parts.first else { continue }
+        values[String(key)] = parts.dropFirst().compactMap { Double(String($0)) }
+      }
+      for o in iface.outputs {
+        table.compare("C stream", values[o.name] ?? [], try expectation(o.name), at: o.name)
+      }
+    }
     return table
+  }
+
+  /// A main() that streams each of the `batch` sequences through `<p>_step` (after a reset) and
+  /// prints the outputs as run_batch's harness does: sequence outputs from the steps that returned
+  /// OK (NO_OUTPUT steps give none), vector outputs from `<p>_read` after the last step.
+  private func streamSource(_ iface: CInterface, header: String, batch: Int, steps: Int, x: [Double]) throws -> String {
+    let real = iface.real
+    let symbol = iface.names.symbol
+    let macro = symbol.uppercased()
+    let inputSize = iface.input.features
+    var s = "#include <stdio.h>\n#include \"\(header)\"\n\n"
+    s += "static const \(real) x[] = {\(x.map { "\($0)" }.joined(separator: ", "))};\n"
+    s += "static \(symbol)_state state;\n\n"
+    let sequences = iface.outputs.enumerated().filter { $0.element.isSequence }
+    let vectors = iface.outputs.enumerated().filter { !$0.element.isSequence }
+    for (k, o) in iface.outputs.enumerated() {
+      // Room for every input step: a stream gives at most one output step per input step.
+      let count = o.isSequence ? batch * steps * o.features : batch * o.features
+      s += "static \(real) out\(k)[\(count)];\n"
+    }
+    s += "\nint main(void) {\n  int b, t;\n  size_t i, produced = 0;\n"
+    s += "  for (b = 0; b < \(batch); b++) {\n    \(symbol)_reset(&state);\n"
+    s += "    for (t = 0; t < \(steps); t++) {\n"
+    var stepArguments = ["&state", "x + ((size_t)b * \(steps) + (size_t)t) * \(inputSize)"]
+    for (k, o) in sequences { stepArguments.append("out\(k) + produced * \(o.features)") }
+    s += "      int status = \(symbol)_step(\(stepArguments.joined(separator: ", ")));\n"
+    // NO_OUTPUT exists where sequence layers can hold a step back; elsewhere OK is the only success.
+    s += "      if (status == \(macro)_OK) produced++;\n"
+    s += "#ifdef \(macro)_NO_OUTPUT\n      else if (status != \(macro)_NO_OUTPUT) return 1;\n"
+    s += "#else\n      else return 1;\n#endif\n    }\n"
+    if !vectors.isEmpty {
+      let readArguments = ["&state"] + vectors.map { "out\($0.offset) + (size_t)b * \($0.element.features)" }
+      s += "    if (\(symbol)_read(\(readArguments.joined(separator: ", "))) != \(macro)_OK) return 1;\n"
+    }
+    // A model with vector outputs only counts its steps for nothing.
+    s += "  }\n  (void)produced;\n"
+    for (k, o) in iface.outputs.enumerated() {
+      let count = o.isSequence ? "produced * \(o.features)" : "(size_t)\(batch * o.features)"
+      s += "  printf(\"\(o.name)\");\n"
+      s += "  for (i = 0; i < \(count); i++) printf(\" %a\", (double)out\(k)[i]);\n"
+      s += "  printf(\"\\n\");\n"
+    }
+    s += "  return 0;\n}\n"
+    return s
   }
 
   /// A main() that calls run_batch on the fixture's inputs (embedded as literals) and prints each
