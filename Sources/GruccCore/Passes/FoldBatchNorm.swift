@@ -153,15 +153,7 @@ public struct FoldBatchNorm: Pass {
         role: "conv1d '\(l.name)': bias", isPlaceholder: module.parameters[wi].isPlaceholder))
     }
     let bi = module.parameterIndex(named: bName)!
-    module.parameters[wi].role += note
-    module.parameters[bi].role += note
-    if affine.isPlaceholder || module.parameters[wi].isPlaceholder || module.parameters[bi].isPlaceholder {
-      module.parameters[wi].isPlaceholder = true
-      module.parameters[wi].values = []
-      module.parameters[bi].isPlaceholder = true
-      module.parameters[bi].values = []
-      return op
-    }
+    guard Self.markFolded(wi, bi, note: note, affine: affine, module: &module) else { return op }
     var w = module.parameters[wi].values
     var b = module.parameters[bi].values
     let perFilter = w.count / filters
@@ -174,6 +166,22 @@ public struct FoldBatchNorm: Pass {
     return op
   }
 
+  /// Notes the fold in the weight's and the bias's roles. Without values (placeholders: `check`
+  /// or `--emit ir` without weights) both become placeholders and there is nothing to compute:
+  /// false.
+  static func markFolded(_ wi: Int, _ bi: Int, note: String, affine: Affine, module: inout Module) -> Bool {
+    module.parameters[wi].role += note
+    module.parameters[bi].role += note
+    guard affine.isPlaceholder || module.parameters[wi].isPlaceholder || module.parameters[bi].isPlaceholder else {
+      return true
+    }
+    for i in [wi, bi] {
+      module.parameters[i].isPlaceholder = true
+      module.parameters[i].values = []
+    }
+    return false
+  }
+
   /// `W' = W diag(s)`, `b' = b + W t` for the input product of every gate of every direction.
   static func foldIntoInputWeights(_ g: GRUOp, affine: Affine, batchnorm: String, module: inout Module) {
     let round: (Double) -> Double = module.precision == .f32 ? { Double(Float($0)) } : { $0 }
@@ -183,15 +191,7 @@ public struct FoldBatchNorm: Pass {
           let biasName = g.layer.inputBias(gate)?.name(in: prefix), let bi = module.parameterIndex(named: biasName)
         else { continue }
         let note = ", batchnorm '\(batchnorm)' folded in"
-        module.parameters[wi].role += note
-        module.parameters[bi].role += note
-        if affine.isPlaceholder || module.parameters[wi].isPlaceholder || module.parameters[bi].isPlaceholder {
-          module.parameters[wi].isPlaceholder = true
-          module.parameters[wi].values = []
-          module.parameters[bi].isPlaceholder = true
-          module.parameters[bi].values = []
-          continue
-        }
+        guard Self.markFolded(wi, bi, note: note, affine: affine, module: &module) else { continue }
         let w = module.parameters[wi].values
         let (rows, columns) = (module.parameters[wi].shape[0], module.parameters[wi].shape[1])
         var b = module.parameters[bi].values

@@ -186,22 +186,27 @@ struct FixtureRunner {
     let x = try input(iface.input.name)
     let (batch, steps) =
       module.layout == .timeMajor ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
-    let harness = try harnessSource(iface, header: "\(module.name).h", batch: batch, steps: steps, input: input)
-    let harnessPath = dir.appendingPathComponent("main.c").path
-    try harness.write(toFile: harnessPath, atomically: false, encoding: .utf8)
-    let binary = dir.appendingPathComponent("main").path
-    let built = try clang.compile(CCompiler.strictC + ["-O2", cPath, harnessPath, "-o", binary, "-lm"])
-    try #require(built.exitCode == 0, "clang failed:\n\(built.stderr)")
-    let result = try ProcessRunner.run(binary, [])
-    try #require(result.exitCode == 0, "harness failed: \(result.stderr)")
-    var printed: [String: [Double]] = [:]
-    for line in result.stdout.split(separator: "\n") {
-      let parts = line.split(separator: " ")
-      guard let key = parts.first else { continue }
-      printed[String(key)] = parts.dropFirst().compactMap { Double(String($0)) }
+    // Builds a harness with the model's C, runs it and reads back its `name v0 v1 ...` lines.
+    func outputs(of source: String, named name: String) throws -> [String: [Double]] {
+      let sourcePath = dir.appendingPathComponent("\(name).c").path
+      try source.write(toFile: sourcePath, atomically: false, encoding: .utf8)
+      let binary = dir.appendingPathComponent(name).path
+      let built = try clang.compile(CCompiler.strictC + ["-O2", cPath, sourcePath, "-o", binary, "-lm"])
+      try #require(built.exitCode == 0, "clang failed:\n\(built.stderr)")
+      let result = try ProcessRunner.run(binary, [])
+      try #require(result.exitCode == 0, "\(name) harness failed: \(result.stderr)")
+      var printed: [String: [Double]] = [:]
+      for line in result.stdout.split(separator: "\n") {
+        let parts = line.split(separator: " ")
+        guard let key = parts.first else { continue }
+        printed[String(key)] = parts.dropFirst().compactMap { Double(String($0)) }
+      }
+      return printed
     }
+    let batched = try outputs(
+      of: try harnessSource(iface, header: "\(module.name).h", batch: batch, steps: steps, input: input), named: "harness_batch")
     for o in iface.outputs {
-      table.compare("C", printed[o.name] ?? [], try expectation(o.name), at: o.name)
+      table.compare("C", batched[o.name] ?? [], try expectation(o.name), at: o.name)
     }
 
     // The same C streamed: each sequence fed step by step (`<p>_step`), its sequence outputs
@@ -209,22 +214,10 @@ struct FixtureRunner {
     // models that stream, batch-major, without lengths or initial states (each sequence then runs
     // its T steps from a reset state).
     if iface.streamBlocker == nil, module.layout == .batchMajor, iface.lengths == nil, iface.initialStates.isEmpty {
-      let streamPath = dir.appendingPathComponent("stream.c").path
-      try streamSource(iface, header: "\(module.name).h", batch: batch, steps: steps, x: x.values)
-        .write(toFile: streamPath, atomically: false, encoding: .utf8)
-      let streamBinary = dir.appendingPathComponent("stream").path
-      let streamBuilt = try clang.compile(CCompiler.strictC + ["-O2", cPath, streamPath, "-o", streamBinary, "-lm"])
-      try #require(streamBuilt.exitCode == 0, "clang failed:\n\(streamBuilt.stderr)")
-      let streamed = try ProcessRunner.run(streamBinary, [])
-      try #require(streamed.exitCode == 0, "stream harness failed: \(streamed.stderr)")
-      var values: [String: [Double]] = [:]
-      for line in streamed.stdout.split(separator: "\n") {
-        let parts = line.split(separator: " ")
-        guard let key = parts.first else { continue }
-        values[String(key)] = parts.dropFirst().compactMap { Double(String($0)) }
-      }
+      let streamed = try outputs(
+        of: try streamSource(iface, header: "\(module.name).h", batch: batch, steps: steps, x: x.values), named: "harness_stream")
       for o in iface.outputs {
-        table.compare("C stream", values[o.name] ?? [], try expectation(o.name), at: o.name)
+        table.compare("C stream", streamed[o.name] ?? [], try expectation(o.name), at: o.name)
       }
     }
     return table
