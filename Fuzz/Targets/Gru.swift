@@ -33,7 +33,14 @@ public func fuzzGru(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   _ = CEmitter.emit(full, headerName: "fuzz.h")
   _ = CEmitter.emit(full, headerName: "fuzz.h", activations: .fast)
   var inputs: [String: ArrayValue] = [:]
-  let steps = full.steps ?? 3
+  // Sequence layers (a valid conv1d, a strided pool) may leave a short sequence no step at all,
+  // which run refuses as it should: a dynamic model gets the first T from 3 up that leaves the
+  // rest of the model a step (Sema refuses a fixed T that leaves none).
+  var steps = full.steps ?? 3
+  while full.steps == nil, chainSteps(full, steps) < 1 {
+    guard steps < 4096 else { return 0 }
+    steps *= 2
+  }
   for i in full.graph.argumentNodes {
     guard case .argument(let name, let type) = full.graph.nodes[i].op else { continue }
     if type.dtype == .i32 {
@@ -47,4 +54,18 @@ public func fuzzGru(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   let ran = try? Interpreter.run(full, inputs: inputs, budget: FuzzInput.budget)
   FuzzInput.require(ran != nil, "a model that compiles does not run on valid inputs")
   return 0
+}
+
+/// The fewest steps a sequence layer of `module` gives for `steps` input steps (`steps` without any).
+func chainSteps(_ module: Module, _ steps: Int) -> Int {
+  var out: [Int: Int] = [:]
+  var fewest = steps
+  for (i, node) in module.graph.nodes.enumerated() {
+    guard case .sequenceLayer(let layer) = node.op, let source = node.operands.first else { continue }
+    let channels = module.graph.nodes[source.node].types[source.result]?.features ?? 1
+    let n = layer.outputSteps(out[source.node] ?? steps, inChannels: channels)
+    out[i] = n
+    fewest = min(fewest, n)
+  }
+  return fewest
 }
