@@ -187,14 +187,20 @@ public struct Parser {
       name: n, features: try integerValue(size), featuresRange: size.range, options: try optionList())
   }
 
-  // gru = "gru" NAME "=" NAME "->" "hidden" INT { "," option }
-  private mutating func gru() throws(Abandon) -> GRUDecl {
-    advance()
+  // The head every layer statement shares, after its keyword: NAME "=" NAME "->".
+  private mutating func layerHead() throws(Abandon) -> (name: Name, source: Name) {
     let n = name(try expect(.identifier, "a layer name"))
     declaredName = n
     _ = try expect(.equal)
     let source = name(try expect(.identifier, "the name of the layer's input sequence"))
     _ = try expect(.arrow)
+    return (n, source)
+  }
+
+  // gru = "gru" NAME "=" NAME "->" "hidden" INT { "," option }
+  private mutating func gru() throws(Abandon) -> GRUDecl {
+    advance()
+    let (n, source) = try layerHead()
     guard checkWord("hidden") else { try fail(expected: "'hidden'") }
     let keyword = advance()
     let size = try expect(.integer, "the hidden size")
@@ -208,11 +214,7 @@ public struct Parser {
   // conv1d = "conv1d" NAME "=" NAME "->" "filters" INT { "," option }
   private mutating func conv1d() throws(Abandon) -> ConvDecl {
     advance()
-    let n = name(try expect(.identifier, "a layer name"))
-    declaredName = n
-    _ = try expect(.equal)
-    let source = name(try expect(.identifier, "the name of the layer's input sequence"))
-    _ = try expect(.arrow)
+    let (n, source) = try layerHead()
     guard checkWord("filters") else { try fail(expected: "'filters'") }
     let keyword = advance()
     let size = try expect(.integer, "the number of filters")
@@ -225,11 +227,7 @@ public struct Parser {
   // sequence layer = ( "pad" | "pool" ) NAME "=" NAME "->" option { "," option }
   private mutating func sequenceLayer() throws(Abandon) -> SequenceLayerDecl {
     let keyword = name(advance())
-    let n = name(try expect(.identifier, "a layer name"))
-    declaredName = n
-    _ = try expect(.equal)
-    let source = name(try expect(.identifier, "the name of the layer's input sequence"))
-    _ = try expect(.arrow)
+    let (n, source) = try layerHead()
     let first = try optionClause()
     return SequenceLayerDecl(keyword: keyword, name: n, source: source, options: [first] + (try optionList()))
   }
@@ -237,11 +235,7 @@ public struct Parser {
   // norm = ( "batchnorm" | "layernorm" ) NAME "=" NAME "->" option { "," option }
   private mutating func norm() throws(Abandon) -> NormDecl {
     let kind: NormKind = advance().text == "batchnorm" ? .batch : .layer
-    let n = name(try expect(.identifier, "a layer name"))
-    declaredName = n
-    _ = try expect(.equal)
-    let source = name(try expect(.identifier, "the name of the layer's input sequence"))
-    _ = try expect(.arrow)
+    let (n, source) = try layerHead()
     let first = try optionClause()
     return NormDecl(kind: kind, name: n, source: source, options: [first] + (try optionList()))
   }
