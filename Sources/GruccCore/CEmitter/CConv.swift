@@ -47,6 +47,13 @@ struct CFrontEndLayer {
 }
 
 enum CConv {
+  /// The locals the layers' loops declare: inside the sequence function (layers after a gru
+  /// layer) no scratch buffer may take these names (-Wshadow).
+  static let localNames = [
+    "a", "acc", "at", "b", "c", "c0", "channel", "ci", "count", "f", "f0", "first", "from", "g", "i", "j", "pad", "s", "t",
+    "v", "wf", "wj", "xj", "xs", "yt",
+  ]
+
   /// Why the sequence layers cannot stream, or nil: each output step must depend on input steps
   /// already given, and a pad's zeros must all be taken by the window right after it before the
   /// first step (otherwise outputs would be due before any input).
@@ -72,6 +79,47 @@ enum CConv {
         zeros = 0
       case .norm:
         continue  // per step; a pad before it is refused above (its zeros are not zeros after it)
+      }
+    }
+    return nil
+  }
+
+  /// Why the layers after gru layers cannot stream, or nil. `step` advances every gru layer once
+  /// per call, so each of these layers must give exactly one output per input: a causal conv1d
+  /// or a norm, or a valid window (stride 1) whose first steps are all a pad's zeros.
+  /// `readsAhead` tells the marker apart from a layer that would skip steps.
+  static func midStreamProblem(_ layers: [CFrontEndLayer], graph: Graph) -> (reason: String, readsAhead: Bool)? {
+    var zerosOf: [Int: Int] = [:]  // a pad's output: the zero steps before its first input
+    var users = Array(repeating: 0, count: graph.nodes.count)
+    for node in graph.nodes { for v in node.operands { users[v.node] += 1 } }
+    for o in graph.outputs { users[o.value.node] += 1 }
+    for layer in layers {
+      let name = "'\(layer.op.name)'"
+      let zeros = zerosOf[graph.nodes[layer.node].operands[0].node] ?? 0
+      switch layer.op.kind {
+      case .pad(let before, let after):
+        if after > 0 { return ("\(name) pads after the last step, which a stream never reaches", true) }
+        zerosOf[layer.node] = zeros + before
+        let next = layers.first { graph.nodes[$0.node].operands[0].node == layer.node }
+        if let next, case .pad = next.op.kind, users[layer.node] == 1 { continue }
+        guard users[layer.node] == 1, let next, next.readsOnlyThePast, !next.isCausalConv, !next.isNorm,
+          next.stride == 1, zeros + before == next.window - 1
+        else {
+          return ("\(name) puts \(zeros + before) zero steps before a gru layer's first output; streamed, only a valid window of \(zeros + before + 1) steps (stride 1) may take them", false)
+        }
+      case .conv1d(let c) where c.padding == .same:
+        return ("\(name) has 'padding same': each output step reads steps after it", true)
+      case .pool(let p) where p.padding == .same:
+        return ("\(name) has 'padding same': each output step reads steps after it", true)
+      case .conv1d, .pool:
+        if layer.stride > 1 {
+          return ("\(name), after a gru layer, has stride \(layer.stride): streamed, the layers after it would step once every \(layer.stride) steps, which is not compiled yet", false)
+        }
+        if !layer.isCausalConv && zeros != layer.window - 1 {
+          return ("\(name), after a gru layer, gives no output until its window of \(layer.window) steps is full: streamed, the layers after it would skip those steps, which is not compiled yet", false)
+        }
+      case .norm:
+        continue
       }
     }
     return nil
@@ -108,24 +156,9 @@ enum CConv {
       w.line("const size_t \(outSteps) = \(layer.op.outputStepsC(input.steps));")
       w.line("\(real) *\(out) = \(at);  /* \(layer.op.kind.keyword) '\(layer.op.name)': [B][\(outSteps)][\(layer.outChannels)] */")
       at = "\(out) + (size_t)B * \(outSteps) * \(layer.outChannels)"
-      switch layer.op.kind {
-      case .conv1d(let c):
-        emitConv(
-          c, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
-          channels: layer.inChannels, y: out, outSteps: outSteps, code: &code, w: &w)
-      case .pad(let before, _):
-        emitPad(
-          before: before, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
-          channels: layer.inChannels, y: out, outSteps: outSteps, w: &w)
-      case .pool(let p):
-        emitPool(
-          p, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, steps: input.steps,
-          channels: layer.inChannels, y: out, outSteps: outSteps, code: &code, w: &w)
-      case .norm(let n):
-        emitNorm(
-          n, name: layer.op.name, iface: iface, x: input.pointer, xb: input.b, xt: input.t, channels: layer.inChannels,
-          y: out, outSteps: outSteps, code: &code, w: &w)
-      }
+      emitLayer(
+        layer, iface: iface, batch: "B", x: input.pointer, xb: input.b, xt: input.t, steps: input.steps, y: out,
+        outSteps: outSteps, code: &code, &w)
       input = (out, "(size_t)\(outSteps) * \(layer.outChannels)", "\(layer.outChannels)", outSteps)
     }
     _ = names
@@ -134,14 +167,46 @@ enum CConv {
     w.line("\(real) *fe_scratch = \(at);")
   }
 
+  /// One layer over whole sequences: `batch` sequences of x (strided by xb, xt) of `steps` steps
+  /// in, y `[batch][outSteps][F]` out.
+  static func emitLayer(
+    _ layer: CFrontEndLayer, iface: CInterface, batch: String, x: String, xb: String, xt: String, steps: String, y: String,
+    outSteps: String, code: inout CVectorCode, _ w: inout CWriter
+  ) {
+    let name = layer.op.name
+    switch layer.op.kind {
+    case .conv1d(let c):
+      emitConv(
+        c, name: name, iface: iface, batch: batch, x: x, xb: xb, xt: xt, steps: steps, channels: layer.inChannels, y: y,
+        outSteps: outSteps, code: &code, w: &w)
+    case .pad(let before, _):
+      emitPad(
+        before: before, name: name, iface: iface, batch: batch, x: x, xb: xb, xt: xt, steps: steps,
+        channels: layer.inChannels, y: y, outSteps: outSteps, w: &w)
+    case .pool(let p):
+      emitPool(
+        p, name: name, iface: iface, batch: batch, x: x, xb: xb, xt: xt, steps: steps, channels: layer.inChannels, y: y,
+        outSteps: outSteps, code: &code, w: &w)
+    case .norm(let n):
+      emitNorm(
+        n, name: name, iface: iface, batch: batch, x: x, xb: xb, xt: xt, channels: layer.inChannels, y: y,
+        outSteps: outSteps, code: &code, w: &w)
+    }
+  }
+
+  /// The loop over the sequences: run_batch's B is an int, the sequence function's nb a size_t.
+  private static func batchLoop(_ batch: String) -> String {
+    batch == "B" ? "for (int b = 0; b < B; b++)" : "for (size_t b = 0; b < \(batch); b++)"
+  }
+
   /// Zero steps before and after: each output step is an input step or zeros.
   private static func emitPad(
-    before: Int, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    before: Int, name: String, iface: CInterface, batch: String, x: String, xb: String, xt: String, steps: String, channels: Int,
     y: String, outSteps: String, w: inout CWriter
   ) {
     let real = iface.real
     w.block("/* \(name): pad, \(before) zero steps before */") { w in
-      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+      w.block("\(batchLoop(batch)) for (size_t t = 0; t < \(outSteps); t++)") { w in
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
         w.line("if (t < \(before) || t - \(before) >= \(steps)) memset(yt, 0, sizeof(\(real)) * \(channels));")
         w.line("else memcpy(yt, \(x) + (size_t)b * \(xb) + (t - \(before)) * \(xt), sizeof(\(real)) * \(channels));")
@@ -151,13 +216,13 @@ enum CConv {
 
   /// A batchnorm or layernorm, one step at a time, by the kernel the per-step op calls.
   private static func emitNorm(
-    _ n: NormLayer, name: String, iface: CInterface, x: String, xb: String, xt: String, channels: Int, y: String,
+    _ n: NormLayer, name: String, iface: CInterface, batch: String, x: String, xb: String, xt: String, channels: Int, y: String,
     outSteps: String, code: inout CVectorCode, w: inout CWriter
   ) {
     let op = NormOp(layer: n)
     let tensors = op.parameterNames.map { CValue.weights(iface.weight($0)) }
     w.block("/* \(name): \(n.kind.keyword), per step */") { w in
-      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+      w.block("\(batchLoop(batch)) for (size_t t = 0; t < \(outSteps); t++)") { w in
         code.emitNorm(
           op, operands: [.vector("(\(x) + (size_t)b * \(xb) + t * \(xt))")] + tensors,
           dest: "(\(y) + ((size_t)b * \(outSteps) + t) * \(channels))", features: channels, rows: "1", ld: "", w: &w)
@@ -167,7 +232,7 @@ enum CConv {
 
   /// The average or max of each window, over the steps inside the sequence only (Kernels.pool's order).
   private static func emitPool(
-    _ p: Pool1DLayer, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    _ p: Pool1DLayer, name: String, iface: CInterface, batch: String, x: String, xb: String, xt: String, steps: String, channels: Int,
     y: String, outSteps: String, code: inout CVectorCode, w: inout CWriter
   ) {
     let real = iface.real
@@ -179,7 +244,7 @@ enum CConv {
     }
     w.block("/* \(name): \(p.kind.rawValue) pool of \(p.size), \(p.padding.rawValue) padding */") { w in
       w.line("const size_t pad = \(before);  /* steps before step 0 that window 0 starts at */")
-      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+      w.block("\(batchLoop(batch)) for (size_t t = 0; t < \(outSteps); t++)") { w in
         w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(channels);")
         // The channels as the inner loop (the window's steps outside the sequence are the same
@@ -210,7 +275,7 @@ enum CConv {
   }
 
   private static func emitConv(
-    _ c: Conv1DLayer, name: String, iface: CInterface, x: String, xb: String, xt: String, steps: String, channels: Int,
+    _ c: Conv1DLayer, name: String, iface: CInterface, batch: String, x: String, xb: String, xt: String, steps: String, channels: Int,
     y: String, outSteps: String, code: inout CVectorCode, w: inout CWriter
   ) {
     let real = iface.real
@@ -229,7 +294,7 @@ enum CConv {
     }
     w.block("/* \(name): conv1d, \(c.padding.rawValue) padding */") { w in
       w.line("const size_t pad = \(before);  /* zeros before step 0 */")
-      w.block("for (int b = 0; b < B; b++) for (size_t t = 0; t < \(outSteps); t++)") { w in
+      w.block("\(batchLoop(batch)) for (size_t t = 0; t < \(outSteps); t++)") { w in
         w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(c.filters);")
         w.line("const size_t first = t * \(c.stride);  /* + pad: the padded step of tap 0 */")
@@ -268,9 +333,9 @@ enum CConv {
   /// `[F][C/G][K]` and the scalar loops.
   static func filtersInner(_ iface: CInterface) -> Bool { !iface.externalWeights }
 
-  /// The conv weight tensors of the front end (`name.w`), with their layer and input channels.
+  /// The conv weight tensors of the sequence layers (`name.w`), with their layer and input channels.
   static func convWeights(_ iface: CInterface) -> [(name: String, conv: Conv1DLayer, channels: Int)] {
-    iface.frontEnd.compactMap { layer in
+    iface.sequenceLayers.compactMap { layer in
       guard case .conv1d(let c) = layer.op.kind else { return nil }
       return ("\(layer.op.name).w", c, layer.inChannels)
     }
@@ -381,108 +446,118 @@ extension CConv {
   /// valid: from the window's first full step on), in Kernels' order; otherwise `step` returns
   /// NO_OUTPUT. Returns each layer node's output pointer.
   static func emitStream(_ iface: CInterface, code: inout CVectorCode, _ w: inout CWriter) -> [Int: String] {
-    let real = iface.real
-    let n = iface.names
     var input = "x"
     var outputs: [Int: String] = [:]
     var zeros = 0
     w.line("s->input_steps++;")
     for layer in iface.frontEnd {
-      let channels = layer.inChannels
-      switch layer.op.kind {
-      case .pad(let before, _):
+      if case .pad(let before, _) = layer.op.kind {
         // Its zeros are the next window's first steps: a zeroed state holds them already.
         zeros += before
         outputs[layer.node] = input
         continue
-      case .norm(let n):
-        // Per step: no window; its output waits in the state for the layers after it.
-        let out = "s->\(layer.members.out)"
-        let op = NormOp(layer: n)
-        w.comment(["'\(layer.op.name)' (\(n.kind.keyword)): this step, normalised"])
-        code.emitNorm(
-          op, operands: [.vector(input)] + op.parameterNames.map { .weights(iface.weight($0)) }, dest: out,
-          features: channels, rows: "1", ld: "", w: &w)
-        input = out
-        outputs[layer.node] = out
-        continue
-      case .conv1d, .pool: break
       }
-      let m = layer.members
-      let (window, out, seen) = ("s->\(m.window)", "s->\(m.out)", "s->\(m.seen)")
-      let span = layer.window
-      let first = layer.isCausalConv ? 0 : span - 1
-      w.comment(["'\(layer.op.name)' (\(layer.op.kind.keyword)): this input joins its window of \(span) steps"])
-      if span > 1 {
-        w.line("memmove(\(window), \(window) + \(channels), sizeof(\(real)) * \(channels * (span - 1)));")
-      }
-      w.line("memcpy(\(window) + \(channels * (span - 1)), \(input), sizeof(\(real)) * \(channels));")
-      w.block("/* whether the window ends an output step */") { w in
-        var due = first > zeros ? "i >= \(first)" : ""
-        if layer.stride > 1 {
-          due += (due.isEmpty ? "" : " && ") + "(i - \(first)) % \(layer.stride) == 0"
-        }
-        let causal = layer.isCausalConv && span > 1
-        if !due.isEmpty || causal {
-          let index = zeros > 0 ? "\(seen) + \(zeros)" : seen
-          w.line("const int64_t i = \(index);  /* this input's step in the layer's input\(zeros > 0 ? ", after the pad's zeros" : "") */")
-        }
-        w.line("\(seen)++;")
-        if !due.isEmpty { w.line("if (!(\(due))) return \(n.constant("no_output"));") }
-        switch layer.op.kind {
-        case .conv1d(let c):
-          let perGroupIn = channels / c.groups
-          let perGroupOut = c.filters / c.groups
-          let weights = iface.weight("\(layer.op.name).w")
-          // Window steps before `from` are the causal padding: skipped, as run_batch skips them.
-          let causal = layer.isCausalConv && span > 1
-          if causal {
-            w.line("const int from = i + 1 < \(span) ? \(span) - (int)(i + 1) : 0;  /* window steps before it: causal padding */")
-          }
-          if filtersInner(iface) {
-            let bias = c.bias ? iface.weight("\(layer.op.name).b") : nil
-            emitGroups(c, weights: weights, channels: channels, bias: bias, y: out, code: &code, w: &w) { w, ci, j in
-              w.line("const int at = \(j) * \(c.dilation);")
-              if causal { w.line("if (at < from) continue;") }
-              return "\(window)[at * \(channels) + \(ci)]"
-            }
-            break
-          }
-          w.block("for (int f = 0; f < \(c.filters); f++)") { w in
-            let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
-            w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
-            w.line("\(real) acc = \(code.literal(0));")
-            w.block("for (int ci = 0; ci < \(perGroupIn); ci++)") { w in
-              w.line("const int channel = \(group) + ci;")
-              w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
-                w.line("const int at = j * \(c.dilation);")
-                if causal { w.line("if (at < from) continue;") }
-                w.line("acc += wf[ci * \(c.kernel) + j] * \(window)[at * \(channels) + channel];")
-              }
-            }
-            if c.bias { w.line("acc += \(iface.weight("\(layer.op.name).b"))[f];") }
-            let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
-            w.line("\(out)[f] = \(value);")
-          }
-        case .pool(let p):
-          w.block("for (int c = 0; c < \(channels); c++)") { w in
-            w.line("\(real) acc = \(window)[c];")
-            w.block("for (int j = 1; j < \(p.size); j++)") { w in
-              w.line("const \(real) v = \(window)[j * \(channels) + c];")
-              switch p.kind {
-              case .average: w.line("acc += v;")
-              case .max: w.line("if (v > acc) acc = v;")
-              }
-            }
-            w.line(p.kind == .average ? "\(out)[c] = acc / \(code.literal(Double(p.size)));" : "\(out)[c] = acc;")
-          }
-        case .pad, .norm: break
-        }
-      }
-      zeros = 0
-      input = out
-      outputs[layer.node] = out
+      input = emitStreamLayer(layer, input: input, zeros: zeros, iface: iface, code: &code, &w)
+      if !layer.isNorm { zeros = 0 }
+      outputs[layer.node] = input
     }
     return outputs
+  }
+
+  /// One conv1d, pool or norm in `step`: `input` is this step's row, `zeros` the pad's zero steps
+  /// before its first input. Returns its output row (in the state), or returns NO_OUTPUT from
+  /// `step` where its stride or a window not yet full gives no output.
+  static func emitStreamLayer(
+    _ layer: CFrontEndLayer, input: String, zeros: Int, iface: CInterface, code: inout CVectorCode, _ w: inout CWriter
+  ) -> String {
+    let real = iface.real
+    let n = iface.names
+    let channels = layer.inChannels
+    switch layer.op.kind {
+    case .pad:
+      preconditionFailure("a pad keeps nothing: its zeros are the next window's")
+    case .norm(let norm):
+      // Per step: no window; its output waits in the state for the layers after it.
+      let out = "s->\(layer.members.out)"
+      let op = NormOp(layer: norm)
+      w.comment(["'\(layer.op.name)' (\(norm.kind.keyword)): this step, normalised"])
+      code.emitNorm(
+        op, operands: [.vector(input)] + op.parameterNames.map { .weights(iface.weight($0)) }, dest: out,
+        features: channels, rows: "1", ld: "", w: &w)
+      return out
+    case .conv1d, .pool: break
+    }
+    let m = layer.members
+    let (window, out, seen) = ("s->\(m.window)", "s->\(m.out)", "s->\(m.seen)")
+    let span = layer.window
+    let first = layer.isCausalConv ? 0 : span - 1
+    w.comment(["'\(layer.op.name)' (\(layer.op.kind.keyword)): this input joins its window of \(span) steps"])
+    if span > 1 {
+      w.line("memmove(\(window), \(window) + \(channels), sizeof(\(real)) * \(channels * (span - 1)));")
+    }
+    w.line("memcpy(\(window) + \(channels * (span - 1)), \(input), sizeof(\(real)) * \(channels));")
+    w.block("/* whether the window ends an output step */") { w in
+      var due = first > zeros ? "i >= \(first)" : ""
+      if layer.stride > 1 {
+        due += (due.isEmpty ? "" : " && ") + "(i - \(first)) % \(layer.stride) == 0"
+      }
+      let causal = layer.isCausalConv && span > 1
+      if !due.isEmpty || causal {
+        let index = zeros > 0 ? "\(seen) + \(zeros)" : seen
+        w.line("const int64_t i = \(index);  /* this input's step in the layer's input\(zeros > 0 ? ", after the pad's zeros" : "") */")
+      }
+      w.line("\(seen)++;")
+      if !due.isEmpty { w.line("if (!(\(due))) return \(n.constant("no_output"));") }
+      switch layer.op.kind {
+      case .conv1d(let c):
+        let perGroupIn = channels / c.groups
+        let perGroupOut = c.filters / c.groups
+        let weights = iface.weight("\(layer.op.name).w")
+        // Window steps before `from` are the causal padding: skipped, as run_batch skips them.
+        let causal = layer.isCausalConv && span > 1
+        if causal {
+          w.line("const int from = i + 1 < \(span) ? \(span) - (int)(i + 1) : 0;  /* window steps before it: causal padding */")
+        }
+        if filtersInner(iface) {
+          let bias = c.bias ? iface.weight("\(layer.op.name).b") : nil
+          emitGroups(c, weights: weights, channels: channels, bias: bias, y: out, code: &code, w: &w) { w, ci, j in
+            w.line("const int at = \(j) * \(c.dilation);")
+            if causal { w.line("if (at < from) continue;") }
+            return "\(window)[at * \(channels) + \(ci)]"
+          }
+          break
+        }
+        w.block("for (int f = 0; f < \(c.filters); f++)") { w in
+          let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
+          w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
+          w.line("\(real) acc = \(code.literal(0));")
+          w.block("for (int ci = 0; ci < \(perGroupIn); ci++)") { w in
+            w.line("const int channel = \(group) + ci;")
+            w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
+              w.line("const int at = j * \(c.dilation);")
+              if causal { w.line("if (at < from) continue;") }
+              w.line("acc += wf[ci * \(c.kernel) + j] * \(window)[at * \(channels) + channel];")
+            }
+          }
+          if c.bias { w.line("acc += \(iface.weight("\(layer.op.name).b"))[f];") }
+          let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
+          w.line("\(out)[f] = \(value);")
+        }
+      case .pool(let p):
+        w.block("for (int c = 0; c < \(channels); c++)") { w in
+          w.line("\(real) acc = \(window)[c];")
+          w.block("for (int j = 1; j < \(p.size); j++)") { w in
+            w.line("const \(real) v = \(window)[j * \(channels) + c];")
+            switch p.kind {
+            case .average: w.line("acc += v;")
+            case .max: w.line("if (v > acc) acc = v;")
+            }
+          }
+          w.line(p.kind == .average ? "\(out)[c] = acc / \(code.literal(Double(p.size)));" : "\(out)[c] = acc;")
+        }
+      case .pad, .norm: break
+      }
+    }
+    return out
   }
 }

@@ -120,13 +120,18 @@ public enum CEmitter {
         args += ["fe_x", "fe_T * \(iface.frontEnd.last!.outChannels)", "\(iface.frontEnd.last!.outChannels)", "fe_T"]
         steps = "fe_T"
       }
+      // A layer after a gru layer that leaves no step refuses T as the front end does.
+      for d in iface.midDomains {
+        w.line("if (\(iface.steps(of: d, "(size_t)\(steps)")) < 1) return \(n.constant("error_argument"));  /* too few steps for '\(iface.module.graph.nodes[d].hint ?? "a layer")' */")
+      }
       args += [iface.lengths != nil ? "lengths" : "NULL"]
       args += iface.initialStates.map { iface.names.parameter($0.name) }
       for o in iface.outputs {
         let p = iface.names.parameter(o.name)
         args.append(p)
         if o.isSequence {
-          args += batchMajor ? ["(size_t)\(steps) * \(o.features)", "\(o.features)"] : ["\(o.features)", "(size_t)B * \(o.features)"]
+          let t = iface.steps(of: iface.stepDomains[o.value.node], "(size_t)\(steps)")
+          args += batchMajor ? ["(size_t)\(t) * \(o.features)", "\(o.features)"] : ["\(o.features)", "(size_t)B * \(o.features)"]
         }
       }
       args.append(iface.frontEnd.isEmpty ? "scratch" : "fe_scratch")

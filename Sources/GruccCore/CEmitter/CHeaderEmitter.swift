@@ -78,11 +78,13 @@ enum CHeaderEmitter {
     } else {
       define("weight_bytes", String(iface.weightBytes), "size of the constant weight arrays")
     }
-    if !iface.frontEnd.isEmpty {
+    if !iface.sequenceLayers.isEmpty {
       // A conv1d's stride or valid padding changes the number of steps the rest of the model sees.
       define(
-        "sequence_steps", CConv.steps(iface.frontEnd, "(T)").last!,
-        "steps of each sequence output (and of what the gru layers read) for T input steps", parameters: "(T)")
+        "sequence_steps", iface.sequenceOutputSteps("(T)"),
+        iface.midLayers.isEmpty
+          ? "steps of each sequence output (and of what the gru layers read) for T input steps"
+          : "steps of each sequence output for T input steps", parameters: "(T)")
     }
     define("macs_per_step", String(iface.macsPerStep), "multiply-adds per time step")
     if iface.macsPerSequence > 0 {
@@ -162,13 +164,13 @@ enum CHeaderEmitter {
         for r in iface.reductions {
           w.line("\(real) \(CStreamEmitter.accumulator(r, graph: module.graph))[\(r.features)];  /* running \(r.kind.rawValue) over the steps */")
         }
-        for layer in iface.frontEnd where layer.window > 0 {
+        for layer in iface.sequenceLayers where layer.window > 0 {
           let m = layer.members
           w.line("\(real) \(m.window)[\(layer.window * layer.inChannels)];  /* '\(layer.op.name)': its last \(layer.window) input steps, oldest first */")
           w.line("\(real) \(m.out)[\(layer.outChannels)];  /* '\(layer.op.name)': its latest output step */")
           w.line("int64_t \(m.seen);  /* '\(layer.op.name)': input steps it has taken */")
         }
-        for layer in iface.frontEnd where layer.isNorm {
+        for layer in iface.sequenceLayers where layer.isNorm {
           w.line("\(real) \(layer.members.out)[\(layer.outChannels)];  /* '\(layer.op.name)': this step, normalised */")
         }
         if !iface.frontEnd.isEmpty { w.line("int64_t input_steps;  /* steps given to step since reset */") }
@@ -232,7 +234,7 @@ enum CHeaderEmitter {
     for o in iface.outputs {
       let size = n.sizeMacro("output_\(o.name)_size")
       // After a conv1d, pad or pool, sequence outputs have their steps, not the input's.
-      let t = iface.frontEnd.isEmpty ? "T" : "\(n.constant("sequence_steps"))(T)"
+      let t = iface.sequenceLayers.isEmpty ? "T" : "\(n.constant("sequence_steps"))(T)"
       lines.append("\(iface.names.parameter(o.name)): " + (o.isSequence ? (batchMajor ? "[B, \(t), \(size)]" : "[\(t), B, \(size)]") : "[B, \(size)]"))
     }
     lines.append("scratch: \(n.constant("scratch_size"))(B, T) values, any contents. The batch is computed at once:")

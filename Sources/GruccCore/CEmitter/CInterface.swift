@@ -42,6 +42,10 @@ struct CInterface {
   let reductions: [CReduction]
   /// The sequence layers (conv1d) computed before the rest of the model, in order (CConv.swift).
   let frontEnd: [CFrontEndLayer]
+  /// The sequence layers after gru layers, computed inside the sequence function, in graph order.
+  let midLayers: [CFrontEndLayer]
+  /// For each node, the layer after a gru layer whose output steps it has, or nil (Graph.stepDomains).
+  let stepDomains: [Int?]
   /// Why the model cannot be run one step at a time, or nil if it can.
   let streamBlocker: String?
   /// The identifier the header's refusing macros expand to, naming the reason.
@@ -64,6 +68,8 @@ struct CInterface {
     var scans: [CScanInfo] = []
     var reductions: [CReduction] = []
     var frontEnd: [CFrontEndLayer] = []
+    var midLayers: [CFrontEndLayer] = []
+    let isFrontEnd = graph.frontEndLayers
     var blocker: String?
     var perStep = 0
     var perSequence = 0
@@ -88,7 +94,7 @@ struct CInterface {
       case .sequenceLayer(let l):
         let layer = CFrontEndLayer(
           node: i, op: l, inChannels: graph.type(of: node.operands[0])?.features ?? 0, outChannels: type?.features ?? 0)
-        frontEnd.append(layer)
+        if isFrontEnd[i] { frontEnd.append(layer) } else { midLayers.append(layer) }
         perStep += layer.macsPerOutputStep
       case .reduce(let r):
         reductions.append(CReduction(node: i, kind: r, features: type?.features ?? 0))
@@ -112,10 +118,16 @@ struct CInterface {
       blocker = problem
       marker = "cannot_stream_a_layer_that_reads_ahead"
     }
-    CInterface.assignMembers(&scans, &reductions, &frontEnd, graph: graph)
+    if blocker == nil, let problem = CConv.midStreamProblem(midLayers, graph: graph) {
+      blocker = problem.reason
+      marker = problem.readsAhead ? "cannot_stream_a_layer_that_reads_ahead" : "cannot_stream_a_layer_that_skips_steps_after_a_gru"
+    }
+    CInterface.assignMembers(&scans, &reductions, &frontEnd, &midLayers, graph: graph)
     self.scans = scans
     self.reductions = reductions
     self.frontEnd = frontEnd
+    self.midLayers = midLayers
+    self.stepDomains = graph.stepDomains
     self.streamBlocker = blocker
     self.streamBlockerMarker = marker
     self.macsPerStep = perStep
@@ -137,7 +149,8 @@ struct CInterface {
       + outputs.flatMap { o in [names.parameter(o.name)] + (o.isSequence ? ["_b", "_t"].map { names.parameter(o.name) + $0 } : []) }
     self.names = names
     plan = MemoryPlan(
-      module: module, names: names, reserved: CSequenceEmitter.reservedNames + parameterNames, weights: weights)
+      module: module, names: names,
+      reserved: CSequenceEmitter.reservedNames + parameterNames + (midLayers.isEmpty ? [] : CConv.localNames), weights: weights)
   }
 
   /// Whether the weights come from a blob the caller passes (`--weights external`).
@@ -162,20 +175,50 @@ struct CInterface {
       + outputs.flatMap { o in [names.parameter(o.name)] + (o.isSequence ? ["_b", "_t"].map { names.parameter(o.name) + $0 } : []) }
   }
 
+  /// All the sequence layers: the chain from the input, then those after gru layers.
+  var sequenceLayers: [CFrontEndLayer] { frontEnd + midLayers }
+
+  /// The steps of the sequence function's input for `T` (parenthesised) steps of the model's input.
+  func frontEndSteps(_ t: String) -> String { frontEnd.isEmpty ? t : CConv.steps(frontEnd, t).last! }
+
+  /// The steps of the values in `domain` (Graph.stepDomains) as a C expression of `t`, the steps
+  /// the sequence function is called with (parenthesised or a name).
+  func steps(of domain: Int?, _ t: String) -> String {
+    guard let d = domain, case .sequenceLayer(let l) = module.graph.nodes[d].op else { return t }
+    return l.outputStepsC(steps(of: stepDomains[module.graph.nodes[d].operands[0].node], t))
+  }
+
+  /// The layers after gru layers that change the number of steps (each the root of a domain).
+  var midDomains: [Int] { midLayers.map(\.node).filter { stepDomains[$0] == $0 } }
+
+  /// The steps of every sequence output (Sema gives them one count), or of what the first gru
+  /// layer reads when there is none, for `T` (parenthesised) input steps.
+  func sequenceOutputSteps(_ t: String) -> String {
+    let domain = outputs.first(where: \.isSequence).flatMap { stepDomains[$0.value.node] }
+    return steps(of: domain, frontEndSteps(t))
+  }
+
   /// Scratch values for B sequences of T steps, as a C expression of the macro's B and T.
   var scratchSizeExpression: String {
     let s = plan.sequence
-    // With sequence layers, their outputs first, then the rest of the model's for T' steps.
-    let t = frontEnd.isEmpty ? "(T)" : CConv.steps(frontEnd, "(T)").last!
-    let steps = s.chunkSteps.map { "(\(t) < \($0) ? \(t) : \($0))" } ?? t
+    // With sequence layers, their outputs first, then the rest of the model's for T' steps
+    // (after gru layers, for the most steps any layer's output has).
+    let base = frontEndSteps("(T)")
+    var t = base
+    for d in midDomains {
+      let e = self.steps(of: d, base)
+      t = "(\(e) > \(t) ? \(e) : \(t))"
+    }
+    let stepsInScratch = s.chunkSteps.map { "(\(t) < \($0) ? \(t) : \($0))" } ?? t
     let front = frontEnd.isEmpty ? "" : CConv.scratchPerSequence(frontEnd, "(T)") + " + "
-    return "((size_t)(B) * (\(front)(size_t)\(steps) * \(s.perStep) + \(s.perSequence)))"
+    return "((size_t)(B) * (\(front)(size_t)\(stepsInScratch) * \(s.perStep) + \(s.perSequence)))"
   }
 
   /// Names the state struct's members after the layers and reductions, made unique: a layer may be
   /// called `int`, `steps` (the struct's step counter) or `m_acc` (next to the accumulator of `m`).
   private static func assignMembers(
-    _ scans: inout [CScanInfo], _ reductions: inout [CReduction], _ frontEnd: inout [CFrontEndLayer], graph: Graph
+    _ scans: inout [CScanInfo], _ reductions: inout [CReduction], _ frontEnd: inout [CFrontEndLayer],
+    _ midLayers: inout [CFrontEndLayer], graph: Graph
   ) {
     var names = LocalNames(reserved: ["steps", "work", "input_steps"])
     for k in scans.indices {
@@ -193,6 +236,13 @@ struct CInterface {
     }
     for k in frontEnd.indices where frontEnd[k].isNorm {
       frontEnd[k].members.out = names.fresh(frontEnd[k].op.name + "_out")
+    }
+    for k in midLayers.indices where midLayers[k].window > 0 {
+      let base = midLayers[k].op.name
+      midLayers[k].members = (names.fresh(base + "_window"), names.fresh(base + "_out"), names.fresh(base + "_seen"))
+    }
+    for k in midLayers.indices where midLayers[k].isNorm {
+      midLayers[k].members.out = names.fresh(midLayers[k].op.name + "_out")
     }
   }
 

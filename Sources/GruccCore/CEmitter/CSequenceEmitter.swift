@@ -16,7 +16,7 @@ enum CSequenceEmitter {
   /// Emits `static void <model>_sequence(...)`, whose parameters are: nb, x with its sequence and
   /// step strides, T, lengths (or NULL), the initial states, each output (with its strides if it
   /// is a sequence), scratch.
-  static func emit(iface: CInterface, steps: [Int: CStepFunction], code: inout CVectorCode, w: inout CWriter) {
+  static func emit(iface: CInterface, steps stepFunctions: [Int: CStepFunction], code: inout CVectorCode, w: inout CWriter) {
     let graph = iface.module.graph
     let plan = iface.plan.sequence
     let real = iface.real
@@ -55,7 +55,22 @@ enum CSequenceEmitter {
     let chunked = plan.chunkSteps != nil
     w.comment(header(iface, plan))
     w.block("static void \(iface.names.global("sequence"))(\(parameters.joined(separator: ", ")))") { w in
-      emitLayout(plan, real: real, stepwiseAlone: stepwiseAlone(iface), &w)
+      // After a gru layer, a stride, a pad or a valid window changes the number of steps: the
+      // values after such a layer have its count (the plan walks them in one chunk, t0 = 0).
+      var count: [Int: String] = [:]
+      for d in iface.midDomains {
+        guard case .sequenceLayer(let l) = graph.nodes[d].op else { continue }
+        let name = locals.fresh("\(l.name)_T")
+        let input = iface.stepDomains[graph.nodes[d].operands[0].node].map { count[$0]! } ?? "T"
+        w.line("const size_t \(name) = \(l.outputStepsC(input));  /* steps of '\(l.name)' and what reads it */")
+        count[d] = name
+      }
+      emitLayout(plan, real: real, stepwiseAlone: stepwiseAlone(iface), counts: iface.midDomains.map { count[$0]! }, &w)
+      /// The steps of node i's sequences in this chunk, and in all.
+      func steps(_ i: Int) -> (n: String, total: String) {
+        guard let d = iface.stepDomains[i] else { return ("n", "T") }
+        return (count[d]!, count[d]!)
+      }
       // Scans with lengths stop after the longest sequence; the others run over all T steps.
       let scansStopEarly = graph.nodes.contains { node in
         if case .scan(let s) = node.op { return s.hasLengths } else { return false }
@@ -85,7 +100,17 @@ enum CSequenceEmitter {
         for (i, node) in graph.nodes.enumerated() where plan.phases[i] == .perChunk {
           let operands = node.operands.map { values[$0.node][$0.result] }
           let features = node.types[0]?.features ?? 0
+          let (n, total) = steps(i)
           switch (node.op, plan.storage[i]) {
+          case (.sequenceLayer, .sequence(let out)):
+            // Over the whole sequence, [nb][steps][features] in its buffer (which has room for cs steps).
+            guard case .sequence(let x, let stride, let element, _) = operands[0],
+              let layer = iface.midLayers.first(where: { $0.node == i })
+            else { preconditionFailure("a sequence layer over a non-sequence") }
+            CConv.emitLayer(
+              layer, iface: iface, batch: "nb", x: x, xb: element, xt: stride, steps: steps(node.operands[0].node).total,
+              y: out.name, outSteps: total, code: &code, &w)
+            values[i] = [.sequence(pointer: out.name, stride: "\(features)", element: "\(total) * \(features)", local: true)]
           case (.slice(let start, _), _):
             guard case .sequence(let p, let stride, let element, let local) = operands[0] else {
               preconditionFailure("a per-step slice of a non-sequence")
@@ -93,27 +118,27 @@ enum CSequenceEmitter {
             values[i] = [.sequence(pointer: "(\(p) + \(start))", stride: stride, element: element, local: local)]
           case (.scan(let scan), .scan(let memory)):
             emitScan(
-              scan, node: node, memory: memory, operands: operands, step: steps[i]!, real: real,
+              scan, node: node, memory: memory, operands: operands, step: stepFunctions[i]!, n: n, real: real,
               weightArgument: iface.weightArgument, stepRows: stepRows, locals: &locals, &w)
           case (.reduce(let r), .vector(let acc)):
             let x = operands[0]
-            let valid = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : T)" : "T"
-            w.comment(["\(acc.name): \(r.rawValue) over the \(valid == "T" ? "steps" : "valid steps"), accumulated chunk by chunk"])
+            let valid = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : \(total))" : total
+            w.comment(["\(acc.name): \(r.rawValue) over the \(valid == total ? "steps" : "valid steps"), accumulated chunk by chunk"])
             w.block("for (size_t b = 0; b < nb; b++)") { w in
               w.line("size_t valid = \(valid);")
               w.line("\(real) *acc = \(acc.name) + (size_t)b * \(features);")
               switch r {
               case .mean:
-                w.line("for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++) acc[i] += (\(row(x, "t")))[i];")
+                w.line("for (size_t t = t0; t < t0 + \(n) && t < valid; t++) for (int i = 0; i < \(features); i++) acc[i] += (\(row(x, "t")))[i];")
               case .max:
-                w.line("for (size_t t = t0; t < t0 + n && t < valid; t++) for (int i = 0; i < \(features); i++)")
+                w.line("for (size_t t = t0; t < t0 + \(n) && t < valid; t++) for (int i = 0; i < \(features); i++)")
                 w.line("    if (t == 0 || (\(row(x, "t")))[i] > acc[i]) acc[i] = (\(row(x, "t")))[i];")
               case .last:
-                w.line("if (valid > t0 && valid <= t0 + n) memcpy(acc, \(row(x, "(valid - 1)")), sizeof(\(real)) * \(features));")
+                w.line("if (valid > t0 && valid <= t0 + \(n)) memcpy(acc, \(row(x, "(valid - 1)")), sizeof(\(real)) * \(features));")
               }
             }
           case (.mask, .sequence(let out)):
-            w.block("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++)") { w in
+            w.block("for (size_t tc = 0; tc < \(n); tc++) for (size_t b = 0; b < nb; b++)") { w in
               w.line("size_t t = t0 + tc;")
               w.line("\(real) *d = \(out.name) + (tc * nb + b) * \(features);")
               w.line("if (lengths && t >= (size_t)lengths[b]) memset(d, 0, sizeof(\(real)) * \(features));")
@@ -123,7 +148,7 @@ enum CSequenceEmitter {
           case (.hold, .sequence(let out)):
             // A whole-sequence op (the plan gives such models one chunk): step L-1 is in it.
             w.comment(["\(out.name): steps past each sequence's end repeat its last valid step"])
-            w.block("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++)") { w in
+            w.block("for (size_t tc = 0; tc < \(n); tc++) for (size_t b = 0; b < nb; b++)") { w in
               w.line("size_t t = t0 + tc;")
               w.line("\(real) *d = \(out.name) + (tc * nb + b) * \(features);")
               w.line("if (lengths && lengths[b] == 0) memset(d, 0, sizeof(\(real)) * \(features));")
@@ -134,9 +159,9 @@ enum CSequenceEmitter {
             }
             values[i] = [scratchSequence(out)]
           case (.reverseTime, .sequence(let out)):
-            let length = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : T)" : "T"
-            w.comment(["\(out.name): the first \(length == "T" ? "T" : "lengths[b]") steps of each sequence in reverse order, the rest in place"])
-            w.block("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++)") { w in
+            let length = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : \(total))" : total
+            w.comment(["\(out.name): the first \(length == total ? total : "lengths[b]") steps of each sequence in reverse order, the rest in place"])
+            w.block("for (size_t tc = 0; tc < \(n); tc++) for (size_t b = 0; b < nb; b++)") { w in
               w.line("size_t t = t0 + tc;")
               w.line("size_t len = \(length);")
               w.line("size_t from = t < len ? len - 1 - t : t;")
@@ -147,7 +172,7 @@ enum CSequenceEmitter {
             code.kernels.insert(.linear)
             let k = graph.type(of: node.operands[0])?.features ?? 0
             let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)(t0 + tc) * \(features)" : "NULL"
-            w.line("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) \(iface.names.global("linear"))("
+            w.line("for (size_t tc = 0; tc < \(n); tc++) for (size_t b = 0; b < nb; b++) \(iface.names.global("linear"))("
               + "\(out.name) + (tc * nb + b) * \(features), \(operands[1].pointer) + (size_t)(t0 + tc) * \(features * k), \(bias), "
               + "\(row(operands[0], "(t0 + tc)")), \(features), \(k));")
             values[i] = [scratchSequence(out)]
@@ -158,11 +183,11 @@ enum CSequenceEmitter {
             guard case .sequence(_, let stride, _, _) = operands[0] else { preconditionFailure("linear over a non-sequence") }
             let call = code.packedLinear(
               p, dest: "\(out.name) + (size_t)b * \(features)", ldy: "(size_t)nb * \(features)", weights: operands[1].pointer,
-              bias: operands.count > 2 ? operands[2].pointer : nil, x: row(operands[0], "t0"), ldx: stride, rows: "n", k: k)
+              bias: operands.count > 2 ? operands[2].pointer : nil, x: row(operands[0], "t0"), ldx: stride, rows: n, k: k)
             w.line("for (size_t b = 0; b < nb; b++) \(call)")
             values[i] = [scratchSequence(out)]
           case (_, .sequence(let out)):
-            w.block("for (size_t tc = 0; tc < n; tc++)") { w in
+            w.block("for (size_t tc = 0; tc < \(n); tc++)") { w in
               let rows = operands.map { v -> CValue in
                 if case .weights = v { return v }
                 return stepRows(v)
@@ -178,7 +203,7 @@ enum CSequenceEmitter {
         for o in iface.outputs where o.isSequence {
           let v = values[o.value.node][o.value.result]
           let name = iface.names.parameter(o.name)
-          w.line("for (size_t tc = 0; tc < n; tc++) for (size_t b = 0; b < nb; b++) "
+          w.line("for (size_t tc = 0; tc < \(steps(o.value.node).n); tc++) for (size_t b = 0; b < nb; b++) "
             + "memcpy(\(name) + (size_t)b * \(name)_b + (size_t)(t0 + tc) * \(name)_t, \(row(v, "t0 + tc")), sizeof(\(real)) * \(o.features));")
         }
       }
@@ -187,7 +212,8 @@ enum CSequenceEmitter {
       for (i, node) in graph.nodes.enumerated() {
         if case .reduce(.mean) = node.op, case .vector(let acc) = plan.storage[i] {
           let features = node.types[0]?.features ?? 0
-          let valid = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : T)" : "T"
+          let total = steps(node.operands[0].node).total
+          let valid = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : \(total))" : total
           w.line("for (size_t b = 0; b < nb; b++) { size_t valid = \(valid); if (valid > 0) for (int i = 0; i < \(features); i++) \(acc.name)[b * \(features) + (size_t)i] /= (\(real))valid; }")
         }
         guard plan.phases[i] == .after else { continue }
@@ -236,8 +262,12 @@ enum CSequenceEmitter {
     iface.weightBytes <= 16 * 1024
   }
 
-  private static func emitLayout(_ plan: SequencePlan, real: String, stepwiseAlone: Bool, _ w: inout CWriter) {
-    if let chunk = plan.chunkSteps, stepwiseAlone {
+  private static func emitLayout(_ plan: SequencePlan, real: String, stepwiseAlone: Bool, counts: [String], _ w: inout CWriter) {
+    if !counts.isEmpty {
+      // One chunk, with room in each per-step buffer for the most steps any value has.
+      w.line("size_t cs = T;  /* steps per chunk: all of them, and room for the most any layer gives */")
+      for c in counts { w.line("if (\(c) > cs) cs = \(c);") }
+    } else if let chunk = plan.chunkSteps, stepwiseAlone {
       w.line("const size_t cs = nb == 1 ? (size_t)1 : (T < \(chunk) ? T : \(chunk));  /* steps per chunk */")
     } else if let chunk = plan.chunkSteps {
       w.line("const size_t cs = T < \(chunk) ? T : \(chunk);  /* steps per chunk */")
@@ -332,7 +362,7 @@ enum CSequenceEmitter {
 
   /// One chunk of one scan, all nb sequences per step.
   private static func emitScan(
-    _ scan: Scan, node: Node, memory: ScanMemory, operands: [CValue], step: CStepFunction, real: String,
+    _ scan: Scan, node: Node, memory: ScanMemory, operands: [CValue], step: CStepFunction, n: String, real: String,
     weightArgument: [String], stepRows: (CValue) -> CValue, locals: inout LocalNames, _ w: inout CWriter
   ) {
     let bounded = scan.hasLengths ? "the valid steps" : "the steps"
@@ -348,8 +378,8 @@ enum CSequenceEmitter {
     let forward = scan.direction == .forward
     // A scan with lengths stops after the longest sequence; one without (a layer that processes
     // the padding) runs over every step.
-    let end = "(tmax > t0 ? (tmax - t0 < n ? tmax - t0 : n) : 0)"
-    var steps = "n"
+    let end = "(tmax > t0 ? (tmax - t0 < \(n) ? tmax - t0 : \(n)) : 0)"
+    var steps = n
     if scan.hasLengths {
       steps = locals.fresh("\(scan.name)_steps")
       w.line("size_t \(steps) = \(end);")
@@ -409,7 +439,7 @@ enum CSequenceEmitter {
     }
     if scan.hasLengths {
       for out in outputs {
-        w.line("if (\(steps) < n) memset(\(out.name) + (size_t)\(steps) * nb * \(out.features), 0, sizeof(\(real)) * (size_t)(n - \(steps)) * nb * \(out.features));")
+        w.line("if (\(steps) < \(n)) memset(\(out.name) + (size_t)\(steps) * nb * \(out.features), 0, sizeof(\(real)) * (size_t)(\(n) - \(steps)) * nb * \(out.features));")
       }
     }
   }

@@ -29,6 +29,7 @@ enum CStreamEmitter {
         w.line("if (s->\(iface.frontEnd.isEmpty ? "steps" : "input_steps") >= \(fixedSteps)) return \(names.constant("error_steps"));")
       }
       let frontEnd = iface.frontEnd.isEmpty ? [:] : CConv.emitStream(iface, code: &code, &w)
+      var zeros: [Int: Int] = [:]  // a pad after a gru layer: the zero steps before its first
       for (i, node) in graph.nodes.enumerated() {
         let operands = node.operands.map { values[$0.node][$0.result] }
         let type = node.types[0]
@@ -93,8 +94,19 @@ enum CStreamEmitter {
           w.line("\(real) *\(name) = s->work + \(iface.plan.stream.step[i]![0]);  /* \(features) values */")
           w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
           values[i] = [.vector(name)]
-        case .sequenceLayer:
-          values[i] = [.vector(frontEnd[i]!)]
+        case .sequenceLayer(let l):
+          if let front = frontEnd[i] {
+            values[i] = [.vector(front)]
+          } else if case .pad(let before, _) = l.kind {
+            // Its zeros are the next window's first steps (CConv.midStreamProblem): nothing to do.
+            zeros[i] = (zeros[node.operands[0].node] ?? 0) + before
+            values[i] = [operands[0]]
+          } else {
+            let layer = iface.midLayers.first { $0.node == i }!
+            let out = CConv.emitStreamLayer(
+              layer, input: operands[0].pointer, zeros: zeros[node.operands[0].node] ?? 0, iface: iface, code: &code, &w)
+            values[i] = [.vector(out)]
+          }
         case .gru, .dense, .gradient:
           preconditionFailure("'\(node.op.mnemonic)' is lowered (gru, dense) or used only by gradient graphs, never by C")
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused, .norm:

@@ -100,3 +100,34 @@ public struct SequenceLayerOp: Sendable {
     }
   }
 }
+
+extension Graph {
+  /// Whether each node is a sequence layer of the chain from the input, which run_batch computes
+  /// before the sequence function (and `step` before the gru layers). The others, after a gru
+  /// layer, are computed inside the sequence function, in graph order.
+  public var frontEndLayers: [Bool] {
+    var result = Array(repeating: false, count: nodes.count)
+    for (i, node) in nodes.enumerated() {
+      guard case .sequenceLayer = node.op, let x = node.operands.first else { continue }
+      if case .argument = nodes[x.node].op { result[i] = true } else { result[i] = result[x.node] }
+    }
+    return result
+  }
+
+  /// For each node, the layer after a gru layer whose output steps it has (the number of steps
+  /// changed by that layer's stride, padding or window), or nil for the steps the sequence function
+  /// is called with. Sema gives every sequence output the same count.
+  public var stepDomains: [Int?] {
+    let front = frontEndLayers
+    var result = [Int?](repeating: nil, count: nodes.count)
+    for (i, node) in nodes.enumerated() {
+      if case .sequenceLayer(let l) = node.op, !front[i] {
+        result[i] = l.keepsSteps ? result[node.operands[0].node] : i
+        continue
+      }
+      guard node.types.contains(where: { $0?.isSequence == true }) else { continue }
+      result[i] = node.operands.lazy.filter { self.type(of: $0)?.isSequence == true }.first.flatMap { result[$0.node] }
+    }
+    return result
+  }
+}

@@ -308,8 +308,11 @@ struct MemoryPlan: Sendable {
   /// Why a graph cannot be computed chunk by chunk: a value at some step that depends on later
   /// steps.
   static func wholeSequenceReason(_ graph: Graph) -> String? {
-    for node in graph.nodes {
+    let frontEnd = graph.frontEndLayers
+    for (i, node) in graph.nodes.enumerated() {
       switch node.op {
+      case .sequenceLayer(let l) where !frontEnd[i]:
+        return "\(l.kind.keyword) '\(l.name)' runs over the whole output of the gru layer before it"
       case .scan(let s) where s.direction == .reverse:
         return "'\(s.name)' reads its sequence backwards"
       case .reverseTime:
@@ -337,6 +340,7 @@ struct MemoryPlan: Sendable {
       return b
     }
 
+    let frontEnd = graph.frontEndLayers
     var phases: [SequencePhase] = []
     var storage: [SequenceStorage] = []
     var zeroOperands: [Int: [Int: ScratchBuffer]] = [:]
@@ -349,9 +353,13 @@ struct MemoryPlan: Sendable {
         operandPhases.contains(.after) || operandPhases.contains(.perChunk) ? .after : .before
       }
       switch node.op {
+      case .sequenceLayer where !frontEnd[i]:
+        // After a gru layer: over the whole sequence (wholeSequenceReason), into a buffer of its own.
+        phases.append(.perChunk)
+        storage.append(.sequence(buffer(hint, features, perStep: true)))
       case .argument, .parameter, .sequenceLayer:
-        // The sequence layers are computed before the sequence function, into the front end's
-        // scratch (FrontEndPlan); the function reads the last one's output as its x.
+        // The chain from the input is computed before the sequence function, into the front
+        // end's scratch; the function reads the last one's output as its x.
         phases.append(.before)
         storage.append(.view)
       case .zeros:

@@ -334,12 +334,18 @@ public struct Sema {
     return SequenceLayer(name: decl.name.text, source: decl.source.text, kind: .conv1d(conv), range: range)
   }
 
-  /// For now the sequence layers (conv1d, pad, pool) form one chain from the input, each read by
-  /// the next one only, and the last read by the rest of the model: the whole-sequence C computes
-  /// the chain first, and the rest runs on its output as it runs on an input today. Lengths are
-  /// refused: what a convolution does past each sequence's end is not decided yet.
+  /// The sequence layers (conv1d, pad, pool) that read the input form one chain from it, each read
+  /// by the next one only, and the last read by the rest of the model: the whole-sequence C computes
+  /// that chain first, and the rest runs on its output as it runs on an input. The layers after a
+  /// gru layer (reading it, directly or through norms and other such layers) are part of the graph
+  /// instead; with lengths they must keep each step's meaning, and the sequence outputs must all
+  /// have the same number of steps (the header gives one SEQUENCE_STEPS).
   private mutating func checkSequenceChain(_ definitions: [Definition], input: InputSpec) {
-    let layers = definitions.compactMap { d -> SequenceLayer? in if case .sequence(let l) = d { return l } else { return nil } }
+    let afterGRU = Sema.afterGRULayers(definitions)
+    let layers = definitions.compactMap { d -> SequenceLayer? in
+      if case .sequence(let l) = d, !afterGRU.contains(l.name) { return l } else { return nil }
+    }
+    checkLayersAfterGRUs(definitions, afterGRU: afterGRU, input: input)
     guard !layers.isEmpty else { return }
     var uses: [String: Int] = [:]
     func visit(_ e: HeadExpr) {
@@ -394,16 +400,15 @@ public struct Sema {
     var layerNames = Set(layers.map(\.name))
     for d in definitions {
       switch d {
+      case .sequence(let layer) where afterGRU.contains(layer.name):
+        continue
       case .sequence(let layer):
         if layer.source != chain {
           let reason: String
           if layerNames.contains(layer.source) || layer.source == input.name {
             reason = "reads '\(layer.source)', which another layer of the chain reads too"
-          } else if let gru = Sema.gruBefore(layer.source, definitions) {
-            reason = (gru == layer.source ? "reads gru layer '\(gru)'" : "reads '\(layer.source)', after gru layer '\(gru)'")
-              + ": a conv1d, pad or pool between or after gru layers is not compiled yet"
           } else {
-            reason = "reads '\(layer.source)', which is not the input or a conv1d, pad, pool, batchnorm or layernorm before it"
+            reason = "reads '\(layer.source)', which is not the input, a gru layer or a conv1d, pad, pool, batchnorm or layernorm"
           }
           diagnostics.error(.sequenceLayerChain(layer.name, reason: reason), at: layer.range)
           return
@@ -425,17 +430,94 @@ public struct Sema {
     }
   }
 
-  /// The gru layer `name` is, or reads through batchnorm and layernorm layers, if any.
-  static func gruBefore(_ name: String, _ definitions: [Definition]) -> String? {
-    var at = name
-    for d in definitions.reversed() {
+  /// The gru layers and the sequence layers and norms that read one of them, directly or through
+  /// others of their kind: the layers whose steps are a gru layer's steps, or derived from them.
+  static func afterGRULayers(_ definitions: [Definition]) -> Set<String> {
+    var result: Set<String> = []
+    for d in definitions {
       switch d {
-      case .gru(let g) where g.name == at: return at
-      case .norm(let n) where n.name == at: at = n.source
-      case .gru, .norm, .sequence, .value: continue
+      case .gru(let g): result.insert(g.name)
+      case .norm(let n) where result.contains(n.source): result.insert(n.name)
+      case .sequence(let l) where result.contains(l.source): result.insert(l.name)
+      case .norm, .sequence, .value: continue
       }
     }
-    return nil
+    return result
+  }
+
+  /// The number of steps of a sequence, symbolically: the sequence function's T (after the chain
+  /// from the input) changed by a stride (a new `base`) and by steps added or taken (`shift`), so
+  /// that a pad and the pool that takes its steps back leave the count as it was.
+  struct StepCount: Equatable {
+    var base = 0
+    var shift = 0
+  }
+
+  /// The conv1d, pad and pool layers after gru layers: with lengths only those that keep each
+  /// step's meaning; and the sequence outputs with one number of steps.
+  private mutating func checkLayersAfterGRUs(_ definitions: [Definition], afterGRU: Set<String>, input: InputSpec) {
+    var counts: [String: StepCount] = [input.name: StepCount()]
+    var strides = 0
+    for d in definitions {
+      switch d {
+      case .gru(let g): counts[g.name] = counts[g.source] ?? StepCount()
+      case .norm(let n): counts[n.name] = counts[n.source] ?? StepCount()
+      case .sequence(let l) where !afterGRU.contains(l.name):
+        counts[l.name] = StepCount()  // the chain from the input: the sequence function's T
+      case .sequence(let l):
+        var count = counts[l.source] ?? StepCount()
+        switch l.kind {
+        case .conv1d(let c) where c.stride > 1:
+          strides += 1
+          count = StepCount(base: strides, shift: 0)
+        case .pool(let p) where p.stride > 1:
+          strides += 1
+          count = StepCount(base: strides, shift: 0)
+        case .conv1d(let c):
+          if c.padding == .valid { count.shift -= (c.kernel - 1) * c.dilation }
+        case .pool(let p):
+          if p.padding == .valid { count.shift -= p.size - 1 }
+        case .pad(let before, let after):
+          count.shift += before + after
+        case .norm:
+          break
+        }
+        counts[l.name] = count
+        if input.lengths != nil {
+          let keeps: Bool
+          if case .conv1d(let c) = l.kind { keeps = c.padding == .causal && c.stride == 1 } else { keeps = false }
+          if !keeps {
+            diagnostics.error(
+              .sequenceLayerWithLengths(
+                l.name, statement: l.kind.keyword,
+                reason: "after a gru layer, only a causal conv1d with stride 1 keeps each step's length"),
+              at: l.range)
+          }
+        }
+      case .value:
+        continue
+      }
+    }
+    // Values that are sequences: a reference to one, or a dense or activation of one.
+    var values: [String: HeadExpr] = [:]
+    func sequenceCount(_ e: HeadExpr) -> StepCount? {
+      switch e {
+      case .ref(let n, _): return counts[n] ?? values[n].flatMap(sequenceCount)
+      case .state, .reduce: return nil
+      case .dense(let x, _, _, _), .activation(_, let x, _): return sequenceCount(x)
+      }
+    }
+    var first: (String, StepCount)?
+    for d in definitions {
+      guard case .value(let v) = d else { continue }
+      values[v.name] = v.value
+      guard v.isOutput, let count = sequenceCount(v.value) else { continue }
+      if let (name, c) = first, c != count {
+        diagnostics.error(.sequenceOutputSteps(name, v.name), at: v.range)
+        return
+      }
+      if first == nil { first = (v.name, count) }
+    }
   }
 
   /// The options that say how a layer treats the steps past each sequence's end.

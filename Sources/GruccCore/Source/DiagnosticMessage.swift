@@ -68,6 +68,7 @@ public enum DiagnosticMessage: Sendable, Equatable {
   case resetChoices
   case sequenceLayerChain(String, reason: String)
   case sequenceLayerWithLengths(String, statement: String, reason: String)
+  case sequenceOutputSteps(String, String)
   case sizeOutOfRange(String, Int, Int)
   case stateOfNonLayer(String)
   case twoDenseInOneBinding(String)
@@ -183,9 +184,11 @@ public enum DiagnosticMessage: Sendable, Equatable {
       return "add 'reset before' (Cho et al., TF1 GRUCell, Keras reset_after=False), "
         + "'reset after' (PyTorch, cuDNN, Keras reset_after=True) or 'reset none'"
     case .sequenceLayerChain(let name, let reason):
-      return "'\(name)' \(reason): for now conv1d, pad and pool (and any batchnorm or layernorm among them) form one chain from the input to the layer that reads it"
+      return "'\(name)' \(reason): the conv1d, pad and pool layers that read the input (and any batchnorm or layernorm among them) form one chain, each read by the next only"
     case .sequenceLayerWithLengths(let name, let statement, let reason):
       return "\(statement) '\(name)' cannot be used in a model whose input has 'lengths': \(reason)"
+    case .sequenceOutputSteps(let first, let second):
+      return "sequence outputs '\(first)' and '\(second)' have different numbers of steps (a stride, a pad or a valid window between them): the sequence outputs of a model share one number of steps"
     case .sizeOutOfRange(let what, let v, let max): return "\(what) \(v) is out of range (1 to \(max))"
     case .stateOfNonLayer(let n): return "'state' needs a gru layer, but '\(n)' is not one"
     case .twoDenseInOneBinding(let b):
