@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes Tests/Fixtures/import/keras_crnn_* and torch_crnn_*: convolutional front ends around GRUs
-(issue 15), trained briefly by Keras and PyTorch, with the framework's own outputs.
+(issue 15), and conv1d, pad and pool layers between and after GRUs (between_cases), trained
+briefly by Keras and PyTorch, with the framework's own outputs.
 
 Run by hand from the repository root (nothing in the build or the tests runs it):
 
@@ -1155,6 +1156,133 @@ def torch_cases():
 
 
 # --------------------------------------------------------------------------------------------
+# Sequence layers between and after gru layers: a conv1d, pad or pool reading a gru's output
+# sequence (a bidirectional one's [forward, backward] per step), and a gru reading theirs
+# --------------------------------------------------------------------------------------------
+
+class TorchBetween(nn.Module):
+    """A bidirectional GRU's [B, T, 16] output through Conv1d(padding=1), which for an odd
+    kernel at stride 1 is the 'same' rule (1 zero each side), into a second GRU."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru1 = nn.GRU(3, 8, batch_first=True, bidirectional=True)
+        self.conv = nn.Conv1d(16, 6, 3, padding=1)
+        self.pool = nn.AvgPool1d(2)
+        self.gru2 = nn.GRU(6, 5, batch_first=True)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, x):
+        v = F.relu(self.conv(self.gru1(x)[0].transpose(1, 2)))
+        _, h = self.gru2(self.pool(v).transpose(1, 2))
+        return self.fc(h[0])
+
+
+class TorchAfterPad(nn.Module):
+    """F.pad then MaxPool1d(3, stride=1) on the GRU's outputs: each step the max of itself and
+    the two before, zeros before the first (the padded zeros take part in the max)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(2, 6, batch_first=True)
+        self.pool = nn.MaxPool1d(3, stride=1)
+
+    def forward(self, x):
+        v = F.pad(self.gru(x)[0].transpose(1, 2), (2, 0))
+        return self.pool(v).transpose(1, 2)
+
+
+def between_cases():
+    def build():
+        inp = keras.Input((None, 3))
+        v = L.GRU(8, return_sequences=True, reset_after=True)(inp)
+        v = L.Conv1D(6, 3, padding="causal", activation="relu")(v)
+        v = L.GRU(5)(v)
+        return keras.Model(inp, L.Dense(2)(v))
+    keras_case("keras_crnn_between", 1511, 3, build, steps=24, gru=[
+        "model crnn_between", "precision f32", "input x[3]",
+        f"gru h1 = x -> hidden 8, {GRU_OPTS}",
+        "conv1d c = h1 -> filters 6, kernel 3, padding causal, activation relu",
+        f"gru h2 = c -> hidden 5, {GRU_OPTS}",
+        "output y = dense(state(h2), 2)",
+        'weights "weights.npz", format keras', 'map h1 = "gru"', 'map c = "conv1d"',
+        'map h2 = "gru_1"', 'map y = "dense"'],
+        description="GRU(8, return_sequences), Conv1D(6, 3, causal, relu) on its sequence, "
+                    "GRU(5) state, Dense(2): a conv between two GRUs (causal, stride 1: "
+                    "one step in, one step out)")
+
+    # T = 25: the valid strided conv gives (25 − 4) // 2 + 1 = 11 steps, the pool 5 (one
+    # conv step left over), so the second GRU runs 5 steps for 25
+    def build():
+        inp = keras.Input((None, 3))
+        v = L.GRU(8, return_sequences=True)(inp)
+        v = L.Conv1D(6, 4, padding="valid", strides=2)(v)
+        v = L.MaxPooling1D(2)(v)
+        return keras.Model(inp, L.GRU(5, return_sequences=True)(v))
+    keras_case("keras_crnn_between_strided", 1512, 3, build, steps=25, gru=[
+        "model crnn_between_strided", "precision f32", "input x[3]",
+        f"gru h1 = x -> hidden 8, {GRU_OPTS}",
+        "conv1d c = h1 -> filters 6, kernel 4, padding valid, stride 2",
+        "pool m = c -> max 2",
+        f"gru h2 = m -> hidden 5, {GRU_OPTS}",
+        "output y = h2",
+        'weights "weights.npz", format keras', 'map h1 = "gru"', 'map c = "conv1d"',
+        'map h2 = "gru_1"'],
+        description="GRU(8, return_sequences), Conv1D(6, 4, valid, strides=2), "
+                    "MaxPooling1D(2), GRU(5, return_sequences) as the output: 25 steps "
+                    "-> 11 -> 5 between the GRUs",
+        notes="y has 5 steps for 25 input steps; the odd conv step left by the pool is dropped.")
+
+    # conv 'same' with dilation 2 after the GRU (E = 5: 2 zeros each side), a batchnorm
+    # right after it (a fold candidate), a pool halving T, Dense per step
+    def build():
+        inp = keras.Input((None, 2))
+        v = L.Conv1D(4, 3, padding="causal")(inp)
+        v = L.GRU(8, return_sequences=True)(v)
+        v = L.Conv1D(4, 3, padding="same", dilation_rate=2)(v)
+        v = L.BatchNormalization()(v)
+        v = L.AveragePooling1D(2)(v)
+        return keras.Model(inp, L.Dense(3)(v))
+    keras_case("keras_crnn_after", 1513, 2, build, steps=20, gru=[
+        "model crnn_after", "precision f32", "input x[2]",
+        "conv1d c1 = x -> filters 4, kernel 3, padding causal",
+        f"gru h = c1 -> hidden 8, {GRU_OPTS}",
+        "conv1d c2 = h -> filters 4, kernel 3, padding same, dilation 2",
+        "batchnorm n = c2 -> epsilon 0.001",
+        "pool a = n -> average 2",
+        "output y = dense(a, 3)",
+        'weights "weights.npz", format keras', 'map c1 = "conv1d"', 'map h = "gru"',
+        'map c2 = "conv1d_1"', 'map n = "batch_normalization"', 'map y = "dense"'],
+        description="Conv1D causal front end, GRU(8, return_sequences), then Conv1D(4, 3, "
+                    "'same', dilation_rate=2), BatchNormalization, AveragePooling1D(2) and "
+                    "Dense(3) per step after the GRU (20 steps -> 10)",
+        notes="The 'same' conv reads 2 steps ahead of the GRU's output, so the model runs "
+              "whole sequences only.")
+
+    torch_case("torch_crnn_between", 1611, 3, TorchBetween, gru=[
+        "model crnn_between", "precision f32", "input x[3]",
+        f"gru h1 = x -> hidden 8, {GRU_OPTS}, direction bidirectional, merge concat",
+        "conv1d c = h1 -> filters 6, kernel 3, padding same, activation relu",
+        "pool a = c -> average 2",
+        f"gru h2 = a -> hidden 5, {GRU_OPTS}",
+        "output y = dense(state(h2), 2)",
+        'weights "weights.safetensors", format pytorch', 'map h1 = "gru1", layer 0',
+        'map c = "conv"', 'map h2 = "gru2", layer 0', 'map y = "fc"'],
+        description="bidirectional nn.GRU(3, 8): its [B, T, 16] output (forward, backward per "
+                    "step) through Conv1d(16, 6, 3, padding=1) (`padding same`) + ReLU and "
+                    "AvgPool1d(2) (40 -> 20 steps) into nn.GRU(6, 5); Linear on h_n")
+    torch_case("torch_crnn_after_pad", 1612, 2, TorchAfterPad, gru=[
+        "model crnn_after_pad", "precision f32", "input x[2]",
+        f"gru h = x -> hidden 6, {GRU_OPTS}",
+        "pad z = h -> before 2",
+        "pool m = z -> max 3, stride 1",
+        "output y = m",
+        'weights "weights.safetensors", format pytorch', 'map h = "gru", layer 0'],
+        description="nn.GRU(2, 6) output sequence, F.pad 2 steps before (`pad before 2`), "
+                    "MaxPool1d(3, stride=1): the model's output, [B, T, 6] (causal: streams)")
+
+
+# --------------------------------------------------------------------------------------------
 # --tf-check: the same Keras models on Keras's TensorFlow backend
 # --------------------------------------------------------------------------------------------
 
@@ -1214,15 +1342,18 @@ def tf_check():
 
 def update_readme():
     """Tests/Fixtures/import/README.md is Tools/make-fixtures.py's table: replace this
-    script's rows, keep the others."""
+    script's rows where the first of them stood (other scripts append rows after them), keep
+    the others."""
     path = OUT / "README.md"
     lines = path.read_text().splitlines() if path.exists() else []
-    kept = [ln for ln in lines if not ln.startswith(tuple(f"| `{p}" for p in PREFIXES))]
+    ours = [i for i, ln in enumerate(lines) if ln.startswith(tuple(f"| `{p}" for p in PREFIXES))]
+    at = ours[0] if ours else len(lines)
+    kept = [ln for i, ln in enumerate(lines) if i not in set(ours)]
     rows = []
     for name, *_ in SUMMARY:
         meta = json.loads((OUT / name / "case.json").read_text())
         rows.append(f"| `{name}` | {meta['description']} | {meta['reference']} |")
-    path.write_text("\n".join(kept + rows) + "\n")
+    path.write_text("\n".join(kept[:at] + rows + kept[at:]) + "\n")
 
 
 def main():
@@ -1236,6 +1367,7 @@ def main():
                 shutil.rmtree(d)
     keras_cases()
     torch_cases()
+    between_cases()
     update_readme()
     tf = tf_check() if "--tf-check" in sys.argv[1:] else {}
     print(f"\n{V_KERAS}, numpy {np.__version__}, Python {sys.version.split()[0]}\n")
