@@ -288,7 +288,7 @@ struct FixtureRunner {
     }
     let macro = symbol.uppercased()
     // A conv1d, pad or pool may change the number of steps of the sequence outputs.
-    let outputSteps = iface.frontEnd.isEmpty ? "\(steps)" : "\(macro)_SEQUENCE_STEPS(\(steps))"
+    let outputSteps = iface.sequenceLayers.isEmpty ? "\(steps)" : "\(macro)_SEQUENCE_STEPS(\(steps))"
     for (k, o) in iface.outputs.enumerated() {
       let count = o.isSequence ? "(size_t)\(batch) * \(outputSteps) * \(o.features)" : "\(batch * o.features)"
       s += "static \(real) out\(k)[\(count)];\n"
