@@ -80,14 +80,24 @@ import Testing
     #expect(diagnostics(reread).map(\.0) == ["sequenceLayerChain"])
   }
 
-  /// A conv1d after a gru, through a norm, is refused naming the gru (not compiled yet).
-  @Test func aConvAfterAGruThroughANormNamesTheGru() {
+  /// A conv1d after a gru, through a norm, is a layer of the graph (not of the chain from the
+  /// input); with lengths, a pool there is refused at the pool, saying why.
+  @Test func aConvAfterAGruThroughANormIsALayerOfTheGraph() throws {
     let text = "model m\ninput x[3]\ngru h = x -> hidden 2, reset after, update keeps-state, bias separate\n"
       + "layernorm l = h -> epsilon 1e-3\nconv1d c = l -> filters 2, kernel 2, padding causal\noutput y = c\n"
     let run = InProcess.run(bytes: Array(text.utf8), tensors: nil)
-    let messages = run.diagnostics.filter { $0.severity == .error }.map(\.message.text)
+    #expect(run.diagnostics.filter { $0.severity == .error }.isEmpty, "\(run.diagnostics.map(\.message.text))")
+    let module = try #require(InProcess.frontEnd(text).module)
+    let front = module.graph.frontEndLayers
+    let layers = module.graph.nodes.indices.filter { if case .sequenceLayer = module.graph.nodes[$0].op { return true } else { return false } }
+    #expect(layers.count == 1 && layers.allSatisfy { !front[$0] })
+
+    let lengths = "model m\ninput x[3], lengths len\ngru h = x -> hidden 2, reset after, update keeps-state, bias separate\n"
+      + "pool p = h -> average 2, stride 1\noutput y = p\n"
+    let refused = InProcess.run(bytes: Array(lengths.utf8), tensors: nil)
+    let messages = refused.diagnostics.filter { $0.severity == .error }.map(\.message.text)
     #expect(messages.count == 1)
-    #expect(messages.first?.contains("after gru layer 'h'") == true, "\(messages)")
+    #expect(messages.first?.contains("after a gru layer, only a causal conv1d with stride 1 keeps each step's length") == true, "\(messages)")
   }
 
   @Test func theSourceMustBeASequence() {

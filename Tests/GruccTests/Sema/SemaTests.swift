@@ -159,7 +159,8 @@ import Testing
       position: "5:67"),
     Reach(message: "unknownStatement", source: tiny("dense d = h"), position: "5:1"),
     Reach(
-      message: "sequenceLayerChain", source: tiny("conv1d c = h -> filters 4, kernel 3, padding causal"), position: "5:1"),
+      message: "sequenceLayerChain", source: tiny("conv1d c = y -> filters 4, kernel 3, padding causal"), position: "5:1"),
+    Reach(message: "sequenceOutputSteps", source: tiny("pool p = h -> max 2\noutput q = p"), position: "6:1"),
     Reach(message: "badLayerGeometry", source: conv("filters 3, kernel 2, padding causal, groups 2"), position: "3:54"),
     Reach(message: "missingLayerOption", source: conv("filters 3, kernel 2"), position: "3:8"),
     Reach(

@@ -298,8 +298,23 @@ extension RefModel {
   /// Whether the model can be run one step at a time: no layer reads its sequence backwards.
   var streams: Bool { layers.allSatisfy { $0.direction == .forward } && !processesPadding && convs.isEmpty }
 
-  /// The steps of the sequence outputs for T input steps: the sequence layers' chain's T'.
-  func outputSteps(_ steps: Int) -> Int { convs.reduce(steps) { $1.outputSteps($0) } }
+  /// The steps of the sequence outputs for T input steps (they all have the same), following
+  /// the model's dataflow: a sequence layer's steps from its source's, wherever it stands.
+  func outputSteps(_ steps: Int) -> Int {
+    var count = [input: steps]
+    var first: Int?
+    for s in statements {
+      switch s {
+      case .gru(let l): count[l.name] = count[l.source]
+      case .sequence(let l): count[l.name] = count[l.source].map(l.outputSteps)
+      case .norm(let n): count[n.name] = count[n.source]
+      case .binding(let name, let e, let isOutput):
+        count[name] = e.sequenceNames.first.flatMap { count[$0] }
+        if isOutput, first == nil, let c = count[name] { first = c }
+      }
+    }
+    return first ?? steps
+  }
 
   /// The conv1d, pad and pool layers, in order.
   var convs: [RefSequenceLayer] {
