@@ -122,6 +122,7 @@ enum CSequenceEmitter {
               weightArgument: iface.weightArgument, stepRows: stepRows, locals: &locals, &w)
           case (.reduce(let r), .vector(let acc)):
             let x = operands[0]
+            let (n, total) = steps(node.operands[0].node)  // a reduction is over its operand's steps
             let valid = node.operands.count > 1 ? "(lengths ? (size_t)lengths[b] : \(total))" : total
             w.comment(["\(acc.name): \(r.rawValue) over the \(valid == total ? "steps" : "valid steps"), accumulated chunk by chunk"])
             w.block("for (size_t b = 0; b < nb; b++)") { w in

@@ -317,7 +317,7 @@ import Testing
   @Test(
     .enabled(if: Clang.isAvailable, "needs clang in PATH"),
     .enabled(if: Clang.sanitizersWork, "clang's -fsanitize=address,undefined does not run here"),
-    arguments: ["conv_same_stride2", "conv_conv_gru", "conv_valid_dilation2"])
+    arguments: ["conv_same_stride2", "conv_conv_gru", "conv_valid_dilation2", "gru_strided_conv_pool_gru", "gru_pad_both_output"])
   func runsCleanUnderSanitizers(name: String) throws {
     let index = try #require(Self.names.firstIndex(of: name))
     let model = Self.models[index]
