@@ -95,6 +95,22 @@ import Testing
       init seed 2
 
       """),
+    // Layers inside the sequence function (after a gru layer) and in the stream: their sums side
+    // by side in blocks of 16 on the stack.
+    ("stack_between", """
+      model stack_between
+      input x[4]
+      conv1d c0 = x -> filters 20, kernel 5, padding causal
+      gru h = c0 -> hidden 24, reset after, update keeps-state, bias separate
+      conv1d c = h -> filters 36, kernel 3, padding causal, groups 2, activation relu
+      pad z = c -> before 1
+      pool p = z -> max 2, stride 1
+      gru g = p -> hidden 16, reset after, update keeps-state, bias separate
+      output y = dense(g, 3)
+      output s = state(g)
+      init seed 3
+
+      """),
   ]
 
   static let cases: [String] = EndToEnd.specNames + optionModels.map(\.name)
