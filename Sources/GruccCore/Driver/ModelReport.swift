@@ -29,7 +29,7 @@ enum ModelReport {
         let specs = ParameterSpecs.required(by: node, in: graph)
         out += "  \(l.kind.keyword) \(l.name): \(l.kind.optionsText)\n"
         out += "      \(x?.description ?? "?") -> \(types); \(count(specs)) parameters"
-        if let layer = iface.frontEnd.first(where: { $0.op.name == l.name }) {
+        if let layer = iface.sequenceLayers.first(where: { $0.op.name == l.name }) {
           switch l.kind {
           case .conv1d: out += ", \(layer.macsPerOutputStep) multiply-adds per output step\n"
           case .pool(let p):
@@ -43,6 +43,10 @@ enum ModelReport {
             : "nothing in the streaming state\n"
         } else {
           out += "\n"
+        }
+        // Types keep a symbolic T; the count a layer gives is worth saying where it is another.
+        if !l.keepsSteps, x?.dims[1].fixedValue == nil {
+          out += "      steps: \(l.outputStepsC("T")) for T input steps\n"
         }
         if !specs.isEmpty { out += tensors(specs) }
       case .norm(let n):
@@ -58,7 +62,7 @@ enum ModelReport {
     out += "parameters: \(iface.parameterCount) (\(iface.parameterCount * bytes) bytes of \(real)"
     out += ")\n"
     out += "state: \(iface.stateSize) values (\(iface.stateSize * bytes) bytes) per stream or sequence"
-    let windows = iface.frontEnd.reduce(0) { $0 + $1.streamValues }
+    let windows = iface.sequenceLayers.reduce(0) { $0 + $1.streamValues }
     out += windows > 0 ? ", plus \(windows) values (\(windows * bytes) bytes) of the sequence layers' windows per stream\n" : "\n"
     if !iface.frontEnd.isEmpty {
       let perStep = iface.frontEnd.reduce(0) { $0 + $1.outChannels }
@@ -120,7 +124,7 @@ enum ModelReport {
         ]))
       case .sequenceLayer(let l):
         let specs = ParameterSpecs.required(by: node, in: graph)
-        let layer = iface.frontEnd.first { $0.op.name == l.name }
+        let layer = iface.sequenceLayers.first { $0.op.name == l.name }
         layers.append(.object([
           ("kind", .string(l.kind.keyword)), ("name", .string(l.name)),
           ("description", .string("\(l.kind.keyword) \(l.name): \(l.kind.optionsText)")),
