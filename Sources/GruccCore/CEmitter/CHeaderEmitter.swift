@@ -198,7 +198,11 @@ enum CHeaderEmitter {
           "writes the outputs; otherwise it returns \(n.constant("no_output")), writes nothing, and the gru layers do",
           "not advance. Over a whole sequence, the steps that return \(n.constant("ok")) are \(n.constant("sequence_steps"))(T),",
           "equal to run_batch's, bit for bit. set_state and get_state do not touch the sequence layers' steps.",
-        ]))
+        ])
+        + (iface.midLayers.contains { $0.window > 0 } ? [
+          "The layers after gru layers keep their last input steps in the state too; each step gives them",
+          "one input and takes one output from them. set_state and get_state do not touch those windows.",
+        ] : []))
       w.line("int \(n.global("step"))(\(stepParameters(iface).joined(separator: ", ")));")
       let vectorOutputs = iface.outputs.filter { !$0.isSequence }
       if !vectorOutputs.isEmpty {
