@@ -280,8 +280,6 @@ enum CConv {
   ) {
     let real = iface.real
     let g = c.geometry(inChannels: channels)
-    let perGroupIn = channels / c.groups
-    let perGroupOut = c.filters / c.groups
     let weights = iface.weight("\(name).w")
     let bias = c.bias ? iface.weight("\(name).b") : nil
     // The zeros before step 0: fixed for causal and valid, from T for same.
@@ -298,31 +296,52 @@ enum CConv {
         w.line("const \(real) *xs = \(x) + (size_t)b * \(xb);")
         w.line("\(real) *yt = \(y) + ((size_t)b * \(outSteps) + t) * \(c.filters);")
         w.line("const size_t first = t * \(c.stride);  /* + pad: the padded step of tap 0 */")
-        if filtersInner(iface) {
-          emitGroups(c, weights: weights, channels: channels, bias: bias, y: "yt", code: &code, w: &w) { w, ci, j in
-            w.line("const size_t s = first + (size_t)\(j) * \(c.dilation);  /* padded step */")
-            w.line("if (s < pad || s - pad >= \(steps)) continue;")
-            return "xs[(s - pad) * \(xt) + (size_t)(\(ci))]"
-          }
-          return
-        }
-        w.block("for (int f = 0; f < \(c.filters); f++)") { w in
-          let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
-          w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
-          w.line("\(real) acc = \(code.literal(0));")
-          w.block("for (int ci = 0; ci < \(perGroupIn); ci++)") { w in
-            w.line("const size_t channel = (size_t)(\(group) + ci);")
-            w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
-              w.line("const size_t s = first + (size_t)j * \(c.dilation);  /* padded step */")
-              w.line("if (s < pad || s - pad >= \(steps)) continue;")
-              w.line("acc += wf[ci * \(c.kernel) + j] * xs[(s - pad) * \(xt) + channel];")
-            }
-          }
-          if let bias { w.line("acc += \(bias)[f];") }
-          let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
-          w.line("yt[f] = \(value);")
+        emitFilters(c, iface: iface, weights: weights, channels: channels, bias: bias, y: "yt", code: &code, w: &w) { w, ci, j in
+          w.line("const size_t s = first + (size_t)\(j) * \(c.dilation);  /* padded step */")
+          w.line("if (s < pad || s - pad >= \(steps)) continue;")
+          return "xs[(s - pad) * \(xt) + (size_t)(\(ci))]"
         }
       }
+    }
+  }
+
+  /// One output step of a conv: the filters side by side with the weights compiled in, filter by
+  /// filter from a blob (`filtersInner`); `tap` as emitGroups takes it.
+  static func emitFilters(
+    _ c: Conv1DLayer, iface: CInterface, weights: String, channels: Int, bias: String?, y: String,
+    code: inout CVectorCode, w: inout CWriter, tap: (inout CWriter, String, String) -> String
+  ) {
+    if filtersInner(iface) {
+      emitGroups(c, weights: weights, channels: channels, bias: bias, y: y, code: &code, w: &w, tap: tap)
+    } else {
+      emitScalarFilters(c, weights: weights, channels: channels, bias: bias, y: y, code: &code, w: &w, tap: tap)
+    }
+  }
+
+  /// One output step of a conv filter by filter, the weights as the framework has them
+  /// (`[F][C/G][K]`, a blob): per filter the sum over the group's channels, then the taps, the
+  /// bias last, as Kernels.conv1d adds. `tap` emits what precedes a tap's read (it may `continue`
+  /// past a tap in the padding) and returns the input value of channel `channel` (an int C
+  /// expression) at tap `j`.
+  static func emitScalarFilters(
+    _ c: Conv1DLayer, weights: String, channels: Int, bias: String?, y: String, code: inout CVectorCode,
+    w: inout CWriter, tap: (inout CWriter, String, String) -> String
+  ) {
+    let real = code.iface.real
+    let (cg, fg) = (channels / c.groups, c.filters / c.groups)
+    w.block("for (int f = 0; f < \(c.filters); f++)") { w in
+      let group = c.groups == 1 ? "" : "(f / \(fg)) * \(cg) + "
+      w.line("const \(real) *wf = \(weights) + (size_t)f * \(cg * c.kernel);")
+      w.line("\(real) acc = \(code.literal(0));")
+      w.block("for (int ci = 0; ci < \(cg); ci++)") { w in
+        w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
+          let value = tap(&w, "\(group)ci", "j")
+          w.line("acc += wf[ci * \(c.kernel) + j] * \(value);")
+        }
+      }
+      if let bias { w.line("acc += \(bias)[f];") }
+      let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
+      w.line("\(y)[f] = \(value);")
     }
   }
 
@@ -510,38 +529,17 @@ extension CConv {
       if !due.isEmpty { w.line("if (!(\(due))) return \(n.constant("no_output"));") }
       switch layer.op.kind {
       case .conv1d(let c):
-        let perGroupIn = channels / c.groups
-        let perGroupOut = c.filters / c.groups
         let weights = iface.weight("\(layer.op.name).w")
         // Window steps before `from` are the causal padding: skipped, as run_batch skips them.
         let causal = layer.isCausalConv && span > 1
         if causal {
           w.line("const int from = i + 1 < \(span) ? \(span) - (int)(i + 1) : 0;  /* window steps before it: causal padding */")
         }
-        if filtersInner(iface) {
-          let bias = c.bias ? iface.weight("\(layer.op.name).b") : nil
-          emitGroups(c, weights: weights, channels: channels, bias: bias, y: out, code: &code, w: &w) { w, ci, j in
-            w.line("const int at = \(j) * \(c.dilation);")
-            if causal { w.line("if (at < from) continue;") }
-            return "\(window)[at * \(channels) + \(ci)]"
-          }
-          break
-        }
-        w.block("for (int f = 0; f < \(c.filters); f++)") { w in
-          let group = c.groups == 1 ? "0" : "(f / \(perGroupOut)) * \(perGroupIn)"
-          w.line("const \(real) *wf = \(weights) + (size_t)f * \(perGroupIn * c.kernel);")
-          w.line("\(real) acc = \(code.literal(0));")
-          w.block("for (int ci = 0; ci < \(perGroupIn); ci++)") { w in
-            w.line("const int channel = \(group) + ci;")
-            w.block("for (int j = 0; j < \(c.kernel); j++)") { w in
-              w.line("const int at = j * \(c.dilation);")
-              if causal { w.line("if (at < from) continue;") }
-              w.line("acc += wf[ci * \(c.kernel) + j] * \(window)[at * \(channels) + channel];")
-            }
-          }
-          if c.bias { w.line("acc += \(iface.weight("\(layer.op.name).b"))[f];") }
-          let value = c.activation == .identity ? "acc" : code.elementwise(.activation(c.activation), ["acc"])!
-          w.line("\(out)[f] = \(value);")
+        let bias = c.bias ? iface.weight("\(layer.op.name).b") : nil
+        emitFilters(c, iface: iface, weights: weights, channels: channels, bias: bias, y: out, code: &code, w: &w) { w, ci, j in
+          w.line("const int at = \(j) * \(c.dilation);")
+          if causal { w.line("if (at < from) continue;") }
+          return "\(window)[at * \(channels) + \(ci)]"
         }
       case .pool(let p):
         w.block("for (int c = 0; c < \(channels); c++)") { w in

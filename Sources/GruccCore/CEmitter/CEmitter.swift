@@ -122,7 +122,7 @@ public enum CEmitter {
       }
       // A layer after a gru layer that leaves no step refuses T as the front end does.
       for d in iface.midDomains {
-        w.line("if (\(iface.steps(of: d, "(size_t)\(steps)")) < 1) return \(n.constant("error_argument"));  /* too few steps for '\(iface.module.graph.nodes[d].hint ?? "a layer")' */")
+        w.line("if (\(iface.steps(of: d, steps)) < 1) return \(n.constant("error_argument"));  /* too few steps for '\(iface.module.graph.nodes[d].hint ?? "a layer")' */")
       }
       args += [iface.lengths != nil ? "lengths" : "NULL"]
       args += iface.initialStates.map { iface.names.parameter($0.name) }
@@ -130,7 +130,8 @@ public enum CEmitter {
         let p = iface.names.parameter(o.name)
         args.append(p)
         if o.isSequence {
-          let t = iface.steps(of: iface.stepDomains[o.value.node], "(size_t)\(steps)")
+          // Every sequence output has the header's SEQUENCE_STEPS(T) steps (Sema sees to it).
+          let t = iface.midDomains.isEmpty ? steps : "\(n.constant("sequence_steps"))(T)"
           args += batchMajor ? ["(size_t)\(t) * \(o.features)", "\(o.features)"] : ["\(o.features)", "(size_t)B * \(o.features)"]
         }
       }
