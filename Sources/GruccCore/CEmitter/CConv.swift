@@ -20,6 +20,9 @@ struct CFrontEndLayer {
     }
   }
   var members = (window: "", out: "", seen: "")
+  /// After a gru layer, a layer that gives no output on some steps counts the outputs it gave
+  /// (the steps of what reads it) in this state member.
+  var counter = ""
 
   /// Values the streaming state holds for it: its window and its latest output (a norm: its
   /// output; a pad: none).
@@ -84,12 +87,49 @@ enum CConv {
     return nil
   }
 
-  /// Why the layers after gru layers cannot stream, or nil. `step` advances every gru layer once
-  /// per call, so each of these layers must give exactly one output per input: a causal conv1d
-  /// or a norm, or a valid window (stride 1) whose first steps are all a pad's zeros.
-  /// `readsAhead` tells the marker apart from a layer that would skip steps.
+  /// The zero steps a pad after a gru layer puts before its first input, by its node (pads in a
+  /// row add up); the window after it starts with them.
+  static func midZeros(_ layers: [CFrontEndLayer], graph: Graph) -> [Int: Int] {
+    var zeros: [Int: Int] = [:]
+    for layer in layers {
+      guard case .pad(let before, _) = layer.op.kind else { continue }
+      zeros[layer.node] = (zeros[graph.nodes[layer.node].operands[0].node] ?? 0) + before
+    }
+    return zeros
+  }
+
+  /// The layers after gru layers that give no output on some steps (a stride, or a valid window
+  /// its pad does not fill), in graph order: streamed, what reads them steps only when they give one.
+  static func streamGates(_ layers: [CFrontEndLayer], graph: Graph) -> [Int] {
+    let zeros = midZeros(layers, graph: graph)
+    return layers.filter { layer in
+      switch layer.op.kind {
+      case .conv1d, .pool:
+        let first = layer.isCausalConv ? 0 : layer.window - 1
+        return layer.stride > 1 || first > (zeros[graph.nodes[layer.node].operands[0].node] ?? 0)
+      case .pad, .norm:
+        return false
+      }
+    }.map(\.node)
+  }
+
+  /// For each node, how many of the gates (streamGates) it depends on: 0 for what steps on every
+  /// call. The gates form a chain (each depends on the one before), checked by midStreamProblem.
+  static func streamLevels(gates: [Int], graph: Graph) -> [Int] {
+    var level = Array(repeating: 0, count: graph.nodes.count)
+    for (i, node) in graph.nodes.enumerated() {
+      level[i] = node.operands.map { level[$0.node] }.max() ?? 0
+      if let k = gates.firstIndex(of: i) { level[i] = max(level[i], k + 1) }
+    }
+    return level
+  }
+
+  /// Why the layers after gru layers cannot stream, or nil. Each output step must depend on input
+  /// steps already given, and a pad's zeros must be the first steps of the window right after it.
+  /// A layer that gives no output on some steps (a gate) makes what reads it step on the others;
+  /// two such layers must stand one after the other. `readsAhead` tells the marker apart.
   static func midStreamProblem(_ layers: [CFrontEndLayer], graph: Graph) -> (reason: String, readsAhead: Bool)? {
-    var zerosOf: [Int: Int] = [:]  // a pad's output: the zero steps before its first input
+    let zerosOf = midZeros(layers, graph: graph)
     var users = Array(repeating: 0, count: graph.nodes.count)
     for node in graph.nodes { for v in node.operands { users[v.node] += 1 } }
     for o in graph.outputs { users[o.value.node] += 1 }
@@ -97,30 +137,30 @@ enum CConv {
       let name = "'\(layer.op.name)'"
       let zeros = zerosOf[graph.nodes[layer.node].operands[0].node] ?? 0
       switch layer.op.kind {
-      case .pad(let before, let after):
+      case .pad(_, let after):
         if after > 0 { return ("\(name) pads after the last step, which a stream never reaches", true) }
-        zerosOf[layer.node] = zeros + before
         let next = layers.first { graph.nodes[$0.node].operands[0].node == layer.node }
         if let next, case .pad = next.op.kind, users[layer.node] == 1 { continue }
+        let total = zerosOf[layer.node] ?? 0
         guard users[layer.node] == 1, let next, next.readsOnlyThePast, !next.isCausalConv, !next.isNorm,
-          next.stride == 1, zeros + before == next.window - 1
+          total <= next.window - 1
         else {
-          return ("\(name) puts \(zeros + before) zero steps before a gru layer's first output; streamed, only a valid window of \(zeros + before + 1) steps (stride 1) may take them", false)
+          return ("\(name) puts \(total) zero steps before the first, more than the window after it takes before its first output", true)
         }
       case .conv1d(let c) where c.padding == .same:
         return ("\(name) has 'padding same': each output step reads steps after it", true)
       case .pool(let p) where p.padding == .same:
         return ("\(name) has 'padding same': each output step reads steps after it", true)
-      case .conv1d, .pool:
-        if layer.stride > 1 {
-          return ("\(name), after a gru layer, has stride \(layer.stride): streamed, the layers after it would step once every \(layer.stride) steps, which is not compiled yet", false)
-        }
-        if !layer.isCausalConv && zeros != layer.window - 1 {
-          return ("\(name), after a gru layer, gives no output until its window of \(layer.window) steps is full: streamed, the layers after it would skip those steps, which is not compiled yet", false)
-        }
-      case .norm:
+      case .conv1d, .pool, .norm:
+        _ = zeros
         continue
       }
+    }
+    let gates = streamGates(layers, graph: graph)
+    let levels = streamLevels(gates: gates, graph: graph)
+    for (k, gate) in gates.enumerated() where levels[graph.nodes[gate].operands[0].node] != k {
+      let name = layers.first { $0.node == gate }!.op.name
+      return ("'\(name)' gives no output on some steps, as another layer after a gru layer does, but not after it: streaming two such branches is not compiled yet", false)
     }
     return nil
   }
@@ -484,10 +524,13 @@ extension CConv {
   }
 
   /// One conv1d, pool or norm in `step`: `input` is this step's row, `zeros` the pad's zero steps
-  /// before its first input. Returns its output row (in the state), or returns NO_OUTPUT from
-  /// `step` where its stride or a window not yet full gives no output.
+  /// before its first input. Returns its output row (in the state). Where its stride or a window
+  /// not yet full gives no output, `step` returns NO_OUTPUT (the chain from the input), or, given
+  /// `onDue`, the layer's output and what `onDue` emits (what reads it) are computed only on the
+  /// steps that give one. `index` names this input's step in the layer's input.
   static func emitStreamLayer(
-    _ layer: CFrontEndLayer, input: String, zeros: Int, iface: CInterface, code: inout CVectorCode, _ w: inout CWriter
+    _ layer: CFrontEndLayer, input: String, zeros: Int, iface: CInterface, code: inout CVectorCode, _ w: inout CWriter,
+    index: String = "i", onDue: ((inout CWriter, inout CVectorCode) -> Void)? = nil
   ) -> String {
     let real = iface.real
     let n = iface.names
@@ -515,47 +558,67 @@ extension CConv {
       w.line("memmove(\(window), \(window) + \(channels), sizeof(\(real)) * \(channels * (span - 1)));")
     }
     w.line("memcpy(\(window) + \(channels * (span - 1)), \(input), sizeof(\(real)) * \(channels));")
+    let i = index
     w.block("/* whether the window ends an output step */") { w in
-      var due = first > zeros ? "i >= \(first)" : ""
+      var due = first > zeros ? "\(i) >= \(first)" : ""
       if layer.stride > 1 {
-        due += (due.isEmpty ? "" : " && ") + "(i - \(first)) % \(layer.stride) == 0"
+        due += (due.isEmpty ? "" : " && ") + "(\(i) - \(first)) % \(layer.stride) == 0"
       }
       let causal = layer.isCausalConv && span > 1
       if !due.isEmpty || causal {
-        let index = zeros > 0 ? "\(seen) + \(zeros)" : seen
-        w.line("const int64_t i = \(index);  /* this input's step in the layer's input\(zeros > 0 ? ", after the pad's zeros" : "") */")
+        let at = zeros > 0 ? "\(seen) + \(zeros)" : seen
+        w.line("const int64_t \(i) = \(at);  /* this input's step in the layer's input\(zeros > 0 ? ", after the pad's zeros" : "") */")
       }
       w.line("\(seen)++;")
-      if !due.isEmpty { w.line("if (!(\(due))) return \(n.constant("no_output"));") }
-      switch layer.op.kind {
-      case .conv1d(let c):
-        let weights = iface.weight("\(layer.op.name).w")
-        // Window steps before `from` are the causal padding: skipped, as run_batch skips them.
-        let causal = layer.isCausalConv && span > 1
-        if causal {
-          w.line("const int from = i + 1 < \(span) ? \(span) - (int)(i + 1) : 0;  /* window steps before it: causal padding */")
-        }
-        let bias = c.bias ? iface.weight("\(layer.op.name).b") : nil
-        emitFilters(c, iface: iface, weights: weights, channels: channels, bias: bias, y: out, code: &code, w: &w) { w, ci, j in
-          w.line("const int at = \(j) * \(c.dilation);")
-          if causal { w.line("if (at < from) continue;") }
-          return "\(window)[at * \(channels) + \(ci)]"
-        }
-      case .pool(let p):
-        w.block("for (int c = 0; c < \(channels); c++)") { w in
-          w.line("\(real) acc = \(window)[c];")
-          w.block("for (int j = 1; j < \(p.size); j++)") { w in
-            w.line("const \(real) v = \(window)[j * \(channels) + c];")
-            switch p.kind {
-            case .average: w.line("acc += v;")
-            case .max: w.line("if (v > acc) acc = v;")
-            }
-          }
-          w.line(p.kind == .average ? "\(out)[c] = acc / \(code.literal(Double(p.size)));" : "\(out)[c] = acc;")
-        }
-      case .pad, .norm: break
+      if !due.isEmpty && onDue == nil { w.line("if (!(\(due))) return \(n.constant("no_output"));") }
+      guard let onDue, !due.isEmpty else {
+        computeStreamLayer(layer, window: window, out: out, index: i, iface: iface, code: &code, &w)
+        onDue?(&w, &code)
+        return
+      }
+      w.block("if (\(due))") { w in
+        computeStreamLayer(layer, window: window, out: out, index: i, iface: iface, code: &code, &w)
+        onDue(&w, &code)
       }
     }
     return out
+  }
+
+  /// A windowed layer's output from its window, in Kernels' order.
+  private static func computeStreamLayer(
+    _ layer: CFrontEndLayer, window: String, out: String, index i: String, iface: CInterface, code: inout CVectorCode,
+    _ w: inout CWriter
+  ) {
+    let real = iface.real
+    let channels = layer.inChannels
+    let span = layer.window
+    switch layer.op.kind {
+    case .conv1d(let c):
+      let weights = iface.weight("\(layer.op.name).w")
+      // Window steps before `from` are the causal padding: skipped, as run_batch skips them.
+      let causal = layer.isCausalConv && span > 1
+      if causal {
+        w.line("const int from = \(i) + 1 < \(span) ? \(span) - (int)(\(i) + 1) : 0;  /* window steps before it: causal padding */")
+      }
+      let bias = c.bias ? iface.weight("\(layer.op.name).b") : nil
+      emitFilters(c, iface: iface, weights: weights, channels: channels, bias: bias, y: out, code: &code, w: &w) { w, ci, j in
+        w.line("const int at = \(j) * \(c.dilation);")
+        if causal { w.line("if (at < from) continue;") }
+        return "\(window)[at * \(channels) + \(ci)]"
+      }
+    case .pool(let p):
+      w.block("for (int c = 0; c < \(channels); c++)") { w in
+        w.line("\(real) acc = \(window)[c];")
+        w.block("for (int j = 1; j < \(p.size); j++)") { w in
+          w.line("const \(real) v = \(window)[j * \(channels) + c];")
+          switch p.kind {
+          case .average: w.line("acc += v;")
+          case .max: w.line("if (v > acc) acc = v;")
+          }
+        }
+        w.line(p.kind == .average ? "\(out)[c] = acc / \(code.literal(Double(p.size)));" : "\(out)[c] = acc;")
+      }
+    case .pad, .norm: break
+    }
   }
 }

@@ -107,6 +107,8 @@ enum CHeaderEmitter {
     if module.steps != nil { define("error_steps", "(-2)", "streamed past the fixed number of steps") }
     if !iface.frontEnd.isEmpty && iface.streamBlocker == nil {
       define("no_output", "1", "step took x, but a stride or a window not yet full left no step for the gru layers")
+    } else if !iface.streamGates.isEmpty && iface.streamBlocker == nil {
+      define("no_output", "1", "step took x, but a stride or a window not yet full after a gru layer left no step for the outputs")
     }
     if iface.externalWeights {
       define("error_weights", "(-3)", "a weights blob that is not this model's, or damaged")
@@ -170,6 +172,9 @@ enum CHeaderEmitter {
           w.line("\(real) \(m.out)[\(layer.outChannels)];  /* '\(layer.op.name)': its latest output step */")
           w.line("int64_t \(m.seen);  /* '\(layer.op.name)': input steps it has taken */")
         }
+        for layer in iface.midLayers where !layer.counter.isEmpty {
+          w.line("int64_t \(layer.counter);  /* '\(layer.op.name)': output steps it gave (steps of what reads it) */")
+        }
         for layer in iface.sequenceLayers where layer.isNorm {
           w.line("\(real) \(layer.members.out)[\(layer.outChannels)];  /* '\(layer.op.name)': this step, normalised */")
         }
@@ -201,8 +206,14 @@ enum CHeaderEmitter {
         ])
         + (iface.midLayers.contains { $0.window > 0 } ? [
           "The layers after gru layers keep their last input steps in the state too; each step gives them",
-          "one input and takes one output from them. set_state and get_state do not touch those windows.",
-        ] : []))
+          "one input. set_state and get_state do not touch those windows.",
+        ] : [])
+        + (iface.streamGates.isEmpty ? [] : [
+          "A stride or a window not yet full after a gru layer gives no output on some steps: the layers",
+          "after it then do not advance, and step returns \(n.constant("no_output")) when the sequence outputs took no step",
+          "(or, without any, the last such layer's). Over a whole sequence, the steps that return \(n.constant("ok")) are",
+          "\(n.constant("sequence_steps"))(T), equal to run_batch's, bit for bit.",
+        ]))
       w.line("int \(n.global("step"))(\(stepParameters(iface).joined(separator: ", ")));")
       let vectorOutputs = iface.outputs.filter { !$0.isSequence }
       if !vectorOutputs.isEmpty {

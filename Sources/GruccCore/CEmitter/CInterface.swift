@@ -46,6 +46,10 @@ struct CInterface {
   let midLayers: [CFrontEndLayer]
   /// For each node, the layer after a gru layer whose output steps it has, or nil (Graph.stepDomains).
   let stepDomains: [Int?]
+  /// Streaming: the layers after gru layers that give no output on some steps, and for each node
+  /// how many of them it depends on (CConv.streamGates, streamLevels).
+  let streamGates: [Int]
+  let streamLevels: [Int]
   /// Why the model cannot be run one step at a time, or nil if it can.
   let streamBlocker: String?
   /// The identifier the header's refusing macros expand to, naming the reason.
@@ -120,14 +124,17 @@ struct CInterface {
     }
     if blocker == nil, let problem = CConv.midStreamProblem(midLayers, graph: graph) {
       blocker = problem.reason
-      marker = problem.readsAhead ? "cannot_stream_a_layer_that_reads_ahead" : "cannot_stream_a_layer_that_skips_steps_after_a_gru"
+      marker = problem.readsAhead ? "cannot_stream_a_layer_that_reads_ahead" : "cannot_stream_two_branches_that_skip_steps"
     }
-    CInterface.assignMembers(&scans, &reductions, &frontEnd, &midLayers, graph: graph)
+    let gates = CConv.streamGates(midLayers, graph: graph)
+    CInterface.assignMembers(&scans, &reductions, &frontEnd, &midLayers, gates: gates, graph: graph)
     self.scans = scans
     self.reductions = reductions
     self.frontEnd = frontEnd
     self.midLayers = midLayers
     self.stepDomains = graph.stepDomains
+    streamGates = gates
+    streamLevels = CConv.streamLevels(gates: gates, graph: graph)
     self.streamBlocker = blocker
     self.streamBlockerMarker = marker
     self.macsPerStep = perStep
@@ -191,10 +198,12 @@ struct CInterface {
   /// The layers after gru layers that change the number of steps (each the root of a domain).
   var midDomains: [Int] { midLayers.map(\.node).filter { stepDomains[$0] == $0 } }
 
-  /// The steps of every sequence output (Sema gives them one count), or of what the first gru
-  /// layer reads when there is none, for `T` (parenthesised) input steps.
+  /// The steps of every sequence output (Sema gives them one count); without any, of what the
+  /// last layer after a gru layer that skips steps gives (the steps `step` returns OK for), or of
+  /// what the first gru layer reads; for `T` (parenthesised) input steps.
   func sequenceOutputSteps(_ t: String) -> String {
-    let domain = outputs.first(where: \.isSequence).flatMap { stepDomains[$0.value.node] }
+    let domain = outputs.first(where: \.isSequence).map { stepDomains[$0.value.node] }
+      ?? streamGates.last.flatMap { stepDomains[$0] }
     return steps(of: domain, frontEndSteps(t))
   }
 
@@ -218,7 +227,7 @@ struct CInterface {
   /// called `int`, `steps` (the struct's step counter) or `m_acc` (next to the accumulator of `m`).
   private static func assignMembers(
     _ scans: inout [CScanInfo], _ reductions: inout [CReduction], _ frontEnd: inout [CFrontEndLayer],
-    _ midLayers: inout [CFrontEndLayer], graph: Graph
+    _ midLayers: inout [CFrontEndLayer], gates: [Int], graph: Graph
   ) {
     var names = LocalNames(reserved: ["steps", "work", "input_steps"])
     for k in scans.indices {
@@ -240,6 +249,9 @@ struct CInterface {
     for k in midLayers.indices where midLayers[k].window > 0 {
       let base = midLayers[k].op.name
       midLayers[k].members = (names.fresh(base + "_window"), names.fresh(base + "_out"), names.fresh(base + "_seen"))
+    }
+    for k in midLayers.indices where gates.contains(midLayers[k].node) {
+      midLayers[k].counter = names.fresh(midLayers[k].op.name + "_steps")
     }
     for k in midLayers.indices where midLayers[k].isNorm {
       midLayers[k].members.out = names.fresh(midLayers[k].op.name + "_out")
@@ -289,5 +301,12 @@ struct CInterface {
       if module.weightElement == .int8 { return sum + CInt8.bytes(rows: p.shape[0], columns: p.shape[1]) }
       return sum + p.count * module.weightElement.bytes
     }
+  }
+}
+
+extension CInterface {
+  /// The state member counting the steps of the values at streaming level `level` (0: every call).
+  func stepCounter(level: Int) -> String {
+    level == 0 ? "steps" : midLayers.first { $0.node == streamGates[level - 1] }!.counter
   }
 }

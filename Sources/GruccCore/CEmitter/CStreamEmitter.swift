@@ -30,7 +30,15 @@ enum CStreamEmitter {
       }
       let frontEnd = iface.frontEnd.isEmpty ? [:] : CConv.emitStream(iface, code: &code, &w)
       var zeros: [Int: Int] = [:]  // a pad after a gru layer: the zero steps before its first
-      for (i, node) in graph.nodes.enumerated() {
+      // Layers after gru layers that give no output on some steps (gates): what reads them steps
+      // inside `if` blocks, one inside the other, each counting its own steps. The status says
+      // whether the sequence outputs (or, without any, the last gate's values) took a step.
+      let gates = iface.streamGates
+      let levels = iface.streamLevels
+      let statusLevel = sequenceOutputs.first.map { levels[$0.value.node] } ?? gates.count
+      if !gates.isEmpty { w.line("int status = \(names.constant("no_output"));") }
+
+      func emitNode(_ i: Int, _ node: Node, counter: String, _ w: inout CWriter, _ code: inout CVectorCode) {
         let operands = node.operands.map { values[$0.node][$0.result] }
         let type = node.types[0]
         let perStep = type?.isSequence ?? false
@@ -81,7 +89,7 @@ enum CStreamEmitter {
           switch r {
           case .mean: w.line("for (int i = 0; i < \(info.features); i++) \(acc)[i] += \(x)[i];")
           case .max:
-            w.line("for (int i = 0; i < \(info.features); i++) if (s->steps == 0 || \(x)[i] > \(acc)[i]) \(acc)[i] = \(x)[i];")
+            w.line("for (int i = 0; i < \(info.features); i++) if (s->\(counter) == 0 || \(x)[i] > \(acc)[i]) \(acc)[i] = \(x)[i];")
           case .last: w.line("memcpy(\(acc), \(x), sizeof \(acc));")
           }
           values[i] = [.unavailable]
@@ -90,9 +98,9 @@ enum CStreamEmitter {
           let name = locals.fresh(hint)
           let features = type?.features ?? 0
           let k = graph.type(of: node.operands[0])?.features ?? 0
-          let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)s->steps * \(features)" : "NULL"
+          let bias = operands.count > 2 ? "\(operands[2].pointer) + (size_t)s->\(counter) * \(features)" : "NULL"
           w.line("\(real) *\(name) = s->work + \(iface.plan.stream.step[i]![0]);  /* \(features) values */")
-          w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->steps * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
+          w.line("\(names.global("linear"))(\(name), \(operands[1].pointer) + (size_t)s->\(counter) * \(features * k), \(bias), \(operands[0].pointer), \(features), \(k));")
           values[i] = [.vector(name)]
         case .sequenceLayer(let l):
           if let front = frontEnd[i] {
@@ -112,7 +120,7 @@ enum CStreamEmitter {
         case .linear, .packedLinear, .activation, .add, .mul, .scale, .blend, .concat, .fused, .norm:
           guard perStep else {
             values[i] = [.unavailable]
-            continue
+            return
           }
           let name = locals.fresh(hint)
           w.line("\(real) *\(name) = s->work + \(iface.plan.stream.step[i]![0]);  /* \(type?.features ?? 0) values */")
@@ -120,12 +128,34 @@ enum CStreamEmitter {
           values[i] = [.vector(name)]
         }
       }
-      for o in sequenceOutputs {
-        let v = values[o.value.node][o.value.result]
-        w.line("memcpy(\(iface.names.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
+
+      func emitLevel(_ k: Int, _ w: inout CWriter, _ code: inout CVectorCode) {
+        let counter = iface.stepCounter(level: k)
+        for (i, node) in graph.nodes.enumerated() where levels[i] == k && (k == 0 || i != gates[k - 1]) {
+          emitNode(i, node, counter: counter, &w, &code)
+        }
+        if k < gates.count {
+          let g = gates[k]
+          let layer = iface.midLayers.first { $0.node == g }!
+          let x = graph.nodes[g].operands[0]
+          let out = CConv.emitStreamLayer(
+            layer, input: values[x.node][x.result].pointer, zeros: zeros[x.node] ?? 0, iface: iface, code: &code, &w,
+            index: locals.fresh("\(layer.op.name)_i")
+          ) { w, code in
+            values[g] = [.vector("s->\(layer.members.out)")]
+            emitLevel(k + 1, &w, &code)
+          }
+          _ = out
+        }
+        for o in sequenceOutputs where levels[o.value.node] == k {
+          let v = values[o.value.node][o.value.result]
+          w.line("memcpy(\(iface.names.parameter(o.name)), \(v.pointer), sizeof(\(real)) * \(o.features));")
+        }
+        if !gates.isEmpty && k == statusLevel { w.line("status = \(names.constant("ok"));") }
+        w.line("s->\(counter)++;")
       }
-      w.line("s->steps++;")
-      w.line("return \(names.constant("ok"));")
+      emitLevel(0, &w, &code)
+      w.line("return \(gates.isEmpty ? names.constant("ok") : "status");")
     }
     w.line()
   }
@@ -164,7 +194,8 @@ enum CStreamEmitter {
           let name = locals.fresh(node.hint ?? "reduce\(i)")
           w.line("\(real) *\(name) = s->work + \(iface.plan.stream.read[i]![0]);  /* \(features) values */")
           if r == .mean {
-            w.line("for (int i = 0; i < \(features); i++) \(name)[i] = s->steps > 0 ? \(acc)[i] / (\(real))s->steps : \(code.literal(0));")
+            let steps = "s->\(iface.stepCounter(level: iface.streamLevels[i]))"
+            w.line("for (int i = 0; i < \(features); i++) \(name)[i] = \(steps) > 0 ? \(acc)[i] / (\(real))\(steps) : \(code.literal(0));")
           } else {
             w.line("memcpy(\(name), \(acc), sizeof(\(real)) * \(features));")
           }
