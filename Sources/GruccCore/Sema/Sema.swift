@@ -498,11 +498,11 @@ public struct Sema {
         continue
       }
     }
-    // Values that are sequences: a reference to one, or a dense or activation of one.
-    var values: [String: HeadExpr] = [:]
+    // Values that are sequences: a reference to one, or a dense or activation of one. Each
+    // binding's count is kept as it is defined, so a chain of 20,000 lets costs no recursion.
     func sequenceCount(_ e: HeadExpr) -> StepCount? {
       switch e {
-      case .ref(let n, _): return counts[n] ?? values[n].flatMap(sequenceCount)
+      case .ref(let n, _): return counts[n]
       case .state, .reduce: return nil
       case .dense(let x, _, _, _), .activation(_, let x, _): return sequenceCount(x)
       }
@@ -510,8 +510,9 @@ public struct Sema {
     var first: (String, StepCount)?
     for d in definitions {
       guard case .value(let v) = d else { continue }
-      values[v.name] = v.value
-      guard v.isOutput, let count = sequenceCount(v.value) else { continue }
+      let count = sequenceCount(v.value)
+      counts[v.name] = count
+      guard v.isOutput, let count else { continue }
       if let (name, c) = first, c != count {
         diagnostics.error(.sequenceOutputSteps(name, v.name), at: v.range)
         return
