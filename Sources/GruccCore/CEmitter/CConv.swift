@@ -165,21 +165,13 @@ enum CConv {
     return nil
   }
 
-  /// The steps after each layer of the front end, as C expressions of `t` (the input's steps).
-  static func steps(_ frontEnd: [CFrontEndLayer], _ t: String) -> [String] {
-    var result: [String] = []
-    var current = t
-    for layer in frontEnd {
-      current = layer.op.outputStepsC(current)
-      result.append(current)
-    }
-    return result
-  }
-
-  /// Scratch values per sequence the front end takes for input steps `t`, as a C expression.
-  static func scratchPerSequence(_ frontEnd: [CFrontEndLayer], _ t: String) -> String {
-    let steps = steps(frontEnd, t)
-    return zip(frontEnd, steps).map { "(size_t)\($1) * \($0.outChannels)" }.joined(separator: " + ")
+  /// Scratch values per sequence the front end takes for the macros' `(T)` input steps.
+  static func scratchPerSequence(_ frontEnd: [CFrontEndLayer]) -> String {
+    var f = StepsFormula()
+    return frontEnd.map { layer in
+      f = f.after(layer.op)
+      return "(size_t)\(f.c) * \(layer.outChannels)"
+    }.joined(separator: " + ")
   }
 
   /// Emits the front end inside run_batch: `x` (strided by x_b, x_t as the layout says) and `T`
@@ -194,6 +186,8 @@ enum CConv {
       let out = "fe\(k)"
       let outSteps = "fe\(k)_T"
       w.line("const size_t \(outSteps) = \(layer.op.outputStepsC(input.steps));")
+      // Each layer must give a step: a pad after one that gave none would hide it.
+      w.line("if (\(outSteps) < 1) return \(names.constant("error_argument"));  /* too few steps for '\(layer.op.name)' */")
       w.line("\(real) *\(out) = \(at);  /* \(layer.op.kind.keyword) '\(layer.op.name)': [B][\(outSteps)][\(layer.outChannels)] */")
       at = "\(out) + (size_t)B * \(outSteps) * \(layer.outChannels)"
       emitLayer(
@@ -201,7 +195,6 @@ enum CConv {
         outSteps: outSteps, code: &code, &w)
       input = (out, "(size_t)\(outSteps) * \(layer.outChannels)", "\(layer.outChannels)", outSteps)
     }
-    _ = names
     w.line("const \(real) *fe_x = \(input.pointer);")
     w.line("const size_t fe_T = \(input.steps);")
     w.line("\(real) *fe_scratch = \(at);")

@@ -116,13 +116,17 @@ public enum CEmitter {
         args += ["x"] + xStrides + ["(size_t)T"]
       } else {
         CConv.emitFrontEnd(iface, xb: xStrides[0], xt: xStrides[1], code: &code, &w)
-        w.line("if (fe_T < 1) return \(n.constant("error_argument"));  /* too few steps for a layer's kernel */")
         args += ["fe_x", "fe_T * \(iface.frontEnd.last!.outChannels)", "\(iface.frontEnd.last!.outChannels)", "fe_T"]
         steps = "fe_T"
       }
       // A layer after a gru layer that leaves no step refuses T as the front end does.
-      for d in iface.midDomains {
-        w.line("if (\(iface.steps(of: d, steps)) < 1) return \(n.constant("error_argument"));  /* too few steps for '\(iface.module.graph.nodes[d].hint ?? "a layer")' */")
+      var count: [Int: String] = [:]
+      for (k, d) in iface.midDomains.enumerated() {
+        guard case .sequenceLayer(let l) = module.graph.nodes[d].op else { continue }
+        let input = iface.stepDomains[module.graph.nodes[d].operands[0].node].map { count[$0]! } ?? "(size_t)\(steps)"
+        count[d] = "se\(k)_T"
+        w.line("const size_t se\(k)_T = \(l.outputStepsC(input));  /* \(l.kind.keyword) '\(l.name)' */")
+        w.line("if (se\(k)_T < 1) return \(n.constant("error_argument"));  /* too few steps for '\(l.name)' */")
       }
       args += [iface.lengths != nil ? "lengths" : "NULL"]
       args += iface.initialStates.map { iface.names.parameter($0.name) }

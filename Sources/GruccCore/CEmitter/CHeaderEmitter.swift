@@ -81,7 +81,7 @@ enum CHeaderEmitter {
     if !iface.sequenceLayers.isEmpty {
       // A conv1d's stride or valid padding changes the number of steps the rest of the model sees.
       define(
-        "sequence_steps", iface.sequenceOutputSteps("(T)"),
+        "sequence_steps", iface.sequenceOutputSteps,
         iface.midLayers.isEmpty
           ? "steps of each sequence output (and of what the gru layers read) for T input steps"
           : "steps of each sequence output for T input steps", parameters: "(T)")

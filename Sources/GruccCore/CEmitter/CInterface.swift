@@ -185,14 +185,18 @@ struct CInterface {
   /// All the sequence layers: the chain from the input, then those after gru layers.
   var sequenceLayers: [CFrontEndLayer] { frontEnd + midLayers }
 
-  /// The steps of the sequence function's input for `T` (parenthesised) steps of the model's input.
-  func frontEndSteps(_ t: String) -> String { frontEnd.isEmpty ? t : CConv.steps(frontEnd, t).last! }
+  /// The steps of what the sequence function reads, for the macros' `(T)` input steps.
+  var frontEndFormula: StepsFormula { frontEnd.reduce(StepsFormula()) { $0.after($1.op) } }
 
-  /// The steps of the values in `domain` (Graph.stepDomains) as a C expression of `t`, the steps
-  /// the sequence function is called with (parenthesised or a name).
-  func steps(of domain: Int?, _ t: String) -> String {
-    guard let d = domain, case .sequenceLayer(let l) = module.graph.nodes[d].op else { return t }
-    return l.outputStepsC(steps(of: stepDomains[module.graph.nodes[d].operands[0].node], t))
+  /// The steps of the values in `domain` (Graph.stepDomains), for the macros' `(T)`.
+  func formula(of domain: Int?) -> StepsFormula {
+    var roots: [SequenceLayerOp] = []
+    var at = domain
+    while let d = at, case .sequenceLayer(let l) = module.graph.nodes[d].op {
+      roots.append(l)
+      at = stepDomains[module.graph.nodes[d].operands[0].node]
+    }
+    return roots.reversed().reduce(frontEndFormula) { $0.after($1) }
   }
 
   /// The layers after gru layers that change the number of steps (each the root of a domain).
@@ -200,26 +204,23 @@ struct CInterface {
 
   /// The steps of every sequence output (Sema gives them one count); without any, of what the
   /// last layer after a gru layer that skips steps gives (the steps `step` returns OK for), or of
-  /// what the first gru layer reads; for `T` (parenthesised) input steps.
-  func sequenceOutputSteps(_ t: String) -> String {
+  /// what the first gru layer reads; for the macros' `(T)`.
+  var sequenceOutputSteps: String {
     let domain = outputs.first(where: \.isSequence).map { stepDomains[$0.value.node] }
       ?? streamGates.last.flatMap { stepDomains[$0] }
-    return steps(of: domain, frontEndSteps(t))
+    return formula(of: domain).c
   }
 
   /// Scratch values for B sequences of T steps, as a C expression of the macro's B and T.
   var scratchSizeExpression: String {
     let s = plan.sequence
-    // With sequence layers, their outputs first, then the rest of the model's for T' steps
-    // (after gru layers, for the most steps any layer's output has).
-    let base = frontEndSteps("(T)")
-    var t = base
-    for d in midDomains {
-      let e = self.steps(of: d, base)
-      t = "(\(e) > \(t) ? \(e) : \(t))"
-    }
+    // With sequence layers, their outputs first, then the rest of the model's for T' steps.
+    // After gru layers only a pad adds steps: T' plus all their pads bounds every value's steps.
+    var t = frontEndFormula.c
+    let pads = midLayers.reduce(0) { sum, l in if case .pad(let b, let a) = l.op.kind { return sum + b + a } else { return sum } }
+    if pads > 0 { t = "(\(t) + \(pads))" }
     let stepsInScratch = s.chunkSteps.map { "(\(t) < \($0) ? \(t) : \($0))" } ?? t
-    let front = frontEnd.isEmpty ? "" : CConv.scratchPerSequence(frontEnd, "(T)") + " + "
+    let front = frontEnd.isEmpty ? "" : CConv.scratchPerSequence(frontEnd) + " + "
     return "((size_t)(B) * (\(front)(size_t)\(stepsInScratch) * \(s.perStep) + \(s.perSequence)))"
   }
 

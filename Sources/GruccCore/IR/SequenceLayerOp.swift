@@ -101,6 +101,61 @@ public struct SequenceLayerOp: Sendable {
   }
 }
 
+/// The steps of a chain of sequence layers as a C expression of T that names T (or the last
+/// stride's result) once, so that a deep chain stays linear in size (`outputStepsC` names its
+/// input twice: nested, 26 layers made a header macro of 2^26 terms). Stride-1 layers only move
+/// a constant `shift`; a stride divides the signed running value, which is ≤ 0 once a layer has
+/// no output (run_batch refuses such a T; the clamped result is then a size, not an error).
+public struct StepsFormula: Sendable {
+  /// The value after the last stride, a signed (`long`) C expression of T, or nil: T itself.
+  var strided: String?
+  var shift = 0
+
+  public init() {}
+
+  public func after(_ op: SequenceLayerOp) -> StepsFormula {
+    var f = self
+    func divide(_ s: Int, taking span: Int) {
+      let t = f.signed
+      f = StepsFormula()
+      f.strided = span == s ? "(\(t) / \(s))" : "((\(t) \(s > span ? "+" : "-") \(abs(s - span))) / \(s))"
+    }
+    switch op.kind {
+    case .conv1d(let c):
+      let span = (c.kernel - 1) * c.dilation + 1
+      switch c.padding {
+      case .causal, .same: if c.stride > 1 { divide(c.stride, taking: 1) }
+      case .valid: if c.stride > 1 { divide(c.stride, taking: span) } else { f.shift -= span - 1 }
+      }
+    case .pad(let before, let after):
+      f.shift += before + after
+    case .pool(let p):
+      switch p.padding {
+      case .same: if p.stride > 1 { divide(p.stride, taking: 1) }
+      case .valid: if p.stride > 1 { divide(p.stride, taking: p.size) } else { f.shift -= p.size - 1 }
+      }
+    case .norm:
+      break
+    }
+    return f
+  }
+
+  /// The running value as a signed C expression of the macro parameter `(T)`.
+  var signed: String {
+    let base = strided ?? "(long)(T)"
+    return shift == 0 ? base : "(\(base) \(shift > 0 ? "+" : "-") \(abs(shift)))"
+  }
+
+  /// The steps as a size_t C expression of the macro parameter `(T)`, at least 0.
+  public var c: String {
+    guard strided != nil else {
+      if shift == 0 { return "(T)" }
+      return shift > 0 ? "((size_t)(T) + \(shift))" : "((T) > \(-shift) ? (size_t)(T) - \(-shift) : 0)"
+    }
+    return "(\(signed) > 0 ? (size_t)\(signed) : 0)"
+  }
+}
+
 extension Graph {
   /// Whether each node is a sequence layer of the chain from the input, which run_batch computes
   /// before the sequence function (and `step` before the gru layers). The others, after a gru

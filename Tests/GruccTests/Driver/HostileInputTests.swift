@@ -142,6 +142,37 @@ import Testing
     }
   }
 
+  /// 40 pools that each take a step, before the gru and after it: the header's SEQUENCE_STEPS and
+  /// SCRATCH_SIZE name T once per stride, not twice per layer (26 such layers made a macro of
+  /// 2^26 terms: 19 GB and no end in sight), and the C compiles, warning-free, at once.
+  @Test(.enabled(if: canMeasure, "needs the grucc executable and clang"), arguments: ["before", "after"])
+  func aDeepChainOfSequenceLayersCompilesInLinearSize(placement: String) throws {
+    try withScratchDirectory { dir in
+      var lines = ["model deep", "input x[2]"]
+      var previous = "x"
+      if placement == "after" {
+        lines.append("gru h = x -> hidden 2, reset after, update keeps-state, bias separate")
+        previous = "h"
+      }
+      for i in 0..<40 {
+        lines.append("pool p\(i) = \(previous) -> max 2, stride \(i % 10 == 9 ? 2 : 1)")
+        previous = "p\(i)"
+      }
+      if placement == "before" { lines.append("gru h = \(previous) -> hidden 2, reset after, update keeps-state, bias separate") }
+      lines += ["output y = \(placement == "before" ? "h" : previous)", "init seed 1"]
+      let path = "\(dir)/deep.gru"
+      try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+      let run = try MeasuredProcess.run(try #require(Self.executable), [path, "-o", "\(dir)/deep.c"], timeout: 120)
+      #expect(run.status == 0 && run.signal == nil, "\(run.summary)")
+      #expect(run.cpuSeconds <= Self.cpuLimit, "\(run.summary)")
+      let header = try String(contentsOfFile: "\(dir)/deep.h", encoding: .utf8)
+      #expect(header.utf8.count < 20_000, "the header has \(header.utf8.count) bytes")
+      let built = try #require(Clang.compiler).compile(CCompiler.strictC + ["-c", "\(dir)/deep.c", "-o", "\(dir)/deep.o"])
+      #expect(built.succeeded, "\(built.stderr.prefix(2000))")
+      print("hostile: 40 pools \(placement) the gru: \(String(format: "%.2f", run.cpuSeconds)) s CPU, header \(header.utf8.count) bytes")
+    }
+  }
+
   // MARK: - The generated C
 
   /// step-null.c (the issue's reproducer) and the same for read and the state functions, under
