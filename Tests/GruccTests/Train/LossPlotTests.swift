@@ -1,5 +1,6 @@
-// The loss plot is well-formed XML (Foundation's parser reads it), has a polyline per curve and
-// a tick per decade, and is byte-identical for the same history.
+// The loss plot is well-formed XML (Foundation's parser reads it), has a polyline per curve (the
+// faint batch-loss trace under them, validation dashed and translucent under training) and a
+// tick per decade, and is byte-identical for the same history.
 
 import Foundation
 import Testing
@@ -45,12 +46,47 @@ import Testing
     let svg = LossPlot.svg(Self.history, title: "adder <quadratic> & adam")
     let parsed = try parse(svg)
     #expect(parsed.elements.first == "svg")
-    #expect(parsed.polylines.map { $0["class"] } == ["train", "valid"])
+    #expect(parsed.polylines.map { $0["class"] } == ["valid", "train"])
     for line in parsed.polylines { #expect(line["points"]!.split(separator: " ").count == 4) }
     #expect(parsed.text.contains("adder <quadratic> & adam"))
     #expect(parsed.text.contains("validation") && parsed.text.contains("step") && parsed.text.contains("loss (log scale)"))
     // 0.0009 to 1.4: the decades 10^-4 to 10^1, each labelled.
     for e in ["\u{2212}4", "\u{2212}3", "\u{2212}2", "\u{2212}1", "0", "1"] { #expect(parsed.text.contains("10\(e)")) }
+  }
+
+  /// The batch losses of steps 1...120 lie under both curves; validation is drawn before
+  /// training, wider, dashed and half transparent, so training shows through where they meet.
+  @Test func batchLossesAreAFaintTraceAndValidationLetsTrainingShow() throws {
+    let batch = (1...120).map { 1.3 * pow(0.94, Double($0)) * (1 + 0.3 * Double($0 % 3)) }
+    let svg = LossPlot.svg(Self.history, batchLosses: batch, title: "t")
+    let parsed = try parse(svg)
+    #expect(parsed.polylines.map { $0["class"] } == ["batch", "valid", "train"])
+    let (trace, valid, train) = (parsed.polylines[0], parsed.polylines[1], parsed.polylines[2])
+    #expect(trace["points"]!.split(separator: " ").count == 120)
+    #expect(trace["points"]!.hasPrefix("82.52,"))  // step 1 of 120
+    #expect(Double(trace["stroke-opacity"]!)! <= 0.3 && Double(trace["stroke-width"]!)! < Double(train["stroke-width"]!)!)
+    #expect(trace["stroke"] == train["stroke"])
+    #expect(valid["stroke-dasharray"] != nil && Double(valid["stroke-opacity"]!)! < 1)
+    #expect(Double(valid["stroke-width"]!)! > Double(train["stroke-width"]!)!)
+    #expect(train["stroke-dasharray"] == nil && train["stroke-opacity"] == nil)
+    #expect(parsed.text.contains("batch loss"))
+    #expect(svg == LossPlot.svg(Self.history, batchLosses: batch, title: "t"))
+    #expect(!LossPlot.svg(Self.history, title: "t").contains("batch"))
+  }
+
+  /// Thousands of steps give at most two points per pixel column, keeping each column's
+  /// smallest and largest loss.
+  @Test func manyBatchLossesAreThinnedToTheirEnvelope() throws {
+    let batch: [Double] = (1...20_000).map { (step: Int) -> Double in
+      let wobble = 1 + Double(step % 7) / 7
+      return wobble / Double(step)
+    }
+    let points = LossPlot.envelope(batch, columns: 542)
+    #expect(points.count <= 2 * 542 && points.count > 542)
+    let steps = points.map { $0.0 }
+    #expect(steps == steps.sorted())
+    #expect(points.contains { $0.1 == batch.max() } && points.contains { $0.1 == batch.min() })
+    #expect(LossPlot.envelope(Array(batch.prefix(1000)), columns: 542).count == 1000)
   }
 
   @Test func isByteIdenticalForTheSameHistory() {
