@@ -19,10 +19,16 @@ public struct ProgressOutput: Sendable {
   public var line: @Sendable (String) -> Void
   /// Rewrites a live status line (`\r`...), for a terminal on stderr; nil for none.
   public var status: (@Sendable (String) -> Void)?
+  /// Seconds on a monotonic clock, for steps/s and the time left; nil: neither is shown, so the
+  /// lines are the same run to run.
+  public var clock: (@Sendable () -> Double)?
 
-  public init(line: @escaping @Sendable (String) -> Void, status: (@Sendable (String) -> Void)?) {
+  public init(
+    line: @escaping @Sendable (String) -> Void, status: (@Sendable (String) -> Void)?, clock: (@Sendable () -> Double)? = nil
+  ) {
     self.line = line
     self.status = status
+    self.clock = clock
   }
 }
 

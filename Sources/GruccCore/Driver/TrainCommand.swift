@@ -1,6 +1,7 @@
 // `grucc train`: reads the model (lowered through lower-dense, with its weights from its file or
-// init rules) and the examples, trains with the LossGradient it is given, reports the losses as
-// it goes, and writes the trained weights (and the loss plot) atomically, only on success.
+// init rules, or a checkpoint's) and the examples, trains with the LossGradient it is given,
+// reports the losses as it goes, and writes the trained weights (and the loss plot and the
+// checkpoint) atomically, only on success; checkpoints also at every report on the way.
 
 import Foundation
 
@@ -13,6 +14,7 @@ extension Driver {
     for path in [options.data, options.valid].compactMap({ $0 }) where samePath(path, weightsPath) {
       throw .overwrites(weightsPath, what: "the data file")
     }
+    try checkCheckpointPath(options, weights: weightsPath)
     var start = front
     if options.fromInit { start.model?.weights = nil }
     let module = try optimise(start, through: "lower-dense")
@@ -30,17 +32,34 @@ extension Driver {
     let rate = options.learningRate ?? options.optimizer.defaultLearningRate
     let optimizer: any Optimizer = options.optimizer == .adam
       ? Adam(learningRate: rate) : SGD(learningRate: rate, momentum: options.momentum ?? 0)
+    let settings = CheckpointFile.Settings(
+      loss: options.loss, optimizer: options.optimizer, learningRate: rate,
+      momentum: options.optimizer == .sgd ? options.momentum ?? 0 : nil, batch: options.batch, seed: options.seed)
+    var resumed: TrainingState?
+    if let path = options.resume {
+      resumed = try resumeState(
+        path, of: module, settings: settings, steps: options.steps, batch: options.batch, examples: training.exampleCount)
+    }
     let trainer = Trainer(
       options: TrainingOptions(
         loss: options.loss, steps: options.steps, batchSize: options.batch, seed: options.seed, every: options.every),
       optimizer: optimizer, gradient: gradient)
     let result: TrainingResult
     do {
-      var reporter = ProgressReporter(total: options.steps, output: progress)
+      var reporter = ProgressReporter(total: options.steps, start: resumed?.step ?? 0, output: progress)
       defer { reporter.finish() }
-      result = try trainer.train(module, training: training, validation: validation) { event in
-        if let line = reporter.handle(event) { self.stdout += line }
-      }
+      func report(_ event: TrainingEvent) { if let line = reporter.handle(event) { self.stdout += line } }
+      // A resumed run starts with the checkpoint's last report.
+      if let last = resumed?.history.last { report(.evaluated(last)) }
+      result = try trainer.train(
+        module, training: training, validation: validation, resuming: resumed, progress: report,
+        checkpoint: { state in
+          // At every report but the last, alone; the last goes with the other outputs below.
+          guard let path = options.checkpoint, state.step < options.steps else { return }
+          try self.write([(path, CheckpointFile.encode(state, of: module, settings: settings))], input: options.model)
+        })
+    } catch let error as DriverError {
+      throw error
     } catch {
       throw .training("\(error)")
     }
@@ -48,7 +67,10 @@ extension Driver {
     var files = [(path: weightsPath, bytes: Safetensors.write(Self.tensors(of: result.module), metadata: [("format", "grucc")]))]
     if let plot = options.plot {
       let title = "\(module.name): \(options.loss.rawValue) loss, \(options.optimizer.rawValue), lr \(rate)"
-      files.append((plot, Array(LossPlot.svg(result.history, title: title).utf8)))
+      files.append((plot, Array(LossPlot.svg(result.history, batchLosses: result.batchLosses, title: title).utf8)))
+    }
+    if let path = options.checkpoint {
+      files.append((path, CheckpointFile.encode(result.state, of: module, settings: settings)))
     }
     try write(files, input: options.model)
     stdout += files.map { "wrote \($0.path)\n" }.joined()
@@ -86,46 +108,4 @@ extension Driver {
     case .failure(let error): throw .training(error.message)
     }
   }
-}
-
-/// The progress lines: `step N/TOTAL  train LOSS  valid LOSS` at each evaluation (returned for
-/// stdout, or written at once through the ProgressOutput), and a live status line on a terminal.
-struct ProgressReporter {
-  let total: Int
-  let output: ProgressOutput?
-  private var statusShown = false
-
-  init(total: Int, output: ProgressOutput?) {
-    self.total = total
-    self.output = output
-  }
-
-  /// The line for stdout, unless it was written already.
-  mutating func handle(_ event: TrainingEvent) -> String? {
-    switch event {
-    case .evaluated(let r):
-      let width = String(total).count
-      let step = String(repeating: " ", count: max(0, width - String(r.step).count)) + String(r.step)
-      let line = "step \(step)/\(total)  train \(Self.format(r.train))" + (r.valid.map { "  valid \(Self.format($0))" } ?? "") + "\n"
-      guard let output else { return line }
-      clearStatus()
-      output.line(line)
-      return nil
-    case .step(let step, let batchLoss):
-      // At most about 200 redraws, however fast the steps.
-      guard let status = output?.status, step % max(1, total / 200) == 0 || step == total else { return nil }
-      status("\r\u{1B}[Kstep \(step)/\(total)  batch loss \(Self.format(batchLoss))")
-      statusShown = true
-      return nil
-    }
-  }
-
-  mutating func finish() { clearStatus() }
-
-  private mutating func clearStatus() {
-    if statusShown { output?.status?("\r\u{1B}[K") }
-    statusShown = false
-  }
-
-  static func format(_ loss: Double) -> String { String(format: "%.6g", loss) }
 }

@@ -31,6 +31,11 @@ public struct TrainOptions: Sendable, Equatable {
   /// Start from the model's init rules even if it names a weights file (training from scratch;
   /// the file need not exist yet).
   public var fromInit = false
+  /// Where to keep the run's state (weights, optimizer, batch order, losses) at every report
+  /// and at the end, to continue it with `resume`.
+  public var checkpoint: String?
+  /// A checkpoint to continue from; `steps` is then the total, counting the steps before it.
+  public var resume: String?
 }
 
 extension Options {
@@ -80,6 +85,8 @@ extension Options {
         guard let s = UInt64(v) else { throw UsageError(message: "'--seed' needs a whole number from 0 to 2^64 - 1, not '\(v)'") }
         options.seed = s
       case "--plot": options.plot = try value(after: a, &args)
+      case "--checkpoint": options.checkpoint = try value(after: a, &args)
+      case "--resume": options.resume = try value(after: a, &args)
       case "-o": options.output = try value(after: a, &args)
       case _ where a.hasPrefix("-"): throw UsageError.unknownOption(a, for: .train, known: trainFlags)
       default:
@@ -104,6 +111,14 @@ extension Options {
     if let o = options.output, !o.hasSuffix(".safetensors") {
       throw UsageError(message: "'train -o' writes a safetensors file: give it as FILE.safetensors")
     }
+    for (option, path) in [("--checkpoint", options.checkpoint), ("--resume", options.resume)] {
+      if let path, !path.hasSuffix(".safetensors") {
+        throw UsageError(message: "'\(option)' takes a checkpoint, a safetensors file: give it as FILE.safetensors; '\(path)' is not one")
+      }
+    }
+    if options.resume != nil && options.fromInit {
+      throw UsageError(message: "'--resume' continues from the checkpoint's weights; '--init' would start again from the init rules")
+    }
     if let p = options.plot, !p.hasSuffix(".svg") {
       throw UsageError(message: "'--plot' writes an SVG file: give it as FILE.svg")
     }
@@ -113,7 +128,7 @@ extension Options {
 
   static let trainFlags = [
     "--data", "--valid", "--loss", "--steps", "--batch", "--every", "--init", "--lr", "--optimizer", "--momentum", "--seed",
-    "--plot", "-o",
+    "--plot", "--checkpoint", "--resume", "-o",
   ]
 
   private static func positive(_ option: String, _ text: String) throws(UsageError) -> Int {

@@ -8,6 +8,14 @@ struct BatchSampler {
   private var order: [Int]
   private var cursor: Int
 
+  /// Everything that decides the batches still to come. Each shuffle permutes the previous
+  /// order, so the order is part of it, beside the generator and the position in the epoch.
+  struct State: Sendable, Equatable {
+    var random: [UInt64]
+    var order: [Int]
+    var cursor: Int
+  }
+
   /// `batchSize` at or above `count` means the whole set, in order, every step: full-batch
   /// training then sums the loss in the same order as the reported training loss.
   init(count: Int, batchSize: Int, seed: UInt64) {
@@ -17,6 +25,21 @@ struct BatchSampler {
     order = Array(0..<count)
     cursor = count  // shuffle before the first batch
   }
+
+  /// A sampler that continues from `state`; nil if the state cannot be one of `count` examples
+  /// (the order is not a permutation of them, the cursor is past them, the generator is not one).
+  init?(count: Int, batchSize: Int, state: State) {
+    guard state.order.count == count, state.order.sorted() == Array(0..<count), (0...count).contains(state.cursor),
+      let random = Xoshiro256(words: state.random)
+    else { return nil }
+    self.count = count
+    self.batchSize = min(batchSize, count)
+    self.random = random
+    order = state.order
+    cursor = state.cursor
+  }
+
+  var state: State { State(random: random.words, order: order, cursor: cursor) }
 
   var isWholeSet: Bool { batchSize == count }
 

@@ -5,6 +5,25 @@
 /// advances the optimizer's own state; the first call sizes that state.
 public protocol Optimizer: Sendable {
   mutating func step(_ parameters: inout [Double], gradients: [Double])
+  /// Everything `step` keeps between calls, exactly, so a checkpoint can carry it.
+  var state: OptimizerState { get }
+  /// Continues from a saved state; false (and nothing changed) if it is another optimizer's.
+  mutating func restore(_ state: OptimizerState) -> Bool
+}
+
+/// An optimizer's state between steps, as a checkpoint holds it. The vectors are empty before
+/// the first step, else one value per parameter in module order.
+public enum OptimizerState: Sendable, Equatable {
+  case adam(steps: Int, m: [Double], v: [Double], beta1Power: Double, beta2Power: Double)
+  case sgd(velocity: [Double])
+
+  /// The length every vector has (they agree by construction).
+  public var length: Int {
+    switch self {
+    case .adam(_, let m, _, _, _): m.count
+    case .sgd(let velocity): velocity.count
+    }
+  }
 }
 
 /// Adam (Kingma and Ba 2015), bias-corrected, in PyTorch's form:
@@ -56,6 +75,18 @@ public struct Adam: Optimizer {
       parameters[i] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
     }
   }
+
+  // The running products are saved as they are, not recomputed as β^t: pow() need not give the
+  // same bits as t multiplications, and a resumed run must.
+  public var state: OptimizerState {
+    .adam(steps: steps, m: m, v: v, beta1Power: beta1Power, beta2Power: beta2Power)
+  }
+
+  public mutating func restore(_ state: OptimizerState) -> Bool {
+    guard case .adam(let steps, let m, let v, let beta1Power, let beta2Power) = state, m.count == v.count else { return false }
+    (self.steps, self.m, self.v, self.beta1Power, self.beta2Power) = (steps, m, v, beta1Power, beta2Power)
+    return true
+  }
 }
 
 /// Stochastic gradient descent, with optional momentum in PyTorch's form:
@@ -76,5 +107,13 @@ public struct SGD: Optimizer {
       velocity[i] = momentum * velocity[i] + gradients[i]
       parameters[i] -= learningRate * velocity[i]
     }
+  }
+
+  public var state: OptimizerState { .sgd(velocity: velocity) }
+
+  public mutating func restore(_ state: OptimizerState) -> Bool {
+    guard case .sgd(let velocity) = state else { return false }
+    self.velocity = velocity
+    return true
   }
 }

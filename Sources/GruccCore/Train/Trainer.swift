@@ -1,10 +1,12 @@
 // The training loop: mini-batches, gradients from a LossGradient, optimizer updates, and the
 // full training and validation losses every few steps. Deterministic: the only randomness is the
-// batch order, drawn from Xoshiro256(seed), so the same inputs give bit-identical weights.
+// batch order, drawn from Xoshiro256(seed), so the same inputs give bit-identical weights, and a
+// run resumed from a TrainingState gives the weights of the run that never stopped.
 
 /// What a training run is asked to do.
 public struct TrainingOptions: Sendable {
   public var loss: Loss
+  /// The last step: when resuming, the total, counting the steps before the checkpoint.
   public var steps: Int
   /// Examples per step; nil (or more than the set holds) means the whole set every step.
   public var batchSize: Int?
@@ -44,9 +46,26 @@ public enum TrainingEvent: Sendable {
   case evaluated(LossRecord)
 }
 
+/// A run after `step` updates, all a later run needs to continue it bit for bit (a checkpoint).
+public struct TrainingState: Sendable, Equatable {
+  public var step: Int
+  /// The weights, flattened in module order.
+  public var parameters: [Double]
+  public var optimizer: OptimizerState
+  var sampler: BatchSampler.State
+  /// The evaluations so far, so a plot after a resume shows the whole run.
+  public var history: [LossRecord]
+  /// Each step's mini-batch loss: `batchLosses[i]` is step i + 1's.
+  public var batchLosses: [Double]
+}
+
 public struct TrainingResult: Sendable {
   public var module: Module
   public var history: [LossRecord]
+  /// Each step's mini-batch loss, from step 1 (of the whole run, when resumed).
+  public var batchLosses: [Double]
+  /// Where the run ended, for a checkpoint to continue from.
+  public var state: TrainingState
 }
 
 public struct Trainer: Sendable {
@@ -71,6 +90,15 @@ public struct Trainer: Sendable {
     _ module: Module, training: TrainingBatch, validation: TrainingBatch? = nil,
     progress: (TrainingEvent) -> Void = { _ in }
   ) throws -> TrainingResult {
+    try train(module, training: training, validation: validation, resuming: nil, progress: progress, checkpoint: { _ in })
+  }
+
+  /// As above, continuing from `start` (whose weights replace the module's) when there is one,
+  /// and handing `checkpoint` the state after every evaluation but the first.
+  public func train(
+    _ module: Module, training: TrainingBatch, validation: TrainingBatch?, resuming start: TrainingState?,
+    progress: (TrainingEvent) -> Void, checkpoint: (TrainingState) throws -> Void
+  ) throws -> TrainingResult {
     let count = training.exampleCount
     guard count > 0 else { throw TrainingError("the training set has no examples") }
     guard options.steps > 0 else { throw TrainingError("the number of steps must be at least 1") }
@@ -79,6 +107,7 @@ public struct Trainer: Sendable {
     var parameters = current.parameters.flatMap(\.values)
     var sampler = BatchSampler(count: count, batchSize: options.batchSize ?? count, seed: options.seed)
     var history: [LossRecord] = []
+    var batchLosses: [Double] = []
 
     func evaluate(_ step: Int) throws {
       let train = try ForwardLoss.value(current, batch: training, loss: options.loss)
@@ -90,9 +119,22 @@ public struct Trainer: Sendable {
       history.append(record)
       progress(.evaluated(record))
     }
+    func state(_ step: Int) -> TrainingState {
+      TrainingState(
+        step: step, parameters: parameters, optimizer: optimizer.state, sampler: sampler.state, history: history,
+        batchLosses: batchLosses)
+    }
 
-    try evaluate(0)
-    for step in 1...options.steps {
+    var first = 1
+    if let start {
+      try resume(from: start, exampleCount: count, parameterCount: parameters.count, optimizer: &optimizer, sampler: &sampler)
+      parameters = start.parameters
+      current = current.settingValues(parameters)
+      (history, batchLosses, first) = (start.history, start.batchLosses, start.step + 1)
+    } else {
+      try evaluate(0)
+    }
+    for step in first...options.steps {
       let indices = sampler.next()
       let batch = sampler.isWholeSet ? training : training.examples(indices)
       let (batchLoss, gradients) = try gradient.evaluate(current, batch: batch, loss: options.loss)
@@ -105,11 +147,35 @@ public struct Trainer: Sendable {
       guard parameters.allSatisfy(\.isFinite) else {
         throw TrainingError("a weight is no longer finite after step \(step); try a smaller learning rate")
       }
-      unflatten(parameters, into: &current)
+      current = current.settingValues(parameters)
+      batchLosses.append(batchLoss)
       progress(.step(step, batchLoss: batchLoss))
-      if step % options.reportInterval == 0 || step == options.steps { try evaluate(step) }
+      if step % options.reportInterval == 0 || step == options.steps {
+        try evaluate(step)
+        try checkpoint(state(step))
+      }
     }
-    return TrainingResult(module: current, history: history)
+    return TrainingResult(module: current, history: history, batchLosses: batchLosses, state: state(options.steps))
+  }
+
+  /// Puts the optimizer and the sampler where `start` left them, after checking it fits this run
+  /// (the Driver checks a checkpoint file first, with the file's name in its messages).
+  private func resume(
+    from start: TrainingState, exampleCount: Int, parameterCount: Int, optimizer: inout any Optimizer,
+    sampler: inout BatchSampler
+  ) throws {
+    guard start.step < options.steps else {
+      throw TrainingError("the run to resume is at step \(start.step) already: ask for more steps than that")
+    }
+    guard start.parameters.count == parameterCount, [0, parameterCount].contains(start.optimizer.length),
+      start.batchLosses.count == start.step
+    else { throw TrainingError("the run to resume is not one of this model") }
+    guard optimizer.restore(start.optimizer) else { throw TrainingError("the run to resume used another optimizer") }
+    guard
+      let restored = BatchSampler(
+        count: exampleCount, batchSize: options.batchSize ?? exampleCount, state: start.sampler)
+    else { throw TrainingError("the run to resume drew its batches from another number of examples") }
+    sampler = restored
   }
 
   /// The gradients in module order, checked against the LossGradient contract.
@@ -124,13 +190,18 @@ public struct Trainer: Sendable {
     }
     return flat
   }
+}
 
-  private func unflatten(_ flat: [Double], into module: inout Module) {
+extension Module {
+  /// The module with its parameters set from `flat`, in module order.
+  func settingValues(_ flat: [Double]) -> Module {
+    var m = self
     var offset = 0
-    for i in module.parameters.indices {
-      let n = module.parameters[i].count
-      module.parameters[i].values = Array(flat[offset..<(offset + n)])
+    for i in m.parameters.indices {
+      let n = m.parameters[i].count
+      m.parameters[i].values = Array(flat[offset..<(offset + n)])
       offset += n
     }
+    return m
   }
 }

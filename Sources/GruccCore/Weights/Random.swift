@@ -34,6 +34,16 @@ public struct Xoshiro256: Sendable {
     self.init(seed: seed ^ hash)
   }
 
+  /// The generator's four state words, to save it and go on with the same stream (checkpoints).
+  var words: [UInt64] { [s.0, s.1, s.2, s.3] }
+
+  /// A generator that continues from saved `words`; nil unless there are four, not all zero
+  /// (the one state xoshiro256 never reaches).
+  init?(words: [UInt64]) {
+    guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
+    s = (words[0], words[1], words[2], words[3])
+  }
+
   public mutating func next() -> UInt64 {
     let result = rotl(s.1 &* 5, 7) &* 9
     let t = s.1 << 17

@@ -1,7 +1,8 @@
 // `grucc train` end to end, in-process with finite differences on a tiny model: the loss goes
 // down, the weights file is what the Trainer computes and loads back into `grucc run`, the plot
-// is written, progress goes where it is asked to, and every bad argument or data file is an
-// error that leaves the directory as it was.
+// is written, progress goes where it is asked to (with steps/s and the time left when there is
+// a clock), a resumed run writes the uninterrupted run's files, and every bad argument, data
+// file or checkpoint is an error that leaves the directory as it was.
 
 import Foundation
 import Testing
@@ -212,6 +213,9 @@ import Testing
     (["--momentum", "0.9"], "'--momentum' is for '--optimizer sgd'; Adam keeps its own moments"),
     (["--optimizer", "sgd", "--momentum", "1"], "'--momentum' needs a number from 0 up to (not including) 1, not '1'"),
     (["-o", "out.npz"], "'train -o' writes a safetensors file: give it as FILE.safetensors"),
+    (["--checkpoint", "run.ckpt"], "'--checkpoint' takes a checkpoint, a safetensors file: give it as FILE.safetensors; 'run.ckpt' is not one"),
+    (["--resume", "c.safetensors", "--init"],
+     "'--resume' continues from the checkpoint's weights; '--init' would start again from the init rules"),
   ]
 
   @Test(arguments: badArguments)
@@ -280,6 +284,97 @@ import Testing
     }
   }
 
+  /// 30 steps at once, and 20 steps with --checkpoint then --resume to 30, write the same
+  /// weights and the same plot, byte for byte (mini-batches of 5 of 16: the batch order matters).
+  @Test(arguments: [["--optimizer", "adam"], ["--optimizer", "sgd", "--momentum", "0.9"]])
+  func resumeGivesTheUninterruptedRunBitForBit(_ optimizer: [String]) throws {
+    try inDirectory { dir in
+      func run(_ extra: [String]) throws -> DriverResult {
+        let r = grucc(trainArguments(dir, optimizer + ["--batch", "5", "--seed", "3"] + extra))
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        return r
+      }
+      func bytes(_ name: String) throws -> [UInt8] { [UInt8](try #require(FileManager.default.contents(atPath: "\(dir)/\(name)"))) }
+      let whole = try run(["--plot", "\(dir)/whole.svg", "-o", "\(dir)/whole.safetensors"])
+      _ = try run(["--steps", "20", "--checkpoint", "\(dir)/c.safetensors", "-o", "\(dir)/part.safetensors"])
+      let resumed = try run(
+        ["--resume", "\(dir)/c.safetensors", "--checkpoint", "\(dir)/c.safetensors", "--plot", "\(dir)/resumed.svg",
+         "-o", "\(dir)/resumed.safetensors"])
+      #expect(try bytes("resumed.safetensors") == bytes("whole.safetensors"))
+      #expect(try bytes("resumed.svg") == bytes("whole.svg"))
+      #expect(try bytes("part.safetensors") != bytes("whole.safetensors"))
+      let steps = resumed.stdout.split(separator: "\n").filter { $0.hasPrefix("step") }
+      #expect(steps.map { $0.split(separator: " ")[1] } == ["20/30", "30/30"])
+      #expect(steps.last.map(String.init) == whole.stdout.split(separator: "\n").filter { $0.hasPrefix("step") }.last.map(String.init))
+      // The checkpoint now holds step 30: resuming it to 30 has nothing to do.
+      let done = grucc(trainArguments(dir, optimizer + ["--batch", "5", "--seed", "3", "--resume", "\(dir)/c.safetensors"]))
+      #expect(done.stderr.contains("the checkpoint is at step 30 already"), "\(done.stderr)")
+    }
+  }
+
+  /// Each report but the first leaves a checkpoint behind (atomically, so an interrupted run
+  /// keeps the last), and the end leaves the last step's.
+  @Test func checkpointsAtEveryReport() throws {
+    final class Sink: @unchecked Sendable { var steps: [String] = [] }
+    let sink = Sink()
+    try inDirectory { dir in
+      @Sendable func savedStep() -> String {
+        guard let data = FileManager.default.contents(atPath: "\(dir)/c.safetensors"),
+          let file = try? Safetensors.read([UInt8](data))
+        else { return "none" }
+        return file.metadata.first { $0.0 == "grucc.step" }?.1 ?? "no step"
+      }
+      let output = ProgressOutput(line: { _ in sink.steps.append(savedStep()) }, status: nil)
+      let r = grucc(trainArguments(dir, ["--checkpoint", "\(dir)/c.safetensors"]), progress: output)
+      #expect(r.exitCode == 0, "\(r.stderr)")
+      // Seen as each line of steps 0, 10, 20, 30 is printed: a report prints before it saves.
+      #expect(sink.steps == ["none", "none", "10", "20"])
+      #expect(savedStep() == "30")
+      #expect(listing(dir).filter { $0.hasSuffix(".tmp") }.isEmpty)
+    }
+  }
+
+  @Test func badCheckpointsAreErrorsAndWriteNothing() throws {
+    try inDirectory { dir in
+      let checkpoint = "\(dir)/c.safetensors"
+      #expect(grucc(trainArguments(dir, ["--steps", "10", "--batch", "4", "--checkpoint", checkpoint])).exitCode == 0)
+      let other = Self.model.replacingOccurrences(of: "model tiny", with: "model other")
+      #expect(FileManager.default.createFile(atPath: "\(dir)/other.gru", contents: Data(other.utf8)))
+      var otherArguments = trainArguments(dir, ["--steps", "10", "--checkpoint", "\(dir)/other.safetensors"])
+      otherArguments[1] = "\(dir)/other.gru"
+      #expect(grucc(otherArguments).exitCode == 0)
+      let good = try #require(FileManager.default.contents(atPath: checkpoint))
+      #expect(FileManager.default.createFile(atPath: "\(dir)/short.safetensors", contents: good.dropLast(5)))
+      let before = listing(dir)
+      let cases: [([String], String)] = [
+        (["--resume", "\(dir)/none.safetensors"], "cannot read '\(dir)/none.safetensors': no such file or directory"),
+        (["--resume", "\(dir)/other.safetensors"], "\(dir)/other.safetensors: a checkpoint of model 'other', not of 'tiny'"),
+        (["--resume", "\(dir)/trained.safetensors"], "\(dir)/trained.safetensors: not a grucc checkpoint"),
+        (["--resume", "\(dir)/short.safetensors"], "\(dir)/short.safetensors: truncated"),
+        (["--resume", checkpoint], "\(checkpoint): the checkpoint was trained with --batch 4, this run asks for all; "),
+        (["--resume", checkpoint, "--batch", "4", "--lr", "0.01"], "\(checkpoint): the checkpoint was trained with --lr 0.05, this run asks for 0.01"),
+        (["--resume", checkpoint, "--batch", "4", "--seed", "2"], "\(checkpoint): the checkpoint was trained with --seed 0, this run asks for 2"),
+        (["--resume", checkpoint, "--batch", "4", "--loss", "mse"], "\(checkpoint): the checkpoint was trained with --loss quadratic, this run asks for mse"),
+        (["--resume", checkpoint, "--batch", "4", "--optimizer", "sgd"], "\(checkpoint): the checkpoint was trained with --optimizer adam, this run asks for sgd"),
+        (["--resume", checkpoint, "--batch", "4", "--steps", "10"], "\(checkpoint): the checkpoint is at step 10 already"),
+        (["--resume", checkpoint, "--batch", "4", "--data", "\(dir)/valid.npz"],
+         "\(checkpoint): the checkpoint drew its batches from 16 examples; '--data' has 6"),
+        (["--checkpoint", "\(dir)/trained.safetensors"], "output '\(dir)/trained.safetensors' would overwrite the trained weights"),
+      ]
+      // (trained.safetensors is the -o of those runs: a weights file, not a checkpoint)
+      #expect(FileManager.default.fileExists(atPath: "\(dir)/trained.safetensors"))
+      let weights = try #require(FileManager.default.contents(atPath: "\(dir)/trained.safetensors"))
+      for (extra, message) in cases {
+        let r = grucc(trainArguments(dir, extra))
+        #expect(r.exitCode == 1, "\(extra)")
+        #expect(r.stderr.hasPrefix("grucc: error: \(message)"), "\(r.stderr)")
+        #expect(listing(dir) == before)
+        #expect(FileManager.default.contents(atPath: checkpoint) == good)
+        #expect(FileManager.default.contents(atPath: "\(dir)/trained.safetensors") == weights)
+      }
+    }
+  }
+
   @Test func divergingTrainingIsAnErrorAndWritesNothing() throws {
     try inDirectory { dir in
       let before = listing(dir)
@@ -320,4 +415,45 @@ import Testing
     let line = "step    0/5000  train \(ProgressReporter.format(train))  valid \(ProgressReporter.format(valid))"
     #expect(ReadmeTests.readme.contains("prints `\(line)`"), "\(line)")
   }
+}
+
+/// The progress lines with a clock the test sets: steps/s over the last ten seconds, the time
+/// left at that rate, and none of it without a clock.
+@Suite struct ProgressReporterTests {
+  final class Clock: @unchecked Sendable { var now = 0.0 }
+
+  @Test func evaluationLinesShowTheRecentSpeedAndTheTimeLeft() {
+    let clock = Clock()
+    final class Lines: @unchecked Sendable { var all: [String] = [] }
+    let lines = Lines()
+    var reporter = ProgressReporter(
+      total: 5000, output: ProgressOutput(line: { lines.all.append($0) }, status: nil, clock: { clock.now }))
+    _ = reporter.handle(.evaluated(LossRecord(step: 0, train: 1.5, valid: 2)))
+    // 10 steps/s for 20 s, then 100 steps/s for 10 s: the rate is the last ten seconds'.
+    for t in 1...30 {
+      clock.now = Double(t)
+      _ = reporter.handle(.step(t <= 20 ? 10 * t : 200 + 100 * (t - 20), batchLoss: 1))
+    }
+    _ = reporter.handle(.evaluated(LossRecord(step: 1200, train: 0.25, valid: 0.5)))
+    clock.now = 68
+    for step in 1201...5000 { _ = reporter.handle(.step(step, batchLoss: 1)) }
+    _ = reporter.handle(.evaluated(LossRecord(step: 5000, train: 0.125)))
+    #expect(lines.all == [
+      "step    0/5000  train 1.5  valid 2\n",
+      "step 1200/5000  train 0.25  valid 0.5  100 steps/s  ETA 38 s\n",
+      "step 5000/5000  train 0.125  100 steps/s\n",
+    ])
+  }
+
+  @Test func withoutAClockTheLinesAreTheSameEveryRun() {
+    var reporter = ProgressReporter(total: 50, output: nil)
+    _ = reporter.handle(.step(25, batchLoss: 1))
+    #expect(reporter.handle(.evaluated(LossRecord(step: 25, train: 0.5, valid: 0.25))) == "step 25/50  train 0.5  valid 0.25\n")
+  }
+
+  @Test(arguments: [(812.4, "812"), (45.31, "45.3"), (4.5, "4.5"), (0.01234, "0.0123"), (123456.0, "123456")])
+  func ratesHaveThreeDigits(_ rate: Double, _ text: String) { #expect(ProgressReporter.rate(rate) == text) }
+
+  @Test(arguments: [(0.2, "1 s"), (6.0, "6 s"), (200.0, "3 min 20 s"), (7500.0, "2 h 5 min")])
+  func durationsAreRounded(_ seconds: Double, _ text: String) { #expect(ProgressReporter.duration(seconds) == text) }
 }
