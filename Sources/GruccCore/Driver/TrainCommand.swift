@@ -16,7 +16,8 @@ extension Driver {
     }
     try checkCheckpointPath(options, weights: weightsPath)
     var start = front
-    if options.fromInit { start.model?.weights = nil }
+    // A checkpoint brings its own weights: the model's file need not exist (nor its values be read).
+    if options.fromInit || options.resume != nil { start.model?.weights = nil }
     let module = try optimise(start, through: "lower-dense")
     let interface = TrainingFiles.Interface(module)
     let training = try examples(options.data, interface)

@@ -297,6 +297,7 @@ import Testing
       func bytes(_ name: String) throws -> [UInt8] { [UInt8](try #require(FileManager.default.contents(atPath: "\(dir)/\(name)"))) }
       let whole = try run(["--plot", "\(dir)/whole.svg", "-o", "\(dir)/whole.safetensors"])
       _ = try run(["--steps", "20", "--checkpoint", "\(dir)/c.safetensors", "-o", "\(dir)/part.safetensors"])
+      try FileManager.default.copyItem(atPath: "\(dir)/c.safetensors", toPath: "\(dir)/c20.safetensors")
       let resumed = try run(
         ["--resume", "\(dir)/c.safetensors", "--checkpoint", "\(dir)/c.safetensors", "--plot", "\(dir)/resumed.svg",
          "-o", "\(dir)/resumed.safetensors"])
@@ -306,6 +307,15 @@ import Testing
       let steps = resumed.stdout.split(separator: "\n").filter { $0.hasPrefix("step") }
       #expect(steps.map { $0.split(separator: " ")[1] } == ["20/30", "30/30"])
       #expect(steps.last.map(String.init) == whole.stdout.split(separator: "\n").filter { $0.hasPrefix("step") }.last.map(String.init))
+      // A model naming a weights file that does not exist (yet) resumes too: the checkpoint has the weights.
+      let named = Self.model.replacingOccurrences(of: "init seed 1", with: "weights \"missing.safetensors\"")
+      #expect(FileManager.default.createFile(atPath: "\(dir)/named.gru", contents: Data(named.utf8)))
+      var arguments = trainArguments(
+        dir, optimizer + ["--batch", "5", "--seed", "3", "--resume", "\(dir)/c20.safetensors", "-o", "\(dir)/named.safetensors"])
+      arguments[1] = "\(dir)/named.gru"
+      let fromNamed = grucc(arguments)
+      #expect(fromNamed.exitCode == 0, "\(fromNamed.stderr)")
+      #expect(try bytes("named.safetensors") == bytes("whole.safetensors"))
       // The checkpoint now holds step 30: resuming it to 30 has nothing to do.
       let done = grucc(trainArguments(dir, optimizer + ["--batch", "5", "--seed", "3", "--resume", "\(dir)/c.safetensors"]))
       #expect(done.stderr.contains("the checkpoint is at step 30 already"), "\(done.stderr)")
