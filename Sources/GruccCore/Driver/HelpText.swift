@@ -181,7 +181,13 @@ enum HelpText {
                               (default: steps/20)
       --init                  start from the model's init rules even if it names a weights
                               file (training from scratch; the file need not exist yet)
-      --plot FILE.svg         draw the loss curves
+      --plot FILE.svg         draw the loss curves over each step's batch loss, faintly
+      --checkpoint FILE.safetensors
+                              save the run (weights, optimizer, batch order, losses) at
+                              every report and at the end, atomically
+      --resume FILE.safetensors
+                              continue a checkpoint's run up to --steps N (the total); the
+                              loss, optimizer, lr, momentum, batch and seed must be its own
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)
 

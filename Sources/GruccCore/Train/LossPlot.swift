@@ -69,7 +69,8 @@ public enum LossPlot {
     s += polyline("train", trainColor, trainStyle, history.map { ($0.step, $0.train) })
 
     // The legend, in the top right corner of the plot.
-    let entries = (batchLosses.isEmpty ? [] : [("batch loss", trainColor, batchStyle)]) + [("train", trainColor, trainStyle)]
+    // The batch trace's own width would vanish in the legend: there it is drawn as wide as the rest.
+    let entries = (batchLosses.isEmpty ? [] : [("batch loss", trainColor, batchLegendStyle)]) + [("train", trainColor, trainStyle)]
       + (valid.isEmpty ? [] : [("validation", validColor, validStyle)])
     let legendX = right - 120
     s += "<rect x=\"\(n(legendX))\" y=\"\(n(top + 8))\" width=\"112\" height=\"\(n(Double(entries.count) * 18 + 8))\" "
@@ -86,7 +87,8 @@ public enum LossPlot {
 
   static let trainStyle = "stroke-width=\"1.5\""
   static let validStyle = "stroke-width=\"2.5\" stroke-dasharray=\"7 4\" stroke-opacity=\"0.6\""
-  static let batchStyle = "stroke-width=\"0.75\" stroke-opacity=\"0.25\""
+  static let batchStyle = "stroke-width=\"1\" stroke-opacity=\"0.3\""
+  static let batchLegendStyle = "stroke-width=\"2\" stroke-opacity=\"0.3\""
 
   /// The decades the positive finite losses span, at least one. The batch losses widen the range
   /// by one decade at most either way: a lucky batch near zero must not squash the curves.
