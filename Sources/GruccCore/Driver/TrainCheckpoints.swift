@@ -3,8 +3,14 @@
 // the Trainer continues from it. The file format is CheckpointFile's.
 
 extension Driver {
-  /// A checkpoint may not replace what the run reads or writes.
+  /// A checkpoint may not replace what the run reads or writes, nor the weights or the plot the
+  /// checkpoint it resumes (which `--checkpoint` may replace: that run's state is in the new one).
   func checkCheckpointPath(_ options: TrainOptions, weights: String) throws(DriverError) {
+    if let resume = options.resume {
+      for case let output? in [weights, options.plot] where samePath(resume, output) {
+        throw .overwrites(output, what: "the checkpoint to resume")
+      }
+    }
     guard let path = options.checkpoint else { return }
     let others = [(options.data, "the data file"), (options.valid, "the validation file"), (weights, "the trained weights"),
                   (options.plot, "the plot")]

@@ -359,7 +359,8 @@ import Testing
       let cases: [([String], String)] = [
         (["--resume", "\(dir)/none.safetensors"], "cannot read '\(dir)/none.safetensors': no such file or directory"),
         (["--resume", "\(dir)/other.safetensors"], "\(dir)/other.safetensors: a checkpoint of model 'other', not of 'tiny'"),
-        (["--resume", "\(dir)/trained.safetensors"], "\(dir)/trained.safetensors: not a grucc checkpoint"),
+        (["--resume", "\(dir)/trained.safetensors", "-o", "\(dir)/out.safetensors"],
+         "\(dir)/trained.safetensors: not a grucc checkpoint"),
         (["--resume", "\(dir)/short.safetensors"], "\(dir)/short.safetensors: truncated"),
         (["--resume", checkpoint], "\(checkpoint): the checkpoint was trained with --batch 4, this run asks for all; "),
         (["--resume", checkpoint, "--batch", "4", "--lr", "0.01"], "\(checkpoint): the checkpoint was trained with --lr 0.05, this run asks for 0.01"),
@@ -370,6 +371,7 @@ import Testing
         (["--resume", checkpoint, "--batch", "4", "--data", "\(dir)/valid.npz"],
          "\(checkpoint): the checkpoint drew its batches from 16 examples; '--data' has 6"),
         (["--checkpoint", "\(dir)/trained.safetensors"], "output '\(dir)/trained.safetensors' would overwrite the trained weights"),
+        (["--resume", checkpoint, "--batch", "4", "-o", checkpoint], "output '\(checkpoint)' would overwrite the checkpoint to resume"),
       ]
       // (trained.safetensors is the -o of those runs: a weights file, not a checkpoint)
       #expect(FileManager.default.fileExists(atPath: "\(dir)/trained.safetensors"))
