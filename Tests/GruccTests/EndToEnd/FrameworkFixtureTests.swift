@@ -186,91 +186,89 @@ struct FixtureRunner {
     let x = try input(iface.input.name)
     let (batch, steps) =
       module.layout == .timeMajor ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
-    // Builds a harness with the model's C, runs it and reads back its `name v0 v1 ...` lines.
-    func outputs(of source: String, named name: String) throws -> [String: [Double]] {
-      let sourcePath = dir.appendingPathComponent("\(name).c").path
-      try source.write(toFile: sourcePath, atomically: false, encoding: .utf8)
-      let binary = dir.appendingPathComponent(name).path
-      let built = try clang.compile(CCompiler.strictC + ["-O2", cPath, sourcePath, "-o", binary, "-lm"])
-      try #require(built.exitCode == 0, "clang failed:\n\(built.stderr)")
-      let result = try ProcessRunner.run(binary, [])
-      try #require(result.exitCode == 0, "\(name) harness failed: \(result.stderr)")
-      var printed: [String: [Double]] = [:]
-      for line in result.stdout.split(separator: "\n") {
-        let parts = line.split(separator: " ")
-        guard let key = parts.first else { continue }
-        printed[String(key)] = parts.dropFirst().compactMap { Double(String($0)) }
-      }
-      return printed
-    }
-    let batched = try outputs(
-      of: try harnessSource(iface, header: "\(module.name).h", batch: batch, steps: steps, input: input), named: "harness_batch")
-    for o in iface.outputs {
-      table.compare("C", batched[o.name] ?? [], try expectation(o.name), at: o.name)
-    }
-
     // The same C streamed: each sequence fed step by step (`<p>_step`), its sequence outputs
     // collected from the steps that give the gru layers a step, its vectors read at the end. For
     // models that stream, batch-major, without lengths or initial states (each sequence then runs
     // its T steps from a reset state).
-    if iface.streamBlocker == nil, module.layout == .batchMajor, iface.lengths == nil, iface.initialStates.isEmpty {
-      let streamed = try outputs(
-        of: try streamSource(iface, header: "\(module.name).h", batch: batch, steps: steps, x: x.values), named: "harness_stream")
-      for o in iface.outputs {
-        table.compare("C stream", streamed[o.name] ?? [], try expectation(o.name), at: o.name)
+    let streams =
+      iface.streamBlocker == nil && module.layout == .batchMajor && iface.lengths == nil && iface.initialStates.isEmpty
+    // One program does both, run_batch and then the stream, so that clang compiles the model once
+    // (it was two programs, each compiling the model: a third of the fixtures' clang time).
+    let source = try harnessSource(
+      iface, header: "\(module.name).h", batch: batch, steps: steps, input: input,
+      stream: streams ? streamSource(iface, batch: batch, steps: steps) : nil)
+    let sourcePath = dir.appendingPathComponent("harness.c").path
+    try source.write(toFile: sourcePath, atomically: false, encoding: .utf8)
+    let binary = dir.appendingPathComponent("harness").path
+    let built = try clang.compile(CCompiler.strictC + ["-O2", cPath, sourcePath, "-o", binary, "-lm"])
+    try #require(built.exitCode == 0, "clang failed:\n\(built.stderr)")
+    let result = try ProcessRunner.run(binary, [])
+    try #require(result.exitCode == 0, "harness failed (status \(result.exitCode)): \(result.stderr)")
+    // `name v0 v1 ...` lines in %a: run_batch's outputs, then the stream's as `stream.name`.
+    var printed: [String: [Double]] = [:]
+    for line in result.stdout.split(separator: "\n") {
+      let parts = line.split(separator: " ")
+      guard let key = parts.first else { continue }
+      printed[String(key)] = parts.dropFirst().compactMap { Double(String($0)) }
+    }
+    for o in iface.outputs {
+      table.compare("C", printed[o.name] ?? [], try expectation(o.name), at: o.name)
+      if streams {
+        table.compare("C stream", printed["stream.\(o.name)"] ?? [], try expectation(o.name), at: o.name)
       }
     }
     return table
   }
 
-  /// A main() that streams each of the `batch` sequences through `<p>_step` (after a reset) and
-  /// prints the outputs as run_batch's harness does: sequence outputs from the steps that returned
-  /// OK (NO_OUTPUT steps give none), vector outputs from `<p>_read` after the last step.
-  private func streamSource(_ iface: CInterface, header: String, batch: Int, steps: Int, x: [Double]) throws -> String {
+  /// A function for the harness that streams each of the `batch` sequences of its `x` through
+  /// `<p>_step` (after a reset) and prints the outputs as `stream.name v0 v1 ...`: sequence outputs
+  /// from the steps that returned OK (NO_OUTPUT steps give none), vector outputs from `<p>_read`
+  /// after the last step. Its arrays are its own, so run_batch's outputs cannot stand in for them.
+  private func streamSource(_ iface: CInterface, batch: Int, steps: Int) -> String {
     let real = iface.real
     let symbol = iface.names.symbol
     let macro = symbol.uppercased()
     let inputSize = iface.input.features
-    var s = "#include <stdio.h>\n#include \"\(header)\"\n\n"
-    s += "static const \(real) x[] = {\(x.map { "\($0)" }.joined(separator: ", "))};\n"
-    s += "static \(symbol)_state state;\n\n"
+    var s = "static \(symbol)_state stream_state;\n"
     let sequences = iface.outputs.enumerated().filter { $0.element.isSequence }
     let vectors = iface.outputs.enumerated().filter { !$0.element.isSequence }
     for (k, o) in iface.outputs.enumerated() {
       // Room for every input step: a stream gives at most one output step per input step.
       let count = o.isSequence ? batch * steps * o.features : batch * o.features
-      s += "static \(real) out\(k)[\(count)];\n"
+      s += "static \(real) stream_out\(k)[\(count)];\n"
     }
-    s += "\nint main(void) {\n  int b, t;\n  size_t i, produced = 0;\n"
-    s += "  for (b = 0; b < \(batch); b++) {\n    \(symbol)_reset(&state);\n"
+    s += "\nstatic int stream(void) {\n  int b, t;\n  size_t i, produced = 0;\n"
+    s += "  for (b = 0; b < \(batch); b++) {\n    \(symbol)_reset(&stream_state);\n"
     s += "    for (t = 0; t < \(steps); t++) {\n"
-    var stepArguments = ["&state", "x + ((size_t)b * \(steps) + (size_t)t) * \(inputSize)"]
-    for (k, o) in sequences { stepArguments.append("out\(k) + produced * \(o.features)") }
+    var stepArguments = ["&stream_state", "x + ((size_t)b * \(steps) + (size_t)t) * \(inputSize)"]
+    for (k, o) in sequences { stepArguments.append("stream_out\(k) + produced * \(o.features)") }
     s += "      int status = \(symbol)_step(\(stepArguments.joined(separator: ", ")));\n"
     // NO_OUTPUT exists where sequence layers can hold a step back; elsewhere OK is the only success.
     s += "      if (status == \(macro)_OK) produced++;\n"
     s += "#ifdef \(macro)_NO_OUTPUT\n      else if (status != \(macro)_NO_OUTPUT) return 1;\n"
     s += "#else\n      else return 1;\n#endif\n    }\n"
     if !vectors.isEmpty {
-      let readArguments = ["&state"] + vectors.map { "out\($0.offset) + (size_t)b * \($0.element.features)" }
+      let readArguments = ["&stream_state"] + vectors.map { "stream_out\($0.offset) + (size_t)b * \($0.element.features)" }
       s += "    if (\(symbol)_read(\(readArguments.joined(separator: ", "))) != \(macro)_OK) return 1;\n"
     }
     // A model with vector outputs only counts its steps for nothing.
     s += "  }\n  (void)produced;\n"
     for (k, o) in iface.outputs.enumerated() {
       let count = o.isSequence ? "produced * \(o.features)" : "(size_t)\(batch * o.features)"
-      s += "  printf(\"\(o.name)\");\n"
-      s += "  for (i = 0; i < \(count); i++) printf(\" %a\", (double)out\(k)[i]);\n"
+      s += "  printf(\"stream.\(o.name)\");\n"
+      s += "  for (i = 0; i < \(count); i++) printf(\" %a\", (double)stream_out\(k)[i]);\n"
       s += "  printf(\"\\n\");\n"
     }
-    s += "  return 0;\n}\n"
+    s += "  return 0;\n}\n\n"
     return s
   }
 
   /// A main() that calls run_batch on the fixture's inputs (embedded as literals) and prints each
-  /// output as `name v0 v1 ...` in hexadecimal floating point, so nothing is lost in printing.
+  /// output as `name v0 v1 ...` in hexadecimal floating point, so nothing is lost in printing;
+  /// then, given the stream's function (`streamSource`), streams the same inputs.
   private func harnessSource(
-    _ iface: CInterface, header: String, batch: Int, steps: Int, input: (String) throws -> ArrayValue
+    _ iface: CInterface, header: String, batch: Int, steps: Int, input: (String) throws -> ArrayValue,
+    stream: String?
   ) throws -> String {
     let real = iface.real
     let symbol = iface.names.symbol
@@ -296,6 +294,7 @@ struct FixtureRunner {
     }
     s += "static \(real) scratch[\(macro)_SCRATCH_SIZE(\(batch), \(steps)) > 0 ? \(macro)_SCRATCH_SIZE(\(batch), \(steps)) : 1];\n\n"
     arguments.append("scratch")
+    s += stream ?? ""
     s += "int main(void) {\n  size_t i;\n"
     s += "  if (\(symbol)_run_batch(\(arguments.joined(separator: ", "))) != \(macro)_OK) return 1;\n"
     for (k, o) in iface.outputs.enumerated() {
@@ -303,6 +302,8 @@ struct FixtureRunner {
       s += "  for (i = 0; i < sizeof out\(k) / sizeof out\(k)[0]; i++) printf(\" %a\", (double)out\(k)[i]);\n"
       s += "  printf(\"\\n\");\n"
     }
+    // The stream's own failure status, 2, tells it from run_batch's.
+    if stream != nil { s += "  if (stream() != 0) return 2;\n" }
     s += "  return 0;\n}\n"
     return s
   }
