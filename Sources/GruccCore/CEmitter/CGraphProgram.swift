@@ -69,8 +69,12 @@ public struct CGraphFunction: Sendable {
 public enum CGraphProgram {
   /// One C file holding a function per module (all of one precision), the fast activations
   /// they use first. Same modules in, same bytes out.
+  ///
+  /// `parameters` is the layout of `params` (names and sizes, in order) for every function:
+  /// a gradient module's own list may hold fewer tensors in another order (dead-code
+  /// elimination drops and reorders them), so its caller passes the forward module's.
   public static func emit(
-    _ modules: [(symbol: String, module: Module)], activations: ActivationMode = .fast
+    _ modules: [(symbol: String, module: Module)], parameters: [Parameter]? = nil, activations: ActivationMode = .fast
   ) throws(CGraphUnsupported) -> (source: String, functions: [CGraphFunction]) {
     guard let precision = modules.first?.module.precision else { return ("", []) }
     var text = """
@@ -93,7 +97,7 @@ public enum CGraphProgram {
     var functions: [CGraphFunction] = []
     for (symbol, module) in modules {
       var emitter = GraphFunctionEmitter(module: module, activations: activations)
-      let (body, function) = try emitter.function(symbol)
+      let (body, function) = try emitter.function(symbol, parameters: parameters ?? module.parameters)
       text += body + "\n"
       functions.append(function)
     }
@@ -118,11 +122,11 @@ private struct GraphFunctionEmitter {
 
   var f32: Bool { module.precision == .f32 }
 
-  mutating func function(_ symbol: String) throws(CGraphUnsupported) -> (String, CGraphFunction) {
+  mutating func function(_ symbol: String, parameters: [Parameter]) throws(CGraphUnsupported) -> (String, CGraphFunction) {
     let graph = module.graph
     var parameterOffsets: [String: Int] = [:]
     var offset = 0
-    for p in module.parameters {
+    for p in parameters {
       parameterOffsets[p.name] = offset
       offset += p.count
     }

@@ -182,6 +182,10 @@ enum HelpText {
       --init                  start from the model's init rules even if it names a weights
                               file (training from scratch; the file need not exist yet)
       --plot FILE.svg         draw the loss curves
+      --backend compiled|interpreter
+                              what runs the gradient graph: C compiled for the model with
+                              $CC, cc or clang (default), or the interpreter; without a
+                              working C compiler training says so and uses the interpreter
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)
 

@@ -23,6 +23,8 @@ public struct CompiledGradientError: Error, Sendable, CustomStringConvertible {
 /// The C compiler training compiles with: `$CC`, else `cc`, else `clang`, found in PATH.
 public struct TrainingCompiler: Sendable {
   public var path: String
+  /// The optimisation flag; any level computes the same bits (contraction is off).
+  public var optimisation = "-O3"
 
   public static func find(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<TrainingCompiler, CompiledGradientError> {
     let searchPath = environment["PATH"] ?? "/usr/bin:/bin"
@@ -53,7 +55,7 @@ public struct TrainingCompiler: Sendable {
     process.executableURL = URL(fileURLWithPath: path)
     // Contraction into FMA would change the last bits against the interpreter, which rounds
     // every product and sum on its own.
-    process.arguments = ["-std=c99", "-O3", "-ffp-contract=off", "-shared", "-fPIC", "-o", library, file, "-lm"]
+    process.arguments = ["-std=c99", optimisation, "-ffp-contract=off", "-shared", "-fPIC", "-o", library, file, "-lm"]
     let messages = Pipe()
     process.standardError = messages
     process.standardOutput = messages
@@ -142,7 +144,8 @@ public struct CompiledGradient: LossGradient {
     let source: String
     let functions: [CGraphFunction]
     do throws(CGraphUnsupported) {
-      (source, functions) = try CGraphProgram.emit([("grucc_forward", module), ("grucc_gradient", gradientModule)])
+      (source, functions) = try CGraphProgram.emit(
+        [("grucc_forward", module), ("grucc_gradient", gradientModule)], parameters: module.parameters)
     } catch {
       throw CompiledGradientError(error.message)
     }
