@@ -686,10 +686,11 @@ private struct GraphFunctionEmitter {
       }
     case .identity, .sigmoid, .tanh, .relu, .hardSigmoid, .leakyRelu, .thresholdedRelu, .scaledTanh, .affine, .elu,
       .softsign, .softplus, .clip:
+      let f = derivative(a, "v")
       loop("i", count(type.dims)) { e in
-        e.line("gr_real v = \(x)[i];")
-        e.line("gr_real f = \(e.derivative(a, "v"));")
-        e.line("\(y)[i] = f * \(dy)[i];")
+        // A constant derivative (identity, affine) reads no x: no unused variable.
+        if f.contains("v") { e.line("gr_real v = \(x)[i];") }
+        e.line("\(y)[i] = \(f) * \(dy)[i];")
       }
     }
   }

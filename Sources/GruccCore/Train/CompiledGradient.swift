@@ -112,8 +112,34 @@ private final class ProgramCache: @unchecked Sendable {
 
 private let programCache = ProgramCache()
 
+/// The program of the last module seen, with that module's node array: training changes only
+/// the weights, so the graph's storage is the same buffer every step, and while this holds the
+/// array the buffer cannot be freed and reused by another graph.
+private final class LastProgram: @unchecked Sendable {
+  let lock = NSLock()
+  var nodes: [Node] = []
+  var program: CompiledProgram?
+
+  func program(for graph: Graph) -> CompiledProgram? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard let program, !nodes.isEmpty else { return nil }
+    let same = nodes.withUnsafeBufferPointer { a in graph.nodes.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count } }
+    return same ? program : nil
+  }
+
+  func remember(_ graph: Graph, _ program: CompiledProgram) {
+    lock.lock()
+    defer { lock.unlock() }
+    nodes = graph.nodes
+    self.program = program
+  }
+}
+
 public struct CompiledGradient: LossGradient {
   public var compiler: TrainingCompiler
+  /// Skips emitting the forward C (the cache key) on every step of one training run.
+  private let last = LastProgram()
 
   public init(compiler: TrainingCompiler) { self.compiler = compiler }
 
@@ -121,6 +147,13 @@ public struct CompiledGradient: LossGradient {
   /// failure is reported before any step.
   @discardableResult
   func program(for module: Module) throws(CompiledGradientError) -> CompiledProgram {
+    if let program = last.program(for: module.graph) { return program }
+    let program = try cachedProgram(for: module)
+    last.remember(module.graph, program)
+    return program
+  }
+
+  private func cachedProgram(for module: Module) throws(CompiledGradientError) -> CompiledProgram {
     let key: String
     do throws(CGraphUnsupported) {
       key = try CGraphProgram.emit([("grucc_forward", module)]).source
