@@ -88,20 +88,26 @@ public enum CGraphProgram {
       #define GR_INLINE static inline
 
       """
-    for part in precision == .f32
-      ? [CFastMath.supportF32, CFastMath.maxF32, CFastMath.expF32, CFastMath.sigmoidF32, CFastMath.tanhF32]
-      : [CFastMath.supportF64, CFastMath.maxF64, CFastMath.expF64, CFastMath.sigmoidF64, CFastMath.tanhF64]
-    {
-      text += part.replacing("@m_", with: "gr_").replacing("@M_", with: "GR_") + "\n\n"
-    }
     var functions: [CGraphFunction] = []
+    var bodies = ""
     for (symbol, module) in modules {
       var emitter = GraphFunctionEmitter(module: module, activations: activations)
       let (body, function) = try emitter.function(symbol, parameters: parameters ?? module.parameters)
-      text += body + "\n"
+      bodies += body + "\n"
       functions.append(function)
     }
-    return (text, functions)
+    // Only the fast functions the bodies call: an unused static function is a warning. The
+    // parts depend on each other as CFastMath.emit arranges them.
+    let f32 = precision == .f32
+    let (exp, sigmoid, tanh) = (bodies.contains("gr_exp("), bodies.contains("gr_sigmoid("), bodies.contains("gr_tanh("))
+    var parts: [String] = []
+    if exp || sigmoid || tanh { parts.append(f32 ? CFastMath.supportF32 : CFastMath.supportF64) }
+    if exp || sigmoid { parts.append(f32 ? CFastMath.maxF32 : CFastMath.maxF64) }
+    if exp { parts.append(f32 ? CFastMath.expF32 : CFastMath.expF64) }
+    if sigmoid { parts.append(f32 ? CFastMath.sigmoidF32 : CFastMath.sigmoidF64) }
+    if tanh { parts.append(f32 ? CFastMath.tanhF32 : CFastMath.tanhF64) }
+    for part in parts { text += part.replacing("@m_", with: "gr_").replacing("@M_", with: "GR_") + "\n\n" }
+    return (text + bodies, functions)
   }
 }
 
@@ -318,12 +324,16 @@ private struct GraphFunctionEmitter {
       // y[r, i] = (Σ_k W[i, k] x[r, k], k up) + b[i], as Kernels.linear.
       let k = "\(try operandType(0).features)u"
       let bias = x.count > 2 ? x[2] : nil
+      // Down k once per row with every output's sum open: the same additions in the same order
+      // per output, with the inner loop over outputs (contiguous in y) free to vectorise.
       loop("r", rows) { e in
-        e.loop("i", features) { e in
-          e.line("gr_real acc = 0;")
-          e.loop("j", k) { e in e.line("acc += \(x[1])[i * \(k) + j] * \(x[0])[r * \(k) + j];") }
-          e.line("\(y)[r * \(features) + i] = \(bias.map { "acc + \($0)[i]" } ?? "acc");")
+        e.line("gr_real *out = \(y) + r * \(features);")
+        e.loop("i", features) { e in e.line("out[i] = 0;") }
+        e.loop("j", k) { e in
+          e.line("gr_real a = \(x[0])[r * \(k) + j];")
+          e.loop("i", features) { e in e.line("out[i] += \(x[1])[i * \(k) + j] * a;") }
         }
+        if let bias { e.loop("i", features) { e in e.line("out[i] = out[i] + \(bias)[i];") } }
       }
     case .linearUnshared:
       let xt = try operandType(0)
@@ -439,10 +449,11 @@ private struct GraphFunctionEmitter {
       let dyType = try operandType(0)
       let n = "\(dyType.features)u"
       loop("r", count(Array(dyType.dims.dropLast()))) { e in
-        e.loop("j", features) { e in
-          e.line("gr_real acc = 0;")
-          e.loop("i", n) { e in e.line("acc += \(x[0])[r * \(n) + i] * \(x[1])[i * \(features) + j];") }
-          e.line("\(y)[r * \(features) + j] = acc;")
+        e.line("gr_real *out = \(y) + r * \(features);")
+        e.loop("j", features) { e in e.line("out[j] = 0;") }
+        e.loop("i", n) { e in
+          e.line("gr_real d = \(x[0])[r * \(n) + i];")
+          e.loop("j", features) { e in e.line("out[j] += d * \(x[1])[i * \(features) + j];") }
         }
       }
     case .linearWeight:
@@ -451,11 +462,13 @@ private struct GraphFunctionEmitter {
       let k = "\(xType.features)u"
       let n = "\(try operandType(1).features)u"
       let rows = count(Array(xType.dims.dropLast()))
-      loop("i", n) { e in
-        e.loop("j", k) { e in
-          e.line("gr_real acc = 0;")
-          e.loop("r", rows) { e in e.line("acc += \(x[1])[r * \(n) + i] * \(x[0])[r * \(k) + j];") }
-          e.line("\(y)[i * \(k) + j] = acc;")
+      // Row by row into the whole of dW: each element still sums r up, and the inner loop runs
+      // along contiguous rows of x and dW.
+      loop("i", "\(n) * \(k)") { e in e.line("\(y)[i] = 0;") }
+      loop("r", rows) { e in
+        e.loop("i", n) { e in
+          e.line("gr_real d = \(x[1])[r * \(n) + i];")
+          e.loop("j", k) { e in e.line("\(y)[i * \(k) + j] += d * \(x[0])[r * \(k) + j];") }
         }
       }
     case .sumRows:
