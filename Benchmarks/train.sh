@@ -44,12 +44,13 @@ np.savez(f"{out}/h128.npz", x=rng.uniform(-1, 1, (64, 100, 128)).astype(np.float
          y=rng.uniform(-1, 1, (64, 100, 128)).astype(np.float32))
 PY
 
-# Seconds for `grucc train` of STEPS steps.
+# Seconds for `grucc train` of STEPS steps with BACKEND (compiled or interpreter). The rate below
+# is the difference of two runs, so the compiled backend's compile time cancels out.
 seconds() {
   local model=$1 data=$2 loss=$3 batch=$4 steps=$5 start end
   start=$(date +%s.%N)
   "$grucc" train "$tmp/$model.gru" --data "$tmp/$data.npz" --loss $loss --batch $batch --steps $steps \
-    --every $steps -o "$tmp/$model.safetensors" >/dev/null
+    --every $steps --backend $backend -o "$tmp/$model.safetensors" >/dev/null
   end=$(date +%s.%N)
   awk "BEGIN { print $end - $start }"
 }
@@ -59,17 +60,21 @@ rate() {  # MODEL DATA LOSS BATCH SHORT LONG
   long=$(seconds $1 $2 $3 $4 $6)
   awk "BEGIN { print ($6 - $5) / ($long - $short) }"
 }
+backend=interpreter
 adder=$(rate adder adder quadratic 100 20 220)
 h128=$(rate h128 h128 mse 32 1 4)
+backend=compiled
+adder_c=$(rate adder adder quadratic 100 20 620)
+h128_c=$(rate h128 h128 mse 32 1 7)
 peers=$(OMP_NUM_THREADS=1 "$python" "$here/train_peer.py" "$tmp")
 torch_adder=$(echo "$peers" | sed -n 's/^adder //p')
 torch_h128=$(echo "$peers" | sed -n 's/^h128 //p')
 
 echo
 echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
-echo "grucc: $grucc (the interpreter, one thread); PyTorch $("$python" -c 'import torch; print(torch.__version__)'), 1 thread"
+echo "grucc: $grucc (one thread); PyTorch $("$python" -c 'import torch; print(torch.__version__)'), 1 thread"
 echo
-echo "| model | batch | grucc steps/s | PyTorch steps/s | grucc / PyTorch |"
-echo "|---|---|---:|---:|---:|"
-printf "| seed 001 adder: H=16, T=5, f64 | 100 | %.1f | %.1f | %.2f |\n" "$adder" "$torch_adder" "$(awk "BEGIN { print $adder / $torch_adder }")"
-printf "| PyTorch-style GRU: H=I=128, T=100, f32 | 32 | %.2f | %.1f | %.3f |\n" "$h128" "$torch_h128" "$(awk "BEGIN { print $h128 / $torch_h128 }")"
+echo "| model | batch | grucc compiled steps/s | grucc interpreter steps/s | PyTorch steps/s | compiled / PyTorch |"
+echo "|---|---|---:|---:|---:|---:|"
+printf "| seed 001 adder: H=16, T=5, f64 | 100 | %.1f | %.1f | %.1f | %.2f |\n" "$adder_c" "$adder" "$torch_adder" "$(awk "BEGIN { print $adder_c / $torch_adder }")"
+printf "| PyTorch-style GRU: H=I=128, T=100, f32 | 32 | %.2f | %.2f | %.1f | %.3f |\n" "$h128_c" "$h128" "$torch_h128" "$(awk "BEGIN { print $h128_c / $torch_h128 }")"

@@ -188,6 +188,10 @@ enum HelpText {
       --resume FILE.safetensors
                               continue a checkpoint's run up to --steps N (the total); the
                               loss, optimizer, lr, momentum, batch and seed must be its own
+      --backend compiled|interpreter
+                              what runs the gradient graph: C compiled for the model with
+                              $CC, cc or clang (default), or the interpreter; without a
+                              working C compiler training says so and uses the interpreter
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)
 

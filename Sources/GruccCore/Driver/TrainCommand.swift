@@ -44,7 +44,7 @@ extension Driver {
     let trainer = Trainer(
       options: TrainingOptions(
         loss: options.loss, steps: options.steps, batchSize: options.batch, seed: options.seed, every: options.every),
-      optimizer: optimizer, gradient: gradient)
+      optimizer: optimizer, gradient: backend(options, module, default: gradient))
     let result: TrainingResult
     do {
       var reporter = ProgressReporter(total: options.steps, start: resumed?.step ?? 0, output: progress)
@@ -75,6 +75,27 @@ extension Driver {
     }
     try write(files, input: options.model)
     stdout += files.map { "wrote \($0.path)\n" }.joined()
+  }
+
+  /// The compiled backend when asked (the default) and the driver's gradient is the interpreter's
+  /// Autodiff (a test may pass another); the interpreter, said once on stderr, when the C cannot
+  /// be compiled or loaded here.
+  private mutating func backend(_ options: TrainOptions, _ module: Module, default gradient: any LossGradient) -> any LossGradient {
+    guard options.backend == .compiled, gradient is Autodiff else { return gradient }
+    switch TrainingCompiler.find() {
+    case .failure(let error):
+      stderr += "grucc train: no working C compiler (\(error.message)); training in the interpreter\n"
+      return gradient
+    case .success(let compiler):
+      let compiled = CompiledGradient(compiler: compiler)
+      do throws(CompiledGradientError) {
+        try compiled.prepare(module)
+        return compiled
+      } catch {
+        stderr += "grucc train: the compiled backend failed (\(error.message)); training in the interpreter\n"
+        return gradient
+      }
+    }
   }
 
   /// `grucc train` (and `--emit gradient-ir`) has no gradient for conv1d, batchnorm or layernorm yet: refused at its line.

@@ -8,6 +8,12 @@ public enum OptimizerKind: String, Sendable, CaseIterable {
   var defaultLearningRate: Double { self == .adam ? 0.001 : 0.01 }
 }
 
+/// What runs the forward and gradient graphs: C compiled for the model (CompiledGradient), or the
+/// interpreter (Autodiff).
+public enum TrainingBackend: String, Sendable, CaseIterable {
+  case compiled, interpreter
+}
+
 public struct TrainOptions: Sendable, Equatable {
   public var model: String
   /// The training examples: a .npz with an array per model input and a target per trained output.
@@ -36,6 +42,8 @@ public struct TrainOptions: Sendable, Equatable {
   public var checkpoint: String?
   /// A checkpoint to continue from; `steps` is then the total, counting the steps before it.
   public var resume: String?
+  /// compiled unless asked; without a working C compiler training falls back to the interpreter.
+  public var backend: TrainingBackend = .compiled
 }
 
 extension Options {
@@ -87,6 +95,14 @@ extension Options {
       case "--plot": options.plot = try value(after: a, &args)
       case "--checkpoint": options.checkpoint = try value(after: a, &args)
       case "--resume": options.resume = try value(after: a, &args)
+      case "--backend":
+        let v = try value(after: a, &args)
+        guard let b = TrainingBackend(rawValue: v) else {
+          throw UsageError(
+            message: "unknown backend '\(v)'; expected compiled or interpreter"
+              + didYouMean(v, among: TrainingBackend.allCases.map(\.rawValue)), topic: .train)
+        }
+        options.backend = b
       case "-o": options.output = try value(after: a, &args)
       case _ where a.hasPrefix("-"): throw UsageError.unknownOption(a, for: .train, known: trainFlags)
       default:
@@ -128,7 +144,7 @@ extension Options {
 
   static let trainFlags = [
     "--data", "--valid", "--loss", "--steps", "--batch", "--every", "--init", "--lr", "--optimizer", "--momentum", "--seed",
-    "--plot", "--checkpoint", "--resume", "-o",
+    "--plot", "--checkpoint", "--resume", "--backend", "-o",
   ]
 
   private static func positive(_ option: String, _ text: String) throws(UsageError) -> Int {
