@@ -630,13 +630,7 @@ private struct GraphFunctionEmitter {
       loop("r", rows) { e in
         e.line("const gr_real *row = \(x) + r * \(features);")
         e.line("gr_real *out = \(y) + r * \(features);")
-        e.line("gr_real m = row[0], sum = 0;")
-        e.loop("i", features, from: "1") { e in e.line("if (row[i] > m) m = row[i];") }
-        e.loop("i", features) { e in
-          e.line("out[i] = \(e.exp)(row[i] - m);")
-          e.line("sum += out[i];")
-        }
-        e.loop("i", features) { e in e.line("out[i] /= sum;") }
+        e.softmaxRow(features)
       }
     case .l2norm(let epsilon):
       loop("r", rows) { e in
@@ -651,6 +645,18 @@ private struct GraphFunctionEmitter {
         e.line("\(y)[i] = \(e.activate(a, "v"));")
       }
     }
+  }
+
+  /// The softmax of `row` into `out` (both declared by the caller), the interpreter's order: the
+  /// maximum, the exponentials and their sum, then the division.
+  mutating func softmaxRow(_ features: String) {
+    line("gr_real m = row[0], sum = 0;")
+    loop("i", features, from: "1") { e in e.line("if (row[i] > m) m = row[i];") }
+    loop("i", features) { e in
+      e.line("out[i] = \(e.exp)(row[i] - m);")
+      e.line("sum += out[i];")
+    }
+    loop("i", features) { e in e.line("out[i] /= sum;") }
   }
 
   /// `max(sqrt(Σ x²), epsilon)` of a row as an expression (a helper emitted before use).
@@ -671,13 +677,8 @@ private struct GraphFunctionEmitter {
         e.line("const gr_real *d = \(dy) + r * \(features);")
         e.line("gr_real *out = \(y) + r * \(features);")
         // The forward softmax of the row first, into the result, then y · (dy − Σ dy·y).
-        e.line("gr_real m = row[0], sum = 0, dot = 0;")
-        e.loop("i", features, from: "1") { e in e.line("if (row[i] > m) m = row[i];") }
-        e.loop("i", features) { e in
-          e.line("out[i] = \(e.exp)(row[i] - m);")
-          e.line("sum += out[i];")
-        }
-        e.loop("i", features) { e in e.line("out[i] /= sum;") }
+        e.softmaxRow(features)
+        e.line("gr_real dot = 0;")
         e.loop("i", features) { e in e.line("dot += d[i] * out[i];") }
         e.loop("i", features) { e in e.line("out[i] = out[i] * (d[i] - dot);") }
       }
