@@ -314,10 +314,7 @@ extension OnnxImportSession {
     guard let gamma = try vector(node, 1, "scale", count: c), let beta = try vector(node, 2, "B", count: c),
       let mean = try vector(node, 3, "input_mean", count: c), let variance = try vector(node, 4, "input_var", count: c)
     else { throw importFailure("scale, B, input_mean and input_var must all be given") }
-    let epsilon = try float(node, "epsilon") ?? 1e-5
-    guard epsilon > 0, epsilon.isFinite else {
-      throw importFailure("attribute 'epsilon' is \(numberText(epsilon)); grucc's \(grucc(node)) takes a finite epsilon above 0")
-    }
+    let epsilon = try normEpsilon(node)
     let hint = moduleName(node)
     let source = try nameOf(p, for: "a BatchNormalization", hint: "\(hint ?? "bn")_in")
     let name = layerIdentifier(hint, stem: "bn")
@@ -326,6 +323,15 @@ extension OnnxImportSession {
       tensors.append(NamedTensor(name: "\(name).\(suffix)", dtype: dtype, shape: [c], values: values))
     }
     set(node, .data(layerOutput(from: v, text: name, features: c, steps: v.steps)))
+  }
+
+  /// A norm's `epsilon` attribute (ONNX's default 1e-5), which grucc takes finite and above 0.
+  func normEpsilon(_ node: OnnxNode) throws(ImportError) -> Double {
+    let epsilon = try float(node, "epsilon") ?? 1e-5
+    guard epsilon > 0, epsilon.isFinite else {
+      throw importFailure("attribute 'epsilon' is \(numberText(epsilon)); grucc's \(grucc(node)) takes a finite epsilon above 0")
+    }
+    return epsilon
   }
 
   mutating func layerNormalization(_ node: OnnxNode) throws(ImportError) {
@@ -343,10 +349,7 @@ extension OnnxImportSession {
     let c = parts[p].features
     guard let gamma = try vector(node, 1, "Scale", count: c) else { throw importFailure("Scale is missing") }
     let beta = try vector(node, 2, "B", count: c)
-    let epsilon = try float(node, "epsilon") ?? 1e-5
-    guard epsilon > 0, epsilon.isFinite else {
-      throw importFailure("attribute 'epsilon' is \(numberText(epsilon)); grucc's \(grucc(node)) takes a finite epsilon above 0")
-    }
+    let epsilon = try normEpsilon(node)
     let hint = moduleName(node)
     let source = try nameOf(p, for: "a LayerNormalization", hint: "\(hint ?? "ln")_in")
     let name = layerIdentifier(hint, stem: "ln")
