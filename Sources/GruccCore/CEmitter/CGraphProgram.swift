@@ -86,6 +86,7 @@ public enum CGraphProgram {
 
       typedef \(precision == .f32 ? "float" : "double") gr_real;
       #define GR_INLINE static inline
+      \(CGraphKernels.macros(f32: precision == .f32))
 
       """
     var functions: [CGraphFunction] = []
@@ -107,6 +108,12 @@ public enum CGraphProgram {
     if sigmoid { parts.append(f32 ? CFastMath.sigmoidF32 : CFastMath.sigmoidF64) }
     if tanh { parts.append(f32 ? CFastMath.tanhF32 : CFastMath.tanhF64) }
     for part in parts { text += part.replacing("@m_", with: "gr_").replacing("@M_", with: "GR_") + "\n\n" }
+    for (name, kernel) in [
+      ("gr_transpose(", CGraphKernels.transpose), ("gr_linear(", CGraphKernels.linear),
+      ("gr_linear_weight(", CGraphKernels.linearWeight),
+    ] where bodies.contains(name) {
+      text += kernel + "\n\n"
+    }
     return (text + bodies, functions)
   }
 }
@@ -120,6 +127,10 @@ private struct GraphFunctionEmitter {
   var indent = 1
   var arena = ArenaSize()
   var nextName = 0
+  /// Lines run before the body: the transposes of the parameters the forward products read.
+  var prologue: [String] = []
+  /// The arena copy of each parameter's transpose, by the parameter's C expression.
+  var transposes: [String: String] = [:]
 
   init(module: Module, activations: ActivationMode) {
     self.module = module
@@ -167,6 +178,7 @@ private struct GraphFunctionEmitter {
     text += "    gr_real *const *outputs, gr_real *arena) {\n"
     text += "    (void)B; (void)T; (void)params; (void)inputs; (void)lengths;\n"
     for d in declarations { text += "    " + d + "\n" }
+    for l in prologue { text += "    " + l + "\n" }
     for l in lines { text += l + "\n" }
     text += "}\n"
     let function = CGraphFunction(
@@ -262,15 +274,38 @@ private struct GraphFunctionEmitter {
     return name
   }
 
+  /// The transpose of the `[n][k]` matrix `w` in the arena: a parameter's once per call, at the
+  /// top (a scan body's products read it every step), any other value's where it is computed.
+  mutating func transposed(_ w: String, n: Int, k: Int) -> String {
+    if let done = transposes[w] { return done }
+    let name = fresh("wt")
+    declarations.append("gr_real *const \(name) = arena + \(arena.c); /* transpose of \(comment(w)) */")
+    arena = arena + ArenaSize(constant: n * k)
+    let call = "gr_transpose(\(n)u, \(k)u, \(w), \(name));"
+    if w.hasPrefix("(params + ") {
+      transposes[w] = name
+      prologue.append(call)
+    } else {
+      line(call)
+    }
+    return name
+  }
+
   // MARK: - Graphs
 
   /// Emits every node of `graph`; returns the C name of each result.
+  /// `live`: the nodes to emit (nil: all); the others feed only results nobody reads.
   mutating func emit(
-    _ graph: Graph, arguments: [String], parameterOffsets: [String: Int], depth: Int
+    _ graph: Graph, arguments: [String], parameterOffsets: [String: Int], depth: Int, live: Set<Int>? = nil
   ) throws(CGraphUnsupported) -> [ValueRef: String] {
     var names: [ValueRef: String] = [:]
     var nextArgument = 0
+    var used = Set(graph.outputs.map(\.value))
+    for node in graph.nodes { used.formUnion(node.operands) }
     for (index, node) in graph.nodes.enumerated() {
+      if let live, !live.contains(index) {
+        guard case .argument = node.op else { continue }
+      }
       let operands = node.operands.map { names[$0]! }
       let types = node.operands.map { graph.type(of: $0) }
       guard let resultType = node.types.first ?? nil else {
@@ -292,7 +327,8 @@ private struct GraphFunctionEmitter {
         continue
       case .scan(let s):
         guard depth == 0 else { throw CGraphUnsupported(message: "a scan inside a scan body") }
-        let results = try scan(s, node, operands, types.map { $0! }, parameterOffsets: parameterOffsets)
+        let read = node.types.indices.map { used.contains(ValueRef(index, $0)) }
+        let results = try scan(s, node, operands, types.map { $0! }, read: read, parameterOffsets: parameterOffsets)
         for (r, name) in results.enumerated() { names[ValueRef(index, r)] = name }
         continue
       case .gru, .dense, .sequenceLayer, .norm, .packedLinear, .fused:
@@ -321,20 +357,12 @@ private struct GraphFunctionEmitter {
     case .zeros:
       loop("i", n) { e in e.line("\(y)[i] = 0;") }
     case .linear:
-      // y[r, i] = (Σ_k W[i, k] x[r, k], k up) + b[i], as Kernels.linear.
-      let k = "\(try operandType(0).features)u"
-      let bias = x.count > 2 ? x[2] : nil
-      // Down k once per row with every output's sum open: the same additions in the same order
-      // per output, with the inner loop over outputs (contiguous in y) free to vectorise.
-      loop("r", rows) { e in
-        e.line("gr_real *out = \(y) + r * \(features);")
-        e.loop("i", features) { e in e.line("out[i] = 0;") }
-        e.loop("j", k) { e in
-          e.line("gr_real a = \(x[0])[r * \(k) + j];")
-          e.loop("i", features) { e in e.line("out[i] += \(x[1])[i * \(k) + j] * a;") }
-        }
-        if let bias { e.loop("i", features) { e in e.line("out[i] = out[i] + \(bias)[i];") } }
-      }
+      // y[r, i] = (Σ_k W[i, k] x[r, k], k up) + b[i], as Kernels.linear, on W's transpose: the
+      // kernel's inner loop runs over the outputs, which the transpose makes contiguous.
+      let k = try operandType(0).features
+      let bias = x.count > 2 ? x[2] : "NULL"
+      let wt = transposed(x[1], n: type.features, k: k)
+      line("gr_linear(\(rows), \(features), \(k)u, \(x[0]), \(wt), \(bias), \(y));")
     case .linearUnshared:
       let xt = try operandType(0)
       let k = "\(xt.features)u"
@@ -445,39 +473,25 @@ private struct GraphFunctionEmitter {
     let features = "\(type.features)u"
     switch g {
     case .linearInput:
-      // dx[r, j] = Σ_i dy[r, i] W[i, j], i up (Kernels.linearInput).
+      // dx[r, j] = Σ_i dy[r, i] W[i, j], i up (Kernels.linearInput): W as stored is already
+      // contiguous along the outputs j.
       let dyType = try operandType(0)
       let n = "\(dyType.features)u"
-      loop("r", count(Array(dyType.dims.dropLast()))) { e in
-        e.line("gr_real *out = \(y) + r * \(features);")
-        e.loop("j", features) { e in e.line("out[j] = 0;") }
-        e.loop("i", n) { e in
-          e.line("gr_real d = \(x[0])[r * \(n) + i];")
-          e.loop("j", features) { e in e.line("out[j] += d * \(x[1])[i * \(features) + j];") }
-        }
-      }
+      line("gr_linear(\(count(Array(dyType.dims.dropLast()))), \(features), \(n), \(x[0]), \(x[1]), NULL, \(y));")
     case .linearWeight:
       // dW[i, j] = Σ_r dy[r, i] x[r, j], r up (Kernels.linearWeight).
       let xType = try operandType(0)
       let k = "\(xType.features)u"
       let n = "\(try operandType(1).features)u"
       let rows = count(Array(xType.dims.dropLast()))
-      // Row by row into the whole of dW: each element still sums r up, and the inner loop runs
-      // along contiguous rows of x and dW.
-      loop("i", "\(n) * \(k)") { e in e.line("\(y)[i] = 0;") }
-      loop("r", rows) { e in
-        e.loop("i", n) { e in
-          e.line("gr_real d = \(x[1])[r * \(n) + i];")
-          e.loop("j", k) { e in e.line("\(y)[i * \(k) + j] += d * \(x[0])[r * \(k) + j];") }
-        }
-      }
+      line("gr_linear_weight(\(rows), \(n), \(k), \(x[1]), \(x[0]), \(y));")
     case .sumRows:
       let dyType = try operandType(0)
       let rows = count(Array(dyType.dims.dropLast()))
-      loop("i", features) { e in
-        e.line("gr_real acc = 0;")
-        e.loop("r", rows) { e in e.line("acc += \(x[0])[r * \(features) + i];") }
-        e.line("\(y)[i] = acc;")
+      // Row by row with every sum open in y: each still adds r up, and reads run along rows.
+      loop("i", features) { e in e.line("\(y)[i] = 0;") }
+      loop("r", rows) { e in
+        e.loop("i", features) { e in e.line("\(y)[i] += \(x[0])[r * \(features) + i];") }
       }
     case .unsharedInput:
       let dyType = try operandType(0)
@@ -713,28 +727,54 @@ private struct GraphFunctionEmitter {
 
   /// A step loop over t (forward or reverse): each step gathers its [B][F] rows, runs the body
   /// on the whole batch, and keeps the results of the batch elements whose sequence has not
-  /// ended (Interpreter.scan).
+  /// ended (Interpreter.scan). `read[r]` says whether anything reads result r: a gradient scan
+  /// also yields, say, the input's gradient, which training never uses, and the body nodes that
+  /// feed only such results are not emitted.
   mutating func scan(
-    _ s: Scan, _ node: Node, _ operands: [String], _ types: [TensorType], parameterOffsets: [String: Int]
+    _ s: Scan, _ node: Node, _ operands: [String], _ types: [TensorType], read: [Bool], parameterOffsets: [String: Int]
   ) throws(CGraphUnsupported) -> [String] {
+    let body = s.body
+    let bodyArguments = body.argumentNodes
+    // A sequence output that yields its step's slice of a sequence argument is that sequence
+    // (without lengths, which zero the ended steps): the result names the operand, no copies.
+    var passThrough: [Int: String] = [:]
+    if !s.hasLengths {
+      for (j, o) in body.outputs.enumerated() where j >= s.states && o.value.result == 0 {
+        if let a = bodyArguments.firstIndex(of: o.value.node), a < s.sequences { passThrough[j] = operands[a] }
+      }
+    }
+    // Every state is computed (the next step reads it); a sequence output only when it is read.
+    let computed = body.outputs.indices.map { j in j < s.states || (read[j] && passThrough[j] == nil) }
+    var live = Set<Int>()
+    var pending = body.outputs.indices.filter { computed[$0] }.map { body.outputs[$0].value.node }
+    while let n = pending.popLast() {
+      guard live.insert(n).inserted else { continue }
+      pending.append(contentsOf: body.nodes[n].operands.map(\.node))
+    }
     var results: [String] = []
     for r in 0..<node.types.count {
       guard let t = node.types[r] else { throw CGraphUnsupported(message: "scan '\(s.name)' has an untyped result") }
-      results.append(try allocate(t, hint: "\(s.name) result \(r)"))
+      if let operand = passThrough[r] {
+        results.append(operand)
+      } else if r < s.states || computed[r] {
+        results.append(try allocate(t, hint: "\(s.name) result \(r)"))
+      } else {
+        results.append("NULL /* unread */")
+      }
     }
     let steps = dim(types[0].dims[1])
-    let bodyArguments = s.body.argumentNodes
     var stepArguments: [String] = []
     for i in bodyArguments {
-      guard case .argument(_, let type) = s.body.nodes[i].op else { continue }
-      stepArguments.append(try allocate(type, hint: "\(s.name) step argument"))
+      guard case .argument(_, let type) = body.nodes[i].op else { continue }
+      stepArguments.append(live.contains(i) ? try allocate(type, hint: "\(s.name) step argument") : "NULL /* unread */")
     }
     line("/* scan \(comment(s.name)), \(s.direction.rawValue) */")
     try block("") { e throws(CGraphUnsupported) in
       for j in 0..<s.states {
         e.loop("i", e.count(types[s.sequences + j].dims)) { e in e.line("\(results[j])[i] = \(operands[s.sequences + j])[i];") }
       }
-      for j in 0..<s.outputs {
+      // Without lengths every step of every row is written below.
+      for j in 0..<s.outputs where s.hasLengths && computed[s.states + j] {
         guard let t = node.types[s.states + j] else { continue }
         e.loop("i", e.count(t.dims)) { e in e.line("\(results[s.states + j])[i] = 0;") }
       }
@@ -745,7 +785,7 @@ private struct GraphFunctionEmitter {
           e.loop("b", "B") { e in e.line("if (t < (size_t)lengths[b]) any = 1;") }
           e.line("if (!any) continue;")
         }
-        for j in 0..<s.sequences {
+        for j in 0..<s.sequences where live.contains(bodyArguments[j]) {
           let f = "\(types[j].features)u"
           e.loop("b", "B") { e in
             e.loop("i", f) { e in e.line("\(stepArguments[j])[b * \(f) + i] = \(operands[j])[(b * \(steps) + t) * \(f) + i];") }
@@ -753,15 +793,15 @@ private struct GraphFunctionEmitter {
         }
         // The states are read from copies: the body may yield a state argument itself (the
         // saved states of a gradient graph's forward scan), which the update must not overwrite.
-        for j in 0..<s.states {
+        for j in 0..<s.states where live.contains(bodyArguments[s.sequences + j]) {
           e.loop("i", e.count(types[s.sequences + j].dims)) { e in
             e.line("\(stepArguments[s.sequences + j])[i] = \(results[j])[i];")
           }
         }
-        let values = try e.emit(s.body, arguments: stepArguments, parameterOffsets: parameterOffsets, depth: 1)
+        let values = try e.emit(body, arguments: stepArguments, parameterOffsets: parameterOffsets, depth: 1, live: live)
         let active = s.hasLengths ? "if (t >= (size_t)lengths[b]) continue;" : nil
-        for (j, o) in s.body.outputs.enumerated() {
-          guard let t = s.body.type(of: o.value) else { throw CGraphUnsupported(message: "scan '\(s.name)' yields an untyped value") }
+        for (j, o) in body.outputs.enumerated() where computed[j] {
+          guard let t = body.type(of: o.value) else { throw CGraphUnsupported(message: "scan '\(s.name)' yields an untyped value") }
           let f = "\(t.features)u"
           let from = values[o.value]!
           e.loop("b", "B") { e in
