@@ -131,6 +131,9 @@ private struct GraphFunctionEmitter {
   var prologue: [String] = []
   /// The arena copy of each parameter's transpose, by the parameter's C expression.
   var transposes: [String: String] = [:]
+  /// Products of whole sequences hoisted out of scans, by their operands: the gradient's
+  /// reverse scan recomputes the forward scan's products of the input.
+  var hoisted: [String: String] = [:]
 
   init(module: Module, activations: ActivationMode) {
     self.module = module
@@ -291,12 +294,29 @@ private struct GraphFunctionEmitter {
     return name
   }
 
+  /// A `[B][T][F]` sequence as `[T][B][F]` in the arena, once per function.
+  mutating func timeMajor(_ x: String, _ type: TensorType, steps: String) throws(CGraphUnsupported) -> String {
+    if let done = transposes["time-major " + x] { return done }
+    let name = try allocate(type, hint: "\(x) time-major")
+    let f = "\(type.features)u"
+    line("/* \(comment(x)) time-major */")
+    loop("b", "B") { e in
+      e.loop("t", steps) { e in
+        e.loop("i", f) { e in e.line("\(name)[(t * B + b) * \(f) + i] = \(x)[(b * \(steps) + t) * \(f) + i];") }
+      }
+    }
+    transposes["time-major " + x] = name
+    return name
+  }
+
   // MARK: - Graphs
 
   /// Emits every node of `graph`; returns the C name of each result.
-  /// `live`: the nodes to emit (nil: all); the others feed only results nobody reads.
+  /// `live`: the nodes to emit (nil: all); the others feed only results nobody reads. `given`:
+  /// nodes already computed elsewhere, by the name of their value.
   mutating func emit(
-    _ graph: Graph, arguments: [String], parameterOffsets: [String: Int], depth: Int, live: Set<Int>? = nil
+    _ graph: Graph, arguments: [String], parameterOffsets: [String: Int], depth: Int, live: Set<Int>? = nil,
+    given: [Int: String] = [:]
   ) throws(CGraphUnsupported) -> [ValueRef: String] {
     var names: [ValueRef: String] = [:]
     var nextArgument = 0
@@ -305,6 +325,10 @@ private struct GraphFunctionEmitter {
     for (index, node) in graph.nodes.enumerated() {
       if let live, !live.contains(index) {
         guard case .argument = node.op else { continue }
+      }
+      if let name = given[index] {
+        names[ValueRef(index)] = name
+        continue
       }
       let operands = node.operands.map { names[$0]! }
       let types = node.operands.map { graph.type(of: $0) }
@@ -745,12 +769,27 @@ private struct GraphFunctionEmitter {
     }
     // Every state is computed (the next step reads it); a sequence output only when it is read.
     let computed = body.outputs.indices.map { j in j < s.states || (read[j] && passThrough[j] == nil) }
-    var live = Set<Int>()
-    var pending = body.outputs.indices.filter { computed[$0] }.map { body.outputs[$0].value.node }
-    while let n = pending.popLast() {
-      guard live.insert(n).inserted else { continue }
-      pending.append(contentsOf: body.nodes[n].operands.map(\.node))
+    func reached(stoppingAt leaves: Set<Int>) -> Set<Int> {
+      var live = Set<Int>()
+      var pending = body.outputs.indices.filter { computed[$0] }.map { body.outputs[$0].value.node }
+      while let n = pending.popLast() {
+        guard live.insert(n).inserted, !leaves.contains(n) else { continue }
+        pending.append(contentsOf: body.nodes[n].operands.map(\.node))
+      }
+      return live
     }
+    // A product of a sequence argument by parameters does not depend on the step's state: it
+    // runs once over all B·T rows before the loop (one large product instead of T small ones,
+    // each row summed as before), and each step gathers its rows.
+    var hoistable: [(node: Int, sequence: Int)] = []
+    for n in reached(stoppingAt: []).sorted() {
+      guard case .linear = body.nodes[n].op, let first = body.nodes[n].operands.first,
+        let a = bodyArguments.firstIndex(of: first.node), a < s.sequences,
+        body.nodes[n].operands.dropFirst().allSatisfy({ if case .parameter = body.nodes[$0.node].op { true } else { false } })
+      else { continue }
+      hoistable.append((n, a))
+    }
+    let live = reached(stoppingAt: Set(hoistable.map(\.node)))
     var results: [String] = []
     for r in 0..<node.types.count {
       guard let t = node.types[r] else { throw CGraphUnsupported(message: "scan '\(s.name)' has an untyped result") }
@@ -767,6 +806,36 @@ private struct GraphFunctionEmitter {
     for i in bodyArguments {
       guard case .argument(_, let type) = body.nodes[i].op else { continue }
       stepArguments.append(live.contains(i) ? try allocate(type, hint: "\(s.name) step argument") : "NULL /* unread */")
+    }
+    // Time-major ([T][B][F]): step t's rows are then one contiguous block the body reads in place.
+    var given: [Int: String] = [:]
+    for (n, a) in hoistable {
+      let node = body.nodes[n]
+      var parameters: [String] = []
+      for o in node.operands.dropFirst() {
+        guard case .parameter(let name) = body.nodes[o.node].op, let offset = parameterOffsets[name] else {
+          throw CGraphUnsupported(message: "scan '\(s.name)': no parameter for a product")
+        }
+        parameters.append("(params + \(offset)u)")
+      }
+      guard let stepType = node.types.first ?? nil else { throw CGraphUnsupported(message: "scan '\(s.name)': an untyped product") }
+      let features = stepType.features
+      let k = types[a].features
+      let wt = transposed(parameters[0], n: features, k: k)
+      let bias = parameters.count > 1 ? parameters[1] : "NULL"
+      let input = try timeMajor(operands[a], types[a], steps: steps)
+      let key = "\(input) \(wt) \(bias)"
+      let whole: String
+      if let done = hoisted[key] {
+        whole = done
+      } else {
+        let wholeType = TensorType(stepType.dtype, Array(types[a].dims.dropLast()) + [.fixed(features)])
+        whole = try allocate(wholeType, hint: "\(node.hint ?? "linear") of every step of \(s.name), time-major")
+        line("/* linear \(comment(node.hint ?? "")) of every step, before scan \(comment(s.name)): \(wholeType), time-major */")
+        line("gr_linear(\(count(Array(wholeType.dims.dropLast()))), \(features)u, \(k)u, \(input), \(wt), \(bias), \(whole));")
+        hoisted[key] = whole
+      }
+      given[n] = "(\(whole) + t * (B * \(features)u))"
     }
     line("/* scan \(comment(s.name)), \(s.direction.rawValue) */")
     try block("") { e throws(CGraphUnsupported) in
@@ -798,7 +867,8 @@ private struct GraphFunctionEmitter {
             e.line("\(stepArguments[s.sequences + j])[i] = \(results[j])[i];")
           }
         }
-        let values = try e.emit(body, arguments: stepArguments, parameterOffsets: parameterOffsets, depth: 1, live: live)
+        let values = try e.emit(
+          body, arguments: stepArguments, parameterOffsets: parameterOffsets, depth: 1, live: live, given: given)
         let active = s.hasLengths ? "if (t >= (size_t)lengths[b]) continue;" : nil
         for (j, o) in body.outputs.enumerated() where computed[j] {
           guard let t = body.type(of: o.value) else { throw CGraphUnsupported(message: "scan '\(s.name)' yields an untyped value") }
