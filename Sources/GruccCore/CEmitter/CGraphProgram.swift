@@ -2,7 +2,10 @@
 // modules (Differentiate), over a whole batch at once. It is deliberately not the inference
 // backend (CSequenceEmitter streams chunks of one sequence layer by layer); here every value is a
 // full tensor in one caller-provided arena and each op is a plain loop that sums in the
-// interpreter's order, so in f64 the C computes the interpreter's numbers bit for bit.
+// interpreter's order, so in f64 the C computes the interpreter's numbers bit for bit. The
+// products are the exception in form, not in order: register-blocked kernels (CGraphKernels)
+// that keep each output's sum in index order, and a scan's products of its input sequences run
+// once over all steps before its loop.
 //
 // The emitted function, one per graph:
 //
