@@ -318,7 +318,7 @@ public struct CompiledGradient: LossGradient {
     }
   }
 
-  private static func concrete(_ dims: [Dim], B: Int, T: Int) -> [Int] {
+  static func concrete(_ dims: [Dim], B: Int, T: Int) -> [Int] {
     dims.map { d in
       switch d {
       case .batch: return B
