@@ -140,6 +140,7 @@ private struct StepEmitter {
   /// Each input's and target's C parameter name.
   var inputParameters: [String] = []
   var targetParameters: [String] = []
+  var outputParameters: [String] = []
 
   static func prefix(_ module: Module) -> String { CNames.sanitize(module.name) + "_train" }
 
@@ -150,8 +151,8 @@ private struct StepEmitter {
     macro = p.uppercased()
   }
 
-  var forwardSymbol: String { p + "_forward" }
-  var gradientSymbol: String { p + "_gradient" }
+  var forwardSymbol: String { p + "_graph_forward" }
+  var gradientSymbol: String { p + "_graph_gradient" }
   var f32: Bool { module.precision == .f32 }
   var real: String { f32 ? "float" : "double" }
   var parameterCount: Int { module.parameters.reduce(0) { $0 + $1.count } }
@@ -196,6 +197,7 @@ private struct StepEmitter {
     }
     inputParameters = f.inputNames.map { claim(CNames.sanitize($0)) }
     targetParameters = f.outputNames.map { claim(CNames.sanitize($0) + "_target") }
+    outputParameters = f.outputNames.map { claim(CNames.sanitize($0)) }
   }
 
   /// What a parameter of the step must not be called: C and C++ keywords and the types and
@@ -272,6 +274,14 @@ private struct StepEmitter {
     if forward!.lengthsName != nil { list.append("const int *lengths") }
     for name in targetParameters { list.append("const double *\(name)") }
     return list + ["double lr", "void *scratch", "double *loss"]
+  }
+
+  var predictList: [String] {
+    var list = ["const \(p)_state *s", "size_t B", "size_t T"]
+    for name in inputParameters { list.append("const \(real) *\(name)") }
+    if forward!.lengthsName != nil { list.append("const int *lengths") }
+    for name in outputParameters { list.append("\(real) *\(name)") }
+    return list + ["void *scratch"]
   }
 
   func header(_ headerName: String) -> String {
@@ -371,6 +381,10 @@ private struct StepEmitter {
     l(" * lr: the learning rate. scratch: \(macro)_SCRATCH_BYTES(B, T) bytes. */")
     l("int \(p)_step(" + stepParameters.joined(separator: ", ") + ");")
     l()
+    l("/* The model's outputs for a batch with the state's weights, nothing updated (to evaluate")
+    l(" * on the device). scratch: \(macro)_SCRATCH_BYTES(B, T) bytes suffice. */")
+    l("int \(p)_predict(" + predictList.joined(separator: ", ") + ");")
+    l()
     l("#ifdef __cplusplus")
     l("}")
     l("#endif")
@@ -423,6 +437,19 @@ private struct StepEmitter {
       text += "    s->momentum = \(macro)_MOMENTUM;\n"
     }
     text += "}\n\n"
+    if f.lengthsName != nil {
+      text += """
+        static int \(p)_lengths_fit(size_t B, size_t T, const int *lengths) {
+            if (lengths == NULL) return 0;
+            for (size_t b = 0; b < B; b++) {
+                if (lengths[b] < 0 || (size_t)lengths[b] > T) return 0;
+            }
+            return 1;
+        }
+
+
+        """
+    }
     text += update()
     text += run(f, g)
     // The public step: the arguments as the arrays the graphs take.
@@ -430,6 +457,17 @@ private struct StepEmitter {
     text += "    const gr_real *const inputs[\(f.inputNames.count)] = {\(inputParameters.joined(separator: ", "))};\n"
     text += "    const double *const targets[\(f.outputNames.count)] = {\(targetParameters.joined(separator: ", "))};\n"
     text += "    return \(p)_run(s, B, T, inputs, \(f.lengthsName != nil ? "lengths" : "NULL"), targets, lr, scratch, loss);\n"
+    text += "}\n\n"
+    text += "int \(p)_predict(" + predictList.joined(separator: ", ") + ") {\n"
+    text += "    const gr_real *const inputs[\(f.inputNames.count)] = {\(inputParameters.joined(separator: ", "))};\n"
+    text += "    gr_real *const outputs[\(f.outputNames.count)] = {\(outputParameters.joined(separator: ", "))};\n"
+    if f.lengthsName != nil {
+      text += "    if (!\(p)_lengths_fit(B, T, lengths)) return \(macro)_BAD_LENGTHS;\n"
+      text += "    \(forwardSymbol)(B, T, s->params, inputs, lengths, outputs, (gr_real *)scratch);\n"
+    } else {
+      text += "    \(forwardSymbol)(B, T, s->params, inputs, NULL, outputs, (gr_real *)scratch);\n"
+    }
+    text += "    return \(macro)_OK;\n"
     text += "}\n"
     return text
   }
@@ -508,10 +546,7 @@ private struct StepEmitter {
     t += "    gr_real *const outputs[\(outs.count)] = {\(outs.joined(separator: ", "))};\n"
     t += "    double total = 0;\n"
     if f.lengthsName != nil {
-      t += "    if (lengths == NULL) return \(macro)_BAD_LENGTHS;\n"
-      t += "    for (size_t b = 0; b < B; b++) {\n"
-      t += "        if (lengths[b] < 0 || (size_t)lengths[b] > T) return \(macro)_BAD_LENGTHS;\n"
-      t += "    }\n"
+      t += "    if (!\(p)_lengths_fit(B, T, lengths)) return \(macro)_BAD_LENGTHS;\n"
     } else {
       t += "    (void)lengths;\n"
     }
