@@ -197,9 +197,10 @@ enum HelpText {
                               continue a checkpoint's run up to --steps N (the total); the
                               loss, optimizer, lr, momentum, batch and seed must be its own
       --backend compiled|interpreter
-                              what runs the gradient graph: C compiled for the model with
-                              $CC, cc or clang (default), or the interpreter; without a
-                              working C compiler training says so and uses the interpreter
+                              what runs each step: the C step of --emit train, compiled
+                              with $CC, cc or clang and loaded (default; the same weights
+                              as the interpreter), or the interpreter; without a working
+                              C compiler training says so and uses the interpreter
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)
 
