@@ -38,6 +38,13 @@ struct EmitTrainTests {
     }
   }
 
+  /// The README shows the example as it is in Tools/adder/finetune.c.
+  @Test func readmeShowsTheExampleFile() throws {
+    let shown = try #require(ReadmeTests.blocks("c").first { $0.contains("adder_train_step(") })
+    let file = try String(contentsOfFile: Golden.root + "/Tools/adder/finetune.c", encoding: .utf8)
+    #expect(shown == file)
+  }
+
   /// The same bytes twice; the header names the file and grucc; usage errors.
   @Test func deterministicAndChecked() throws {
     let text = try #require(ModelVariants.all(precision: .f32).first { $0.name.hasSuffix("with-lengths") }).text
