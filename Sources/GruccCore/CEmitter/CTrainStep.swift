@@ -83,8 +83,9 @@ public enum CTrainStep {
 
   /// Entry points with fixed names for grucc train's loader, appended to the emitted .c: the
   /// state's size, the step over arrays, and the state's contents to and from doubles.
-  static func loaderShim(_ module: Module, configuration: TrainStepConfiguration) -> String {
+  static func loaderShim(_ module: Module, layout: CTrainStepLayout, configuration: TrainStepConfiguration) -> String {
     let p = StepEmitter.prefix(module)
+    let lengthsCheck = layout.lengthsName != nil ? "if (!\(p)_lengths_fit(B, T, lengths)) return 3;" : "(void)lengths;"
     let adam: Bool
     switch configuration.optimizer {
     case .adam: adam = true
@@ -99,9 +100,19 @@ public enum CTrainStep {
       int grucc_step(void *s, size_t B, size_t T, const gr_real *const *inputs, const int *lengths,
           const double *const *targets, double lr, void *scratch, double *loss);
       void grucc_save(const void *s, double *params, double *a, double *b, double *scalars, uint64_t *steps);
+      size_t grucc_predict_scratch_bytes(size_t B, size_t T);
+      int grucc_predict(const void *s, size_t B, size_t T, const gr_real *const *inputs, const int *lengths,
+          gr_real *const *outputs, void *scratch);
       void grucc_load(void *s, const double *params, const double *a, const double *b, const double *scalars, uint64_t steps);
 
       size_t grucc_state_bytes(void) { return sizeof(\(p)_state); }
+      size_t grucc_predict_scratch_bytes(size_t B, size_t T) { return \(p.uppercased())_PREDICT_SCRATCH_BYTES(B, T); }
+      int grucc_predict(const void *s, size_t B, size_t T, const gr_real *const *inputs, const int *lengths,
+          gr_real *const *outputs, void *scratch) {
+          \(lengthsCheck)
+          \(p)_graph_forward(B, T, ((const \(p)_state *)s)->params, inputs, lengths, outputs, (gr_real *)scratch);
+          return 0;
+      }
       size_t grucc_scratch_bytes(size_t B, size_t T) { return \(p.uppercased())_SCRATCH_BYTES(B, T); }
       void grucc_init(void *s) { \(p)_init((\(p)_state *)s); }
       int grucc_step(void *s, size_t B, size_t T, const gr_real *const *inputs, const int *lengths,
@@ -343,6 +354,8 @@ private struct StepEmitter {
     l("/* Bytes of scratch one step needs, aligned for \(real) (e.g. from malloc or a \(real) array).")
     l(" * The macro evaluates B and T more than once. */")
     l("#define \(macro)_SCRATCH_BYTES(B, T) \(scratchMacro)")
+    l("/* Bytes of scratch \(p)_predict needs (no more than \(macro)_SCRATCH_BYTES). */")
+    l("#define \(macro)_PREDICT_SCRATCH_BYTES(B, T) (sizeof(\(real)) * \(Self.macroText(forward!.arena)))")
     l()
     l("/* The hyperparameters \(p)_init sets (as given to grucc --emit train). */")
     switch configuration.optimizer {
@@ -382,7 +395,7 @@ private struct StepEmitter {
     l("int \(p)_step(" + stepParameters.joined(separator: ", ") + ");")
     l()
     l("/* The model's outputs for a batch with the state's weights, nothing updated (to evaluate")
-    l(" * on the device). scratch: \(macro)_SCRATCH_BYTES(B, T) bytes suffice. */")
+    l(" * on the device). scratch: \(macro)_PREDICT_SCRATCH_BYTES(B, T) bytes. */")
     l("int \(p)_predict(" + predictList.joined(separator: ", ") + ");")
     l()
     l("#ifdef __cplusplus")

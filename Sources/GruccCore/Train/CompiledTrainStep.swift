@@ -17,6 +17,10 @@ private typealias StepEntry = @convention(c) (
 ) -> Int32
 private typealias SizeEntry = @convention(c) () -> Int
 private typealias ScratchEntry = @convention(c) (Int, Int) -> Int
+private typealias PredictEntry = @convention(c) (
+  UnsafeRawPointer?, Int, Int, UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<Int32>?,
+  UnsafePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?
+) -> Int32
 private typealias InitEntry = @convention(c) (UnsafeMutableRawPointer?) -> Void
 private typealias SaveEntry = @convention(c) (
   UnsafeRawPointer?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?,
@@ -39,12 +43,17 @@ public final class CompiledTrainStep: @unchecked Sendable {
   fileprivate let initialise: InitEntry
   fileprivate let save: SaveEntry
   fileprivate let load: LoadEntry
+  fileprivate let predict: PredictEntry
+  fileprivate let predictScratchBytes: ScratchEntry
   let stateBytes: Int
 
   private init(
     layout: CTrainStepLayout, configuration: TrainStepConfiguration, precision: Precision, step: StepEntry,
-    scratchBytes: ScratchEntry, initialise: InitEntry, save: SaveEntry, load: LoadEntry, stateBytes: Int
+    scratchBytes: ScratchEntry, initialise: InitEntry, save: SaveEntry, load: LoadEntry, predict: PredictEntry,
+    predictScratchBytes: ScratchEntry, stateBytes: Int
   ) {
+    self.predict = predict
+    self.predictScratchBytes = predictScratchBytes
     self.layout = layout
     self.configuration = configuration
     self.precision = precision
@@ -78,7 +87,7 @@ public final class CompiledTrainStep: @unchecked Sendable {
       throw CompiledGradientError("cannot write \(directory.path)/step.h")
     }
     let library = directory.appendingPathComponent("step.so").path
-    try compiler.compileShared(emitted.source + CTrainStep.loaderShim(module, configuration: configuration), library: library)
+    try compiler.compileShared(emitted.source + CTrainStep.loaderShim(module, layout: emitted.layout, configuration: configuration), library: library)
     guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
       throw CompiledGradientError("dlopen \(library): \(dlerror().map { String(cString: $0) } ?? "failed")")
     }
@@ -91,7 +100,8 @@ public final class CompiledTrainStep: @unchecked Sendable {
       layout: emitted.layout, configuration: configuration, precision: module.precision,
       step: try symbol("grucc_step", as: StepEntry.self), scratchBytes: try symbol("grucc_scratch_bytes", as: ScratchEntry.self),
       initialise: try symbol("grucc_init", as: InitEntry.self), save: try symbol("grucc_save", as: SaveEntry.self),
-      load: try symbol("grucc_load", as: LoadEntry.self), stateBytes: stateSize())
+      load: try symbol("grucc_load", as: LoadEntry.self), predict: try symbol("grucc_predict", as: PredictEntry.self),
+      predictScratchBytes: try symbol("grucc_predict_scratch_bytes", as: ScratchEntry.self), stateBytes: stateSize())
   }
 
   var adam: Bool {
@@ -169,10 +179,13 @@ final class CompiledStepRun: TrainingStepBackend {
     }
   }
 
-  private func step<S: InterpreterScalar>(_: S.Type, _ batch: TrainingBatch, _ number: Int) throws -> Double {
+  /// The batch's inputs in the model's precision and its lengths, checked as the interpreter
+  /// checks them, with B and T.
+  private func prepared<S: InterpreterScalar>(_: S.Type, _ batch: TrainingBatch) throws -> (
+    B: Int, T: Int, inputs: [[S]], lengths: [Int32]?
+  ) {
     let layout = program.layout
     let (B, T) = try Self.batchSize(layout, batch)
-    // The inputs in the model's precision, checked as the interpreter checks them.
     var buffers: [[S]] = []
     for (k, name) in layout.inputNames.enumerated() {
       guard let value = batch.inputs[name] else { throw TrainingError("missing input '\(name)'") }
@@ -198,6 +211,65 @@ final class CompiledStepRun: TrainingStepBackend {
         return Int32(v)
       }
     }
+    return (B, T, buffers, lengths)
+  }
+
+  /// Scratch of at least `bytes`, kept for the next call.
+  private func scratch(_ bytes: Int) -> UnsafeMutableRawPointer {
+    if bytes > scratchSize || scratch == nil {
+      scratch?.deallocate()
+      scratch = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 16), alignment: 64)
+      scratchSize = max(bytes, 16)
+    }
+    return scratch!
+  }
+
+  func fullLoss(_ batch: TrainingBatch, loss: Loss) throws -> Double {
+    switch program.precision {
+    case .f32: return try fullLoss(Float.self, batch, loss)
+    case .f64: return try fullLoss(Double.self, batch, loss)
+    }
+  }
+
+  /// ForwardLoss.value with the forward graph in C: the outputs, then Loss.evaluate in Swift.
+  private func fullLoss<S: InterpreterScalar>(_: S.Type, _ batch: TrainingBatch, _ loss: Loss) throws -> Double {
+    let layout = program.layout
+    for name in batch.targets.keys.sorted() where !layout.outputNames.contains(name) {
+      throw TrainingError("the model has no output named '\(name)' to compare with that target")
+    }
+    let (B, T, inputs, lengths) = try prepared(S.self, batch)
+    let shapes = layout.outputDims.map { CompiledGradient.concrete($0, B: B, T: T) }
+    let outputs = shapes.map { UnsafeMutableBufferPointer<S>.allocate(capacity: max(1, $0.reduce(1, *))) }
+    defer { for o in outputs { o.deallocate() } }
+    let outputPointers = outputs.map { UnsafeMutableRawPointer($0.baseAddress) }
+    let work = scratch(program.predictScratchBytes(B, T))
+    let status = withPointers(inputs) { i in
+      i.withUnsafeBufferPointer { ip in
+        outputPointers.withUnsafeBufferPointer { op in
+          if let lengths {
+            return lengths.withUnsafeBufferPointer { l in program.predict(state, B, T, ip.baseAddress, l.baseAddress, op.baseAddress, work) }
+          }
+          return program.predict(state, B, T, ip.baseAddress, nil, op.baseAddress, work)
+        }
+      }
+    }
+    guard status == 0 else { throw TrainingError("internal: the compiled forward refused the lengths") }
+    let batchLengths = lengths.map { $0.map { Int($0) } }
+    var total = 0.0
+    for (k, name) in layout.outputNames.enumerated() {
+      guard let target = batch.targets[name] else { continue }
+      guard target.shape == shapes[k] else {
+        throw TrainingError("target '\(name)' has shape \(shapeText(target.shape)); the output is \(shapeText(shapes[k]))")
+      }
+      let output = ArrayValue(shape: shapes[k], values: (0..<shapes[k].reduce(1, *)).map { Double(outputs[k][$0]) })
+      total += loss.evaluate(output: output, target: target, lengths: batchLengths).value
+    }
+    return total
+  }
+
+  private func step<S: InterpreterScalar>(_: S.Type, _ batch: TrainingBatch, _ number: Int) throws -> Double {
+    let layout = program.layout
+    let (B, T, buffers, lengths) = try prepared(S.self, batch)
     var targets: [[Double]?] = []
     for (k, name) in layout.outputNames.enumerated() {
       guard let target = batch.targets[name] else {
@@ -210,12 +282,7 @@ final class CompiledStepRun: TrainingStepBackend {
       }
       targets.append(target.values)
     }
-    let needed = program.scratchBytes(B, T)
-    if needed > scratchSize || scratch == nil {
-      scratch?.deallocate()
-      scratch = UnsafeMutableRawPointer.allocate(byteCount: max(needed, 16), alignment: 64)
-      scratchSize = max(needed, 16)
-    }
+    let work = scratch(program.scratchBytes(B, T))
     var loss = 0.0
     let status = withPointers(buffers) { inputPointers in
       withPointers(targets) { targetPointers in
@@ -223,10 +290,10 @@ final class CompiledStepRun: TrainingStepBackend {
           targetPointers.withUnsafeBufferPointer { t in
             if let lengths {
               return lengths.withUnsafeBufferPointer { l in
-                program.step(state, B, T, i.baseAddress, l.baseAddress, t.baseAddress, learningRate, scratch, &loss)
+                program.step(state, B, T, i.baseAddress, l.baseAddress, t.baseAddress, learningRate, work, &loss)
               }
             }
-            return program.step(state, B, T, i.baseAddress, nil, t.baseAddress, learningRate, scratch, &loss)
+            return program.step(state, B, T, i.baseAddress, nil, t.baseAddress, learningRate, work, &loss)
           }
         }
       }

@@ -1,5 +1,6 @@
-// The training loop: mini-batches, gradients from a LossGradient, optimizer updates, and the
-// full training and validation losses every few steps. Deterministic: the only randomness is the
+// The training loop: mini-batches, one update each by a TrainingStepBackend (the interpreter's
+// LossGradient and Optimizer, or the compiled C step), and the full training and validation
+// losses every few steps. Deterministic: the only randomness is the
 // batch order, drawn from Xoshiro256(seed), so the same inputs give bit-identical weights, and a
 // run resumed from a TrainingState gives the weights of the run that never stopped.
 
@@ -105,15 +106,14 @@ public struct Trainer: Sendable {
     let count = training.exampleCount
     guard count > 0 else { throw TrainingError("the training set has no examples") }
     guard options.steps > 0 else { throw TrainingError("the number of steps must be at least 1") }
-    var current = module
     var backend = try makeBackend(module)
     var sampler = BatchSampler(count: count, batchSize: options.batchSize ?? count, seed: options.seed)
     var history: [LossRecord] = []
     var batchLosses: [Double] = []
 
     func evaluate(_ step: Int) throws {
-      let train = try ForwardLoss.value(current, batch: training, loss: options.loss)
-      let valid = try validation.map { try ForwardLoss.value(current, batch: $0, loss: options.loss) }
+      let train = try backend.fullLoss(training, loss: options.loss)
+      let valid = try validation.map { try backend.fullLoss($0, loss: options.loss) }
       guard train.isFinite, valid?.isFinite ?? true else {
         throw TrainingError("the loss is no longer finite after step \(step); try a smaller learning rate")
       }
@@ -131,7 +131,6 @@ public struct Trainer: Sendable {
     if let start {
       let parameterCount = module.parameters.reduce(0) { $0 + $1.count }
       try resume(from: start, exampleCount: count, parameterCount: parameterCount, backend: &backend, sampler: &sampler)
-      current = current.settingValues(start.parameters)
       (history, batchLosses, first) = (start.history, start.batchLosses, start.step + 1)
     } else {
       try evaluate(0)
@@ -143,13 +142,12 @@ public struct Trainer: Sendable {
       batchLosses.append(batchLoss)
       progress(.step(step, batchLoss: batchLoss))
       if step % options.reportInterval == 0 || step == options.steps {
-        // The module is rebuilt only here: the backend keeps the weights between reports.
-        current = current.settingValues(backend.parameters)
         try evaluate(step)
         try checkpoint(state(step))
       }
     }
-    return TrainingResult(module: current, history: history, batchLosses: batchLosses, state: state(options.steps))
+    // The weights become a module only here: the backend keeps them between reports.
+    return TrainingResult(module: module.settingValues(backend.parameters), history: history, batchLosses: batchLosses, state: state(options.steps))
   }
 
   /// The compiled step when there is one (checked to be for this loss and optimiser), else

@@ -12,6 +12,8 @@ public protocol TrainingStepBackend {
   var optimizerState: OptimizerState { get }
   /// Continues from a checkpoint's weights and optimiser state.
   mutating func restore(parameters: [Double], optimizer: OptimizerState) throws
+  /// The loss of the current weights on `batch` (forward only): the reports' full losses.
+  func fullLoss(_ batch: TrainingBatch, loss: Loss) throws -> Double
 }
 
 extension TrainingError {
@@ -52,6 +54,10 @@ struct InterpreterStep: TrainingStepBackend {
     guard parameters.allSatisfy(\.isFinite) else { throw TrainingError.weightNotFinite(step) }
     module = module.settingValues(parameters)
     return batchLoss
+  }
+
+  func fullLoss(_ batch: TrainingBatch, loss: Loss) throws -> Double {
+    try ForwardLoss.value(module, batch: batch, loss: loss)
   }
 
   mutating func restore(parameters: [Double], optimizer state: OptimizerState) throws {

@@ -90,9 +90,11 @@ struct EmitTrainTests {
     for o in try Interpreter.run(module, inputs: inputs) {
       targets[o.name] = ArrayValue(shape: o.value.shape, values: o.value.values.map { _ in random.uniform(-1, 1) })
     }
-    let reference = try Trainer(
+    let trained = try Trainer(
       options: TrainingOptions(loss: .mse, steps: 5, every: 5), optimizer: Adam(learningRate: 0.01)
-    ).train(module, training: TrainingBatch(inputs: inputs, targets: targets)).batchLosses
+    ).train(module, training: TrainingBatch(inputs: inputs, targets: targets))
+    let reference = trained.batchLosses
+    let predicted = try Interpreter.run(trained.module, inputs: inputs).flatMap(\.value.values)
 
     try withScratchDirectory { dir in
       #expect(FileManager.default.createFile(atPath: "\(dir)/m.gru", contents: Data(variant.text.utf8)))
@@ -114,7 +116,13 @@ struct EmitTrainTests {
       #expect(built.succeeded, "\(built.summary)")
       let ran = try ProcessRunner.run(binary, [], environment: Clang.sanitizerEnvironment)
       #expect(ran.succeeded && ran.stderr.isEmpty, "\(ran.summary)")
-      let lines = ran.stdout.split(separator: "\n").map { $0.split(separator: " ") }
+      let parts = ran.stdout.components(separatedBy: "predict ")
+      let lines = parts[0].split(separator: "\n").map { $0.split(separator: " ") }
+      // _predict after the 5 steps: the interpreter's outputs of the trained weights.
+      let outputs = (parts.count > 1 ? parts[1] : "").split(whereSeparator: \.isWhitespace).compactMap { Double(String($0)) }
+      #expect(outputs.first == 0, "predict's status")
+      let outputDifference = zip(outputs.dropFirst(), predicted).map { abs($0 - $1) }.max() ?? .infinity
+      #expect(outputs.count == predicted.count + 1 && outputDifference <= (module.precision == .f64 ? 1e-12 : 1e-5))
       #expect(lines.map { $0.first.map(String.init) } == Array(repeating: "0", count: 5), "\(ran.stdout)")
       let losses = lines.compactMap { $0.last.flatMap { Double(String($0)) } }
       let worst = zip(losses, reference).map { abs($0 - $1) }.max() ?? .infinity
@@ -144,6 +152,23 @@ struct EmitTrainTests {
       arguments.append("target\(k)")
     }
     let prefix = CNames.sanitize(module.name) + "_train"
+    let macro = prefix.uppercased()
+    // _predict into buffers of the outputs' sizes, with scratch of exactly its macro's bytes.
+    var predictArguments = arguments.filter { !$0.hasPrefix("target") }
+    var predict = "{\n"
+    predict += "        void *work = malloc(\(macro)_PREDICT_SCRATCH_BYTES(3, 4));\n"
+    for (k, name) in layout.outputNames.enumerated() {
+      let size = "\(macro)_\(CNames.sanitize(name).uppercased())_TARGET_SIZE(3, 4)"
+      predict += "        \(real) *out\(k) = (\(real) *)malloc(sizeof(\(real)) * \(size));\n"
+      predictArguments.append("out\(k)")
+    }
+    predict += "        printf(\"predict %d\", \(prefix)_predict(s, 3, 4, \(predictArguments.joined(separator: ", ")), work));\n"
+    for (k, name) in layout.outputNames.enumerated() {
+      let size = "\(macro)_\(CNames.sanitize(name).uppercased())_TARGET_SIZE(3, 4)"
+      predict += "        for (size_t i = 0; i < \(size); i++) printf(\" %.17g\", (double)out\(k)[i]);\n"
+      predict += "        free(out\(k));\n"
+    }
+    predict += "        free(work);\n    }"
     text += """
 
       int main(void) {
@@ -156,6 +181,7 @@ struct EmitTrainTests {
               int status = \(prefix)_step(s, 3, 4, \(arguments.joined(separator: ", ")), 0.01, scratch, &loss);
               printf("%d %.17g\\n", status, loss);
           }
+          \(predict)
           free(scratch);
           free(s);
           return 0;
