@@ -32,6 +32,8 @@ extension Driver {
         throw .internalFailure(error)
       }
       try deliver(IRPrinter.print(gradient), to: output, input: input)
+    case .train?:
+      try emitTrain(front, options)
     case .weights?:
       guard let path = output, path.hasSuffix(".safetensors") else { throw .emitWeightsNeedsOutput }
       let module = try optimise(front, through: "bind-weights")
@@ -57,6 +59,29 @@ extension Driver {
       if let blob = emitted.blob { files.append((String(cPath.dropLast(2)) + ".weights", blob)) }
       try write(try addingDepfile(files, options), input: input)
     }
+  }
+
+  /// `--emit train`: the model lowered as grucc train lowers it, its step as MODEL_train.c and
+  /// the header beside it, both written or neither.
+  private mutating func emitTrain(_ front: FrontEnd, _ options: CompileOptions) throws(DriverError) {
+    try refuseUntrainable(front)
+    var start = front
+    if options.train.fromInit { start.model?.weights = nil }
+    let module = try optimise(start, through: "lower-dense")
+    let cPath = options.output ?? "\(module.name)_train.c"
+    guard cPath.hasSuffix(".c") else { throw .outputKind(cPath, expected: "'.c' (the header goes beside it as '.h')") }
+    let hPath = String(cPath.dropLast(2)) + ".h"
+    let headerName = hPath.split(separator: "/").last.map(String.init) ?? hPath
+    let optimizer: TrainStepOptimizer = options.train.optimizer == .adam
+      ? .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8) : .sgd(momentum: options.train.momentum ?? 0)
+    let configuration = TrainStepConfiguration(loss: options.train.loss ?? .quadratic, optimizer: optimizer)
+    let emitted: (source: String, header: String, layout: CTrainStepLayout)
+    do throws(CGraphUnsupported) {
+      emitted = try CTrainStep.emit(module, headerName: headerName, configuration: configuration)
+    } catch {
+      throw .training("--emit train: \(error.message)")
+    }
+    try write([(cPath, Array(emitted.source.utf8)), (hPath, Array(emitted.header.utf8))], input: options.input)
   }
 
   /// A module's parameters as safetensors tensors in its precision.

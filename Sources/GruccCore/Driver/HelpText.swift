@@ -81,7 +81,7 @@ enum HelpText {
   ]
 
   /// The kinds `--emit` takes, in the order help and errors list them.
-  static let emitKinds = ["tokens", "ast", "ir", "ir-after=PASS", "c", "h", "gradient-ir", "weights"]
+  static let emitKinds = ["tokens", "ast", "ir", "ir-after=PASS", "c", "h", "gradient-ir", "train", "weights"]
 
   private static var compileOptions: String {
     """
@@ -89,8 +89,16 @@ enum HelpText {
       -o FILE                 the C file to write (default: <model name>.c); the header
                               is written beside it with the extension .h
       --emit KIND             tokens, ast, ir, ir-after=PASS, c, h, gradient-ir (the graph
-                              grucc train runs for the gradient), or weights (the bound
-                              weights as a safetensors file in grucc's names; needs -o)
+                              grucc train runs for the gradient), train (one whole
+                              training step as a C API: MODEL_train.c and .h, or -o
+                              FILE.c and its .h), or weights (the bound weights as a
+                              safetensors file in grucc's names; needs -o)
+      --loss LOSS             for --emit train (required): quadratic, mse, bce or cce
+      --optimizer OPT         for --emit train: adam (default: beta1 0.9, beta2 0.999,
+                              eps 1e-8) or sgd
+      --momentum M            for --emit train --optimizer sgd (default 0)
+      --init                  for --emit train: start from the init rules, not the
+                              model's weights file
       --name PREFIX           for an ONNX model: its name, which prefixes every C symbol
                               (default: the output file's name, kws.c -> kws_run_batch;
                               also for 'import')
@@ -189,9 +197,10 @@ enum HelpText {
                               continue a checkpoint's run up to --steps N (the total); the
                               loss, optimizer, lr, momentum, batch and seed must be its own
       --backend compiled|interpreter
-                              what runs the gradient graph: C compiled for the model with
-                              $CC, cc or clang (default), or the interpreter; without a
-                              working C compiler training says so and uses the interpreter
+                              what runs each step: the C step of --emit train, compiled
+                              with $CC, cc or clang and loaded (default; the same weights
+                              as the interpreter), or the interpreter; without a working
+                              C compiler training says so and uses the interpreter
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
                               own 'weights' file, when it is a grucc safetensors file)
 

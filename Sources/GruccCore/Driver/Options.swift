@@ -10,6 +10,17 @@ public enum EmitKind: Sendable, Equatable {
   case ir(after: String?)
   /// The gradient graph (Autodiff) of the model lowered through `lower-dense`.
   case gradientIR
+  /// One whole training step as a standalone C API (CTrainStep): model_train.c and .h.
+  case train
+}
+
+/// What `--emit train` fixes at emit time: the loss (required, as for `grucc train`), the
+/// optimiser and its hyperparameters, and whether to start from the init rules.
+public struct EmitTrainOptions: Sendable, Equatable {
+  public var loss: Loss?
+  public var optimizer: OptimizerKind = .adam
+  public var momentum: Double?
+  public var fromInit = false
 }
 
 public struct CompileOptions: Sendable, Equatable {
@@ -25,6 +36,8 @@ public struct CompileOptions: Sendable, Equatable {
   public var name: String?
   /// `-MD` or `-MF FILE`: also write a Make-syntax dependency file (Depfile.swift).
   public var depfile: DepfileRequest?
+  /// `--loss`, `--optimizer`, `--momentum`, `--init`: for `--emit train` only.
+  public var train = EmitTrainOptions()
 }
 
 public struct RunOptions: Sendable, Equatable {
@@ -251,6 +264,7 @@ public enum Options {
   private static func parseCompile(_ args: inout ArraySlice<String>) throws(UsageError) -> CompileOptions {
     var input: String?
     var options = CompileOptions(input: "")
+    var trainFlagsSeen: [String] = []
     while let a = args.popFirst() {
       switch a {
       case "-o": options.output = try value(after: "-o", &args)
@@ -269,6 +283,33 @@ public enum Options {
       case "-MF": options.depfile = .file(try value(after: "-MF", &args))
       case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
       case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
+      case "--loss":
+        let v = try value(after: a, &args)
+        guard let l = Loss(rawValue: v) else {
+          let names = Loss.allCases.map(\.rawValue)
+          throw UsageError(
+            message: "unknown loss '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names), topic: .compile)
+        }
+        options.train.loss = l
+        trainFlagsSeen.append(a)
+      case "--optimizer":
+        let v = try value(after: a, &args)
+        guard let o = OptimizerKind(rawValue: v) else {
+          throw UsageError(
+            message: "unknown optimizer '\(v)'; expected adam or sgd" + didYouMean(v, among: ["adam", "sgd"]), topic: .compile)
+        }
+        options.train.optimizer = o
+        trainFlagsSeen.append(a)
+      case "--momentum":
+        let v = try value(after: a, &args)
+        guard let m = Double(v), m.isFinite, m >= 0, m < 1 else {
+          throw UsageError(message: "'--momentum' needs a number from 0 up to (not including) 1, not '\(v)'")
+        }
+        options.train.momentum = m
+        trainFlagsSeen.append(a)
+      case "--init":
+        options.train.fromInit = true
+        trainFlagsSeen.append(a)
       case _ where a.hasPrefix("-") && a != "-": throw UsageError.unknownOption(a, for: .compile, known: compileFlags)
       default:
         if input != nil { throw UsageError(message: "more than one input file ('\(input!)' and '\(a)')") }
@@ -279,13 +320,24 @@ public enum Options {
     if options.depfile != nil, options.emit != nil {
       throw UsageError(message: "'-MD' and '-MF' describe the C grucc writes; they do not go with '--emit'")
     }
+    if let flag = trainFlagsSeen.first, options.emit != .train {
+      throw UsageError(message: "'\(flag)' is for '--emit train' (or 'grucc train')")
+    }
+    if options.emit == .train {
+      guard options.train.loss != nil else {
+        throw UsageError(message: "'--emit train' needs --loss: " + Loss.allCases.map(\.rawValue).joined(separator: ", "))
+      }
+      if options.train.momentum != nil && options.train.optimizer != .sgd {
+        throw UsageError(message: "'--momentum' is for '--optimizer sgd'; Adam keeps its own moments")
+      }
+    }
     options.input = input
     return options
   }
 
   static let compileFlags = [
     "-o", "--print-ir-after-all", "--activations", "--weights", "--name", "--emit", "--help", "--max-memory",
-    "--diagnostics-format", "-MD", "-MF",
+    "--diagnostics-format", "-MD", "-MF", "--loss", "--optimizer", "--momentum", "--init",
   ]
 
   private static func emitKind(_ text: String) throws(UsageError) -> EmitKind {
@@ -297,6 +349,7 @@ public enum Options {
     case "h", "header": return .header
     case "weights": return .weights
     case "gradient-ir": return .gradientIR
+    case "train": return .train
     default:
       if text.hasPrefix("ir-after=") {
         let pass = String(text.dropFirst("ir-after=".count))

@@ -41,10 +41,11 @@ extension Driver {
       resumed = try resumeState(
         path, of: module, settings: settings, steps: options.steps, batch: options.batch, examples: training.exampleCount)
     }
-    let trainer = Trainer(
+    var trainer = Trainer(
       options: TrainingOptions(
         loss: options.loss, steps: options.steps, batchSize: options.batch, seed: options.seed, every: options.every),
-      optimizer: optimizer, gradient: backend(options, module, default: gradient))
+      optimizer: optimizer, gradient: gradient)
+    trainer.compiledStep = compiledStep(options, module, optimizer: optimizer, gradient: gradient)
     let result: TrainingResult
     do {
       var reporter = ProgressReporter(total: options.steps, start: resumed?.step ?? 0, output: progress)
@@ -77,23 +78,23 @@ extension Driver {
     stdout += files.map { "wrote \($0.path)\n" }.joined()
   }
 
-  /// The compiled backend when asked (the default) and the driver's gradient is the interpreter's
-  /// Autodiff (a test may pass another); the interpreter, said once on stderr, when the C cannot
-  /// be compiled or loaded here.
-  private mutating func backend(_ options: TrainOptions, _ module: Module, default gradient: any LossGradient) -> any LossGradient {
-    guard options.backend == .compiled, gradient is Autodiff else { return gradient }
+  /// The whole step compiled (CTrainStep) when asked (the default) and the driver's gradient is
+  /// the interpreter's Autodiff (a test may pass another); nil, said once on stderr, when the C
+  /// cannot be compiled or loaded here: the interpreter trains instead.
+  private mutating func compiledStep(
+    _ options: TrainOptions, _ module: Module, optimizer: any Optimizer, gradient: any LossGradient
+  ) -> CompiledTrainStep? {
+    guard options.backend == .compiled, gradient is Autodiff, let rule = TrainStepOptimizer(optimizer) else { return nil }
     switch TrainingCompiler.find() {
     case .failure(let error):
       stderr += "grucc train: no working C compiler (\(error.message)); training in the interpreter\n"
-      return gradient
+      return nil
     case .success(let compiler):
-      let compiled = CompiledGradient(compiler: compiler)
       do throws(CompiledGradientError) {
-        try compiled.prepare(module)
-        return compiled
+        return try CompiledTrainStep.build(module, loss: options.loss, optimizer: rule, compiler: compiler)
       } catch {
         stderr += "grucc train: the compiled backend failed (\(error.message)); training in the interpreter\n"
-        return gradient
+        return nil
       }
     }
   }

@@ -1,7 +1,9 @@
 // Training's gradients in compiled C: the forward module and its gradient module (Autodiff's)
-// emitted by CGraphProgram, compiled once per model structure with the C compiler found here,
-// loaded with dlopen and called every step. The loss and its seeds stay in Swift (Loss.evaluate,
-// as Autodiff computes them), so the two backends differ only in who runs the graphs.
+// emitted by CGraphProgram, compiled once per model structure (and per instance: no process-wide
+// cache) with the C compiler found here, loaded with dlopen and called every step. The loss and
+// its seeds stay in Swift (Loss.evaluate, as Autodiff computes them), so it differs from the
+// interpreter only in who runs the graphs. grucc train runs the whole step in C instead
+// (CompiledTrainStep); this LossGradient stays for the tests that compare the graphs alone.
 
 import Foundation
 
@@ -84,8 +86,8 @@ private typealias GraphEntry = @convention(c) (
   UnsafePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?
 ) -> Void
 
-/// A loaded library: the forward and gradient functions of one model structure. Kept for the
-/// life of the process (the cache holds it), so the library is never unloaded.
+/// A loaded library: the forward and gradient functions of one model structure. The library is
+/// never unloaded (no dlclose): a function pointer taken from it stays valid.
 final class CompiledProgram: @unchecked Sendable {
   fileprivate let forward: (entry: GraphEntry, function: CGraphFunction)
   fileprivate let gradient: (entry: GraphEntry, function: CGraphFunction)
@@ -112,43 +114,19 @@ final class CompiledProgram: @unchecked Sendable {
   }
 }
 
-/// Compiled programs by the text of the forward C (which is the model's structure: parameters
-/// enter as a pointer, so new weights reuse the library).
+/// The programs one CompiledGradient has built, by the text of the forward C (which is the
+/// model's structure: parameters enter as a pointer, so new weights reuse the library).
 private final class ProgramCache: @unchecked Sendable {
   let lock = NSLock()
   var programs: [String: CompiledProgram] = [:]
 }
 
-private let programCache = ProgramCache()
-
-/// The program of the last module seen, with that module's node array: training changes only
-/// the weights, so the graph's storage is the same buffer every step, and while this holds the
-/// array the buffer cannot be freed and reused by another graph.
-private final class LastProgram: @unchecked Sendable {
-  let lock = NSLock()
-  var nodes: [Node] = []
-  var program: CompiledProgram?
-
-  func program(for graph: Graph) -> CompiledProgram? {
-    lock.lock()
-    defer { lock.unlock() }
-    guard let program, !nodes.isEmpty else { return nil }
-    let same = nodes.withUnsafeBufferPointer { a in graph.nodes.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count } }
-    return same ? program : nil
-  }
-
-  func remember(_ graph: Graph, _ program: CompiledProgram) {
-    lock.lock()
-    defer { lock.unlock() }
-    nodes = graph.nodes
-    self.program = program
-  }
-}
-
+/// Training's gradient with the graphs in compiled C and the loss in Swift. grucc train runs the
+/// whole step in C instead (CompiledTrainStep); this one stays for comparing the graphs alone.
 public struct CompiledGradient: LossGradient {
   public var compiler: TrainingCompiler
-  /// Skips emitting the forward C (the cache key) on every step of one training run.
-  private let last = LastProgram()
+  /// This instance's libraries (copies of the value share them): no process-wide state.
+  private let cache = ProgramCache()
 
   public init(compiler: TrainingCompiler) { self.compiler = compiler }
 
@@ -156,24 +134,17 @@ public struct CompiledGradient: LossGradient {
   /// failure is reported before any step.
   @discardableResult
   func program(for module: Module) throws(CompiledGradientError) -> CompiledProgram {
-    if let program = last.program(for: module.graph) { return program }
-    let program = try cachedProgram(for: module)
-    last.remember(module.graph, program)
-    return program
-  }
-
-  private func cachedProgram(for module: Module) throws(CompiledGradientError) -> CompiledProgram {
     let key: String
     do throws(CGraphUnsupported) {
       key = try CGraphProgram.emit([("grucc_forward", module)]).source
     } catch {
       throw CompiledGradientError(error.message)
     }
-    programCache.lock.lock()
-    defer { programCache.lock.unlock() }
-    if let found = programCache.programs[key] { return found }
+    cache.lock.lock()
+    defer { cache.lock.unlock() }
+    if let found = cache.programs[key] { return found }
     let built = try build(module)
-    programCache.programs[key] = built
+    cache.programs[key] = built
     return built
   }
 
@@ -327,7 +298,7 @@ public struct CompiledGradient: LossGradient {
     }
   }
 
-  private static func concrete(_ dims: [Dim], B: Int, T: Int) -> [Int] {
+  static func concrete(_ dims: [Dim], B: Int, T: Int) -> [Int] {
     dims.map { d in
       switch d {
       case .batch: return B

@@ -1,5 +1,6 @@
-// The training loop: mini-batches, gradients from a LossGradient, optimizer updates, and the
-// full training and validation losses every few steps. Deterministic: the only randomness is the
+// The training loop: mini-batches, one update each by a TrainingStepBackend (the interpreter's
+// LossGradient and Optimizer, or the compiled C step), and the full training and validation
+// losses every few steps. Deterministic: the only randomness is the
 // batch order, drawn from Xoshiro256(seed), so the same inputs give bit-identical weights, and a
 // run resumed from a TrainingState gives the weights of the run that never stopped.
 
@@ -76,6 +77,9 @@ public struct Trainer: Sendable {
   public var options: TrainingOptions
   public var optimizer: any Optimizer
   public var gradient: any LossGradient
+  /// The whole step in compiled C (grucc train's default); nil: `gradient` and `optimizer` in
+  /// Swift. It must be built for this run's loss and optimizer.
+  public var compiledStep: CompiledTrainStep?
 
   public init(options: TrainingOptions, optimizer: any Optimizer, gradient: any LossGradient = Trainer.defaultGradient) {
     self.options = options
@@ -102,16 +106,14 @@ public struct Trainer: Sendable {
     let count = training.exampleCount
     guard count > 0 else { throw TrainingError("the training set has no examples") }
     guard options.steps > 0 else { throw TrainingError("the number of steps must be at least 1") }
-    var current = module
-    var optimizer = self.optimizer
-    var parameters = current.parameters.flatMap(\.values)
+    var backend = try makeBackend(module)
     var sampler = BatchSampler(count: count, batchSize: options.batchSize ?? count, seed: options.seed)
     var history: [LossRecord] = []
     var batchLosses: [Double] = []
 
     func evaluate(_ step: Int) throws {
-      let train = try ForwardLoss.value(current, batch: training, loss: options.loss)
-      let valid = try validation.map { try ForwardLoss.value(current, batch: $0, loss: options.loss) }
+      let train = try backend.fullLoss(training, loss: options.loss)
+      let valid = try validation.map { try backend.fullLoss($0, loss: options.loss) }
       guard train.isFinite, valid?.isFinite ?? true else {
         throw TrainingError("the loss is no longer finite after step \(step); try a smaller learning rate")
       }
@@ -121,15 +123,14 @@ public struct Trainer: Sendable {
     }
     func state(_ step: Int) -> TrainingState {
       TrainingState(
-        step: step, parameters: parameters, optimizer: optimizer.state, sampler: sampler.state, history: history,
-        batchLosses: batchLosses)
+        step: step, parameters: backend.parameters, optimizer: backend.optimizerState, sampler: sampler.state,
+        history: history, batchLosses: batchLosses)
     }
 
     var first = 1
     if let start {
-      try resume(from: start, exampleCount: count, parameterCount: parameters.count, optimizer: &optimizer, sampler: &sampler)
-      parameters = start.parameters
-      current = current.settingValues(parameters)
+      let parameterCount = module.parameters.reduce(0) { $0 + $1.count }
+      try resume(from: start, exampleCount: count, parameterCount: parameterCount, backend: &backend, sampler: &sampler)
       (history, batchLosses, first) = (start.history, start.batchLosses, start.step + 1)
     } else {
       try evaluate(0)
@@ -137,17 +138,7 @@ public struct Trainer: Sendable {
     for step in first...options.steps {
       let indices = sampler.next()
       let batch = sampler.isWholeSet ? training : training.examples(indices)
-      let (batchLoss, gradients) = try gradient.evaluate(current, batch: batch, loss: options.loss)
-      let flat = try flatten(gradients, of: current)
-      guard batchLoss.isFinite, flat.allSatisfy(\.isFinite) else {
-        throw TrainingError("the loss or its gradient is not finite at step \(step); try a smaller learning rate")
-      }
-      optimizer.step(&parameters, gradients: flat)
-      if current.precision == .f32 { parameters = parameters.map { Double(Float($0)) } }
-      guard parameters.allSatisfy(\.isFinite) else {
-        throw TrainingError("a weight is no longer finite after step \(step); try a smaller learning rate")
-      }
-      current = current.settingValues(parameters)
+      let batchLoss = try backend.step(batch, number: step)
       batchLosses.append(batchLoss)
       progress(.step(step, batchLoss: batchLoss))
       if step % options.reportInterval == 0 || step == options.steps {
@@ -155,13 +146,27 @@ public struct Trainer: Sendable {
         try checkpoint(state(step))
       }
     }
-    return TrainingResult(module: current, history: history, batchLosses: batchLosses, state: state(options.steps))
+    // The weights become a module only here: the backend keeps them between reports.
+    return TrainingResult(module: module.settingValues(backend.parameters), history: history, batchLosses: batchLosses, state: state(options.steps))
   }
 
-  /// Puts the optimizer and the sampler where `start` left them, after checking it fits this run
+  /// The compiled step when there is one (checked to be for this loss and optimiser), else
+  /// the interpreter's.
+  private func makeBackend(_ module: Module) throws -> any TrainingStepBackend {
+    guard let compiledStep else {
+      return InterpreterStep(module, optimizer: optimizer, gradient: gradient, loss: options.loss)
+    }
+    guard compiledStep.configuration.loss == options.loss, TrainStepOptimizer(optimizer) == compiledStep.configuration.optimizer,
+      compiledStep.layout.parameterCount == module.parameters.reduce(0, { $0 + $1.count })
+    else { throw TrainingError("internal: the compiled step was built for another loss, optimizer or model") }
+    let rate = (optimizer as? Adam)?.learningRate ?? (optimizer as? SGD)?.learningRate ?? 0
+    return CompiledStepRun(compiledStep, parameters: module.parameters.flatMap(\.values), learningRate: rate)
+  }
+
+  /// Puts the backend and the sampler where `start` left them, after checking it fits this run
   /// (the Driver checks a checkpoint file first, with the file's name in its messages).
   private func resume(
-    from start: TrainingState, exampleCount: Int, parameterCount: Int, optimizer: inout any Optimizer,
+    from start: TrainingState, exampleCount: Int, parameterCount: Int, backend: inout any TrainingStepBackend,
     sampler: inout BatchSampler
   ) throws {
     guard start.step < options.steps else {
@@ -170,25 +175,12 @@ public struct Trainer: Sendable {
     guard start.parameters.count == parameterCount, [0, parameterCount].contains(start.optimizer.length),
       start.batchLosses.count == start.step
     else { throw TrainingError("the run to resume is not one of this model") }
-    guard optimizer.restore(start.optimizer) else { throw TrainingError("the run to resume used another optimizer") }
+    try backend.restore(parameters: start.parameters, optimizer: start.optimizer)
     guard
       let restored = BatchSampler(
         count: exampleCount, batchSize: options.batchSize ?? exampleCount, state: start.sampler)
     else { throw TrainingError("the run to resume drew its batches from another number of examples") }
     sampler = restored
-  }
-
-  /// The gradients in module order, checked against the LossGradient contract.
-  private func flatten(_ gradients: [String: [Double]], of module: Module) throws -> [Double] {
-    var flat: [Double] = []
-    for p in module.parameters {
-      guard let g = gradients[p.name] else { throw TrainingError("internal: the gradient has no entry for '\(p.name)'") }
-      guard g.count == p.count else {
-        throw TrainingError("internal: the gradient of '\(p.name)' has \(g.count) values, the parameter \(p.count)")
-      }
-      flat += g
-    }
-    return flat
   }
 }
 

@@ -50,7 +50,7 @@ import Testing
     (["run", "m.gru", "--inptu", "x.csv"], "unknown option '--inptu' for 'run'; did you mean '--input'?", "help run"),
     (["check", "m.gru", "--jsn"], "unknown option '--jsn' for 'check'; did you mean '--json'?", "help check"),
     (["m.gru", "--emt", "c"], "unknown option '--emt'; did you mean '--emit'?", "help compile"),
-    (["m.gru", "--emit", "gradient-iir"], "unknown --emit kind 'gradient-iir'; expected tokens, ast, ir, ir-after=PASS, c, h, gradient-ir or weights; did you mean 'gradient-ir'?", "help compile"),
+    (["m.gru", "--emit", "gradient-iir"], "unknown --emit kind 'gradient-iir'; expected tokens, ast, ir, ir-after=PASS, c, h, gradient-ir, train or weights; did you mean 'gradient-ir'?", "help compile"),
     (["m.gru", "--emit", "ir-after=lower-gr"], "did you mean 'lower-gru'?", "help compile"),
     (["import", "m.onnx", "--nmae", "x"], "unknown option '--nmae' for 'import'; did you mean '--name'?", "help import"),
     (["train", "m.gru", "--max-memroy", "1G"], "unknown option '--max-memroy' for 'train'; did you mean '--max-memory'?", "help train"),
