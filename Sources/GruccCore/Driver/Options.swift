@@ -111,6 +111,23 @@ func didYouMean(_ word: String, among candidates: [String]) -> String {
   closestSpelling(to: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
 }
 
+/// `--loss`'s value, for `grucc train` and `--emit train` alike.
+func lossNamed(_ v: String, topic: HelpTopic) throws(UsageError) -> Loss {
+  guard let l = Loss(rawValue: v) else {
+    let names = Loss.allCases.map(\.rawValue)
+    throw UsageError(message: "unknown loss '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names), topic: topic)
+  }
+  return l
+}
+
+/// `--optimizer`'s value, for `grucc train` and `--emit train` alike.
+func optimizerNamed(_ v: String, topic: HelpTopic) throws(UsageError) -> OptimizerKind {
+  guard let o = OptimizerKind(rawValue: v) else {
+    throw UsageError(message: "unknown optimizer '\(v)'; expected adam or sgd" + didYouMean(v, among: ["adam", "sgd"]), topic: topic)
+  }
+  return o
+}
+
 /// How diagnostics are printed: as clang prints them, or one JSON object per line for tools.
 public enum DiagnosticsFormat: String, Sendable, CaseIterable {
   case text, json
@@ -284,21 +301,10 @@ public enum Options {
       case "--emit": options.emit = try emitKind(try value(after: "--emit", &args))
       case _ where a.hasPrefix("--emit="): options.emit = try emitKind(String(a.dropFirst("--emit=".count)))
       case "--loss":
-        let v = try value(after: a, &args)
-        guard let l = Loss(rawValue: v) else {
-          let names = Loss.allCases.map(\.rawValue)
-          throw UsageError(
-            message: "unknown loss '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names), topic: .compile)
-        }
-        options.train.loss = l
+        options.train.loss = try lossNamed(try value(after: a, &args), topic: .compile)
         trainFlagsSeen.append(a)
       case "--optimizer":
-        let v = try value(after: a, &args)
-        guard let o = OptimizerKind(rawValue: v) else {
-          throw UsageError(
-            message: "unknown optimizer '\(v)'; expected adam or sgd" + didYouMean(v, among: ["adam", "sgd"]), topic: .compile)
-        }
-        options.train.optimizer = o
+        options.train.optimizer = try optimizerNamed(try value(after: a, &args), topic: .compile)
         trainFlagsSeen.append(a)
       case "--momentum":
         let v = try value(after: a, &args)

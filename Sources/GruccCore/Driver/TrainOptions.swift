@@ -58,13 +58,7 @@ extension Options {
       case "--data": data = try value(after: a, &args)
       case "--valid": options.valid = try value(after: a, &args)
       case "--loss":
-        let v = try value(after: a, &args)
-        guard let l = Loss(rawValue: v) else {
-          let names = Loss.allCases.map(\.rawValue)
-          throw UsageError(
-            message: "unknown loss '\(v)'; expected " + names.joined(separator: ", ") + didYouMean(v, among: names), topic: .train)
-        }
-        loss = l
+        loss = try lossNamed(try value(after: a, &args), topic: .train)
       case "--steps": steps = try positive(a, try value(after: a, &args))
       case "--batch": options.batch = try positive(a, try value(after: a, &args))
       case "--every": options.every = try positive(a, try value(after: a, &args))
@@ -76,12 +70,7 @@ extension Options {
         }
         options.learningRate = x
       case "--optimizer":
-        let v = try value(after: a, &args)
-        guard let o = OptimizerKind(rawValue: v) else {
-          throw UsageError(
-            message: "unknown optimizer '\(v)'; expected adam or sgd" + didYouMean(v, among: ["adam", "sgd"]), topic: .train)
-        }
-        options.optimizer = o
+        options.optimizer = try optimizerNamed(try value(after: a, &args), topic: .train)
       case "--momentum":
         let v = try value(after: a, &args)
         guard let m = Double(v), m.isFinite, m >= 0, m < 1 else {
