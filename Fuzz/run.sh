@@ -2,7 +2,7 @@
 # Fuzz/run.sh: runs the libFuzzer targets, each for a number of seconds, from a seed corpus made
 # of the test fixtures, and prints how many inputs each executed.
 #
-#   Fuzz/run.sh                      every target for 20 s (what .ci/run does)
+#   Fuzz/run.sh                      every target for 20 s (.ci/run: --seconds 10 --jobs 1)
 #   Fuzz/run.sh --seconds 600 npy    one target for 10 minutes
 #   Fuzz/run.sh --jobs 2 --seconds 600
 #                                    two targets at a time

@@ -28,6 +28,14 @@ enum EndToEnd {
     return url
   }
 
+  /// The C flags of checks that compare numbers where an optimised build of the same code is
+  /// checked elsewhere (every option model at -O3 in OptionCoverageTests and FastPathTests, the
+  /// Specs in SpecTests, the storages' own builds at -O2, -O3 and -march=native): every level
+  /// gives the same bits here (x86-64 without an FMA target contracts nothing, and no level
+  /// turns on -ffast-math), and clang's optimiser was most of these checks' time (an option
+  /// model: 0.55 CPU-s at -O3, 0.03 at -O0; a fixture: 0.3 at -O2).
+  static let unoptimised = ["-O0"]
+
   /// ≤ 1e-5 for f32 models, ≤ 1e-12 for f64, as absolute errors.
   static func tolerance(_ p: RefModel.Precision) -> Double { p == .f32 ? 1e-5 : 1e-12 }
 
