@@ -10,16 +10,7 @@ import Testing
 
 @testable import GruccCore
 
-/// The compiler grucc train finds here, at -O1 (the same bits as -O3: no contraction either way).
-enum StepCompiler {
-  static let found: TrainingCompiler? = (try? TrainingCompiler.find().get()).map {
-    var c = $0
-    c.optimisation = "-O1"
-    return c
-  }
-}
-
-@Suite(.serialized, .enabled(if: StepCompiler.found != nil))
+@Suite(.serialized, .enabled(if: TrainingCompilers.found != nil))
 struct CompiledStepTests {
   struct Problem {
     var module: Module
@@ -53,7 +44,7 @@ struct CompiledStepTests {
       options: TrainingOptions(loss: loss, steps: steps, batchSize: 2, seed: 3, every: steps), optimizer: optimizer,
       gradient: gradient)
     if compiled {
-      let compiler = try #require(StepCompiler.found)
+      let compiler = try #require(TrainingCompilers.found)
       trainer.compiledStep = try CompiledTrainStep.build(
         p.module, loss: loss, optimizer: try #require(TrainStepOptimizer(optimizer)), compiler: compiler)
     }
@@ -97,7 +88,7 @@ struct CompiledStepTests {
       let p = try Self.problem(variant)
       let compiled = try Self.train(p, Adam(learningRate: 0.01), loss: loss, steps: 20, compiled: true)
       let graphs = try Self.train(
-        p, Adam(learningRate: 0.01), loss: loss, steps: 20, gradient: CompiledGradient(compiler: try #require(StepCompiler.found)))
+        p, Adam(learningRate: 0.01), loss: loss, steps: 20, gradient: CompiledGradient(compiler: try #require(TrainingCompilers.found)))
       #expect(compiled.module.parameters.flatMap(\.values) == graphs.module.parameters.flatMap(\.values), "\(variant.name) \(loss)")
       #expect(compiled.batchLosses == graphs.batchLosses, "\(variant.name) \(loss)")
       #expect(compiled.batchLosses.allSatisfy { $0 > 0 })
@@ -109,7 +100,7 @@ struct CompiledStepTests {
   func resumingGivesTheUninterruptedRun(_ optimizer: String) throws {
     let variant = try #require(ModelVariants.all(precision: .f32).first)
     let p = try Self.problem(variant)
-    let compiler = try #require(StepCompiler.found)
+    let compiler = try #require(TrainingCompilers.found)
     let step = try CompiledTrainStep.build(
       p.module, loss: .mse, optimizer: try #require(TrainStepOptimizer(Self.optimizer(optimizer))), compiler: compiler)
     func trainer(_ steps: Int) -> Trainer {

@@ -8,7 +8,7 @@ import Testing
 
 @testable import GruccCore
 
-@Suite(.serialized, .enabled(if: StepCompiler.found != nil))
+@Suite(.serialized, .enabled(if: TrainingCompilers.found != nil))
 struct TrainBackendTests {
   static let model = """
     model tiny
