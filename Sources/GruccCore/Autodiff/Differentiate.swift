@@ -6,11 +6,13 @@
 /// Requires: GRUs and dense heads lowered (`lower-dense`), nothing fused or packed. Guarantees:
 /// the result's graph takes the model's inputs plus `d.<output>` (∂loss/∂output, the output's
 /// type) for every output, and yields `grad.<parameter>` for every parameter, in parameter order,
-/// shaped like the parameter.
+/// shaped like the parameter. With `keepOutputs`, the forward outputs follow, under their own
+/// names: a caller that needs both (the compiled training step) then runs the forward pass once.
 public struct Differentiate: Pass {
   public let name = "differentiate"
+  public var keepOutputs: Bool
 
-  public init() {}
+  public init(keepOutputs: Bool = false) { self.keepOutputs = keepOutputs }
 
   /// The prefix of the seed arguments and of the gradient outputs.
   public static func seedName(_ output: String) -> String { "d.\(output)" }
@@ -19,7 +21,7 @@ public struct Differentiate: Pass {
   public func run(_ module: Module, diagnostics: inout DiagnosticEngine) -> Module {
     var result = module
     var builder = GradientBuilder(module: module)
-    result.graph = builder.build()
+    result.graph = builder.build(keepOutputs: keepOutputs)
     return result
   }
 }
@@ -41,7 +43,7 @@ private struct GradientBuilder {
     b = GraphBuilder(module: module)
   }
 
-  mutating func build() -> Graph {
+  mutating func build(keepOutputs: Bool) -> Graph {
     let graph = module.graph
     for node in graph.nodes { copyForward(node) }
     // Seeds: one argument per output, its ∂loss/∂output.
@@ -55,6 +57,9 @@ private struct GradientBuilder {
       let g = parameterGradients[p.name]
         ?? b.add(.zeros(TensorType(module.dtype, p.shape.map { .fixed($0) })), [], range: .none)
       b.output(Differentiate.gradientName(p.name), g)
+    }
+    if keepOutputs {
+      for o in graph.outputs { b.output(o.name, forward[o.value.node][o.value.result]) }
     }
     return b.graph
   }
