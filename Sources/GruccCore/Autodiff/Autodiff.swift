@@ -9,10 +9,13 @@ public struct Autodiff: LossGradient {
   /// outputs themselves, unless `keepOutputs`: then they follow the gradients); build it once and
   /// reuse it for every batch. The verifier checks it after each step, as it checks the
   /// pipeline's passes: a failure is a bug in grucc.
-  public static func gradientModule(_ module: Module, keepOutputs: Bool = false) throws(PipelineFailure) -> Module {
+  /// `saveProducts`: see Differentiate.
+  public static func gradientModule(
+    _ module: Module, keepOutputs: Bool = false, saveProducts: Bool = false
+  ) throws(PipelineFailure) -> Module {
     var diagnostics = DiagnosticEngine()
     var current = module
-    for pass in [Differentiate(keepOutputs: keepOutputs), DeadCodeElimination()] as [any Pass] {
+    for pass in [Differentiate(keepOutputs: keepOutputs, saveProducts: saveProducts), DeadCodeElimination()] as [any Pass] {
       current = pass.run(current, diagnostics: &diagnostics)
       let errors = Verifier.verify(current, requireTypes: true)
       if !errors.isEmpty {
