@@ -6,12 +6,16 @@ public struct Autodiff: LossGradient {
   public init() {}
 
   /// The gradient graph of a lowered module, without what no gradient needs (the forward
-  /// outputs themselves); build it once and reuse it for every batch. The verifier checks it
-  /// after each step, as it checks the pipeline's passes: a failure is a bug in grucc.
-  public static func gradientModule(_ module: Module) throws(PipelineFailure) -> Module {
+  /// outputs themselves, unless `keepOutputs`: then they follow the gradients); build it once and
+  /// reuse it for every batch. The verifier checks it after each step, as it checks the
+  /// pipeline's passes: a failure is a bug in grucc.
+  /// `saveProducts`: see Differentiate.
+  public static func gradientModule(
+    _ module: Module, keepOutputs: Bool = false, saveProducts: Bool = false
+  ) throws(PipelineFailure) -> Module {
     var diagnostics = DiagnosticEngine()
     var current = module
-    for pass in [Differentiate(), DeadCodeElimination()] as [any Pass] {
+    for pass in [Differentiate(keepOutputs: keepOutputs, saveProducts: saveProducts), DeadCodeElimination()] as [any Pass] {
       current = pass.run(current, diagnostics: &diagnostics)
       let errors = Verifier.verify(current, requireTypes: true)
       if !errors.isEmpty {

@@ -6,11 +6,20 @@
 /// Requires: GRUs and dense heads lowered (`lower-dense`), nothing fused or packed. Guarantees:
 /// the result's graph takes the model's inputs plus `d.<output>` (∂loss/∂output, the output's
 /// type) for every output, and yields `grad.<parameter>` for every parameter, in parameter order,
-/// shaped like the parameter.
+/// shaped like the parameter. With `keepOutputs`, the forward outputs follow, under their own
+/// names: a caller that needs both (the compiled training step) then runs the forward pass once.
+/// With `saveProducts`, each forward scan also yields, step by step, its body's products of the
+/// state (any `linear` not of a sequence argument), and the backward scan reads them instead of
+/// recomputing them: memory (B·T·features per product) for the time of those products.
 public struct Differentiate: Pass {
   public let name = "differentiate"
+  public var keepOutputs: Bool
+  public var saveProducts: Bool
 
-  public init() {}
+  public init(keepOutputs: Bool = false, saveProducts: Bool = false) {
+    self.keepOutputs = keepOutputs
+    self.saveProducts = saveProducts
+  }
 
   /// The prefix of the seed arguments and of the gradient outputs.
   public static func seedName(_ output: String) -> String { "d.\(output)" }
@@ -18,8 +27,8 @@ public struct Differentiate: Pass {
 
   public func run(_ module: Module, diagnostics: inout DiagnosticEngine) -> Module {
     var result = module
-    var builder = GradientBuilder(module: module)
-    result.graph = builder.build()
+    var builder = GradientBuilder(module: module, saveProducts: saveProducts)
+    result.graph = builder.build(keepOutputs: keepOutputs)
     return result
   }
 }
@@ -33,15 +42,20 @@ private struct GradientBuilder {
   var forward: [[ValueRef]] = []
   /// For each scan node of the forward graph: where the per-step input states are.
   var savedStates: [Int: [ValueRef]] = [:]
+  let saveProducts: Bool
+  /// For each scan node of the forward graph: its body's saved products (body node index) and
+  /// where their per-step values are.
+  var savedProducts: [Int: [(node: Int, value: ValueRef)]] = [:]
   var adjoint: [ValueRef: ValueRef] = [:]
   var parameterGradients: [String: ValueRef] = [:]
 
-  init(module: Module) {
+  init(module: Module, saveProducts: Bool) {
     self.module = module
+    self.saveProducts = saveProducts
     b = GraphBuilder(module: module)
   }
 
-  mutating func build() -> Graph {
+  mutating func build(keepOutputs: Bool) -> Graph {
     let graph = module.graph
     for node in graph.nodes { copyForward(node) }
     // Seeds: one argument per output, its ∂loss/∂output.
@@ -55,6 +69,9 @@ private struct GradientBuilder {
       let g = parameterGradients[p.name]
         ?? b.add(.zeros(TensorType(module.dtype, p.shape.map { .fixed($0) })), [], range: .none)
       b.output(Differentiate.gradientName(p.name), g)
+    }
+    if keepOutputs {
+      for o in graph.outputs { b.output(o.name, forward[o.value.node][o.value.result]) }
     }
     return b.graph
   }
@@ -75,10 +92,23 @@ private struct GradientBuilder {
     for j in 0..<scan.states {
       scan.body.outputs.append(GraphOutput(name: "saved_state\(j)", value: ValueRef(arguments[scan.sequences + j])))
     }
+    // Products of a sequence argument need no saving: the C emitter runs them once over all
+    // steps before the loop and shares them with the backward scan.
+    var products: [Int] = []
+    if saveProducts {
+      let sequenceArguments = Set(arguments.prefix(scan.sequences))
+      for (n, bodyNode) in scan.body.nodes.enumerated() {
+        guard case .linear = bodyNode.op, let first = bodyNode.operands.first, !sequenceArguments.contains(first.node)
+        else { continue }
+        products.append(n)
+        scan.body.outputs.append(GraphOutput(name: "saved_product\(products.count - 1)", value: ValueRef(n)))
+      }
+    }
     let s = b.add(.scan(scan), operands, range: node.range, hint: node.hint)
     let count = node.types.count
     forward.append((0..<count).map { ValueRef(s.node, $0) })
     savedStates[forward.count - 1] = (0..<scan.states).map { ValueRef(s.node, count + $0) }
+    savedProducts[forward.count - 1] = products.enumerated().map { ($1, ValueRef(s.node, count + scan.states + $0)) }
   }
 
   // MARK: - Backward
@@ -142,8 +172,10 @@ private struct GradientBuilder {
     guard (0..<(scan.states + outputCount)).contains(where: { adjoint[results[$0]] != nil }) else { return }
     let operands = node.operands.map { forward[$0.node][$0.result] }
 
-    // Sequences of the backward scan: the forward inputs, the saved states, the outputs' adjoints.
-    var sequences = Array(operands.prefix(scan.sequences)) + savedStates[i]!
+    // Sequences of the backward scan: the forward inputs, the saved states and products, the
+    // outputs' adjoints.
+    let saved = savedProducts[i] ?? []
+    var sequences = Array(operands.prefix(scan.sequences)) + savedStates[i]! + saved.map(\.value)
     for k in 0..<outputCount {
       sequences.append(adjoint[results[scan.states + k]]
         ?? b.add(.zeros(outputTypes[k]), [], range: node.range))
@@ -151,7 +183,7 @@ private struct GradientBuilder {
     let initial = (0..<scan.states).map { j in
       adjoint[results[j]] ?? b.add(.zeros(stateTypes[j]), [], range: node.range)
     }
-    let (body, products) = BackwardBody.build(scan, module: module, range: node.range)
+    let (body, products) = BackwardBody.build(scan, savedProducts: saved.map(\.node), module: module, range: node.range)
     var backwardScan = Scan(
       name: "\(scan.name).grad", direction: scan.direction == .forward ? .reverse : .forward,
       sequences: sequences.count, states: scan.states, hasLengths: scan.hasLengths, body: body)
@@ -180,10 +212,11 @@ struct BodyProduct {
 
 /// The body of a backward scan.
 enum BackwardBody {
-  /// Arguments: the forward sequences' steps, the saved states, the outputs' adjoints, then the
-  /// carried state adjoints. Yields: the new state adjoints (for the step before), then per step
-  /// the forward sequences' adjoints, then per parameter product its input and output adjoint.
-  static func build(_ scan: Scan, module: Module, range: SourceRange) -> (Graph, [BodyProduct]) {
+  /// Arguments: the forward sequences' steps, the saved states, the saved products (the values of
+  /// the body nodes `savedProducts`, which are then not recomputed), the outputs' adjoints, then
+  /// the carried state adjoints. Yields: the new state adjoints (for the step before), then per
+  /// step the forward sequences' adjoints, then per parameter product its input and output adjoint.
+  static func build(_ scan: Scan, savedProducts: [Int], module: Module, range: SourceRange) -> (Graph, [BodyProduct]) {
     let body = scan.body
     var b = GraphBuilder(module: module)
     let arguments = body.argumentNodes
@@ -196,6 +229,9 @@ enum BackwardBody {
     for j in 0..<scan.states {
       let a = arguments[scan.sequences + j]
       forward[a] = [b.argument("saved_state\(j)", body.type(of: ValueRef(a))!, range: range)]
+    }
+    for (p, n) in savedProducts.enumerated() {
+      forward[n] = [b.argument("saved_product\(p)", body.type(of: ValueRef(n))!, range: range)]
     }
     var outputSeeds: [ValueRef] = []
     for k in 0..<scan.outputs {

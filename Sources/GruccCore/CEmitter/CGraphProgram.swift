@@ -20,6 +20,11 @@
 // arithmetic is) and double for f64. Sequences are batch-major [B][T][F], vectors [B][F]. The C
 // allocates nothing; B and T must match the inputs the caller passes (CompiledGradient checks).
 // The file defines no other external symbols: everything else is static.
+//
+// A function can be split in two phases (`phasedBy`): it then takes a last argument
+// `int phases`, bit 1 running the nodes that do not depend on the named arguments, bit 2 the
+// rest, in the same arena. The training step runs a gradient graph that also yields the forward
+// outputs this way: phase 1 (the forward pass), the loss and seeds, phase 2 — one forward pass.
 
 /// A graph the emitter cannot translate (an op it does not handle, a scan inside a scan).
 public struct CGraphUnsupported: Error, Sendable, CustomStringConvertible {
@@ -65,6 +70,8 @@ public struct CGraphFunction: Sendable {
   public var lengthsName: String?
   public var outputNames: [String]
   public var outputDims: [[Dim]]
+  /// Whether the function takes `int phases` (see the top of the file).
+  public var phased = false
 
   public func arenaValues(B: Int, T: Int) -> Int { arena.values(B: B, T: T) }
 }
@@ -76,8 +83,10 @@ public enum CGraphProgram {
   /// `parameters` is the layout of `params` (names and sizes, in order) for every function:
   /// a gradient module's own list may hold fewer tensors in another order (dead-code
   /// elimination drops and reorders them), so its caller passes the forward module's.
+  /// `phasedBy`: by symbol, the arguments whose nodes and their dependants form phase 2.
   public static func emit(
-    _ modules: [(symbol: String, module: Module)], parameters: [Parameter]? = nil, activations: ActivationMode = .fast
+    _ modules: [(symbol: String, module: Module)], parameters: [Parameter]? = nil, activations: ActivationMode = .fast,
+    phasedBy: [String: Set<String>] = [:]
   ) throws(CGraphUnsupported) -> (source: String, functions: [CGraphFunction]) {
     guard let precision = modules.first?.module.precision else { return ("", []) }
     var text = """
@@ -96,7 +105,8 @@ public enum CGraphProgram {
     var bodies = ""
     for (symbol, module) in modules {
       var emitter = GraphFunctionEmitter(module: module, activations: activations)
-      let (body, function) = try emitter.function(symbol, parameters: parameters ?? module.parameters)
+      let (body, function) = try emitter.function(
+        symbol, parameters: parameters ?? module.parameters, phasedBy: phasedBy[symbol])
       bodies += body + "\n"
       functions.append(function)
     }
@@ -127,6 +137,9 @@ private struct GraphFunctionEmitter {
   let activations: ActivationMode
   var declarations: [String] = []
   var lines: [String] = []
+  /// Phase 2's lines, when the function has phases; `inPhaseTwo` says where `line` writes.
+  var phaseTwoLines: [String] = []
+  var inPhaseTwo = false
   var indent = 1
   var arena = ArenaSize()
   var nextName = 0
@@ -145,8 +158,21 @@ private struct GraphFunctionEmitter {
 
   var f32: Bool { module.precision == .f32 }
 
-  mutating func function(_ symbol: String, parameters: [Parameter]) throws(CGraphUnsupported) -> (String, CGraphFunction) {
+  mutating func function(
+    _ symbol: String, parameters: [Parameter], phasedBy: Set<String>?
+  ) throws(CGraphUnsupported) -> (String, CGraphFunction) {
     let graph = module.graph
+    // Phase 2: the named arguments and every node that reads one, directly or not.
+    var phaseTwo = Set<Int>()
+    if let phasedBy {
+      for (i, node) in graph.nodes.enumerated() {
+        if case .argument(let name, _) = node.op, phasedBy.contains(name) {
+          phaseTwo.insert(i)
+        } else if node.operands.contains(where: { phaseTwo.contains($0.node) }) {
+          phaseTwo.insert(i)
+        }
+      }
+    }
     var parameterOffsets: [String: Int] = [:]
     var offset = 0
     for p in parameters {
@@ -171,25 +197,38 @@ private struct GraphFunctionEmitter {
         argumentNames.append(v)
       }
     }
-    let values = try emit(graph, arguments: argumentNames, parameterOffsets: parameterOffsets, depth: 0)
+    let values = try emit(
+      graph, arguments: argumentNames, parameterOffsets: parameterOffsets, depth: 0, phaseTwo: phaseTwo)
     var outputDims: [[Dim]] = []
     for (k, o) in graph.outputs.enumerated() {
       guard let type = graph.type(of: o.value) else { throw CGraphUnsupported(message: "output '\(o.name)' has no type") }
       outputDims.append(type.dims)
+      inPhaseTwo = phaseTwo.contains(o.value.node)
       line("/* output \(k): \(comment(o.name)) */")
       loop("i", count(type.dims)) { e in e.line("outputs[\(k)][i] = \(values[o.value]!)[i];") }
     }
     var text = "/* \(comment(module.name)): arena of \(arena.c) reals. */\n"
     text += "void \(symbol)(size_t B, size_t T, const gr_real *params, const gr_real *const *inputs, const int *lengths,\n"
-    text += "    gr_real *const *outputs, gr_real *arena) {\n"
+    text += "    gr_real *const *outputs, gr_real *arena\(phasedBy != nil ? ", int phases" : "")) {\n"
     text += "    (void)B; (void)T; (void)params; (void)inputs; (void)lengths;\n"
     for d in declarations { text += "    " + d + "\n" }
-    for l in prologue { text += "    " + l + "\n" }
-    for l in lines { text += l + "\n" }
+    if phasedBy != nil {
+      // Phase 1 holds the prologue too: phase 2 reads the transposes it made.
+      text += "    if (phases & 1) {\n"
+      for l in prologue { text += "        " + l + "\n" }
+      for l in lines { text += "    " + l + "\n" }
+      text += "    }\n"
+      text += "    if (phases & 2) {\n"
+      for l in phaseTwoLines { text += "    " + l + "\n" }
+      text += "    }\n"
+    } else {
+      for l in prologue { text += "    " + l + "\n" }
+      for l in lines { text += l + "\n" }
+    }
     text += "}\n"
     let function = CGraphFunction(
       symbol: symbol, arena: arena, inputNames: inputNames, inputDims: inputDims, lengthsName: lengthsName,
-      outputNames: graph.outputs.map(\.name), outputDims: outputDims)
+      outputNames: graph.outputs.map(\.name), outputDims: outputDims, phased: phasedBy != nil)
     return (text, function)
   }
 
@@ -200,7 +239,10 @@ private struct GraphFunctionEmitter {
     return "\(stem)\(nextName)"
   }
 
-  mutating func line(_ s: String) { lines.append(String(repeating: "    ", count: indent) + s) }
+  mutating func line(_ s: String) {
+    let text = String(repeating: "    ", count: indent) + s
+    if inPhaseTwo { phaseTwoLines.append(text) } else { lines.append(text) }
+  }
 
   mutating func block(_ head: String, _ body: (inout Self) throws(CGraphUnsupported) -> Void) throws(CGraphUnsupported) {
     line(head.isEmpty ? "{" : head + " {")
@@ -316,16 +358,22 @@ private struct GraphFunctionEmitter {
 
   /// Emits every node of `graph`; returns the C name of each result.
   /// `live`: the nodes to emit (nil: all); the others feed only results nobody reads. `given`:
-  /// nodes already computed elsewhere, by the name of their value.
+  /// nodes already computed elsewhere, by the name of their value. `phaseTwo`: nodes emitted
+  /// after all the others, into phase 2's lines; the others never read them, and a value one
+  /// phase caches (a transpose, a hoisted product) is then made before any reader runs.
   mutating func emit(
     _ graph: Graph, arguments: [String], parameterOffsets: [String: Int], depth: Int, live: Set<Int>? = nil,
-    given: [Int: String] = [:]
+    given: [Int: String] = [:], phaseTwo: Set<Int> = []
   ) throws(CGraphUnsupported) -> [ValueRef: String] {
     var names: [ValueRef: String] = [:]
-    var nextArgument = 0
+    var argumentPosition: [Int: Int] = [:]
+    for (k, i) in graph.argumentNodes.enumerated() { argumentPosition[i] = k }
     var used = Set(graph.outputs.map(\.value))
     for node in graph.nodes { used.formUnion(node.operands) }
-    for (index, node) in graph.nodes.enumerated() {
+    let order = graph.nodes.indices.filter { !phaseTwo.contains($0) } + graph.nodes.indices.filter { phaseTwo.contains($0) }
+    for index in order {
+      let node = graph.nodes[index]
+      if depth == 0 { inPhaseTwo = phaseTwo.contains(index) }
       if let live, !live.contains(index) {
         guard case .argument = node.op else { continue }
       }
@@ -345,8 +393,7 @@ private struct GraphFunctionEmitter {
       let here = ValueRef(index)
       switch node.op {
       case .argument:
-        names[here] = arguments[nextArgument]
-        nextArgument += 1
+        names[here] = arguments[argumentPosition[index]!]
         continue
       case .parameter(let name):
         guard let offset = parameterOffsets[name] else { throw CGraphUnsupported(message: "no parameter @\(name)") }

@@ -3,7 +3,10 @@
 // globals: reentrant). `grucc --emit train` writes it as a standalone API; `grucc train` compiles
 // the same text with a small loader shim (`loaderShim`) and calls it through dlopen.
 //
-// The graphs come from CGraphProgram (its functions made static here). The loss and the
+// The graphs come from CGraphProgram (its functions made static here). The step runs the forward
+// pass once: the gradient graph also yields the forward outputs, in two phases over one arena —
+// phase 1 (everything the seeds do not feed: the forward pass with its saved states), the loss
+// and seeds, phase 2 (the reverse pass). The forward graph's own function serves `_predict`. The loss and the
 // optimiser are Loss.evaluate's and Adam's/SGD's arithmetic written in the same order in C, in
 // double whatever the model's precision, with the weights rounded to the model's precision after
 // each update, as Trainer does: so a step gives Trainer's bits in f64 and in f32. The optimiser
@@ -69,12 +72,16 @@ public enum CTrainStep {
     _ module: Module, headerName: String, configuration: TrainStepConfiguration
   ) throws(CGraphUnsupported) -> (source: String, header: String, layout: CTrainStepLayout) {
     let gradientModule: Module
-    do { gradientModule = try Autodiff.gradientModule(module) } catch {
+    // Saving the state products costs B·T·features reals each and spares the reverse scan
+    // recomputing them: at H = 128 a quarter of the step's products.
+    do { gradientModule = try Autodiff.gradientModule(module, keepOutputs: true, saveProducts: true) } catch {
       throw CGraphUnsupported(message: "the gradient graph: \(error)")
     }
     var e = StepEmitter(module: module, configuration: configuration)
+    let seeds = Set(module.graph.outputs.map { Differentiate.seedName($0.name) })
     let (graphs, functions) = try CGraphProgram.emit(
-      [(e.forwardSymbol, module), (e.gradientSymbol, gradientModule)], parameters: module.parameters)
+      [(e.forwardSymbol, module), (e.gradientSymbol, gradientModule)], parameters: module.parameters,
+      phasedBy: [e.gradientSymbol: seeds])
     try e.bind(forward: functions[0], gradient: functions[1])
     let header = e.header(headerName)
     let source = e.source(graphs: graphs, headerName: headerName)
@@ -191,8 +198,13 @@ private struct StepEmitter {
     if let l = g.lengthsName, l != f.lengthsName {
       throw CGraphUnsupported(message: "the gradient graph's lengths '\(l)' are not the forward graph's")
     }
+    // The gradients, then the forward outputs (Autodiff's keepOutputs).
+    guard g.outputNames.count >= f.outputNames.count,
+      Array(g.outputNames.suffix(f.outputNames.count)) == f.outputNames,
+      Array(g.outputDims.suffix(f.outputDims.count)) == f.outputDims
+    else { throw CGraphUnsupported(message: "the gradient graph does not end with the forward outputs") }
     var gradients = Set<String>()
-    for name in g.outputNames {
+    for name in g.outputNames.dropLast(f.outputNames.count) {
       guard let q = module.parameters.first(where: { Differentiate.gradientName($0.name) == name }), gradients.insert(q.name).inserted
       else { throw CGraphUnsupported(message: "the gradient graph's output '\(name)' is not one parameter's gradient") }
     }
@@ -261,16 +273,17 @@ private struct StepEmitter {
   }
 
   /// The reals of scratch the step uses: the gradient, the outputs (which become the seeds in
-  /// place), and one arena for the forward and then the gradient graph.
+  /// place), and the gradient graph's arena — or the forward graph's if larger, so that
+  /// `_predict` never needs more than `_step` (the header promises it).
   var scratchMacro: String {
     var fixed = ArenaSize(constant: parameterCount)
     for dims in forward!.outputDims { fixed = fixed + Self.size(dims) }
     let (a, b) = (forward!.arena, gradient!.arena)
     let arena: String
-    if a == b || b == ArenaSize() {
-      arena = Self.macroText(a)
-    } else if a == ArenaSize() {
+    if a == b || a == ArenaSize() {
       arena = Self.macroText(b)
+    } else if b == ArenaSize() {
+      arena = Self.macroText(a)
     } else {
       arena = "(\(Self.macroText(a)) > \(Self.macroText(b)) ? \(Self.macroText(a)) : \(Self.macroText(b)))"
     }
@@ -556,16 +569,11 @@ private struct StepEmitter {
       previousSize = "(size_t)(" + Self.size(dims).c + ")"
     }
     t += "    gr_real *const arena = \(previous) + \(previousSize);\n"
-    t += "    gr_real *const outputs[\(outs.count)] = {\(outs.joined(separator: ", "))};\n"
     t += "    double total = 0;\n"
     if f.lengthsName != nil {
       t += "    if (!\(p)_lengths_fit(B, T, lengths)) return \(macro)_BAD_LENGTHS;\n"
     } else {
       t += "    (void)lengths;\n"
-    }
-    t += "    \(forwardSymbol)(B, T, s->params, inputs, lengths, outputs, arena);\n"
-    for (k, dims) in f.outputDims.enumerated() {
-      t += lossCode(k, dims, masked: f.lengthsName != nil && dims.count == 3)
     }
     // The gradient graph's inputs: the forward inputs and the seeds, by name.
     var gradientInputs: [String] = []
@@ -584,17 +592,22 @@ private struct StepEmitter {
     }
     var gradientOutputs: [String] = []
     var covered = Set<String>()
-    for name in g.outputNames {
-      // bind checked that every output is one parameter's gradient.
+    for name in g.outputNames.dropLast(f.outputNames.count) {
+      // bind checked that every output but the forward ones is one parameter's gradient.
       let q = module.parameters.first { Differentiate.gradientName($0.name) == name }!
       covered.insert(q.name)
       gradientOutputs.append("grad + \(offsets[q.name]!)")
     }
-    t += "    {\n"
-    t += "        const gr_real *const gin[\(max(1, gradientInputs.count))] = {\(gradientInputs.isEmpty ? "NULL" : gradientInputs.joined(separator: ", "))};\n"
-    t += "        gr_real *const gout[\(max(1, gradientOutputs.count))] = {\(gradientOutputs.isEmpty ? "NULL" : gradientOutputs.joined(separator: ", "))};\n"
-    t += "        \(gradientSymbol)(B, T, s->params, gin, lengths, gout, arena);\n"
-    t += "    }\n"
+    gradientOutputs += outs
+    // The arrays serve both phases: phase 1 writes the forward outputs into out<k>, the loss
+    // turns each into its seed in place, phase 2 reads them as the seeds.
+    t += "    const gr_real *const gin[\(max(1, gradientInputs.count))] = {\(gradientInputs.isEmpty ? "NULL" : gradientInputs.joined(separator: ", "))};\n"
+    t += "    gr_real *const gout[\(gradientOutputs.count)] = {\(gradientOutputs.joined(separator: ", "))};\n"
+    t += "    \(gradientSymbol)(B, T, s->params, gin, lengths, gout, arena, 1);\n"
+    for (k, dims) in f.outputDims.enumerated() {
+      t += lossCode(k, dims, masked: f.lengthsName != nil && dims.count == 3)
+    }
+    t += "    \(gradientSymbol)(B, T, s->params, gin, lengths, gout, arena, 2);\n"
     for q in module.parameters where !covered.contains(q.name) {
       t += "    for (size_t i = 0; i < \(q.count)u; i++) grad[\(offsets[q.name]!)u + i] = 0; /* \(comment(q.name)): no gradient */\n"
     }

@@ -198,7 +198,7 @@ enum HelpText {
                               loss, optimizer, lr, momentum, batch and seed must be its own
       --backend compiled|interpreter
                               what runs each step: the C step of --emit train, compiled
-                              with $CC, cc or clang and loaded (default; the same weights
+                              with $CC, clang or cc and loaded (default; the same weights
                               as the interpreter), or the interpreter; without a working
                               C compiler training says so and uses the interpreter
       -o FILE.safetensors     the trained weights in grucc's names (default: the model's
