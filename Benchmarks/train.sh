@@ -25,24 +25,8 @@ python=${GRUCC_BENCH_VENV:-$here/.venv}/bin/python
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The adder as seed 001 trains it, from its init rules; H=128 from PyTorch's default init.
-grep -v '^weights' "$root/Specs/seed001-adder.gru" >"$tmp/adder.gru"
-cat >"$tmp/h128.gru" <<GRU
-model h128
-precision f32
-input x[128]
-gru h = x -> hidden 128, reset after, update keeps-state, bias separate
-output y = h
-init seed 1
-GRU
-"$python" - "$tmp" "$root/Specs/seed001-adder.train.npz" <<'PY'
-import sys, numpy as np
-out, adder = sys.argv[1], np.load(sys.argv[2])
-np.savez(f"{out}/adder.npz", x=adder["x"], y=adder["y"])
-rng = np.random.default_rng(0)
-np.savez(f"{out}/h128.npz", x=rng.uniform(-1, 1, (64, 100, 128)).astype(np.float32),
-         y=rng.uniform(-1, 1, (64, 100, 128)).astype(np.float32))
-PY
+. "$here/train_models.sh"
+train_models "$tmp" "$python"
 
 # Seconds for `grucc train` of STEPS steps with BACKEND (compiled or interpreter). The rate below
 # is the difference of two runs, so the compiled backend's compile time cancels out.

@@ -12,23 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python=${GRUCC_BENCH_VENV:-$here/.venv}/bin/python
-grep -v '^weights' "$root/Specs/seed001-adder.gru" >"$tmp/adder.gru"
-cat >"$tmp/h128.gru" <<GRU
-model h128
-precision f32
-input x[128]
-gru h = x -> hidden 128, reset after, update keeps-state, bias separate
-output y = h
-init seed 1
-GRU
-"$python" - "$tmp" "$root/Specs/seed001-adder.train.npz" <<'PY'
-import sys, numpy as np
-out, adder = sys.argv[1], np.load(sys.argv[2])
-np.savez(f"{out}/adder.npz", x=adder["x"], y=adder["y"])
-rng = np.random.default_rng(0)
-np.savez(f"{out}/h128.npz", x=rng.uniform(-1, 1, (64, 100, 128)).astype(np.float32),
-         y=rng.uniform(-1, 1, (64, 100, 128)).astype(np.float32))
-PY
+. "$here/train_models.sh"
+train_models "$tmp" "$python"
 seconds() { # GRUCC CC model data loss batch steps
   local start end
   start=$(date +%s.%N)
