@@ -70,6 +70,28 @@ public struct TrainingCompiler: Sendable {
     throw CompiledGradientError("\(path) failed (status \(second.status)): \(text)")
   }
 
+  /// Compiles `source` (with `headers` written beside it) into a shared library in a fresh
+  /// temporary directory and loads it. The directory is removed once the library is loaded: a
+  /// loaded library stays mapped, and it is never unloaded.
+  func load(_ source: String, headers: [(name: String, text: String)] = [], stem: String) throws(CompiledGradientError) -> LoadedLibrary {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("grucc-\(stem)-\(UUID().uuidString)")
+    do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+      throw CompiledGradientError("cannot create \(directory.path): \(error.localizedDescription)")
+    }
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for header in headers {
+      guard FileManager.default.createFile(atPath: directory.appendingPathComponent(header.name).path, contents: Data(header.text.utf8)) else {
+        throw CompiledGradientError("cannot write \(directory.path)/\(header.name)")
+      }
+    }
+    let library = directory.appendingPathComponent("\(stem).so").path
+    try compileShared(source, library: library)
+    guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
+      throw CompiledGradientError("dlopen \(library): \(dlerror().map { String(cString: $0) } ?? "failed")")
+    }
+    return LoadedLibrary(handle: handle, path: library)
+  }
+
   private func run(_ arguments: [String]) throws(CompiledGradientError) -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
@@ -81,6 +103,18 @@ public struct TrainingCompiler: Sendable {
     let output = messages.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+  }
+}
+
+/// A library `TrainingCompiler.load` opened.
+struct LoadedLibrary {
+  let handle: UnsafeMutableRawPointer
+  let path: String
+
+  /// The function `name`, as the C type `F` it has.
+  func symbol<F>(_ name: String, as: F.Type) throws(CompiledGradientError) -> F {
+    guard let s = dlsym(handle, name) else { throw CompiledGradientError("dlsym \(name): not found in \(path)") }
+    return unsafeBitCast(s, to: F.self)
   }
 }
 
@@ -166,23 +200,10 @@ public struct CompiledGradient: LossGradient {
     } catch {
       throw CompiledGradientError(error.message)
     }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("grucc-train-\(UUID().uuidString)")
-    do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-      throw CompiledGradientError("cannot create \(directory.path): \(error.localizedDescription)")
-    }
-    // The loaded library stays mapped after its file is removed.
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let library = directory.appendingPathComponent("train.so").path
-    try compiler.compileShared(source, library: library)
-    guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
-      throw CompiledGradientError("dlopen \(library): \(dlerror().map { String(cString: $0) } ?? "failed")")
-    }
-    func entry(_ name: String) throws(CompiledGradientError) -> GraphEntry {
-      guard let symbol = dlsym(handle, name) else { throw CompiledGradientError("dlsym \(name): not found in \(library)") }
-      return unsafeBitCast(symbol, to: GraphEntry.self)
-    }
+    let library = try compiler.load(source, stem: "train")
     return CompiledProgram(
-      forward: (try entry("grucc_forward"), functions[0]), gradient: (try entry("grucc_gradient"), functions[1]))
+      forward: (try library.symbol("grucc_forward", as: GraphEntry.self), functions[0]),
+      gradient: (try library.symbol("grucc_gradient", as: GraphEntry.self), functions[1]))
   }
 
   public func evaluate(_ module: Module, batch: TrainingBatch, loss: Loss) throws -> (loss: Double, gradients: [String: [Double]]) {

@@ -77,31 +77,16 @@ public final class CompiledTrainStep: @unchecked Sendable {
     } catch {
       throw CompiledGradientError(error.message)
     }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("grucc-step-\(UUID().uuidString)")
-    do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-      throw CompiledGradientError("cannot create \(directory.path): \(error.localizedDescription)")
-    }
-    // The loaded library stays mapped after its files are removed.
-    defer { try? FileManager.default.removeItem(at: directory) }
-    guard FileManager.default.createFile(atPath: directory.appendingPathComponent("step.h").path, contents: Data(emitted.header.utf8)) else {
-      throw CompiledGradientError("cannot write \(directory.path)/step.h")
-    }
-    let library = directory.appendingPathComponent("step.so").path
-    try compiler.compileShared(emitted.source + CTrainStep.loaderShim(module, layout: emitted.layout, configuration: configuration), library: library)
-    guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
-      throw CompiledGradientError("dlopen \(library): \(dlerror().map { String(cString: $0) } ?? "failed")")
-    }
-    func symbol<F>(_ name: String, as: F.Type) throws(CompiledGradientError) -> F {
-      guard let s = dlsym(handle, name) else { throw CompiledGradientError("dlsym \(name): not found in \(library)") }
-      return unsafeBitCast(s, to: F.self)
-    }
-    let stateSize = try symbol("grucc_state_bytes", as: SizeEntry.self)
+    let library = try compiler.load(
+      emitted.source + CTrainStep.loaderShim(module, layout: emitted.layout, configuration: configuration),
+      headers: [("step.h", emitted.header)], stem: "step")
+    let stateSize = try library.symbol("grucc_state_bytes", as: SizeEntry.self)
     return CompiledTrainStep(
       layout: emitted.layout, configuration: configuration, precision: module.precision,
-      step: try symbol("grucc_step", as: StepEntry.self), scratchBytes: try symbol("grucc_scratch_bytes", as: ScratchEntry.self),
-      initialise: try symbol("grucc_init", as: InitEntry.self), save: try symbol("grucc_save", as: SaveEntry.self),
-      load: try symbol("grucc_load", as: LoadEntry.self), predict: try symbol("grucc_predict", as: PredictEntry.self),
-      predictScratchBytes: try symbol("grucc_predict_scratch_bytes", as: ScratchEntry.self), stateBytes: stateSize())
+      step: try library.symbol("grucc_step", as: StepEntry.self), scratchBytes: try library.symbol("grucc_scratch_bytes", as: ScratchEntry.self),
+      initialise: try library.symbol("grucc_init", as: InitEntry.self), save: try library.symbol("grucc_save", as: SaveEntry.self),
+      load: try library.symbol("grucc_load", as: LoadEntry.self), predict: try library.symbol("grucc_predict", as: PredictEntry.self),
+      predictScratchBytes: try library.symbol("grucc_predict_scratch_bytes", as: ScratchEntry.self), stateBytes: stateSize())
   }
 
   var adam: Bool {
