@@ -252,6 +252,24 @@ private struct GraphFunctionEmitter {
     line("}")
   }
 
+  /// `y[b][t][i] = x[b][t][i]` on each sequence's steps before its length and `past` (C over
+  /// `length`, `b`, `i`) after it: the mask, the hold and the hold's gradient all start so.
+  /// `then` continues inside the loop over b, with `length` in scope.
+  mutating func copyValidSteps(
+    y: String, x: String, steps: String, features: String, past: String, then: (inout Self) -> Void = { _ in }
+  ) {
+    loop("b", "B") { e in
+      e.line("size_t length = (size_t)lengths[b];")
+      e.loop("t", steps) { e in
+        e.loop("i", features) { e in
+          e.line("size_t at = (b * \(steps) + t) * \(features) + i;")
+          e.line("\(y)[at] = t < length ? \(x)[at] : \(past);")
+        }
+      }
+      then(&e)
+    }
+  }
+
   mutating func loop(_ v: String, _ n: String, from start: String = "0", _ body: (inout Self) -> Void) {
     line("for (size_t \(v) = \(start); \(v) < \(n); \(v)++) {")
     indent += 1
@@ -501,27 +519,12 @@ private struct GraphFunctionEmitter {
         }
       }
     case .mask:
-      let steps = dim(type.dims[1])
-      loop("b", "B") { e in
-        e.loop("t", steps) { e in
-          e.loop("i", features) { e in
-            e.line("size_t at = (b * \(steps) + t) * \(features) + i;")
-            e.line("\(y)[at] = t < (size_t)lengths[b] ? \(x[0])[at] : 0;")
-          }
-        }
-      }
+      copyValidSteps(y: y, x: x[0], steps: dim(type.dims[1]), features: features, past: "0")
     case .hold:
       let steps = dim(type.dims[1])
-      loop("b", "B") { e in
-        e.line("size_t length = (size_t)lengths[b];")
-        e.loop("t", steps) { e in
-          e.loop("i", features) { e in
-            e.line("size_t at = (b * \(steps) + t) * \(features) + i;")
-            e.line(
-              "\(y)[at] = t < length ? \(x[0])[at] : (length == 0 ? 0 : \(x[0])[(b * \(steps) + length - 1) * \(features) + i]);")
-          }
-        }
-      }
+      copyValidSteps(
+        y: y, x: x[0], steps: steps, features: features,
+        past: "(length == 0 ? 0 : \(x[0])[(b * \(steps) + length - 1) * \(features) + i])")
     case .reverseTime:
       let steps = dim(type.dims[1])
       let length = x.count > 1 ? "(size_t)lengths[b]" : steps
@@ -632,14 +635,7 @@ private struct GraphFunctionEmitter {
       }
     case .hold:
       let steps = dim(type.dims[1])
-      loop("b", "B") { e in
-        e.line("size_t length = (size_t)lengths[b];")
-        e.loop("t", steps) { e in
-          e.loop("i", features) { e in
-            e.line("size_t at = (b * \(steps) + t) * \(features) + i;")
-            e.line("\(y)[at] = t < length ? \(x[0])[at] : 0;")
-          }
-        }
+      copyValidSteps(y: y, x: x[0], steps: steps, features: features, past: "0") { e in
         e.line("if (length == 0) continue;")
         // In step order, as the forward pass copies step L−1 to each later step.
         e.loop("t", steps, from: "length") { e in
